@@ -1,0 +1,31 @@
+"""Role checks: image-admins may do everything, labelers only their campaigns."""
+
+from rest_framework.permissions import BasePermission
+
+
+class IsImageAdmin(BasePermission):
+    """Staff (image-admin) users only. The default for every API view."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+class IsImageAdminOrCampaignLabeler(BasePermission):
+    """Image-admins, or a labeler of the campaign named by the URL.
+
+    The view names the URL keyword holding the campaign id in
+    ``campaign_url_kwarg`` (default ``"pk"``). A labeler's campaigns are the
+    ``labeled_campaigns`` relation the campaigns app declares on the user.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active):
+            return False
+        if user.is_staff:
+            return True
+        campaign_id = view.kwargs.get(getattr(view, "campaign_url_kwarg", "pk"))
+        if campaign_id is None:
+            return False
+        return user.labeled_campaigns.filter(pk=campaign_id).exists()

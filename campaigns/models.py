@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from labelhub.jobs import Job
+
+
+class CampaignQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=Campaign.Status.ACTIVE)
+
+    def finished(self):
+        return self.filter(status=Campaign.Status.FINISHED)
+
+    def with_progress(self):
+        """``progress_done``/``progress_total`` from one aggregate, for one campaign or a page."""
+        return self.annotate(
+            progress_total=models.Count("campaign_images", distinct=False),
+            progress_done=models.Count("campaign_images", filter=Q(campaign_images__labeled=True)),
+        )
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        FINISHED = "finished", "Finished"
+
+    # from -> allowed targets; anything else is a 409.
+    TRANSITIONS = {
+        Status.CREATED: {Status.ACTIVE},
+        Status.ACTIVE: {Status.COMPLETED},
+        Status.COMPLETED: {Status.ACTIVE, Status.FINISHED},
+        Status.FINISHED: set(),
+    }
+
+    title = models.CharField(max_length=53, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    metadata = models.JSONField(null=True, blank=True)
+    label_translations = models.JSONField(null=True, blank=True)
+    date_created = models.DateTimeField(default=timezone.now, editable=False)
+    date_started = models.DateTimeField(null=True, blank=True)
+    date_completed = models.DateTimeField(null=True, blank=True)
+    date_finished = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    labelers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="CampaignLabeler", related_name="labeled_campaigns", blank=True
+    )
+    images = models.ManyToManyField(
+        "imagesets.Image", through="CampaignImage", related_name="campaigns", blank=True
+    )
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CampaignLabeler(models.Model):
+    """A labeler's access to one campaign."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="labeler_links")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaign_links")
+    date_added = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "user"], name="campaigns_labeler_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.campaign}"
+
+
+class CampaignImage(models.Model):
+    """An image in a campaign. Its current objects are those of ``current_submission``."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="campaign_images")
+    image = models.ForeignKey("imagesets.Image", on_delete=models.PROTECT, related_name="campaign_images")
+    labeled = models.BooleanField(default=False)
+    date_labeled = models.DateTimeField(null=True, blank=True)
+    current_submission = models.ForeignKey(
+        "Submission", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["image_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "image"], name="campaigns_image_unique"),
+        ]
+        indexes = [models.Index(fields=["campaign", "labeled"], name="campaigns_ci_labeled_idx")]
+
+    def __str__(self) -> str:
+        return f"image {self.image_id} in {self.campaign_id}"
+
+
+class Submission(models.Model):
+    """One ``PUT /campaigns/{id}/objects``: who sent it, when, for how many images.
+
+    Earlier submissions of an image stay stored as superseded revisions.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="submissions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    api_key = models.ForeignKey(
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    image_count = models.PositiveIntegerField(default=0)
+    object_count = models.PositiveIntegerField(default=0)
+    date_created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"submission {self.pk} to {self.campaign_id}"
+
+
+class ObjectQuerySet(models.QuerySet):
+    def current(self):
+        """Only objects of each image's latest submission."""
+        return self.filter(submission_id=models.F("campaign_image__current_submission_id"))
+
+
+class Object(models.Model):
+    """One labeled bounding box on a campaign image, part of one submission."""
+
+    campaign_image = models.ForeignKey(CampaignImage, on_delete=models.CASCADE, related_name="objects")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="objects")
+    label = models.CharField(max_length=128)
+    label_original = models.CharField(max_length=128)
+    confidence = models.FloatField(null=True, blank=True)
+    xmin = models.IntegerField()
+    xmax = models.IntegerField()
+    ymin = models.IntegerField()
+    ymax = models.IntegerField()
+    # Keeps the order in which the labeler sent the objects of one image.
+    position = models.PositiveIntegerField(default=0)
+    date_added = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ObjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["campaign_image_id", "submission_id", "position"]
+        indexes = [
+            models.Index(fields=["campaign_image", "submission", "position"], name="campaigns_obj_ci_sub_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(xmin__gte=0) & Q(xmin__lte=models.F("xmax")), name="campaigns_object_x_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(ymin__gte=0) & Q(ymin__lte=models.F("ymax")), name="campaigns_object_y_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__isnull=True) | (Q(confidence__gte=0) & Q(confidence__lte=1)),
+                name="campaigns_object_confidence_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} [{self.xmin},{self.ymin},{self.xmax},{self.ymax}]"
+
+
+class CampaignJob(Job):
+    """The export job started when a campaign is finished (one per campaign; retries reuse it)."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="job")
+
+    class Meta:
+        verbose_name = "export job"

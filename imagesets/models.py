@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from labelhub.jobs import Job
+
+
+class ImageSetQuerySet(models.QuerySet):
+    def created(self):
+        return self.filter(status=ImageSet.Status.CREATED)
+
+    def finished(self):
+        return self.filter(status=ImageSet.Status.FINISHED)
+
+
+class ImageSet(models.Model):
+    """A batch of uploaded images: a dropbox while ``created``, a folder once ``finished``."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        FINISHED = "finished", "Finished"
+
+    TRANSITIONS = {
+        Status.CREATED: {Status.FINISHED},
+        Status.FINISHED: set(),
+    }
+
+    title = models.CharField(max_length=53, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    metadata = models.JSONField(null=True, blank=True)
+    # The dropbox container while created; the final folder once finished.
+    blobstorage_path = models.CharField(max_length=1024, blank=True, default="")
+    date_created = models.DateTimeField(default=timezone.now, editable=False)
+    date_finished = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ImageSetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ImageSetJob(Job):
+    """The finish job of an image set (one per set; a retry reuses it)."""
+
+    imageset = models.OneToOneField(ImageSet, on_delete=models.CASCADE, related_name="job")
+    skipped = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = "image-set job"
+
+    def reset(self) -> None:
+        super().reset()
+        self.skipped = []
+
+    def as_contract(self) -> dict:
+        return {**super().as_contract(), "skipped": list(self.skipped or [])}
+
+
+class Image(models.Model):
+    """One stored image file. ``blobstorage_path`` is ``<container>/<folder>/<set title>/<name>``."""
+
+    imageset = models.ForeignKey(
+        ImageSet, null=True, blank=True, on_delete=models.PROTECT, related_name="images"
+    )
+    blobstorage_path = models.CharField(max_length=1024, unique=True)
+    filetype = models.CharField(max_length=16, blank=True, default="")
+    content_type = models.CharField(max_length=128, blank=True, default="")
+    filesize = models.BigIntegerField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    date_taken = models.DateTimeField(null=True, blank=True)
+    location_description = models.CharField(max_length=512, null=True, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    type = models.CharField(max_length=64, null=True, blank=True)
+    metadata = models.JSONField(null=True, blank=True)
+    tss_id = models.CharField(max_length=128, null=True, blank=True)
+    date_added = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.blobstorage_path
+
+    @property
+    def container(self) -> str:
+        return self.blobstorage_path.split("/", 1)[0]
+
+    @property
+    def path_in_container(self) -> str:
+        """The image path inside its container (the CSV's ``image_url``)."""
+        return self.blobstorage_path.split("/", 1)[1] if "/" in self.blobstorage_path else ""
+
+    @property
+    def name(self) -> str:
+        return self.blobstorage_path.rsplit("/", 1)[-1]

@@ -1,0 +1,8 @@
+"""Every route of ``/api/v1``; each app contributes its own ``urls.py``."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("imagesets.urls")),
+    path("", include("campaigns.urls")),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LabelhubConfig(AppConfig):
+    name = "labelhub"
+    verbose_name = "labelhub"

@@ -1,0 +1,132 @@
+"""The project's errors and the one handler that turns them into contract bodies.
+
+Services raise ``ApplicationError`` subclasses; views never build error
+responses themselves. Every error leaves the API as ``{"detail": ...}`` with
+the contract's status code, never as an HTML page or a 500 for bad input.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+UNAUTHORIZED_DETAIL = (
+    "Unauthorized request please make sure you set the Authentication-Key "
+    "and Authentication-Secret in the header"
+)
+
+
+class ApplicationError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Bad request"
+
+    def __init__(self, detail: str | None = None, *, extra: dict | None = None):
+        self.detail = detail or self.default_detail
+        self.extra = extra or {}
+        super().__init__(self.detail)
+
+
+class BadRequest(ApplicationError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Bad request"
+
+
+class NotFound(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = "Not found"
+
+
+class Conflict(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Not allowed in the current status"
+
+
+class InvalidName(ApplicationError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "Invalid name"
+
+
+class Unprocessable(ApplicationError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "Unprocessable entity"
+
+
+class StorageUnavailable(ApplicationError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Storage is unavailable, please try again later"
+
+
+def _body(detail, code: int, extra: dict | None = None) -> dict:
+    body = {"detail": detail, "status": code}
+    if extra:
+        body.update(extra)
+    return body
+
+
+def _flatten_validation(detail) -> tuple[str, dict | list | None]:
+    """A readable one-line reason plus DRF's per-field detail."""
+    if isinstance(detail, dict):
+        parts = []
+        for field, errors in detail.items():
+            if isinstance(errors, (list, tuple)) and errors and not isinstance(errors[0], (dict, list)):
+                parts.append(f"{field}: {' '.join(str(e) for e in errors)}")
+            else:
+                parts.append(f"{field}: invalid")
+        return "; ".join(parts) or "Invalid request", detail
+    if isinstance(detail, list):
+        flat = [str(e) for e in detail if not isinstance(e, (dict, list))]
+        if flat and len(flat) == len(detail):
+            return " ".join(flat), None
+        return "Invalid request", detail
+    return str(detail), None
+
+
+def exception_handler(exc, context):
+    from labelhub.storage import StorageError  # storage imports settings-dependent code
+
+    if isinstance(exc, ApplicationError):
+        return Response(_body(exc.detail, exc.status_code, exc.extra), status=exc.status_code)
+
+    if isinstance(exc, (drf_exceptions.NotAuthenticated, drf_exceptions.AuthenticationFailed,
+                        drf_exceptions.PermissionDenied, DjangoPermissionDenied)):
+        # The contract answers 401 for "not allowed" as well as for bad keys.
+        response = Response(_body(UNAUTHORIZED_DETAIL, 401), status=401)
+        response["WWW-Authenticate"] = 'Authentication-Key realm="api"'
+        return response
+
+    if isinstance(exc, Http404):
+        return Response(_body(str(exc) or "Not found", 404), status=404)
+
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "message_dict"):
+            detail, fields = _flatten_validation(exc.message_dict)
+        else:
+            detail, fields = " ".join(exc.messages), None
+        return Response(_body(detail, 400, {"errors": fields} if fields else None), status=400)
+
+    if isinstance(exc, drf_exceptions.ValidationError):
+        detail, fields = _flatten_validation(exc.detail)
+        return Response(_body(detail, 400, {"errors": fields} if fields else None), status=400)
+
+    if isinstance(exc, drf_exceptions.APIException):
+        detail = exc.detail if isinstance(exc.detail, str) else _flatten_validation(exc.detail)[0]
+        response = Response(_body(str(detail), exc.status_code), status=exc.status_code)
+        if getattr(exc, "wait", None):
+            response["Retry-After"] = str(exc.wait)
+        return response
+
+    if isinstance(exc, StorageError):
+        logger.warning("storage error in %s: %s", context.get("view"), exc)
+        return Response(_body(StorageUnavailable.default_detail, 503), status=503)
+
+    return None

@@ -1,0 +1,90 @@
+"""The contract's pagination object, one class for every list endpoint."""
+
+from __future__ import annotations
+
+import math
+
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+from labelhub.exceptions import BadRequest
+
+MAX_PER_PAGE = 1000
+
+
+def _positive_int(request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise BadRequest(f"'{name}' must be a whole number >= 1, got {raw!r}") from None
+    if value < 1:
+        raise BadRequest(f"'{name}' must be a whole number >= 1, got {raw!r}")
+    return value
+
+
+class ContractPagination(BasePagination):
+    """``?page=&per_page=`` with ``{"pagination": {...}, "<items_key>": [...]}``.
+
+    Views set ``items_key`` (e.g. ``"images"``) and may set
+    ``default_per_page``; ``per_page`` is capped at 1000 and a page past the
+    end is an empty list, not an error.
+    """
+
+    default_per_page = 10
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.items_key = getattr(view, "items_key", "items")
+        default = getattr(view, "default_per_page", self.default_per_page)
+        self.page = _positive_int(request, "page", 1)
+        self.per_page = min(_positive_int(request, "per_page", default), MAX_PER_PAGE)
+        self.total = queryset.count()
+        self.pages = max(1, math.ceil(self.total / self.per_page))
+        start = (self.page - 1) * self.per_page
+        if start >= self.total:
+            return []
+        return list(queryset[start : start + self.per_page])
+
+    def get_pagination(self) -> dict:
+        return {
+            "page": self.page,
+            "pages": self.pages,
+            "total": self.total,
+            "per_page": self.per_page,
+            "next": self.page + 1 if self.page < self.pages else None,
+            "prev": min(self.page - 1, self.pages) if self.page > 1 else None,
+        }
+
+    def get_paginated_response(self, data):
+        return Response({"pagination": self.get_pagination(), self.items_key: data})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["pagination"],
+            "properties": {
+                "pagination": {
+                    "type": "object",
+                    "properties": {
+                        "page": {"type": "integer", "minimum": 1},
+                        "pages": {"type": "integer", "minimum": 1},
+                        "total": {"type": "integer", "minimum": 0},
+                        "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+                        "next": {"type": "integer", "nullable": True},
+                        "prev": {"type": "integer", "nullable": True},
+                    },
+                },
+                "items": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "page", "in": "query", "required": False,
+             "description": "Page number, 1 or more.", "schema": {"type": "integer", "minimum": 1}},
+            {"name": "per_page", "in": "query", "required": False,
+             "description": f"Items per page, 1 to {MAX_PER_PAGE}.",
+             "schema": {"type": "integer", "minimum": 1}},
+        ]

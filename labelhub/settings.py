@@ -1,0 +1,221 @@
+"""labelhub settings: one module, configured through environment variables.
+
+Development defaults (SQLite, local storage, the ORM broker) need nothing set;
+with ``DJANGO_DEBUG`` off the production secrets are required and checked at
+start-up. Every variable is documented in ``.env.example``.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off "
+            "(set DJANGO_DEBUG=1 for local development)."
+        )
+    SECRET_KEY = "django-insecure-labelhub-development-only"
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_q",
+    "labelhub",
+    "accounts",
+    "imagesets",
+    "campaigns",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "labelhub.urls"
+WSGI_APPLICATION = "labelhub.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "labelhub" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+
+DATABASES = {"default": env.db_url("DATABASE_URL", default="sqlite:///var/db.sqlite3")}
+_db = DATABASES["default"]
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    if _db["NAME"] and _db["NAME"] != ":memory:" and not Path(_db["NAME"]).is_absolute():
+        _db["NAME"] = str(BASE_DIR / _db["NAME"])
+        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # The web server and the django-q2 worker write at the same time: WAL lets
+    # readers go on during a write, IMMEDIATE takes the write lock up front so
+    # two writers queue on the timeout instead of failing with "locked".
+    _db.setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+else:
+    _db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    _db["CONN_HEALTH_CHECKS"] = True
+if env.str("DATABASE_TEST_NAME", default=""):
+    _db["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME")}
+elif _db["ENGINE"] == "django.db.backends.sqlite3" and _db["NAME"] != ":memory:":
+    # A file, not memory: tests that start a real worker process share it.
+    _db["TEST"] = {"NAME": str(Path(_db["NAME"]).with_suffix("")) + "-test.sqlite3"}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "var" / "static"))
+
+# --- Security (TLS usually ends at a proxy in front of labelhub) ------------
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = env.bool("DJANGO_USE_X_FORWARDED_HOST", default=False)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# Signed upload/read URLs of local storage may carry a whole file in a PUT.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
+
+# Secrets of API keys are stored as HMAC-SHA256 keyed with this pepper.
+API_KEY_PEPPER = env.str("API_KEY_PEPPER", default="") or SECRET_KEY
+# ``last_used_at`` is written at most this often per key.
+API_KEY_LAST_USED_INTERVAL = env.int("API_KEY_LAST_USED_INTERVAL", default=60)
+
+# --- Storage ----------------------------------------------------------------
+
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="local")
+if STORAGE_BACKEND not in ("local", "azure"):
+    raise ImproperlyConfigured("STORAGE_BACKEND must be 'local' or 'azure'.")
+MEDIA_ROOT = env.str("MEDIA_ROOT", default="var/media")
+if not Path(MEDIA_ROOT).is_absolute():
+    MEDIA_ROOT = str(BASE_DIR / MEDIA_ROOT)
+MEDIA_URL = "media/"
+AZURE_STORAGE_CONNECTION_STRING = env.str("AZURE_STORAGE_CONNECTION_STRING", default="")
+AZURE_STORAGE_IMAGESET_CONTAINER = env.str("AZURE_STORAGE_IMAGESET_CONTAINER", default="images")
+AZURE_STORAGE_IMAGESET_FOLDER = env.str("AZURE_STORAGE_IMAGESET_FOLDER", default="uploads")
+IMAGE_READ_TOKEN_VALID_DAYS = env.int("IMAGE_READ_TOKEN_VALID_DAYS", default=7)
+IMAGESET_UPLOAD_TOKEN_VALID_DAYS = env.int("IMAGESET_UPLOAD_TOKEN_VALID_DAYS", default=7)
+# Largest single file accepted by the local dropbox.
+LOCAL_DROPBOX_MAX_FILE_SIZE = env.int("LOCAL_DROPBOX_MAX_FILE_SIZE", default=200 * 1024 * 1024)
+# Threads copying files when an image set is finished.
+IMAGESET_COPY_WORKERS = env.int("IMAGESET_COPY_WORKERS", default=16)
+if STORAGE_BACKEND == "azure" and not AZURE_STORAGE_CONNECTION_STRING:
+    raise ImproperlyConfigured("STORAGE_BACKEND=azure needs AZURE_STORAGE_CONNECTION_STRING.")
+
+# --- Azure ML export ---------------------------------------------------------
+
+AZURE_ML_SUBSCRIPTION_ID = env.str("AZURE_ML_SUBSCRIPTION_ID", default="")
+AZURE_ML_RESOURCE_GROUP = env.str("AZURE_ML_RESOURCE_GROUP", default="")
+AZURE_ML_WORKSPACE_NAME = env.str("AZURE_ML_WORKSPACE_NAME", default="")
+AZURE_ML_DATASTORE = env.str("AZURE_ML_DATASTORE", default="")
+
+# --- Background jobs (django-q2) ---------------------------------------------
+
+REDIS_URL = env.str("REDIS_URL", default="")
+Q_CLUSTER = {
+    "name": env.str("DJANGO_Q_NAME", default="labelhub"),
+    "workers": env.int("DJANGO_Q_WORKERS", default=2),
+    "timeout": env.int("DJANGO_Q_TIMEOUT", default=3600),
+    # retry must exceed timeout, or a long job is handed out a second time.
+    "retry": env.int("DJANGO_Q_TIMEOUT", default=3600) + 300,
+    "max_attempts": 1,
+    "save_limit": 0,
+    "catch_up": False,
+    "label": "Background jobs",
+    # Read once when django_q.conf is imported: tests choose it through the
+    # environment (pytest.ini), not override_settings.
+    "sync": env.bool("DJANGO_Q_SYNC", default=False),
+    "poll": 0.5,
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- REST API ----------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsImageAdmin"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "labelhub.pagination.ContractPagination",
+    "EXCEPTION_HANDLER": "labelhub.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "labelhub API",
+    "DESCRIPTION": "Image sets, labeling campaigns and their export.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"azure": {"level": "WARNING"}},
+}

@@ -1,0 +1,78 @@
+"""The storage interface every backend implements.
+
+Paths are ``<container>/<key>`` strings, the same on both backends: the
+local backend keeps ``MEDIA_ROOT/<container>/<key>``, Azure a blob ``<key>``
+in container ``<container>``. Backends raise ``StorageError`` subclasses only.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import BinaryIO, Iterable, Iterator
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """One listing entry: size and content type come from the listing itself."""
+
+    name: str  # key inside the listed container/prefix, e.g. "car.png"
+    path: str  # full "<container>/<key>"
+    size: int
+    content_type: str | None = None
+
+
+class Storage(abc.ABC):
+    """Small interface over blob storage (see ``labelhub.storage.get_storage``)."""
+
+    # --- files -------------------------------------------------------------
+    @abc.abstractmethod
+    def list(self, prefix: str, *, page_size: int | None = None) -> Iterator[StoredFile]:
+        """Every file under ``<container>/<key prefix>``, following every listing page."""
+
+    @abc.abstractmethod
+    def copy(self, source: str, destination: str) -> None:
+        """Server-side copy; returns once the copy has completed."""
+
+    @abc.abstractmethod
+    def read_range(self, path: str, offset: int, length: int) -> bytes:
+        """``length`` bytes from ``offset`` (fewer at the end of the file)."""
+
+    @abc.abstractmethod
+    def open(self, path: str) -> BinaryIO:
+        """A readable stream of the whole file."""
+
+    @abc.abstractmethod
+    def write(self, path: str, chunks: Iterable[bytes], *, content_type: str | None = None) -> int:
+        """Write (overwrite) a file from an iterable of chunks, streaming; returns bytes written."""
+
+    @abc.abstractmethod
+    def delete(self, path: str) -> None:
+        """Delete one file; a missing file is not an error."""
+
+    @abc.abstractmethod
+    def exists(self, path: str) -> bool: ...
+
+    @abc.abstractmethod
+    def size(self, path: str) -> int: ...
+
+    @abc.abstractmethod
+    def read_url(self, path: str, *, valid_for: timedelta) -> str:
+        """A short-lived URL that reads exactly this one file (absolute, or site-relative for local)."""
+
+    # --- dropboxes ---------------------------------------------------------
+    @abc.abstractmethod
+    def create_dropbox(self, name: str) -> None:
+        """Create the dropbox container ``name`` (e.g. ``dropbox-<title>``); idempotent."""
+
+    @abc.abstractmethod
+    def dropbox_upload_url(self, name: str, *, valid_for: timedelta) -> str:
+        """The URL a client PUTs ``<url path>/<filename>?<url query>`` to."""
+
+    @abc.abstractmethod
+    def delete_dropbox(self, name: str) -> None:
+        """Remove the dropbox and everything in it; a missing dropbox is not an error."""
+
+    @abc.abstractmethod
+    def dropbox_exists(self, name: str) -> bool: ...

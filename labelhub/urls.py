@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from labelhub import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(("labelhub.api_urls", "v1"), namespace="v1")),
+    path("healthz", views.healthz, name="healthz"),
+]
+
+handler404 = "labelhub.views.not_found"
+handler500 = "labelhub.views.server_error"

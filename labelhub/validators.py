@@ -1,0 +1,20 @@
+import re
+
+from labelhub.exceptions import InvalidName
+
+TITLE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TITLE_MAX_LENGTH = 53
+
+
+def validate_title(title) -> str:
+    """Image-set and campaign titles become container and dataset names.
+
+    1-53 lowercase ASCII letters, digits and single dashes, not starting or
+    ending with a dash; anything else is a 422.
+    """
+    if not isinstance(title, str) or not (1 <= len(title) <= TITLE_MAX_LENGTH) or not TITLE_RE.match(title):
+        raise InvalidName(
+            "Invalid title: use 1-53 lowercase letters, digits and single dashes, "
+            "not starting or ending with a dash"
+        )
+    return title
