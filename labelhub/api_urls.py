@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("imagesets.urls")),
     path("", include("campaigns.urls")),
+    path("", include("campaigns.export.urls")),
 ]
