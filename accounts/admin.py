@@ -50,6 +50,9 @@ class UserAdmin(DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "is_staff", "usable_password", "password1", "password2")}),)
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
     @admin.display(description="role")
     def role(self, obj):
         return User.Role(obj.role).label

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("labelhub.storage.urls")),
     path("", include("imagesets.urls")),
     path("", include("campaigns.urls")),
     path("", include("campaigns.export.urls")),

@@ -1,0 +1,56 @@
+import pytest
+
+from accounts.tests.factories import UserFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("labelhub.tests.urls")]
+
+
+@pytest.fixture
+def users():
+    return [UserFactory() for _ in range(26)]
+
+
+def get(client, query=""):
+    return client.get(f"/api/v1/users{query}")
+
+
+def test_first_page_has_the_contract_pagination_object(api_client, users):
+    body = get(api_client).json()
+    assert body["pagination"] == {"page": 1, "pages": 3, "total": 26, "per_page": 10, "next": 2, "prev": None}
+    assert [u["id"] for u in body["users"]] == [u.id for u in users[:10]]
+
+
+def test_last_page_is_partial_and_has_no_next(api_client, users):
+    body = get(api_client, "?page=3").json()
+    assert body["pagination"] == {"page": 3, "pages": 3, "total": 26, "per_page": 10, "next": None, "prev": 2}
+    assert len(body["users"]) == 6
+
+
+def test_page_past_the_end_is_an_empty_list(api_client, users):
+    response = get(api_client, "?page=9")
+    assert response.status_code == 200
+    assert response.json()["users"] == []
+    assert response.json()["pagination"]["pages"] == 3
+
+
+def test_pages_is_at_least_one_when_empty(api_client, db):
+    body = get(api_client).json()
+    assert body["pagination"] == {"page": 1, "pages": 1, "total": 0, "per_page": 10, "next": None, "prev": None}
+    assert body["users"] == []
+
+
+def test_per_page_is_capped_at_one_thousand(api_client, users):
+    assert get(api_client, "?per_page=5000").json()["pagination"]["per_page"] == 1000
+
+
+def test_per_page_changes_the_page_count(api_client, users):
+    body = get(api_client, "?per_page=13&page=2").json()
+    assert body["pagination"]["pages"] == 2
+    assert [u["id"] for u in body["users"]] == [u.id for u in users[13:]]
+
+
+@pytest.mark.parametrize("query", ["?page=0", "?page=-1", "?page=abc", "?per_page=0", "?per_page=abc", "?page=1.5"])
+def test_bad_page_parameters_are_a_400_with_detail(api_client, users, query):
+    response = get(api_client, query)
+    assert response.status_code == 400
+    assert "must be a whole number" in response.json()["detail"]
