@@ -1,11 +1,13 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from labelhub import views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(("labelhub.api_urls", "v1"), namespace="v1")),
+    # Unknown API paths answer JSON even with DEBUG on (handler404 is skipped then).
+    re_path(r"^api/", views.not_found),
     path("healthz", views.healthz, name="healthz"),
 ]
 

@@ -66,3 +66,11 @@ def test_unknown_admin_path_stays_an_html_404(client):
     response = client.get("/not-an-api-path")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.urls("labelhub.urls")
+def test_unknown_api_path_is_json_even_with_debug_on(client, settings):
+    settings.DEBUG = True
+    response = client.get("/api/v2/anything")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Not found"
