@@ -38,7 +38,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "drf_spectacular",
     "django_q",
     "labelhub",
     "accounts",
@@ -157,6 +156,10 @@ IMAGESET_UPLOAD_TOKEN_VALID_DAYS = env.int("IMAGESET_UPLOAD_TOKEN_VALID_DAYS", d
 LOCAL_DROPBOX_MAX_FILE_SIZE = env.int("LOCAL_DROPBOX_MAX_FILE_SIZE", default=200 * 1024 * 1024)
 # Threads copying files when an image set is finished.
 IMAGESET_COPY_WORKERS = env.int("IMAGESET_COPY_WORKERS", default=16)
+# Retries of a failed Azure request (exponential backoff from 1 s).
+AZURE_STORAGE_RETRIES = env.int("AZURE_STORAGE_RETRIES", default=3)
+# Files per listing request when an image set is finished (Azure allows up to 5000).
+IMAGESET_LIST_PAGE_SIZE = env.int("IMAGESET_LIST_PAGE_SIZE", default=5000)
 if STORAGE_BACKEND == "azure" and not AZURE_STORAGE_CONNECTION_STRING:
     raise ImproperlyConfigured("STORAGE_BACKEND=azure needs AZURE_STORAGE_CONNECTION_STRING.")
 
