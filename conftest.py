@@ -8,6 +8,8 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import UserFactory
 from accounts.services import apikey_issue
 
+pytest_plugins = ["labelhub.testing.azurite"]
+
 
 def pytest_report_header(config):
     from django.conf import settings

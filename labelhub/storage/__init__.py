@@ -1,4 +1,20 @@
-"""Storage adapters: one interface, a ``local`` and an ``azure`` backend."""
+"""Storage adapters: one interface, a ``local`` and an ``azure`` backend.
+
+``get_storage()`` returns the backend chosen by ``settings.STORAGE_BACKEND``.
+It reads the settings at call time (tests switch them per test) and keeps one
+instance per distinct configuration, so the Azure backend's HTTP connection
+pool is shared by every caller. Azure clients and SAS tokens never leave this
+package; callers see paths (``<container>/<key>``), URLs and the exceptions
+below.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from labelhub.storage.base import Storage
 
 
 class StorageError(Exception):
@@ -7,3 +23,76 @@ class StorageError(Exception):
 
 class ObjectNotFound(StorageError):
     """The addressed file or container does not exist."""
+
+
+class InvalidToken(StorageError):
+    """A signed URL token that is forged, malformed or expired."""
+
+
+class InvalidFileName(StorageError):
+    """A file name a client chose that cannot be stored safely."""
+
+
+class FileTooLarge(StorageError):
+    """An uploaded body larger than the configured limit."""
+
+
+_instances: dict[tuple, "Storage"] = {}
+_instances_lock = threading.Lock()
+
+
+def _config_key() -> tuple:
+    from django.conf import settings
+
+    backend = settings.STORAGE_BACKEND
+    if backend == "local":
+        return ("local", str(settings.MEDIA_ROOT))
+    if backend == "azure":
+        return (
+            "azure",
+            settings.AZURE_STORAGE_CONNECTION_STRING,
+            int(settings.IMAGESET_COPY_WORKERS),
+            int(settings.AZURE_STORAGE_RETRIES),
+        )
+    raise StorageError(f"Unknown STORAGE_BACKEND {backend!r}; use 'local' or 'azure'.")
+
+
+def _build(key: tuple) -> "Storage":
+    if key[0] == "local":
+        from labelhub.storage.local import LocalStorage
+
+        return LocalStorage(location=key[1])
+    from labelhub.storage.azure import AzureStorage
+
+    _, connection_string, workers, retries = key
+    return AzureStorage(connection_string, pool_size=workers + 4, retries=retries)
+
+
+def get_storage() -> "Storage":
+    """The storage backend for the current settings (one shared instance per configuration)."""
+    key = _config_key()
+    storage = _instances.get(key)
+    if storage is None:
+        with _instances_lock:
+            storage = _instances.get(key)
+            if storage is None:
+                storage = _instances[key] = _build(key)
+    return storage
+
+
+def unsign_dropbox_token(token: str) -> str:
+    """The dropbox name a local upload token was issued for; ``InvalidToken`` if forged or expired."""
+    from labelhub.storage.local import unsign_dropbox_token as unsign
+
+    return unsign(token)
+
+
+__all__ = [
+    "StorageError",
+    "ObjectNotFound",
+    "InvalidToken",
+    "InvalidFileName",
+    "FileTooLarge",
+    "get_storage",
+    "unsign_dropbox_token",
+]

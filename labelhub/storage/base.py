@@ -13,6 +13,17 @@ from datetime import timedelta
 from typing import BinaryIO, Iterable, Iterator
 
 
+def split_path(path: str) -> tuple[str, str]:
+    """``"<container>/<key>"`` -> ``(container, key)``; the key may be empty."""
+    container, _, key = path.partition("/")
+    return container, key
+
+
+def relative_name(key: str, key_prefix: str) -> str:
+    """A listed key as seen from the listed prefix: ``uploads/t/car.png`` under ``uploads/t/`` -> ``car.png``."""
+    return key[len(key_prefix):].lstrip("/")
+
+
 @dataclass(frozen=True)
 class StoredFile:
     """One listing entry: size and content type come from the listing itself."""

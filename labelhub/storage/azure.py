@@ -1,0 +1,317 @@
+"""The ``azure`` backend: Azure Blob Storage through azure-storage-blob.
+
+One ``BlobServiceClient`` per configuration; every container and blob client
+derived from it shares its pipeline and so one HTTP transport: a
+``requests.Session`` whose connection pool is sized to the copy workers (the
+default pool of 10 drops connections under 16 threads). Azure exceptions are
+turned into ``StorageError``/``ObjectNotFound`` here and never leave the
+package, and neither do clients or account keys.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+import urllib.request
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import BinaryIO, Iterable, Iterator
+
+import requests
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.core.pipeline.transport import RequestsTransport
+from azure.storage.blob import (
+    BlobSasPermissions,
+    BlobServiceClient,
+    ContainerSasPermissions,
+    ContentSettings,
+    ExponentialRetry,
+    generate_blob_sas,
+    generate_container_sas,
+)
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from labelhub.storage import ObjectNotFound, StorageError
+from labelhub.storage.base import Storage, StoredFile, relative_name, split_path
+
+COPY_POLL_INITIAL = 0.02  # seconds; same-account copies usually finish at once
+COPY_POLL_MAX = 1.0
+COPY_TIMEOUT = 600.0
+# Clock skew allowance for SAS start times.
+SAS_CLOCK_SKEW = timedelta(minutes=5)
+
+
+_KNOWN_CONTAINERS: dict[str, set[str]] = {}
+
+
+@contextmanager
+def _errors(action: str):
+    """Turn every Azure error raised inside into the storage layer's own."""
+    try:
+        yield
+    except ResourceNotFoundError as exc:
+        raise ObjectNotFound(f"{action}: not found ({_code(exc)})") from exc
+    except AzureError as exc:
+        raise StorageError(f"{action} failed: {_code(exc) or type(exc).__name__}: {_first_line(exc)}") from exc
+
+
+def _code(exc: AzureError) -> str:
+    return str(getattr(exc, "error_code", None) or "")
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(getattr(exc, "message", None) or exc).strip().splitlines() or [""])[0]
+
+
+class _BlobReader(io.RawIOBase):
+    """A read-only file over a streaming download; Azure errors become ``StorageError``."""
+
+    def __init__(self, downloader, path: str):
+        self._chunks = downloader.chunks()
+        self._buffer = b""
+        self._path = path
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while not self._buffer:
+            try:
+                with _errors(f"Reading {self._path}"):
+                    self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(b), len(self._buffer))
+        b[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
+
+
+class AzureStorage(Storage):
+    def __init__(self, connection_string: str, *, pool_size: int = 20, retries: int = 3):
+        if not connection_string:
+            raise StorageError("AZURE_STORAGE_CONNECTION_STRING is not set.")
+        session = requests.Session()
+        # The transport does not configure a session it does not own: mount an
+        # adapter with the pool size we need and requests' retries off (the
+        # SDK's retry policy retries).
+        adapter = HTTPAdapter(
+            pool_connections=4,
+            pool_maxsize=pool_size,
+            max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+        )
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        # requests re-reads proxy variables from the environment on every
+        # request (~0.5 ms each); with none set there is nothing to trust.
+        session.trust_env = bool(urllib.request.getproxies())
+        self._session = session
+        self._transport = RequestsTransport(session=session, session_owner=False)
+        retry = ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=retries, random_jitter_range=1)
+        try:
+            self._service = BlobServiceClient.from_connection_string(
+                connection_string, transport=self._transport, retry_policy=retry
+            )
+        except (ValueError, AzureError) as exc:
+            raise StorageError(f"Invalid AZURE_STORAGE_CONNECTION_STRING: {exc}") from exc
+        credential = self._service.credential
+        self._account_name = self._service.account_name
+        self._account_key = getattr(credential, "account_key", None)
+        if not self._account_key:
+            raise StorageError("The Azure connection string needs an AccountKey to sign SAS URLs.")
+        self.pool_size = pool_size
+        # Containers known to exist, shared by every instance on this account
+        # (a container deleted through one instance is forgotten by all).
+        self._known_containers = _KNOWN_CONTAINERS.setdefault(self._service.url, set())
+        self._containers_lock = threading.Lock()
+
+    # helpers
+    def _blob(self, path: str):
+        container, key = split_path(path)
+        if not container or not key:
+            raise StorageError(f"Invalid blob path {path!r}; expected '<container>/<key>'.")
+        return self._service.get_blob_client(container, key)
+
+    def _ensure_container(self, name: str) -> None:
+        with _errors(f"Creating container {name}"):
+            try:
+                self._service.create_container(name)
+            except ResourceExistsError:
+                pass
+        self._known_containers.add(name)
+
+    def _require_container(self, name: str) -> None:
+        """Create ``name`` unless it is known to exist (one request per container and process)."""
+        if name in self._known_containers:
+            return
+        with self._containers_lock:  # 16 copy threads start at once: create it once
+            if name not in self._known_containers:
+                self._ensure_container(name)
+
+    @staticmethod
+    def _container_missing(exc: HttpResponseError) -> bool:
+        return _code(exc) == "ContainerNotFound"
+
+    def _sas_expiry(self, valid_for: timedelta) -> tuple[datetime, datetime]:
+        now = datetime.now(timezone.utc)
+        return now - SAS_CLOCK_SKEW, now + valid_for
+
+    def _blob_read_sas_url(self, blob, *, valid_for: timedelta) -> str:
+        start, expiry = self._sas_expiry(valid_for)
+        sas = generate_blob_sas(
+            account_name=self._account_name,
+            container_name=blob.container_name,
+            blob_name=blob.blob_name,
+            account_key=self._account_key,
+            permission=BlobSasPermissions(read=True),
+            start=start,
+            expiry=expiry,
+        )
+        return f"{blob.url}?{sas}"
+
+    # files
+    def list(self, prefix: str, *, page_size: int | None = None) -> Iterator[StoredFile]:
+        container, key_prefix = split_path(prefix)
+        client = self._service.get_container_client(container)
+        with _errors(f"Listing {prefix}"):
+            pages = client.list_blobs(name_starts_with=key_prefix or None, results_per_page=page_size).by_page()
+            for page in pages:  # follows every continuation token
+                for blob in page:
+                    yield StoredFile(
+                        name=relative_name(blob.name, key_prefix),
+                        path=f"{container}/{blob.name}",
+                        size=blob.size,
+                        content_type=blob.content_settings.content_type if blob.content_settings else None,
+                    )
+
+    def copy(self, source: str, destination: str) -> None:
+        src = self._blob(source)
+        dst = self._blob(destination)
+        # Real Azure only reads the source with a credential: a short read SAS.
+        source_url = self._blob_read_sas_url(src, valid_for=timedelta(hours=1))
+        self._require_container(dst.container_name)
+        with _errors(f"Copying {source} to {destination}"):
+            try:
+                started = dst.start_copy_from_url(source_url)
+            except HttpResponseError as exc:
+                if not self._container_missing(exc):
+                    if exc.status_code == 404 or _code(exc) == "CannotVerifyCopySource":
+                        raise ObjectNotFound(f"Copying {source}: source not found") from exc
+                    raise
+                # The destination container was deleted behind our back.
+                self._known_containers.discard(dst.container_name)
+                self._require_container(dst.container_name)
+                started = dst.start_copy_from_url(source_url)
+            status = started.get("copy_status")
+            delay = COPY_POLL_INITIAL
+            deadline = time.monotonic() + COPY_TIMEOUT
+            while status == "pending":
+                if time.monotonic() > deadline:
+                    dst.abort_copy(started["copy_id"])
+                    raise StorageError(f"Copying {source} to {destination} timed out.")
+                time.sleep(delay)
+                delay = min(delay * 2, COPY_POLL_MAX)
+                status = dst.get_blob_properties().copy.status
+            if status != "success":
+                raise StorageError(f"Copying {source} to {destination} ended with status {status!r}.")
+
+    def read_range(self, path: str, offset: int, length: int) -> bytes:
+        if offset < 0 or length < 0:
+            raise StorageError("offset and length must not be negative.")
+        if length == 0:
+            return b""
+        blob = self._blob(path)
+        with _errors(f"Reading {path}"):
+            try:
+                return blob.download_blob(offset=offset, length=length, max_concurrency=1).readall()
+            except HttpResponseError as exc:
+                if exc.status_code == 416:  # offset at or past the end
+                    return b""
+                raise
+
+    def open(self, path: str) -> BinaryIO:
+        blob = self._blob(path)
+        with _errors(f"Opening {path}"):
+            downloader = blob.download_blob(max_concurrency=1)
+        return io.BufferedReader(_BlobReader(downloader, path), buffer_size=256 * 1024)
+
+    def write(self, path: str, chunks: Iterable[bytes], *, content_type: str | None = None) -> int:
+        blob = self._blob(path)
+        written = 0
+
+        def counted():
+            nonlocal written
+            for chunk in chunks:
+                written += len(chunk)
+                yield chunk
+
+        settings = ContentSettings(content_type=content_type) if content_type else None
+        # The chunks cannot be replayed after a failed request, so make sure
+        # the container exists first (once per container and instance).
+        self._require_container(blob.container_name)
+        with _errors(f"Writing {path}"):
+            try:
+                # An iterable of unknown length is uploaded in blocks, never buffered whole.
+                blob.upload_blob(counted(), overwrite=True, content_settings=settings, max_concurrency=1)
+            except HttpResponseError as exc:
+                if self._container_missing(exc):  # deleted behind our back: recreate next time
+                    self._known_containers.discard(blob.container_name)
+                raise
+        return written
+
+    def delete(self, path: str) -> None:
+        blob = self._blob(path)
+        with _errors(f"Deleting {path}"):
+            try:
+                blob.delete_blob()
+            except ResourceNotFoundError:
+                pass
+
+    def exists(self, path: str) -> bool:
+        blob = self._blob(path)
+        with _errors(f"Checking {path}"):
+            return blob.exists()
+
+    def size(self, path: str) -> int:
+        blob = self._blob(path)
+        with _errors(f"Reading the size of {path}"):
+            return blob.get_blob_properties().size
+
+    def read_url(self, path: str, *, valid_for: timedelta) -> str:
+        return self._blob_read_sas_url(self._blob(path), valid_for=valid_for)
+
+    # dropboxes
+    def create_dropbox(self, name: str) -> None:
+        self._ensure_container(name)
+
+    def dropbox_upload_url(self, name: str, *, valid_for: timedelta) -> str:
+        start, expiry = self._sas_expiry(valid_for)
+        sas = generate_container_sas(
+            account_name=self._account_name,
+            container_name=name,
+            account_key=self._account_key,
+            # Upload and list only: a leaked URL can neither read nor delete.
+            permission=ContainerSasPermissions(create=True, write=True, add=True, list=True),
+            start=start,
+            expiry=expiry,
+        )
+        return f"{self._service.get_container_client(name).url}?{sas}"
+
+    def delete_dropbox(self, name: str) -> None:
+        with _errors(f"Deleting dropbox {name}"):
+            try:
+                self._service.delete_container(name)
+            except ResourceNotFoundError:
+                pass
+        self._known_containers.discard(name)
+
+    def list_containers(self) -> list[str]:
+        """Every container name of the account (Azure only; used by the test fixtures)."""
+        with _errors("Listing containers"):
+            return [c.name for c in self._service.list_containers()]
+
+    def dropbox_exists(self, name: str) -> bool:
+        with _errors(f"Checking dropbox {name}"):
+            return self._service.get_container_client(name).exists()

@@ -1,0 +1,307 @@
+"""The ``local`` backend: files under ``MEDIA_ROOT``, URLs signed with ``django.core.signing``.
+
+Layout: ``MEDIA_ROOT/<container>/<key>``, the same paths as the Azure backend.
+A dropbox is the folder ``MEDIA_ROOT/<name>``. Files are written to
+``MEDIA_ROOT/.partial/`` first and renamed into place, so a reader never sees
+half a file and an interrupted upload leaves nothing behind.
+
+Read and upload URLs are site-relative and carry a signed token holding the
+path (or dropbox name) and an expiry time; labelhub's own views serve them.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import shutil
+import tempfile
+import time
+from contextlib import suppress
+from datetime import timedelta
+from typing import BinaryIO, Iterable, Iterator
+
+from django.core import signing
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import FileSystemStorage
+from django.urls import get_script_prefix, reverse
+
+from labelhub.storage import FileTooLarge, InvalidFileName, InvalidToken, ObjectNotFound, StorageError
+from labelhub.storage.base import Storage, StoredFile, relative_name, split_path
+
+CHUNK_SIZE = 256 * 1024
+PARTIAL_DIR = ".partial"  # not a valid container name on Azure, so never a dropbox
+MAX_NAME_LENGTH = 1024  # Azure's limit for a blob name
+MAX_SEGMENT_BYTES = 255  # a file name on common file systems
+
+_READ_SALT = "labelhub.storage.local.read"
+_DROPBOX_SALT = "labelhub.storage.local.dropbox"
+
+
+# --- names ---------------------------------------------------------------------
+
+
+def check_file_name(name: str) -> str:
+    """``name`` if it is a safe relative key (``a.jpg``, ``sub/a.jpg``), else ``InvalidFileName``."""
+    if not isinstance(name, str) or not name:
+        raise InvalidFileName("The file name is empty.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidFileName(f"The file name is longer than {MAX_NAME_LENGTH} characters.")
+    if "\\" in name:
+        raise InvalidFileName("The file name contains a backslash.")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise InvalidFileName("The file name contains a NUL or control character.")
+    if name.startswith("/"):
+        raise InvalidFileName("The file name starts with '/'.")
+    for segment in name.split("/"):
+        if segment in ("", ".", ".."):
+            raise InvalidFileName("The file name contains an empty, '.' or '..' segment.")
+        try:
+            encoded = segment.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidFileName("The file name is not valid UTF-8.") from None
+        if len(encoded) > MAX_SEGMENT_BYTES:
+            raise InvalidFileName(f"A part of the file name is longer than {MAX_SEGMENT_BYTES} bytes.")
+    return name
+
+
+def check_container_name(name: str) -> str:
+    """A container (or dropbox) name is one safe path segment that does not start with a dot."""
+    check_file_name(name)
+    if "/" in name or name.startswith("."):
+        raise InvalidFileName(f"Invalid container name {name!r}.")
+    return name
+
+
+# --- signed tokens ------------------------------------------------------------------
+
+
+def _sign(payload: dict, *, salt: str, valid_for: timedelta) -> str:
+    expires = int(time.time() + valid_for.total_seconds())
+    return signing.dumps({**payload, "x": expires}, salt=salt, compress=True)
+
+
+def _unsign(token: str, *, salt: str) -> dict:
+    try:
+        payload = signing.loads(token, salt=salt)
+    except signing.BadSignature:
+        raise InvalidToken("The token is invalid.") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("x"), int):
+        raise InvalidToken("The token is invalid.")
+    if time.time() > payload["x"]:
+        raise InvalidToken("The token has expired.")
+    return payload
+
+
+def sign_read_token(path: str, *, valid_for: timedelta) -> str:
+    return _sign({"p": path}, salt=_READ_SALT, valid_for=valid_for)
+
+
+def unsign_read_token(token: str) -> str:
+    """The path a read token was issued for; ``InvalidToken`` if forged or expired."""
+    path = _unsign(token, salt=_READ_SALT).get("p")
+    if not isinstance(path, str):
+        raise InvalidToken("The token is invalid.")
+    return path
+
+
+def sign_dropbox_token(name: str, *, valid_for: timedelta) -> str:
+    return _sign({"d": name}, salt=_DROPBOX_SALT, valid_for=valid_for)
+
+
+def unsign_dropbox_token(token: str) -> str:
+    """The dropbox name an upload token was issued for; ``InvalidToken`` if forged or expired."""
+    name = _unsign(token, salt=_DROPBOX_SALT).get("d")
+    if not isinstance(name, str):
+        raise InvalidToken("The token is invalid.")
+    return name
+
+
+def guess_content_type(name: str) -> str | None:
+    return mimetypes.guess_type(name, strict=False)[0]
+
+
+# --- the backend -----------------------------------------------------------------
+
+
+class LocalStorage(Storage):
+    def __init__(self, *, location: str):
+        self.location = os.path.abspath(location)
+        self._fs = FileSystemStorage(location=self.location)
+
+    # helpers
+    def _abs(self, path: str) -> str:
+        container, key = split_path(path)
+        check_container_name(container)
+        check_file_name(key)
+        try:
+            return self._fs.path(f"{container}/{key}")
+        except SuspiciousFileOperation as exc:  # defence in depth; names are checked above
+            raise InvalidFileName(str(exc)) from None
+
+    def _container_dir(self, name: str) -> str:
+        check_container_name(name)
+        return os.path.join(self.location, name)
+
+    def _write_atomic(self, destination: str, chunks: Iterable[bytes], *, max_size: int | None = None) -> int:
+        partial_dir = os.path.join(self.location, PARTIAL_DIR)
+        os.makedirs(partial_dir, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=partial_dir)
+        written = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    if not chunk:
+                        continue
+                    written += len(chunk)
+                    if max_size is not None and written > max_size:
+                        raise FileTooLarge(f"The file is larger than {max_size} bytes.")
+                    out.write(chunk)
+            os.chmod(tmp, self._fs.file_permissions_mode or 0o644)
+            self._makedirs(os.path.dirname(destination))
+            os.replace(tmp, destination)
+        except BaseException:
+            with suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        return written
+
+    def _makedirs(self, directory: str) -> None:
+        mode = self._fs.directory_permissions_mode
+        if mode is None:
+            os.makedirs(directory, exist_ok=True)
+        else:
+            old_umask = os.umask(0o777 & ~mode)
+            try:
+                os.makedirs(directory, mode, exist_ok=True)
+            finally:
+                os.umask(old_umask)
+
+    # files
+    def list(self, prefix: str, *, page_size: int | None = None) -> Iterator[StoredFile]:
+        container, key_prefix = split_path(prefix)
+        root = self._container_dir(container)
+        if not os.path.isdir(root):
+            raise ObjectNotFound(f"Container {container!r} does not exist.")
+        folder = key_prefix.rpartition("/")[0]
+        if folder:
+            check_file_name(folder)
+        start = os.path.join(root, folder)
+        keys = []
+        for dirpath, _dirnames, filenames in os.walk(start):
+            for filename in filenames:
+                key = os.path.relpath(os.path.join(dirpath, filename), root).replace(os.sep, "/")
+                if key.startswith(key_prefix):
+                    keys.append(key)
+        keys.sort()  # the order Azure lists in
+        page_size = page_size or 5000
+        for first in range(0, len(keys), page_size):
+            for key in keys[first:first + page_size]:
+                try:
+                    size = os.stat(os.path.join(root, key)).st_size
+                except FileNotFoundError:  # deleted since the walk
+                    continue
+                yield StoredFile(
+                    name=relative_name(key, key_prefix),
+                    path=f"{container}/{key}",
+                    size=size,
+                    content_type=guess_content_type(key),
+                )
+
+    def copy(self, source: str, destination: str) -> None:
+        src = self._abs(source)
+        dst = self._abs(destination)
+        try:
+            with open(src, "rb") as f:
+                self._write_atomic(dst, iter(lambda: f.read(CHUNK_SIZE), b""))
+        except (FileNotFoundError, IsADirectoryError):
+            raise ObjectNotFound(f"{source} does not exist.") from None
+        except OSError as exc:
+            raise StorageError(f"Copying {source} to {destination} failed: {exc}") from exc
+
+    def read_range(self, path: str, offset: int, length: int) -> bytes:
+        if offset < 0 or length < 0:
+            raise StorageError("offset and length must not be negative.")
+        with self.open(path) as f:
+            f.seek(offset)
+            return f.read(length)
+
+    def open(self, path: str) -> BinaryIO:
+        try:
+            return open(self._abs(path), "rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectNotFound(f"{path} does not exist.") from None
+        except OSError as exc:
+            raise StorageError(f"Opening {path} failed: {exc}") from exc
+
+    def write(self, path: str, chunks: Iterable[bytes], *, content_type: str | None = None) -> int:
+        # The content type is not stored: local storage derives it from the name.
+        try:
+            return self._write_atomic(self._abs(path), chunks)
+        except OSError as exc:
+            raise StorageError(f"Writing {path} failed: {exc}") from exc
+
+    def delete(self, path: str) -> None:
+        try:
+            os.remove(self._abs(path))
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            pass
+        except OSError as exc:
+            raise StorageError(f"Deleting {path} failed: {exc}") from exc
+
+    def exists(self, path: str) -> bool:
+        return os.path.isfile(self._abs(path))
+
+    def size(self, path: str) -> int:
+        full = self._abs(path)
+        if not os.path.isfile(full):
+            raise ObjectNotFound(f"{path} does not exist.")
+        return os.path.getsize(full)
+
+    def read_url(self, path: str, *, valid_for: timedelta) -> str:
+        self._abs(path)  # only ever sign a valid path
+        return reverse("v1:storage-file", kwargs={"token": sign_read_token(path, valid_for=valid_for)})
+
+    # dropboxes
+    def create_dropbox(self, name: str) -> None:
+        try:
+            self._makedirs(self._container_dir(name))
+        except OSError as exc:
+            raise StorageError(f"Creating dropbox {name} failed: {exc}") from exc
+
+    def dropbox_upload_url(self, name: str, *, valid_for: timedelta) -> str:
+        check_container_name(name)
+        # Served by the image-set app's upload view (PUT <this url>/<filename>).
+        return f"{get_script_prefix()}api/v1/dropbox/{sign_dropbox_token(name, valid_for=valid_for)}"
+
+    def delete_dropbox(self, name: str) -> None:
+        try:
+            shutil.rmtree(self._container_dir(name))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StorageError(f"Deleting dropbox {name} failed: {exc}") from exc
+
+    def dropbox_exists(self, name: str) -> bool:
+        return os.path.isdir(self._container_dir(name))
+
+    def save_dropbox_file(self, dropbox: str, filename: str, stream, *, max_size: int) -> int:
+        """Stream an uploaded body into ``dropbox/filename``; returns its size.
+
+        ``stream`` is a file-like object (e.g. the Django request) or an
+        iterable of bytes. Raises ``InvalidFileName``, ``FileTooLarge`` (no
+        partial file is left) or ``ObjectNotFound`` when the dropbox is gone.
+        """
+        check_file_name(filename)
+        root = self._container_dir(dropbox)
+        if not os.path.isdir(root):
+            raise ObjectNotFound(f"Dropbox {dropbox!r} does not exist.")
+        destination = self._abs(f"{dropbox}/{filename}")
+        if os.path.isdir(destination):
+            raise InvalidFileName(f"{filename!r} is a folder in this dropbox.")
+        chunks = iter(lambda: stream.read(CHUNK_SIZE), b"") if hasattr(stream, "read") else stream
+        try:
+            return self._write_atomic(destination, chunks, max_size=max_size)
+        except (NotADirectoryError, FileExistsError):
+            raise InvalidFileName(f"A part of {filename!r} is a file in this dropbox, not a folder.") from None
+        except OSError as exc:
+            raise StorageError(f"Saving {filename} failed: {exc}") from exc

@@ -1,0 +1,44 @@
+"""``GET /api/v1/files/<token>``: the signed, expiring read URL of the local backend."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+from labelhub.exceptions import ApplicationError, NotFound
+from labelhub.storage import InvalidToken, ObjectNotFound, get_storage
+from labelhub.storage.local import guess_content_type, unsign_read_token
+
+
+class TokenRejected(ApplicationError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = "This link is invalid or has expired"
+
+
+class FileReadApi(APIView):
+    """Streams the one file the token was signed for; the token is the only credential."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    def perform_content_negotiation(self, request, force=False):
+        # An <img> or a client may send `Accept: image/png`; the JSON renderer
+        # is only used for error bodies, so never answer 406.
+        return super().perform_content_negotiation(request, force=True)
+
+    def get(self, request, token: str):
+        try:
+            path = unsign_read_token(token)
+        except InvalidToken as exc:
+            raise TokenRejected(str(exc)) from None
+        try:
+            stream = get_storage().open(path)
+        except ObjectNotFound:
+            raise NotFound("File not found") from None
+        response = FileResponse(stream, content_type=guess_content_type(path) or "application/octet-stream")
+        response["Cache-Control"] = "private, max-age=3600"
+        # Uploaded files are served from labelhub's origin: never let one run script there.
+        response["Content-Security-Policy"] = "sandbox"
+        return response

@@ -1,0 +1,254 @@
+"""The Azure backend against Azurite: SAS scopes, the copy source SAS, paging, errors, the shared pool.
+
+What Azurite 3.35 enforces for a container SAS with ``acwl`` (checked here):
+PUT of a blob succeeds; GET, HEAD and DELETE of a blob are refused with 403
+(``AuthorizationPermissionMismatch``); listing the container is allowed
+(``l`` is granted on purpose: the uploader may see what arrived); a SAS of one
+container is refused on another. For a copy, Azurite verifies a source URL
+that carries a SAS by fetching it (a forged one is refused), so a successful
+copy shows labelhub's source SAS is valid; without a SAS Azurite copies
+within the account unchecked (real Azure refuses), so the copy test also
+inspects the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+import requests
+from azure.core.exceptions import AzureError
+
+from labelhub.storage import ObjectNotFound, StorageError, get_storage
+from labelhub.storage.azure import AzureStorage
+from labelhub.testing.azurite import connection_string
+
+pytestmark = pytest.mark.azurite
+
+WEEK = timedelta(days=7)
+
+
+def split_sas(url: str) -> tuple[str, str, dict[str, str]]:
+    parts = urlsplit(url)
+    base = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    return base, parts.query, {k: v[0] for k, v in parse_qs(parts.query).items()}
+
+
+@pytest.fixture
+def http_log(azure_storage):
+    """Every HTTP request the backend sends, as (method, url, headers)."""
+    sent = []
+
+    def record(response, *args, **kwargs):
+        sent.append((response.request.method, response.request.url, dict(response.request.headers)))
+
+    hooks = azure_storage._session.hooks["response"]
+    hooks.append(record)
+    yield sent
+    hooks.remove(record)
+
+
+def test_dropbox_sas_grants_exactly_create_write_add_list_on_that_container(azure_storage):
+    azure_storage.create_dropbox("dropbox-perm")
+    before = datetime.now(timezone.utc)
+
+    url = azure_storage.dropbox_upload_url("dropbox-perm", valid_for=WEEK)
+
+    base, _, query = split_sas(url)
+    assert base.endswith("/devstoreaccount1/dropbox-perm")
+    assert sorted(query["sp"]) == ["a", "c", "l", "w"]
+    assert query["sr"] == "c"
+    expiry = datetime.fromisoformat(query["se"].replace("Z", "+00:00"))
+    assert before + WEEK - timedelta(minutes=1) <= expiry <= before + WEEK + timedelta(minutes=1)
+
+
+def test_a_plain_http_put_with_the_dropbox_sas_uploads_a_blob(azure_storage):
+    azure_storage.create_dropbox("dropbox-put")
+    base, query, _ = split_sas(azure_storage.dropbox_upload_url("dropbox-put", valid_for=WEEK))
+
+    response = requests.put(
+        f"{base}/{quote('sub/a b é.jpg')}?{query}",
+        data=b"jpeg bytes",
+        headers={"x-ms-blob-type": "BlockBlob", "Content-Type": "image/jpeg"},
+        timeout=10,
+    )
+
+    assert response.status_code == 201
+    listed = list(azure_storage.list("dropbox-put"))
+    assert [(f.name, f.size, f.content_type) for f in listed] == [("sub/a b é.jpg", 10, "image/jpeg")]
+    with azure_storage.open("dropbox-put/sub/a b é.jpg") as f:
+        assert f.read() == b"jpeg bytes"
+
+
+def test_the_dropbox_sas_cannot_read_or_delete_blobs(azure_storage):
+    azure_storage.create_dropbox("dropbox-deny")
+    azure_storage.write("dropbox-deny/a.jpg", [b"secret"])
+    base, query, _ = split_sas(azure_storage.dropbox_upload_url("dropbox-deny", valid_for=WEEK))
+    blob_url = f"{base}/a.jpg?{query}"
+
+    assert requests.get(blob_url, timeout=10).status_code == 403
+    assert requests.head(blob_url, timeout=10).status_code == 403
+    assert requests.delete(blob_url, timeout=10).status_code == 403
+    assert requests.delete(f"{base}?restype=container&{query}", timeout=10).status_code == 403
+
+    assert azure_storage.exists("dropbox-deny/a.jpg")
+    assert azure_storage.dropbox_exists("dropbox-deny")
+    # Listing is granted ("l"): names and sizes, never the bytes.
+    listing = requests.get(f"{base}?restype=container&comp=list&{query}", timeout=10)
+    assert listing.status_code == 200
+    assert b"<Name>a.jpg</Name>" in listing.content and b"secret" not in listing.content
+
+
+def test_the_dropbox_sas_of_one_container_is_refused_on_another(azure_storage):
+    azure_storage.create_dropbox("dropbox-one")
+    azure_storage.create_dropbox("dropbox-two")
+    base, query, _ = split_sas(azure_storage.dropbox_upload_url("dropbox-one", valid_for=WEEK))
+    other = base.replace("dropbox-one", "dropbox-two")
+
+    response = requests.put(f"{other}/x.jpg?{query}", data=b"x", headers={"x-ms-blob-type": "BlockBlob"}, timeout=10)
+
+    assert response.status_code == 403
+    assert list(azure_storage.list("dropbox-two")) == []
+
+
+def test_an_expired_dropbox_sas_is_refused(azure_storage):
+    azure_storage.create_dropbox("dropbox-old")
+    base, query, _ = split_sas(azure_storage.dropbox_upload_url("dropbox-old", valid_for=timedelta(seconds=-1)))
+
+    response = requests.put(f"{base}/x.jpg?{query}", data=b"x", headers={"x-ms-blob-type": "BlockBlob"}, timeout=10)
+
+    assert response.status_code == 403
+    assert list(azure_storage.list("dropbox-old")) == []
+
+
+def test_the_read_url_is_a_read_only_sas_for_that_one_blob(azure_storage):
+    azure_storage.write("box-read/a.png", [b"a"], content_type="image/png")
+    azure_storage.write("box-read/b.png", [b"b"], content_type="image/png")
+
+    url = azure_storage.read_url("box-read/a.png", valid_for=WEEK)
+
+    base, query, params = split_sas(url)
+    assert base.endswith("/devstoreaccount1/box-read/a.png")
+    assert (params["sp"], params["sr"]) == ("r", "b")
+    assert requests.get(url, timeout=10).content == b"a"
+    assert requests.get(f"{base.replace('a.png', 'b.png')}?{query}", timeout=10).status_code == 403
+    put = requests.put(url, data=b"overwritten", headers={"x-ms-blob-type": "BlockBlob"}, timeout=10)
+    assert put.status_code == 403
+    assert requests.delete(url, timeout=10).status_code == 403
+    assert azure_storage.read_range("box-read/a.png", 0, 10) == b"a"
+
+
+def test_copy_reads_the_source_through_a_read_sas(azure_storage, http_log):
+    azure_storage.write("box-sas/src.jpg", [b"data"])
+    http_log.clear()
+
+    azure_storage.copy("box-sas/src.jpg", "box-sas/dst.jpg")
+
+    copy_requests = [headers for method, _, headers in http_log if "x-ms-copy-source" in headers]
+    assert len(copy_requests) == 1
+    source_url = copy_requests[0]["x-ms-copy-source"]
+    base, _, params = split_sas(source_url)
+    assert base.endswith("/devstoreaccount1/box-sas/src.jpg")
+    assert (params["sp"], params["sr"]) == ("r", "b")
+    assert params["sig"]
+    assert azure_storage.read_range("box-sas/dst.jpg", 0, 10) == b"data"
+
+
+def test_azurite_checks_a_copy_source_sas_so_the_copy_test_proves_ours_is_valid(azure_storage):
+    azure_storage.write("box-forged/src.jpg", [b"data"])
+    good = azure_storage._blob_read_sas_url(azure_storage._service.get_blob_client("box-forged", "src.jpg"),
+                                            valid_for=WEEK)
+    forged = good.replace("sp=r", "sp=rw")  # the signature no longer matches
+    destination = azure_storage._service.get_blob_client("box-forged", "dst.jpg")
+
+    with pytest.raises(AzureError):
+        destination.start_copy_from_url(forged)
+    assert not azure_storage.exists("box-forged/dst.jpg")
+    destination.start_copy_from_url(good)
+    assert azure_storage.read_range("box-forged/dst.jpg", 0, 10) == b"data"
+
+
+def test_copy_creates_the_destination_container_on_demand(azure_storage, settings):
+    azure_storage.write("box-src/a.jpg", [b"a"])
+    final = settings.AZURE_STORAGE_IMAGESET_CONTAINER
+    assert final not in azure_storage.list_containers()
+
+    azure_storage.copy("box-src/a.jpg", f"{final}/uploads/set/a.jpg")
+
+    assert [f.path for f in azure_storage.list(f"{final}/uploads/set/")] == [f"{final}/uploads/set/a.jpg"]
+
+
+def test_listing_asks_for_every_page_of_page_size(azure_storage, http_log):
+    for i in range(5):
+        azure_storage.write(f"box-pages/p-{i}.png", [b"x"])
+    http_log.clear()
+
+    names = [f.name for f in azure_storage.list("box-pages", page_size=2)]
+
+    list_urls = [url for method, url, _ in http_log if "comp=list" in url]
+    assert names == [f"p-{i}.png" for i in range(5)]
+    assert len(list_urls) == 3
+    assert all("maxresults=2" in url for url in list_urls)
+
+
+def test_a_streamed_write_is_uploaded_in_blocks(azure_storage, http_log):
+    def chunks():
+        for _ in range(3):
+            yield b"x" * (1024 * 1024)
+
+    azure_storage.write("box-blocks/f.bin", chunks())
+
+    methods = [(method, url) for method, url, _ in http_log if "box-blocks/f.bin" in url]
+    assert any("comp=block&" in url or url.endswith("comp=block") for _, url in methods)
+    assert any("comp=blocklist" in url for _, url in methods)
+    assert azure_storage.size("box-blocks/f.bin") == 3 * 1024 * 1024
+
+
+def test_a_dead_storage_endpoint_raises_storage_error_not_an_azure_exception(settings):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]
+    settings.STORAGE_BACKEND = "azure"
+    settings.AZURE_STORAGE_CONNECTION_STRING = connection_string("127.0.0.1", dead_port)
+    settings.AZURE_STORAGE_RETRIES = 0
+    storage = get_storage()
+
+    for call in (
+        lambda: list(storage.list("box")),
+        lambda: storage.read_range("box/a", 0, 1),
+        lambda: storage.write("box/a", [b"x"]),
+        lambda: storage.exists("box/a"),
+        lambda: storage.create_dropbox("dropbox-x"),
+    ):
+        with pytest.raises(StorageError) as caught:
+            call()
+        assert not isinstance(caught.value, (AzureError, ObjectNotFound))
+        assert isinstance(caught.value.__cause__, AzureError)
+
+
+def test_a_connection_string_without_an_account_key_is_refused():
+    with pytest.raises(StorageError):
+        AzureStorage("BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;SharedAccessSignature=sv=x&sig=y")
+    with pytest.raises(StorageError):
+        AzureStorage("")
+
+
+def test_one_storage_and_one_connection_pool_serve_parallel_workers(azure_storage, settings, caplog):
+    assert get_storage() is azure_storage
+    for i in range(settings.IMAGESET_COPY_WORKERS):
+        azure_storage.write(f"box-pool/{i}.bin", [b"x" * 100])
+    caplog.set_level(logging.WARNING, logger="urllib3.connectionpool")
+
+    def copy(i):
+        azure_storage.copy(f"box-pool/{i}.bin", f"box-pool-copy/{i}.bin")
+        return azure_storage.read_range(f"box-pool-copy/{i}.bin", 0, 10)
+
+    with ThreadPoolExecutor(settings.IMAGESET_COPY_WORKERS) as pool:
+        results = list(pool.map(copy, range(settings.IMAGESET_COPY_WORKERS)))
+
+    assert results == [b"x" * 10] * settings.IMAGESET_COPY_WORKERS
+    assert "Connection pool is full" not in caplog.text

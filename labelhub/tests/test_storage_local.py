@@ -1,0 +1,237 @@
+"""The local backend: layout under MEDIA_ROOT, signed read URLs and the dropbox pieces."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core import signing
+
+from labelhub.storage import (
+    FileTooLarge,
+    InvalidFileName,
+    InvalidToken,
+    ObjectNotFound,
+    StorageError,
+    get_storage,
+    unsign_dropbox_token,
+)
+from labelhub.storage.local import LocalStorage
+
+WEEK = timedelta(days=7)
+EXPIRED = timedelta(seconds=-1)
+
+
+def files_under(root) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file())
+
+
+def token_of(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_get_storage_follows_the_settings_at_call_time(settings, tmp_path):
+    settings.STORAGE_BACKEND = "local"
+    first = get_storage()
+
+    assert isinstance(first, LocalStorage)
+    assert get_storage() is first
+    settings.MEDIA_ROOT = str(tmp_path / "elsewhere")
+    assert get_storage() is not first
+    assert get_storage().location == str(tmp_path / "elsewhere")
+
+
+def test_files_are_kept_at_media_root_container_key(local_storage, settings):
+    local_storage.write("images/uploads/set-1/car.png", [b"car"])
+
+    assert (Path(settings.MEDIA_ROOT) / "images" / "uploads" / "set-1" / "car.png").read_bytes() == b"car"
+    assert files_under(settings.MEDIA_ROOT) == ["images/uploads/set-1/car.png"]
+
+
+@pytest.mark.parametrize(
+    "path", ["images/../secret.txt", "images/a/../../x", "../outside/x", "/etc/passwd", "images/a\\b", "images/"]
+)
+def test_paths_that_leave_media_root_are_refused(local_storage, path):
+    with pytest.raises(StorageError):
+        local_storage.read_range(path, 0, 10)
+    with pytest.raises(StorageError):
+        local_storage.write(path, [b"x"])
+
+
+def test_read_url_is_site_relative_and_signed(local_storage):
+    local_storage.write("images/a.png", [b"png"])
+
+    url = local_storage.read_url("images/a.png", valid_for=WEEK)
+
+    assert url.startswith("/api/v1/files/")
+    assert "images/a.png" not in url
+
+
+def test_read_url_serves_without_an_api_key_and_sandboxes_the_content(local_storage, client):
+    local_storage.write("images/page.html", [b"<script>alert(1)</script>"])
+
+    response = client.get(local_storage.read_url("images/page.html", valid_for=WEEK), HTTP_ACCEPT="image/png")
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"<script>alert(1)</script>"
+    assert response["Content-Type"] == "text/html"
+    assert response["Content-Security-Policy"] == "sandbox"
+    assert response["Content-Length"] == "25"
+
+
+def test_an_expired_read_url_is_refused(local_storage, client):
+    local_storage.write("images/a.png", [b"png"])
+
+    response = client.get(local_storage.read_url("images/a.png", valid_for=EXPIRED))
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == "The token has expired."
+
+
+@pytest.mark.parametrize("tamper", ["signature", "payload", "garbage"])
+def test_a_forged_read_url_is_refused(local_storage, client, tamper):
+    local_storage.write("images/a.png", [b"png"])
+    local_storage.write("images/secret.png", [b"secret"])
+    token = token_of(local_storage.read_url("images/a.png", valid_for=WEEK))
+    payload, timestamp, signature = token.split(":")
+    if tamper == "signature":
+        token = f"{payload}:{timestamp}:{signature[:-2]}AA"
+    elif tamper == "payload":
+        other = token_of(local_storage.read_url("images/secret.png", valid_for=WEEK)).split(":")[0]
+        token = f"{other}:{timestamp}:{signature}"
+    else:
+        token = "not-a-token"
+
+    response = client.get(f"/api/v1/files/{token}")
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == "The token is invalid."
+
+
+def test_a_token_signed_with_another_purpose_cannot_read(local_storage, client):
+    local_storage.create_dropbox("dropbox-a")
+    local_storage.write("dropbox-a/a.png", [b"png"])
+    upload_token = token_of(local_storage.dropbox_upload_url("dropbox-a", valid_for=WEEK))
+    plain_token = signing.dumps({"p": "dropbox-a/a.png", "x": 2**40})  # right key, no salt
+
+    assert client.get(f"/api/v1/files/{upload_token}").status_code == 403
+    assert client.get(f"/api/v1/files/{plain_token}").status_code == 403
+
+
+def test_a_read_url_of_a_deleted_file_answers_404(local_storage, client):
+    local_storage.write("images/a.png", [b"png"])
+    url = local_storage.read_url("images/a.png", valid_for=WEEK)
+    local_storage.delete("images/a.png")
+
+    response = client.get(url)
+
+    assert response.status_code == 404
+    assert response.json()["detail"] == "File not found"
+
+
+def test_dropbox_upload_url_carries_a_token_for_the_dropbox(local_storage, settings):
+    local_storage.create_dropbox("dropbox-set-1")
+
+    url = local_storage.dropbox_upload_url("dropbox-set-1", valid_for=WEEK)
+
+    assert Path(settings.MEDIA_ROOT, "dropbox-set-1").is_dir()
+    assert url.startswith("/api/v1/dropbox/")
+    assert "?" not in url and "/" not in token_of(url)
+    assert unsign_dropbox_token(token_of(url)) == "dropbox-set-1"
+
+
+def test_forged_or_expired_dropbox_tokens_raise_invalid_token(local_storage):
+    good = token_of(local_storage.dropbox_upload_url("dropbox-set-1", valid_for=WEEK))
+    expired = token_of(local_storage.dropbox_upload_url("dropbox-set-1", valid_for=EXPIRED))
+    read_token = token_of(local_storage.read_url("dropbox-set-1/a.png", valid_for=WEEK))
+    payload, timestamp, signature = good.split(":")
+
+    for token in (expired, read_token, f"{payload}:{timestamp}:{signature[::-1]}", "", "abc"):
+        with pytest.raises(InvalidToken):
+            unsign_dropbox_token(token)
+    assert issubclass(InvalidToken, StorageError)
+
+
+def test_save_dropbox_file_streams_the_body_into_the_dropbox(local_storage, settings):
+    local_storage.create_dropbox("dropbox-up")
+    body = os.urandom(600 * 1024)
+
+    assert local_storage.save_dropbox_file("dropbox-up", "a.jpg", io.BytesIO(body), max_size=len(body)) == len(body)
+    assert local_storage.save_dropbox_file("dropbox-up", "sub dir/ünï code.jpg", [b"ab", b"cd"], max_size=10) == 4
+    assert local_storage.save_dropbox_file("dropbox-up", "a.jpg", io.BytesIO(b"again"), max_size=10) == 5
+
+    assert files_under(Path(settings.MEDIA_ROOT, "dropbox-up")) == ["a.jpg", "sub dir/ünï code.jpg"]
+    assert Path(settings.MEDIA_ROOT, "dropbox-up", "a.jpg").read_bytes() == b"again"
+    assert [f.name for f in local_storage.list("dropbox-up")] == ["a.jpg", "sub dir/ünï code.jpg"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "..",
+        "../escape.jpg",
+        "sub/../../escape.jpg",
+        "sub/..",
+        "/absolute.jpg",
+        "back\\slash.jpg",
+        "nul\x00.jpg",
+        "new\nline.jpg",
+        "tab\t.jpg",
+        "del\x7f.jpg",
+        "double//slash.jpg",
+        "trailing/",
+        "./dot.jpg",
+        "x" * 256,
+    ],
+)
+def test_save_dropbox_file_rejects_unsafe_names_and_writes_nothing(local_storage, settings, name):
+    local_storage.create_dropbox("dropbox-up")
+
+    with pytest.raises(InvalidFileName):
+        local_storage.save_dropbox_file("dropbox-up", name, io.BytesIO(b"data"), max_size=100)
+
+    assert files_under(settings.MEDIA_ROOT) == []
+
+
+def test_save_dropbox_file_refuses_a_body_over_the_limit_and_leaves_no_partial_file(local_storage, settings):
+    local_storage.create_dropbox("dropbox-up")
+    local_storage.save_dropbox_file("dropbox-up", "keep.jpg", io.BytesIO(b"kept"), max_size=10)
+
+    with pytest.raises(FileTooLarge):
+        local_storage.save_dropbox_file("dropbox-up", "big.jpg", io.BytesIO(b"x" * 1_000_001), max_size=1_000_000)
+    with pytest.raises(FileTooLarge):
+        local_storage.save_dropbox_file("dropbox-up", "keep.jpg", [b"12345", b"678901"], max_size=10)
+
+    assert files_under(settings.MEDIA_ROOT) == ["dropbox-up/keep.jpg"]
+    assert Path(settings.MEDIA_ROOT, "dropbox-up", "keep.jpg").read_bytes() == b"kept"
+    assert local_storage.save_dropbox_file("dropbox-up", "exact.jpg", io.BytesIO(b"x" * 10), max_size=10) == 10
+
+
+def test_save_dropbox_file_into_a_missing_dropbox_raises_object_not_found(local_storage, settings):
+    with pytest.raises(ObjectNotFound):
+        local_storage.save_dropbox_file("dropbox-gone", "a.jpg", io.BytesIO(b"x"), max_size=10)
+
+    assert files_under(settings.MEDIA_ROOT) == []
+
+
+def test_save_dropbox_file_refuses_a_name_that_collides_with_a_folder_or_file(local_storage, settings):
+    local_storage.create_dropbox("dropbox-up")
+    local_storage.save_dropbox_file("dropbox-up", "a/b.jpg", io.BytesIO(b"1"), max_size=10)
+    local_storage.save_dropbox_file("dropbox-up", "c.jpg", io.BytesIO(b"2"), max_size=10)
+
+    with pytest.raises(InvalidFileName):
+        local_storage.save_dropbox_file("dropbox-up", "a", io.BytesIO(b"x"), max_size=10)
+    with pytest.raises(InvalidFileName):
+        local_storage.save_dropbox_file("dropbox-up", "c.jpg/d.jpg", io.BytesIO(b"x"), max_size=10)
+
+    assert files_under(settings.MEDIA_ROOT) == ["dropbox-up/a/b.jpg", "dropbox-up/c.jpg"]
+
+
+@pytest.mark.parametrize("name", ["", ".partial", "a/b", "..", "dropbox\x00"])
+def test_dropbox_names_must_be_one_safe_segment(local_storage, name):
+    with pytest.raises(InvalidFileName):
+        local_storage.create_dropbox(name)
