@@ -1,0 +1,55 @@
+"""Reads of image sets and images."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from imagesets.models import Image, ImageSet
+from imagesets.naming import dropbox_name
+from labelhub.exceptions import NotFound
+from labelhub.storage import get_storage
+
+
+def imageset_list() -> QuerySet[ImageSet]:
+    return ImageSet.objects.select_related("created_by", "job").order_by("id")
+
+
+def imageset_get(*, imageset_id: int) -> ImageSet:
+    imageset = imageset_list().filter(pk=imageset_id).first()
+    if imageset is None:
+        raise NotFound("Image set not found")
+    return imageset
+
+
+def image_list() -> QuerySet[Image]:
+    return Image.objects.select_related("imageset").order_by("id")
+
+
+def imageset_image_list(*, imageset_id: int) -> QuerySet[Image]:
+    if not ImageSet.objects.filter(pk=imageset_id).exists():
+        raise NotFound("Image set not found")
+    return image_list().filter(imageset_id=imageset_id)
+
+
+def image_get(*, image_id: int) -> Image:
+    image = Image.objects.filter(pk=image_id).first()
+    if image is None:
+        raise NotFound("Image not found")
+    return image
+
+
+def imageset_dropbox_url(*, imageset: ImageSet) -> str:
+    """Where clients upload to while the set is ``created`` (Azure: absolute SAS URL; local: site-relative)."""
+    return get_storage().dropbox_upload_url(
+        dropbox_name(imageset.title), valid_for=timedelta(days=settings.IMAGESET_UPLOAD_TOKEN_VALID_DAYS)
+    )
+
+
+def image_read_url(*, image: Image) -> str:
+    """A short-lived URL reading exactly this image (Azure: absolute; local: site-relative)."""
+    return get_storage().read_url(
+        image.blobstorage_path, valid_for=timedelta(days=settings.IMAGE_READ_TOKEN_VALID_DAYS)
+    )

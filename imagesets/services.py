@@ -1,0 +1,208 @@
+"""Everything that writes image sets and images, including the finish job.
+
+An image set starts ``created`` with a dropbox (``dropbox-<title>``) clients
+upload to; ``imageset_finish`` commits the status and queues the finish job
+on commit; the job (``imageset_finish_run``) copies every uploaded file to
+``<container>/<folder>/<title>/<name>``, registers the images and removes the
+dropbox. The job is idempotent: copies overwrite, rows are unique by path and
+inserted with ``ignore_conflicts``, and the dropbox is deleted only after
+every row is committed, so a rerun after a crash ends in the same state.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from imagesets.ingest import ingest
+from imagesets.models import Image, ImageSet, ImageSetJob
+from imagesets.naming import dropbox_name
+from labelhub.exceptions import BadRequest, Conflict, NotFound
+from labelhub.storage import get_storage
+from labelhub.validators import validate_title
+
+logger = logging.getLogger(__name__)
+
+FINISH_TASK = "imagesets.tasks.finish_imageset"
+
+
+# --- image sets -----------------------------------------------------------------
+
+
+def imageset_create(*, title: Any, metadata: Any = None, created_by) -> ImageSet:
+    """A new set in ``created`` with its dropbox; 422 invalid title, 409 duplicate, 400 bad metadata."""
+    validate_title(title)
+    if metadata is not None and not isinstance(metadata, dict):
+        raise BadRequest("'metadata' must be a JSON object or null")
+    if ImageSet.objects.filter(title=title).exists():
+        raise Conflict(f"An image set titled '{title}' already exists")
+    name = dropbox_name(title)
+    try:
+        with transaction.atomic():
+            imageset = ImageSet.objects.create(
+                title=title, metadata=metadata, created_by=created_by, blobstorage_path=name
+            )
+            # Inside the transaction: if storage fails the row is rolled back.
+            get_storage().create_dropbox(name)
+    except IntegrityError:
+        # Lost a race with a concurrent create of the same title.
+        raise Conflict(f"An image set titled '{title}' already exists") from None
+    return imageset
+
+
+def _imageset_locked(imageset_id: int) -> ImageSet:
+    imageset = ImageSet.objects.select_for_update().filter(pk=imageset_id).first()
+    if imageset is None:
+        raise NotFound("Image set not found")
+    return imageset
+
+
+def _check_transition(imageset: ImageSet, new_status: str) -> None:
+    if new_status not in ImageSet.TRANSITIONS[ImageSet.Status(imageset.status)]:
+        raise Conflict(f"Image set is {imageset.status}; it cannot become {new_status}")
+
+
+def _queue_finish(job: ImageSetJob) -> None:
+    imageset_id = job.imageset_id
+
+    def enqueue():
+        task_id = async_task(FINISH_TASK, imageset_id, task_name=f"imageset-{imageset_id}-finish")
+        ImageSetJob.objects.filter(pk=job.pk).update(task_id=str(task_id or "")[:64])
+
+    # robust: a broker hiccup (or, in sync mode, a failing job) must not turn
+    # the already committed status change into a 500; the job row shows it.
+    transaction.on_commit(enqueue, robust=True)
+
+
+def imageset_set_status(*, imageset_id: int, new_status: Any) -> ImageSet:
+    """The ``PUT /image_sets/{id}`` transition: only ``finished`` exists (400 unknown, 409 not allowed)."""
+    if not isinstance(new_status, str) or new_status not in ImageSet.Status.values:
+        raise BadRequest(f"'new_status' must be one of {', '.join(ImageSet.Status.values)}")
+    if new_status == ImageSet.Status.FINISHED:
+        return imageset_finish(imageset_id=imageset_id)
+    # ``finished`` is the only target in ImageSet.TRANSITIONS.
+    imageset = ImageSet.objects.filter(pk=imageset_id).first()
+    if imageset is None:
+        raise NotFound("Image set not found")
+    raise Conflict(f"Image set is {imageset.status}; it cannot become {new_status}")
+
+
+@transaction.atomic
+def imageset_finish(*, imageset_id: int, queue: bool = True) -> ImageSet:
+    """``created`` -> ``finished`` and (re)set the job; the job is queued once this commits.
+
+    ``queue=False`` leaves the job queued in the database for the caller to
+    run inline (the ``finish_imageset`` command).
+    """
+    imageset = _imageset_locked(imageset_id)
+    _check_transition(imageset, ImageSet.Status.FINISHED)
+    imageset.status = ImageSet.Status.FINISHED
+    imageset.date_finished = timezone.now()
+    imageset.save(update_fields=["status", "date_finished"])
+    job, created = ImageSetJob.objects.get_or_create(imageset=imageset)
+    if not created:
+        job.reset()
+        job.save()
+    if queue:
+        _queue_finish(job)
+    imageset.job = job
+    return imageset
+
+
+@transaction.atomic
+def imageset_job_retry(*, imageset_id: int, queue: bool = True) -> ImageSetJob:
+    """Queue a failed finish job again (409 for any other job state)."""
+    imageset = _imageset_locked(imageset_id)
+    job = ImageSetJob.objects.select_for_update().filter(imageset=imageset).first()
+    if job is None or job.status != ImageSetJob.Status.FAILED:
+        state = job.status if job else "not started"
+        raise Conflict(f"Only a failed job can be retried; this one is {state}")
+    job.reset()
+    job.save()
+    if queue:
+        _queue_finish(job)
+    return job
+
+
+@transaction.atomic
+def imageset_add_images(*, imageset_id: int, items: list[dict]) -> int:
+    """Attach existing images to a set still ``created``; all or nothing.
+
+    ``items`` are ``{"id": n}`` or ``{"filepath": "<blobstorage_path>"}``.
+    404 if any is unknown, 409 if the set is finished or an image belongs to
+    another set. Images already in this set are ignored. Returns how many
+    were attached.
+    """
+    ids, paths = _split_refs(items)
+    imageset = _imageset_locked(imageset_id)
+    if imageset.status != ImageSet.Status.CREATED:
+        raise Conflict(f"Image set is {imageset.status}; images can only be added while created")
+    if not ids and not paths:
+        return 0
+    images = list(
+        Image.objects.select_for_update()
+        .filter(Q(pk__in=ids) | Q(blobstorage_path__in=paths))
+        .only("pk", "blobstorage_path", "imageset_id")
+    )
+    unknown_ids = ids - {image.pk for image in images}
+    unknown_paths = paths - {image.blobstorage_path for image in images}
+    if unknown_ids or unknown_paths:
+        named = [f"id {i}" for i in sorted(unknown_ids)] + [repr(p) for p in sorted(unknown_paths)]
+        raise NotFound("Unknown image provided", extra={"unknown": named[:20]})
+    taken = [image.pk for image in images if image.imageset_id not in (None, imageset.pk)]
+    if taken:
+        raise Conflict(
+            "Image already belongs to another image set", extra={"image_ids": sorted(taken)[:20]}
+        )
+    to_attach = [image.pk for image in images if image.imageset_id is None]
+    return Image.objects.filter(pk__in=to_attach).update(imageset=imageset)
+
+
+def _split_refs(items) -> tuple[set[int], set[str]]:
+    if not isinstance(items, list):
+        raise BadRequest("Expected a list of {\"id\": n} or {\"filepath\": \"...\"} objects")
+    ids: set[int] = set()
+    paths: set[str] = set()
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or len(item.keys() & {"id", "filepath"}) != 1:
+            raise BadRequest(f"Item {index}: give exactly one of 'id' or 'filepath'")
+        if "id" in item:
+            value = item["id"]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise BadRequest(f"Item {index}: 'id' must be a positive integer")
+            ids.add(value)
+        else:
+            value = item["filepath"]
+            if not isinstance(value, str) or not value:
+                raise BadRequest(f"Item {index}: 'filepath' must be a non-empty string")
+            paths.add(value)
+    return ids, paths
+
+
+# --- the finish job -----------------------------------------------------------
+
+
+def imageset_finish_run(*, imageset_id: int) -> ImageSetJob:
+    """The body of the finish job; marks the job failed (and re-raises) on any error."""
+    imageset = ImageSet.objects.filter(pk=imageset_id).first()
+    if imageset is None:
+        raise NotFound("Image set not found")
+    if imageset.status != ImageSet.Status.FINISHED:
+        raise Conflict("Only a finished image set is ingested")
+    job, _ = ImageSetJob.objects.get_or_create(imageset=imageset)
+    if job.status == ImageSetJob.Status.SUCCEEDED:
+        # A duplicate delivery of the task: the work is done.
+        return job
+    job.mark_running()
+    try:
+        ingest(imageset, job)
+    except Exception as exc:
+        logger.exception("finishing image set %s failed", imageset.pk)
+        job.mark_failed(exc)
+        raise
+    return job

@@ -1,0 +1,84 @@
+"""Small image files of every format the finish job must read, made with Pillow."""
+
+from __future__ import annotations
+
+import random
+from io import BytesIO
+
+from PIL import Image
+
+from imagesets.probe import HEADER_BYTES
+
+
+def _image(width: int, height: int, mode: str = "RGB") -> Image.Image:
+    im = Image.new(mode, (width, height))
+    # A little structure so encoders produce real data, not a constant block.
+    for x in range(0, width, 7):
+        for y in range(0, height, 5):
+            im.putpixel((x, y), (x * 3 % 256, y * 5 % 256, 128) if mode == "RGB" else (x + y) % 256)
+    return im
+
+
+def encode(im: Image.Image, fmt: str, **options) -> bytes:
+    buffer = BytesIO()
+    im.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def png(width=40, height=30) -> bytes:
+    return encode(_image(width, height), "PNG")
+
+
+def jpeg(width=64, height=48) -> bytes:
+    return encode(_image(width, height), "JPEG", quality=85)
+
+
+def jpeg_progressive(width=72, height=40) -> bytes:
+    return encode(_image(width, height), "JPEG", quality=85, progressive=True)
+
+
+def jpeg_large_exif(width=50, height=70) -> bytes:
+    """A JPEG whose header (EXIF + ICC profile before the frame) is longer than 64 KiB."""
+    exif = Image.Exif()
+    exif[0x010E] = "x" * 60_000  # ImageDescription: one EXIF segment of ~60 KB
+    icc = b"\0" * 20_000  # spread over APP2 segments after it
+    data = encode(_image(width, height), "JPEG", exif=exif.tobytes(), icc_profile=icc)
+    assert data.index(b"\xff\xc0") > HEADER_BYTES, "the frame header must lie past the ranged read"
+    return data
+
+
+def noise_png(width=256, height=256) -> bytes:
+    """A PNG larger than the ranged read (random pixels do not compress)."""
+    im = Image.frombytes("RGB", (width, height), random.Random(42).randbytes(width * height * 3))
+    data = encode(im, "PNG")
+    assert len(data) > HEADER_BYTES
+    return data
+
+
+def gif(width=33, height=21) -> bytes:
+    return encode(_image(width, height, "L").convert("P"), "GIF")
+
+
+def webp(width=30, height=31) -> bytes:
+    return encode(_image(width, height), "WEBP", quality=80)
+
+
+def tiff(width=25, height=26) -> bytes:
+    return encode(_image(width, height), "TIFF")
+
+
+# name -> (bytes, expected (filetype, width, height) or None when skipped)
+def dropbox_files() -> dict[str, tuple[bytes, tuple[str, int, int] | None]]:
+    return {
+        "car.png": (png(40, 30), ("PNG", 40, 30)),
+        "baseline.jpg": (jpeg(64, 48), ("JPEG", 64, 48)),
+        "progressive.jpeg": (jpeg_progressive(72, 40), ("JPEG", 72, 40)),
+        "big exif.jpg": (jpeg_large_exif(50, 70), ("JPEG", 50, 70)),
+        "noise.png": (noise_png(256, 256), ("PNG", 256, 256)),
+        "anim.gif": (gif(33, 21), ("GIF", 33, 21)),
+        "photo.webp": (webp(30, 31), ("WEBP", 30, 31)),
+        "scan.tiff": (tiff(25, 26), ("TIFF", 25, 26)),
+        "sub/straße café ü.png": (png(12, 13), ("PNG", 12, 13)),
+        "notes.txt": (b"not an image\n" * 10, None),
+        "empty.png": (b"", None),
+    }
