@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from labelhub.jobs import Job
@@ -16,11 +17,28 @@ class CampaignQuerySet(models.QuerySet):
         return self.filter(status=Campaign.Status.FINISHED)
 
     def with_progress(self):
-        """``progress_done``/``progress_total`` from one aggregate, for one campaign or a page."""
+        """``progress_done``/``progress_total`` for one campaign or a page, in the same query.
+
+        Two correlated ``COUNT`` subqueries (served by the ``(campaign, labeled)``
+        index) rather than a ``JOIN ... GROUP BY``: they stay right whatever else
+        the queryset joins, and the database evaluates them only for the rows
+        of the page, not for every campaign before ``LIMIT``.
+        """
         return self.annotate(
-            progress_total=models.Count("campaign_images", distinct=False),
-            progress_done=models.Count("campaign_images", filter=Q(campaign_images__labeled=True)),
+            progress_total=_campaign_image_count(),
+            progress_done=_campaign_image_count(labeled=True),
         )
+
+
+def _campaign_image_count(**filters):
+    counted = (
+        CampaignImage.objects.filter(campaign=models.OuterRef("pk"), **filters)
+        .order_by()
+        .values("campaign")
+        .annotate(n=models.Count("pk"))
+        .values("n")
+    )
+    return Coalesce(models.Subquery(counted, output_field=models.IntegerField()), 0)
 
 
 class Campaign(models.Model):
@@ -136,15 +154,18 @@ class ObjectQuerySet(models.QuerySet):
 class Object(models.Model):
     """One labeled bounding box on a campaign image, part of one submission."""
 
-    campaign_image = models.ForeignKey(CampaignImage, on_delete=models.CASCADE, related_name="objects")
-    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="objects")
+    # Django's default reverse names (``object_set``): ``related_name="objects"`` would
+    # replace the ``objects`` manager of CampaignImage and Submission.
+    campaign_image = models.ForeignKey(CampaignImage, on_delete=models.CASCADE)
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE)
     label = models.CharField(max_length=128)
     label_original = models.CharField(max_length=128)
     confidence = models.FloatField(null=True, blank=True)
-    xmin = models.IntegerField()
-    xmax = models.IntegerField()
-    ymin = models.IntegerField()
-    ymax = models.IntegerField()
+    # PostgreSQL reserves the column names xmin and xmax (system columns).
+    xmin = models.IntegerField(db_column="box_xmin")
+    xmax = models.IntegerField(db_column="box_xmax")
+    ymin = models.IntegerField(db_column="box_ymin")
+    ymax = models.IntegerField(db_column="box_ymax")
     # Keeps the order in which the labeler sent the objects of one image.
     position = models.PositiveIntegerField(default=0)
     date_added = models.DateTimeField(default=timezone.now, editable=False)

@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+"""Campaign routes of ``/api/v1`` (no trailing slashes, as the contract writes them)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from campaigns import apis
+
+urlpatterns = [
+    path("campaigns", apis.CampaignListApi.as_view(), name="campaign-list"),
+    path("campaigns/<int:pk>", apis.CampaignDetailApi.as_view(), name="campaign-detail"),
+    path("campaigns/<int:pk>/images", apis.CampaignImagesApi.as_view(), name="campaign-images"),
+    path("campaigns/<int:pk>/objects", apis.CampaignObjectsApi.as_view(), name="campaign-objects"),
+    path("images/<int:pk>/objects", apis.ImageObjectsApi.as_view(), name="image-objects"),
+]

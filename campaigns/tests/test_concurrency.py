@@ -1,0 +1,119 @@
+"""Concurrent requests on PostgreSQL: row locks keep submissions whole and exports single."""
+
+import threading
+from unittest import mock
+
+import pytest
+from django.db import connection, connections
+
+from accounts.tests.factories import UserFactory
+from campaigns.models import Campaign, CampaignImage, CampaignJob, Object, Submission
+from campaigns.selectors import campaign_progress
+from campaigns.tests.factories import CampaignFactory, make_campaign, new_object
+from conftest import client_for
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL: SQLite has no row locks and serialises every writer anyway",
+    ),
+]
+
+API = "/api/v1"
+Status = Campaign.Status
+ROUNDS = 20
+
+
+def run_at_once(*calls):
+    """Run the calls in threads released together; their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+    errors = []
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except BaseException as exc:  # noqa: BLE001 - reported in the main thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a request hung"
+    assert not errors, errors
+    return results
+
+
+def test_two_clients_replacing_the_same_images_objects_never_mix(admin_user):
+    labeler = UserFactory()
+    campaign = make_campaign(images=2, status=Status.ACTIVE, labeler=labeler)
+    image_id, _unlabeled = campaign.campaign_images.order_by("image_id").values_list("image_id", flat=True)
+    clients = {"A": client_for(labeler), "B": client_for(admin_user)}
+    counts = {"A": 2, "B": 3}
+    url = f"{API}/campaigns/{campaign.pk}/objects"
+
+    def put(name, round_):
+        body = [{"image_id": image_id, "objects": [new_object(f"{name}-{round_}") for _ in range(counts[name])]}]
+        return clients[name].put(url, body, format="json").status_code
+
+    for round_ in range(ROUNDS):
+        assert run_at_once(lambda: put("A", round_), lambda: put("B", round_)) == [200, 200]
+
+        campaign_image = CampaignImage.objects.get(campaign=campaign, image_id=image_id)
+        current = list(Object.objects.current().filter(campaign_image=campaign_image).values_list("label", "submission"))
+        labels = {label for label, _ in current}
+        assert len(labels) == 1, f"round {round_}: a mix of submissions {current}"
+        (label,) = labels
+        assert label in (f"A-{round_}", f"B-{round_}")
+        assert len(current) == counts[label[0]]
+        assert {submission for _, submission in current} == {campaign_image.current_submission_id}
+        # The later of the two submissions is the current one.
+        assert campaign_image.current_submission_id == Submission.objects.filter(campaign=campaign).latest("pk").pk
+
+    assert Submission.objects.filter(campaign=campaign).count() == 2 * ROUNDS
+    assert campaign_progress(campaign_id=campaign.pk) == {"done": 1, "total": 2}
+    campaign.refresh_from_db()
+    assert campaign.status == Status.ACTIVE
+
+
+def test_labeling_the_last_two_images_at_once_completes_the_campaign(admin_user):
+    admin = client_for(admin_user)  # one key per user: a second issue would not show the secret
+    for _ in range(5):
+        labeler = UserFactory()
+        campaign = make_campaign(images=2, status=Status.ACTIVE, labeler=labeler)
+        first, second = campaign.campaign_images.order_by("image_id").values_list("image_id", flat=True)
+        clients = [client_for(labeler), admin]
+        url = f"{API}/campaigns/{campaign.pk}/objects"
+        codes = run_at_once(
+            lambda: clients[0].put(url, [{"image_id": first, "objects": [new_object()]}], format="json").status_code,
+            lambda: clients[1].put(url, [{"image_id": second, "objects": []}], format="json").status_code,
+        )
+        assert codes == [200, 200]
+        campaign.refresh_from_db()
+        assert campaign.status == Status.COMPLETED
+        assert campaign_progress(campaign_id=campaign.pk) == {"done": 2, "total": 2}
+
+
+def test_two_admins_finishing_a_campaign_at_once_queue_one_export(admin_user):
+    other_admin = UserFactory(is_staff=True)
+    admins = [client_for(admin_user), client_for(other_admin)]
+    for _ in range(5):
+        campaign = CampaignFactory(status=Status.COMPLETED)
+        url = f"{API}/campaigns/{campaign.pk}"
+        # The queue is not under test here: count the calls the commit hooks make.
+        with mock.patch("campaigns.services.async_task", return_value="task") as queue:
+            codes = run_at_once(
+                *[lambda client=client: client.put(url, {"new_status": "finished"}, format="json").status_code
+                  for client in admins]
+            )
+        assert sorted(codes) == [200, 409]
+        assert queue.call_count == 1
+        assert CampaignJob.objects.filter(campaign=campaign).count() == 1
+        campaign.refresh_from_db()
+        assert campaign.status == Status.FINISHED
