@@ -70,23 +70,35 @@ class _BlobReader(io.RawIOBase):
 
     def __init__(self, downloader, path: str):
         self._chunks = downloader.chunks()
-        self._buffer = b""
+        self._chunk = memoryview(b"")
         self._path = path
 
     def readable(self) -> bool:
         return True
 
+    def _next_chunk(self) -> bool:
+        try:
+            with _errors(f"Reading {self._path}"):
+                self._chunk = memoryview(next(self._chunks))
+        except StopIteration:
+            return False
+        return True
+
     def readinto(self, b) -> int:
-        while not self._buffer:
-            try:
-                with _errors(f"Reading {self._path}"):
-                    self._buffer = next(self._chunks)
-            except StopIteration:
+        while not self._chunk:
+            if not self._next_chunk():
                 return 0
-        n = min(len(b), len(self._buffer))
-        b[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
+        n = min(len(b), len(self._chunk))
+        b[:n] = self._chunk[:n]
+        self._chunk = self._chunk[n:]
         return n
+
+    def readall(self) -> bytes:
+        parts = [bytes(self._chunk)]
+        while self._next_chunk():
+            parts.append(bytes(self._chunk))
+        self._chunk = memoryview(b"")
+        return b"".join(parts)
 
 
 class AzureStorage(Storage):

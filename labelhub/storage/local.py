@@ -96,12 +96,13 @@ def sign_read_token(path: str, *, valid_for: timedelta) -> str:
     return _sign({"p": path}, salt=_READ_SALT, valid_for=valid_for)
 
 
-def unsign_read_token(token: str) -> str:
-    """The path a read token was issued for; ``InvalidToken`` if forged or expired."""
-    path = _unsign(token, salt=_READ_SALT).get("p")
+def unsign_read_token(token: str) -> tuple[str, int]:
+    """The path a read token was issued for and its expiry (epoch seconds); ``InvalidToken`` if forged or expired."""
+    payload = _unsign(token, salt=_READ_SALT)
+    path = payload.get("p")
     if not isinstance(path, str):
         raise InvalidToken("The token is invalid.")
-    return path
+    return path, payload["x"]
 
 
 def sign_dropbox_token(name: str, *, valid_for: timedelta) -> str:

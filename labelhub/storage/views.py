@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -28,9 +32,21 @@ class FileReadApi(APIView):
         # is only used for error bodies, so never answer 406.
         return super().perform_content_negotiation(request, force=True)
 
+    @extend_schema(
+        operation_id="file_read",
+        summary="Read one stored file through a signed, expiring URL (local storage)",
+        description="The target of the `GET /images/{id}` redirect with local storage. "
+        "The token in the path is the only credential.",
+        auth=[],
+        responses={
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The stored bytes"),
+            403: OpenApiResponse(description="Forged or expired token"),
+            404: OpenApiResponse(description="The file is gone"),
+        },
+    )
     def get(self, request, token: str):
         try:
-            path = unsign_read_token(token)
+            path, expires = unsign_read_token(token)
         except InvalidToken as exc:
             raise TokenRejected(str(exc)) from None
         try:
@@ -38,7 +54,8 @@ class FileReadApi(APIView):
         except ObjectNotFound:
             raise NotFound("File not found") from None
         response = FileResponse(stream, content_type=guess_content_type(path) or "application/octet-stream")
-        response["Cache-Control"] = "private, max-age=3600"
+        # A browser may keep it for the rest of the link's life, at most an hour.
+        response["Cache-Control"] = f"private, max-age={max(0, min(3600, int(expires - time.time())))}"
         # Uploaded files are served from labelhub's origin: never let one run script there.
         response["Content-Security-Policy"] = "sandbox"
         return response

@@ -57,6 +57,16 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGTERM Azurite if the test process dies without tearing down (e.g. SIGKILL)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class Azurite:
     """One running ``azurite-blob`` process (also used by bench/ingest.py)."""
 
@@ -91,6 +101,7 @@ class Azurite:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
             log.close()
             deadline = time.monotonic() + START_TIMEOUT

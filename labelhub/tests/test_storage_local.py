@@ -80,6 +80,16 @@ def test_read_url_serves_without_an_api_key_and_sandboxes_the_content(local_stor
     assert response["Content-Type"] == "text/html"
     assert response["Content-Security-Policy"] == "sandbox"
     assert response["Content-Length"] == "25"
+    assert response["Cache-Control"] == "private, max-age=3600"
+
+
+def test_a_short_lived_read_url_is_not_cached_past_its_expiry(local_storage, client):
+    local_storage.write("images/a.png", [b"png"])
+
+    response = client.get(local_storage.read_url("images/a.png", valid_for=timedelta(seconds=120)))
+
+    assert response.status_code == 200
+    assert 110 <= int(response["Cache-Control"].rsplit("=", 1)[1]) <= 120
 
 
 def test_an_expired_read_url_is_refused(local_storage, client):
