@@ -1,11 +1,44 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import ApiKey, User
-from accounts.services import apikey_issue, apikey_revoke, apikey_rotate
+from accounts.models import ApiKey, User, normalize_email
+from accounts.services import IssuedKey, apikey_issue, apikey_revoke, apikey_rotate
+from labelhub.admin import ShownSecret, render_form_page, render_secrets_page
 from labelhub.exceptions import ApplicationError
+
+ADMIN_MEDIA = forms.Media(css={"all": ["labelhub/admin.css"]}, js=["labelhub/admin.js"])
+NO_SECRET_NOTE = (
+    "This user already has a key; its secret is stored only as a hash and cannot be shown. "
+    "Rotate the key for a new secret."
+)
+
+
+def show_secrets(request, model_admin, issued_keys: list[tuple[User, IssuedKey]], *, title: str):
+    """The page answering an issue/rotate: each new secret shown this once.
+
+    The messages are rendered on this very page, so they are consumed here
+    and never stored in the session or a cookie for a later page.
+    """
+    rows = []
+    for user, issued in issued_keys:
+        if issued.secret:
+            messages.warning(
+                request,
+                f"{user.email}: key {issued.apikey} secret {issued.secret} "
+                "— copy it now, it is shown only this once.",
+            )
+        else:
+            messages.info(request, f"{user.email} already has key {issued.apikey}; rotate it for a new secret.")
+        rows.append(ShownSecret(owner=user.email, apikey=issued.apikey, secret=issued.secret, note=NO_SECRET_NOTE))
+    return render_secrets_page(
+        request, model_admin, title=title, rows=rows,
+        links=[(reverse("admin:accounts_apikey_changelist"), "All API keys")],
+    )
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -57,24 +90,38 @@ class UserAdmin(DjangoUserAdmin):
     def role(self, obj):
         return User.Role(obj.role).label
 
-    def _show_secrets(self, request, issued_keys):
-        for user, issued in issued_keys:
-            if issued.secret:
-                messages.warning(
-                    request,
-                    f"{user.email}: key {issued.apikey} secret {issued.secret} "
-                    "— copy it now, it is shown only this once.",
-                )
-            else:
-                messages.info(request, f"{user.email} already has key {issued.apikey}; rotate it for a new secret.")
+    @property
+    def media(self):
+        return super().media + ADMIN_MEDIA
 
     @admin.action(description="Issue an API key (secret shown once)")
     def issue_key(self, request, queryset):
-        self._show_secrets(request, [(u, apikey_issue(user=u)) for u in queryset])
+        return show_secrets(request, self, [(u, apikey_issue(user=u)) for u in queryset], title="API keys issued")
 
     @admin.action(description="Rotate the API key secret (old secret stops working)")
     def rotate_key(self, request, queryset):
-        self._show_secrets(request, [(u, apikey_rotate(user=u)) for u in queryset])
+        return show_secrets(request, self, [(u, apikey_rotate(user=u)) for u in queryset], title="API keys rotated")
+
+
+class ApiKeyCreateForm(forms.Form):
+    email = forms.EmailField(
+        label="User e-mail",
+        help_text="An existing user (an image-admin or an agency). A user has at most one active key.",
+    )
+
+    def clean_email(self):
+        email = normalize_email(self.cleaned_data["email"])
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            raise forms.ValidationError(
+                "No user has this e-mail. Add the user first, or create a campaign for an agency."
+            )
+        if ApiKey.objects.filter(user=user, revoked_at__isnull=True).exists():
+            raise forms.ValidationError(
+                "This user already has an active key: rotate it (action on the key list) or revoke it first."
+            )
+        self.user = user
+        return email
 
 
 @admin.register(ApiKey)
@@ -85,18 +132,45 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     readonly_fields = ("key", "user", "created_at", "rotated_at", "revoked_at", "last_used_at")
     fields = ("key", "user", "created_at", "rotated_at", "expires_at", "revoked_at", "last_used_at")
-    actions = ["revoke"]
+    actions = ["rotate", "revoke"]
+
+    @property
+    def media(self):
+        return super().media + ADMIN_MEDIA
 
     @admin.display(boolean=True, description="active")
     def active(self, obj):
         return obj.revoked_at is None and not obj.is_expired(timezone.now())
 
-    def has_add_permission(self, request):
-        # Keys are issued from the user page (or createapikey), where the secret is shown once.
-        return False
-
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Issue a key to an existing user; the answer shows its secret this once."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ApiKeyCreateForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            issued = apikey_issue(user=form.user)
+            self.log_addition(request, issued.api_key, [{"added": {}}])
+            return show_secrets(request, self, [(form.user, issued)], title="API key issued")
+        return render_form_page(
+            request, self, form=form, title="Add API key", submit="Issue the key",
+            intro="The new key's secret is shown once, on the next page.",
+            cancel_url=reverse("admin:accounts_apikey_changelist"),
+        )
+
+    @admin.action(description="Rotate: a new secret for each selected key (old secret stops working)")
+    def rotate(self, request, queryset):
+        issued = []
+        for api_key in queryset.select_related("user"):
+            if api_key.revoked_at is not None:
+                messages.error(request, f"{api_key.key}: a revoked key cannot be rotated; issue a new key instead.")
+                continue
+            issued.append((api_key.user, apikey_rotate(user=api_key.user)))
+        if not issued:
+            return None
+        return show_secrets(request, self, issued, title="API keys rotated")
 
     @admin.action(description="Revoke selected keys (cannot be undone)")
     def revoke(self, request, queryset):

@@ -1,9 +1,11 @@
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from accounts.models import ApiKey
-from accounts.services import apikey_issue, secret_matches
+from accounts.models import ApiKey, User
+from accounts.services import apikey_issue, apikey_revoke, secret_matches
 from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +77,103 @@ def test_labeler_cannot_use_the_admin(client):
     client.force_login(UserFactory(email="agency@example.com"))
     response = client.get(reverse("admin:accounts_apikey_changelist"))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+# --- the secrets page -------------------------------------------------------------------
+
+
+def shown_secret(response, row: int = 1) -> str | None:
+    match = re.search(rf'<code class="lh-secret" id="lh-secret-{row}">([0-9a-f]+)</code>', response.content.decode())
+    return match.group(1) if match else None
+
+
+def test_issued_secrets_are_shown_on_the_answer_only_and_never_stored(staff_client):
+    agency = UserFactory(email="agency@example.com")
+
+    response = run_action(staff_client, "user", "issue_key", [agency.pk])
+
+    assert response.redirect_chain == []  # the answer to the POST itself
+    assert "no-store" in response["Cache-Control"]
+    secret = shown_secret(response)
+    assert secret_matches(secret, ApiKey.objects.get(user=agency).secret_hash)
+    assert 'data-copy-target="lh-secret-1"' in response.content.decode()
+    later = staff_client.get(reverse("admin:accounts_apikey_changelist"))
+    assert secret not in later.content.decode()
+    assert secret not in str(staff_client.cookies) and secret not in str(dict(staff_client.session))
+
+
+def test_the_key_add_page_issues_a_key_to_an_existing_user(staff_client):
+    agency = UserFactory(email="agency@example.com")
+
+    response = staff_client.post(reverse("admin:accounts_apikey_add"), {"email": "Agency@Example.com"})
+
+    assert response.status_code == 200
+    api_key = ApiKey.objects.get(user=agency)
+    assert api_key.key in response.content.decode()
+    assert secret_matches(shown_secret(response), api_key.secret_hash)
+
+
+@pytest.mark.parametrize("email, reason", [("nobody@example.com", "No user has this e-mail"),
+                                           ("agency@example.com", "already has an active key"),
+                                           ("not-an-email", "valid email")])
+def test_the_key_add_page_refuses_and_issues_nothing(staff_client, email, reason):
+    apikey_issue(user=UserFactory(email="agency@example.com"))
+    before = list(ApiKey.objects.values_list("id", "secret_hash"))
+
+    response = staff_client.post(reverse("admin:accounts_apikey_add"), {"email": email})
+
+    assert response.status_code == 200
+    assert reason.lower() in " ".join(response.context["form"].errors["email"]).lower()
+    assert list(ApiKey.objects.values_list("id", "secret_hash")) == before
+    assert User.objects.filter(email="nobody@example.com").count() == 0
+
+
+def test_the_key_list_rotates_active_keys_and_refuses_revoked_ones(staff_client):
+    active = apikey_issue(user=UserFactory(email="agency@example.com"))
+    revoked = apikey_issue(user=UserFactory(email="gone@example.com"))
+    apikey_revoke(api_key=revoked.api_key)
+    revoked_hash = ApiKey.objects.get(pk=revoked.api_key.pk).secret_hash
+
+    response = run_action(staff_client, "apikey", "rotate", [active.api_key.pk, revoked.api_key.pk])
+
+    active.api_key.refresh_from_db()
+    new_secret = shown_secret(response)
+    assert secret_matches(new_secret, active.api_key.secret_hash)
+    assert not secret_matches(active.secret, active.api_key.secret_hash)
+    assert active.api_key.rotated_at is not None
+    assert any("a revoked key cannot be rotated" in str(m) for m in response.context["messages"])
+    assert ApiKey.objects.get(pk=revoked.api_key.pk).secret_hash == revoked_hash
+    assert ApiKey.objects.count() == 2
+
+
+def test_the_key_list_shows_when_a_key_was_last_used(staff_client):
+    issued = apikey_issue(user=UserFactory())
+    ApiKey.objects.filter(pk=issued.api_key.pk).update(last_used_at="2024-05-06T07:08:09Z")
+    page = staff_client.get(reverse("admin:accounts_apikey_changelist")).content.decode()
+    assert "May 6, 2024" in page
+
+
+@pytest.mark.parametrize("who", ["anonymous", "labeler", "image-admin"])
+def test_only_users_with_key_permissions_manage_keys(client, who):
+    agency = UserFactory(email="agency@example.com")
+    issued = apikey_issue(user=agency)
+    if who == "labeler":
+        client.force_login(agency)
+    elif who == "image-admin":
+        # Keys and users stay under Django's permissions: a plain image-admin cannot take over keys.
+        client.force_login(UserFactory(email="imageadmin@example.com", is_staff=True))
+    before = list(ApiKey.objects.values_list("id", "secret_hash", "revoked_at"))
+
+    requests = [
+        client.get(reverse("admin:accounts_apikey_changelist")),
+        client.get(reverse("admin:accounts_apikey_add")),
+        client.post(reverse("admin:accounts_apikey_add"), {"email": "agency@example.com"}),
+        run_action(client, "apikey", "rotate", [issued.api_key.pk]),
+        run_action(client, "apikey", "revoke", [issued.api_key.pk]),
+        run_action(client, "user", "rotate_key", [agency.pk]),
+    ]
+
+    for response in requests:
+        assert response.status_code in (302, 403) or "/login/" in response.wsgi_request.path
+        assert issued.apikey not in response.content.decode()
+    assert list(ApiKey.objects.values_list("id", "secret_hash", "revoked_at")) == before

@@ -1,11 +1,28 @@
+import html
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from accounts.models import ApiKey, User
+from accounts.services import apikey_issue, secret_matches
 from accounts.tests.factories import UserFactory
-from campaigns.models import Campaign, CampaignImage, CampaignJob, Submission
+from campaigns.admin.review import label_colour
+from campaigns.export.services import campaign_export_run
+from campaigns.models import Campaign, CampaignImage, CampaignJob, CampaignLabeler, Submission
 from campaigns.services import objects_replace
-from campaigns.tests.factories import CampaignFactory, make_campaign, objects_body
+from campaigns.tests.export_data import EXPECTED_CSV, make_exportable_campaign
+from campaigns.tests.factories import (
+    CampaignFactory,
+    CampaignImageFactory,
+    CampaignLabelerFactory,
+    make_campaign,
+    objects_body,
+)
+from imagesets.tests.factories import ImageFactory, ImageSetFactory
+from labelhub.exceptions import NotFound
+from labelhub.storage.local import unsign_read_token
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +179,394 @@ def test_objects_are_filterable_by_campaign(site):
     assert [o.label for o in response.context["cl"].result_list] == ["ShownLabel"]
     assert "current" in response.content.decode()
     assert len(site.get(url).context["cl"].result_list) == 2
+
+
+# --- creating a campaign: the agency's key shown once ---------------------------------
+
+
+def snapshot():
+    """Everything the campaign admin can write."""
+    return (
+        list(Campaign.objects.values_list("id", "title", "status", "metadata", "label_translations",
+                                          "date_started", "date_completed", "date_finished")),
+        list(CampaignImage.objects.values_list("id", "campaign_id", "image_id", "labeled")),
+        list(CampaignLabeler.objects.values_list("campaign_id", "user_id")),
+        list(User.objects.values_list("id", "email")),
+        list(ApiKey.objects.values_list("id", "key", "secret_hash", "revoked_at")),
+        list(CampaignJob.objects.values_list("id", "status")),
+    )
+
+
+def test_the_add_page_creates_the_campaign_and_shows_the_new_key_once(site):
+    response = site.post(reverse("admin:campaigns_campaign_add"), {
+        "title": "campaign-26-10-2020", "labeler_email": "New_User@Example.com",
+        "metadata": '{"to_be_used_for": "New train set"}', "label_translations": '{"PET": "Plastic"}',
+    })
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    campaign = Campaign.objects.get()
+    assert (campaign.title, campaign.status) == ("campaign-26-10-2020", "created")
+    assert campaign.metadata == {"to_be_used_for": "New train set"}
+    assert campaign.label_translations == {"PET": "Plastic"}
+    assert campaign.created_by.email == "root@example.com"
+    assert [u.email for u in campaign.labelers.all()] == ["new_user@example.com"]
+    page = response.content.decode()
+    key = ApiKey.objects.get(user__email="new_user@example.com")
+    secret = re.search(r'<code class="lh-secret" id="lh-secret-1">([0-9a-f]+)</code>', page).group(1)
+    assert f'<code class="lh-apikey" id="lh-apikey-1">{key.key}</code>' in page
+    assert secret_matches(secret, key.secret_hash)
+    # Nothing carries the secret to a later page.
+    later = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    assert secret not in later
+    assert secret not in str(site.cookies) and secret not in str(dict(site.session))
+
+
+def test_a_labeler_who_has_a_key_gets_no_secret_on_the_add_page(site):
+    agency = UserFactory(email="agency@example.com")
+    issued = apikey_issue(user=agency)
+
+    response = site.post(reverse("admin:campaigns_campaign_add"), {"title": "second", "labeler_email": "agency@example.com"})
+
+    page = response.content.decode()
+    assert issued.apikey in page and 'class="lh-secret"' not in page
+    assert "cannot be shown" in page
+    assert list(Campaign.objects.get().labelers.all()) == [agency]
+    assert ApiKey.objects.filter(user=agency).count() == 1
+
+
+@pytest.mark.parametrize(
+    "data, field, reason",
+    [
+        ({"title": "Bad Title", "labeler_email": "a@example.com"}, "title", "lowercase"),
+        ({"title": "taken", "labeler_email": "a@example.com"}, "title", "already exists"),
+        ({"title": "fine", "labeler_email": "not-an-email"}, "labeler_email", "valid email"),
+        ({"title": "fine", "labeler_email": "a@example.com", "metadata": "[1]"}, "metadata", "JSON object"),
+        ({"title": "fine", "labeler_email": "a@example.com", "label_translations": '{"PET": 5}'}, "label_translations", "map labels"),
+        ({"title": "fine", "labeler_email": ""}, "labeler_email", "required"),
+    ],
+)
+def test_the_add_page_rejects_bad_input_and_stores_nothing(site, data, field, reason):
+    CampaignFactory(title="taken")
+    before = snapshot()
+
+    response = site.post(reverse("admin:campaigns_campaign_add"), data)
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert reason.lower() in " ".join(errors[field]).lower(), errors
+    assert snapshot() == before
+
+
+# --- status steps on the campaign's page ---------------------------------------------
+
+
+def step(site, campaign, name):
+    return site.post(reverse("admin:campaigns_campaign_step", args=[campaign.pk, name]), follow=True)
+
+
+def test_the_step_buttons_run_the_transitions(site, django_capture_on_commit_callbacks):
+    campaign = make_campaign(images=1)
+    response = step(site, campaign, "activate")
+    assert ("success", f"Activated {campaign.title}.") in messages_of(response)
+    campaign.refresh_from_db()
+    assert campaign.status == Status.ACTIVE and campaign.date_started is not None
+
+    step(site, campaign, "complete")
+    step(site, campaign, "reopen")
+    step(site, campaign, "complete")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        step(site, campaign, "finish")
+    campaign.refresh_from_db()
+    assert campaign.status == Status.FINISHED and len(callbacks) == 1
+    assert CampaignJob.objects.get(campaign=campaign).status == CampaignJob.Status.QUEUED
+
+
+def test_a_refused_step_is_an_error_message_and_changes_nothing(site):
+    campaign = make_campaign(images=1, status=Status.ACTIVE)
+    before = snapshot()
+
+    response = step(site, campaign, "finish")
+
+    assert any(level == "error" and "cannot go from 'active' to 'finished'" in text for level, text in messages_of(response))
+    assert snapshot() == before
+    assert site.post(reverse("admin:campaigns_campaign_step", args=[campaign.pk, "explode"])).status_code == 404
+    assert site.get(reverse("admin:campaigns_campaign_step", args=[campaign.pk, "finish"])).status_code == 405
+    assert site.post(reverse("admin:campaigns_campaign_step", args=[campaign.pk + 99, "finish"])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "status, offered",
+    [
+        (Status.CREATED, ["activate"]),
+        (Status.ACTIVE, ["complete"]),
+        (Status.COMPLETED, ["reopen", "finish"]),
+        (Status.FINISHED, ["retry_export"]),
+    ],
+)
+def test_the_campaign_page_offers_the_steps_of_its_status(site, status, offered):
+    campaign = make_campaign(images=1, status=status)
+    response = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+    assert [s["name"] for s in response.context["lh"]["steps"]] == offered
+    assert ('id="lh-add-images"' in response.content.decode()) == (status == Status.CREATED)
+
+
+def test_a_finished_campaign_with_a_succeeded_export_offers_no_retry(site):
+    campaign = CampaignFactory(status=Status.FINISHED)
+    CampaignJob.objects.create(campaign=campaign, status=CampaignJob.Status.SUCCEEDED)
+    response = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+    assert response.context["lh"]["steps"] == []
+
+
+def test_the_campaign_page_shows_progress_and_links_the_export_files(site, local_storage):
+    campaign, _ = make_exportable_campaign()
+    campaign_export_run(campaign_id=campaign.pk)
+
+    response = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+
+    page = response.content.decode()
+    assert 'id="lh-campaign-progress-text">3/4<' in page
+    job = CampaignJob.objects.get(campaign=campaign)
+    links = re.findall(r'<a href="/api/v1/files/([^"]+)">([^<]+)</a>', page)
+    assert [path for _, path in links] == [record["path"] for record in job.result["files"]]
+    assert len(links) == 5
+    for token, path in links:
+        assert unsign_read_token(token)[0] == path
+    # A link serves the file the export wrote.
+    csv_token = next(token for token, path in links if path.endswith("_labels.csv"))
+    served = site.get(f"/api/v1/files/{csv_token}")
+    assert b"".join(served.streaming_content).decode() == EXPECTED_CSV
+
+
+def test_the_files_of_a_failed_export_stay_listed_with_the_error(site):
+    campaign = CampaignFactory(status=Status.FINISHED)
+    CampaignJob.objects.create(
+        campaign=campaign, status=CampaignJob.Status.FAILED, error="StorageError: gone",
+        result={"files": [{"path": "images/label_sets/x_labels.csv", "size": 10, "sha256": "0"}]},
+    )
+    page = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    assert "StorageError: gone" in page and "images/label_sets/x_labels.csv" in page
+    assert 'id="lh-step-retry_export"' in page
+
+
+# --- adding images ------------------------------------------------------------------
+
+
+def test_a_whole_set_is_added_from_the_campaign_page(site):
+    imageset = ImageSetFactory(status="finished")
+    images = ImageFactory.create_batch(3, imageset=imageset)
+    ImageFactory()  # another set
+    campaign = CampaignFactory()
+    CampaignImageFactory(campaign=campaign, image=images[0])
+    page = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    assert f'<option value="{imageset.pk}">{imageset.title} (3 images)</option>' in page
+
+    response = site.post(reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": imageset.pk}, follow=True)
+
+    assert sorted(image_ids(campaign)) == sorted(i.pk for i in images)
+    assert any("Added 2 image(s)" in text and "1 already in it" in text for _, text in messages_of(response))
+
+
+def test_a_set_cannot_be_added_to_an_active_campaign(site):
+    imageset = ImageSetFactory(status="finished")
+    ImageFactory.create_batch(2, imageset=imageset)
+    campaign = CampaignFactory(status=Status.ACTIVE)
+    before = snapshot()
+
+    response = site.post(reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": imageset.pk}, follow=True)
+
+    assert any(level == "error" and "only be added while the campaign is 'created'" in text for level, text in messages_of(response))
+    assert snapshot() == before
+    bad = site.post(reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": "x"}, follow=True)
+    assert ("error", "Choose an image set.") in messages_of(bad)
+    assert site.get(reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk])).status_code == 405
+
+
+def test_adding_many_images_runs_in_batches_and_is_all_or_nothing(monkeypatch):
+    from campaigns.admin import adding
+
+    monkeypatch.setattr(adding, "BATCH_SIZE", 2)
+    campaign = CampaignFactory()
+    images = ImageFactory.create_batch(5)
+
+    added = adding.add_images_to_campaign(campaign_id=campaign.pk, image_ids=[i.pk for i in images] + [images[0].pk])
+    assert (added.listed, added.new, added.total) == (5, 5, 5)
+
+    other = CampaignFactory()
+    with pytest.raises(NotFound):
+        adding.add_images_to_campaign(campaign_id=other.pk, image_ids=[images[0].pk, images[1].pk, 10**9])
+    assert CampaignImage.objects.filter(campaign=other).count() == 0
+
+
+# --- labels.csv -----------------------------------------------------------------------
+
+
+def test_labels_csv_streams_the_same_csv_as_the_api(site, admin_client):
+    campaign, _ = make_exportable_campaign(status=Status.ACTIVE)
+
+    response = site.get(reverse("admin:campaigns_campaign_labels_csv", args=[campaign.pk]))
+
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="beach-2024_labels.csv"'
+    text = b"".join(response.streaming_content).decode()
+    assert text == EXPECTED_CSV
+    api = admin_client.get(f"/api/v1/campaigns/{campaign.pk}/labels.csv")
+    assert b"".join(api.streaming_content).decode() == text
+    assert site.get(reverse("admin:campaigns_campaign_labels_csv", args=[campaign.pk + 99])).status_code == 404
+
+
+# --- the review page --------------------------------------------------------------------
+
+
+def review(site, campaign, image=None, **query):
+    if image is None:
+        url = reverse("admin:campaigns_campaign_review", args=[campaign.pk])
+    else:
+        url = reverse("admin:campaigns_campaign_review_image", args=[campaign.pk, image.pk])
+    return site.get(url, query)
+
+
+def drawn(response) -> list[tuple[str, str, str]]:
+    """(caption, x, y) of every box drawn over the image."""
+    page = response.content.decode()
+    svg = page[page.index('<svg id="lh-boxes"'):page.index("</svg>", page.index('<svg id="lh-boxes"'))]
+    rects = re.findall(r'<rect x="(\d+)" y="(\d+)"', svg)
+    captions = [html.unescape(t) for t in re.findall(r'<text class="lh-box-label"[^>]*>([^<]*)</text>', svg)]
+    assert len(rects) == len(captions) == svg.count('<g class="lh-box"')
+    return [(caption, x, y) for caption, (x, y) in zip(captions, rects)]
+
+
+def test_review_draws_the_current_objects_of_the_image(site):
+    campaign, images = make_exportable_campaign(status=Status.ACTIVE)
+
+    response = review(site, campaign, images["a"])
+
+    assert response.status_code == 200
+    assert drawn(response) == [("Plastic 0.90", "20", "10"), ("Glass", "100", "0")]
+    page = response.content.decode()
+    assert 'viewBox="0 0 200 100"' in page
+    assert re.search(r'<img id="lh-review-image" src="/api/v1/files/[^"]+"', page)
+    colours = re.findall(r'<rect [^>]*stroke="(#[0-9a-f]{6})"', page)
+    assert colours == [label_colour("Plastic"), label_colour("Glass")]
+    assert label_colour("Plastic") == label_colour("Plastic") and len({label_colour(x) for x in "abcdefgh"}) > 1
+
+
+def test_review_switches_to_an_earlier_revision(site):
+    campaign, images = make_exportable_campaign(status=Status.ACTIVE)
+    current = review(site, campaign, images["d"])
+    assert drawn(current) == [("PET 0.56", "30", "15")]
+    revisions = current.context["revisions"]
+    assert [(r["current"], r["objects"]) for r in revisions] == [(True, 1), (False, 1)]
+
+    earlier = review(site, campaign, images["d"], rev=revisions[1]["submission"].pk)
+
+    assert drawn(earlier) == [("Old 0.10", "0", "0")]
+    assert "an earlier revision" in earlier.content.decode()
+    other_submission = Submission.objects.exclude(campaign=campaign).first()
+    assert review(site, campaign, images["d"], rev=other_submission.pk).status_code == 404
+    assert review(site, campaign, images["d"], rev="x").status_code == 404
+
+
+def test_review_filters_and_steps_through_the_images(site):
+    campaign, images = make_exportable_campaign(status=Status.ACTIVE)
+    a, b, c, d = (images[k] for k in "abcd")
+
+    first = review(site, campaign)
+    assert first.status_code == 302 and first["Location"].endswith(f"/review/{a.pk}/")
+    page = review(site, campaign, a)
+    assert {f["name"]: f["count"] for f in page.context["filters"]} == {"all": 4, "unlabeled": 1, "labeled": 2, "empty": 1}
+    assert page.context["previous_url"] is None
+    assert page.context["next_url"].endswith(f"/review/{b.pk}/")
+    assert 'id="lh-next"' in page.content.decode() and 'id="lh-prev"' not in page.content.decode()
+
+    labeled = review(site, campaign, a, show="labeled")
+    assert labeled.context["next_url"].endswith(f"/review/{d.pk}/?show=labeled")
+    assert labeled.context["position"] == 1 and labeled.context["total"] == 2
+    assert review(site, campaign, show="unlabeled")["Location"].endswith(f"/review/{c.pk}/?show=unlabeled")
+    empty = review(site, campaign, b, show="empty")
+    assert drawn(empty) == [] and empty.context["position"] == 1
+    assert "yes" in empty.content.decode()  # labeled, with nothing found
+    outside = review(site, campaign, a, show="empty")
+    assert outside.context["in_filter"] is False and "not in this filter" in outside.content.decode()
+    assert review(site, campaign, a, show="bogus").context["show"] == "all"
+
+
+def test_review_of_an_image_outside_the_campaign_is_not_found(site):
+    campaign, _ = make_exportable_campaign(status=Status.ACTIVE)
+    stranger = ImageFactory()
+    assert review(site, campaign, stranger).status_code == 404
+    empty = CampaignFactory()
+    response = review(site, empty)
+    assert response.status_code == 200 and 'id="lh-review-empty"' in response.content.decode()
+
+
+def test_a_review_page_takes_the_same_queries_for_few_and_many_images_and_objects(site):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for images, per_image in ((3, 1), (30, 20)):
+        campaign = make_campaign(images=images, status=Status.ACTIVE)
+        ids = image_ids(campaign)
+        objects_replace(campaign_id=campaign.pk, items=objects_body(ids[:-1], per_image), user=None)
+        objects_replace(campaign_id=campaign.pk, items=objects_body(ids[1:2], per_image, "Again"), user=None)
+        with CaptureQueriesContext(connection) as ctx:
+            response = site.get(reverse("admin:campaigns_campaign_review_image", args=[campaign.pk, ids[1]]))
+        assert len(drawn(response)) == per_image
+        counts.append(len(ctx))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 16
+
+
+# --- who may use the campaign admin ---------------------------------------------------
+
+
+def campaign_admin_requests(campaign, image_id):
+    return [
+        ("get", reverse("admin:campaigns_campaign_changelist"), None),
+        ("get", reverse("admin:campaigns_campaign_add"), None),
+        ("post", reverse("admin:campaigns_campaign_add"), {"title": "sneaky", "labeler_email": "x@example.com"}),
+        ("get", reverse("admin:campaigns_campaign_change", args=[campaign.pk]), None),
+        ("post", reverse("admin:campaigns_campaign_step", args=[campaign.pk, "finish"]), {}),
+        ("post", reverse("admin:campaigns_campaign_changelist"), {"action": "finish", "_selected_action": [campaign.pk]}),
+        ("post", reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": "1"}),
+        ("get", reverse("admin:campaigns_campaign_labels_csv", args=[campaign.pk]), None),
+        ("get", reverse("admin:campaigns_campaign_review", args=[campaign.pk]), None),
+        ("get", reverse("admin:campaigns_campaign_review_image", args=[campaign.pk, image_id]), None),
+        ("get", reverse("admin:campaigns_campaignimage_changelist"), None),
+        ("get", reverse("admin:campaigns_object_changelist"), None),
+    ]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "labeler"])
+def test_labelers_and_anonymous_users_get_nothing(client, who):
+    campaign, images = make_exportable_campaign(status=Status.COMPLETED)
+    if who == "labeler":
+        labeler = UserFactory(email="agency@example.com")
+        CampaignLabelerFactory(campaign=campaign, user=labeler)
+        client.force_login(labeler)
+    before = snapshot()
+
+    for method, url, data in campaign_admin_requests(campaign, images["a"].pk):
+        response = getattr(client, method)(url, data) if data is not None else getattr(client, method)(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("admin:login")), url
+        assert not getattr(response, "streaming", False)
+        assert b"Plastic" not in response.content
+
+    assert snapshot() == before
+
+
+def test_an_image_admin_runs_campaigns_without_django_permissions(client):
+    client.force_login(UserFactory(email="imageadmin@example.com", is_staff=True, is_superuser=False))
+    campaign, images = make_exportable_campaign(status=Status.COMPLETED)
+
+    for method, url, data in campaign_admin_requests(campaign, images["a"].pk):
+        if method == "get":
+            response = client.get(url, follow=True)
+            assert response.status_code == 200, url
+    step(client, campaign, "reopen")
+    campaign.refresh_from_db()
+    assert campaign.status == Status.ACTIVE
+    assert client.get(reverse("admin:campaigns_campaign_delete", args=[campaign.pk])).status_code == 403

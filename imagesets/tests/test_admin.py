@@ -1,12 +1,24 @@
+import html
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
 import pytest
+import requests
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from campaigns.models import Campaign, CampaignImage
+from campaigns.tests.factories import CampaignFactory, CampaignImageFactory
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.tests import samples
 from imagesets.tests.conftest import new_imageset
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
 from labelhub.storage import StorageError
+from labelhub.storage.local import unsign_read_token
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +121,353 @@ def test_the_image_list_filters_by_set_and_filetype(staff_client, django_assert_
     assert [(i.width, i.height) for i in jpegs] == [(64, 48)]
 
 
-def test_sets_and_images_are_not_added_by_hand(staff_client):
-    assert staff_client.get(reverse("admin:imagesets_imageset_add")).status_code == 403
+def test_images_are_not_added_by_hand(staff_client):
+    # Images come from finished sets; sets are added through the service (below).
     assert staff_client.get(reverse("admin:imagesets_image_add")).status_code == 403
+    assert Image.objects.count() == 0
+
+
+# --- creating a set and uploading into its dropbox ------------------------------------
+
+
+def snapshot():
+    """Everything the image-set admin can write."""
+    return (
+        list(ImageSet.objects.values_list("id", "title", "status", "metadata", "blobstorage_path", "date_finished")),
+        list(Image.objects.values_list("id", "imageset_id", "blobstorage_path")),
+        list(ImageSetJob.objects.values_list("id", "status", "done", "total", "error")),
+    )
+
+
+def dropbox_url_on(page: str) -> str:
+    return re.search(r'id="lh-dropbox-url" value="([^"]+)"', page).group(1)
+
+
+def test_the_add_page_creates_a_set_with_its_dropbox_and_shows_its_upload_url(staff_client, local_storage):
+    response = staff_client.post(
+        reverse("admin:imagesets_imageset_add"), {"title": "new-set", "metadata": '{"country": "Nederland"}'}
+    )
+
+    imageset = ImageSet.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:imagesets_imageset_change", args=[imageset.pk])
+    assert (imageset.title, imageset.status, imageset.metadata) == ("new-set", "created", {"country": "Nederland"})
+    assert imageset.created_by.email == "staff@example.com"
+    assert local_storage.dropbox_exists("dropbox-new-set")
+
+    page = staff_client.get(response["Location"]).content.decode()
+    url = html.unescape(dropbox_url_on(page))
+    assert url.startswith("http://testserver/api/v1/dropbox/")
+    assert 'data-copy-target="lh-dropbox-url"' in page and 'id="lh-files"' in page
+    expires = re.search(r'id="lh-dropbox-expires" datetime="([^"]+)"', page).group(1)
+    expected = timezone.now() + timedelta(days=settings.IMAGESET_UPLOAD_TOKEN_VALID_DAYS)
+    assert abs(datetime.fromisoformat(expires) - expected) < timedelta(minutes=1)
+    # The URL shown takes the same PUT as any client sends.
+    put = staff_client.put(
+        f"{urlsplit(url).path}/photo.png", data=samples.png(), content_type="image/png", HTTP_X_MS_BLOB_TYPE="BlockBlob"
+    )
+    assert put.status_code == 201
+    assert [f.name for f in local_storage.list("dropbox-new-set")] == ["photo.png"]
+
+
+@pytest.mark.parametrize(
+    "title, metadata, field, reason",
+    [
+        ("Not A Name", "", "title", "lowercase"),
+        ("taken", "", "title", "already exists"),
+        ("fine-title", "[1, 2]", "metadata", "JSON object"),
+        ("fine-title", "{not json", "metadata", "valid JSON"),
+        ("", "", "title", "required"),
+    ],
+)
+def test_the_add_page_rejects_bad_input_and_stores_nothing(staff_client, local_storage, title, metadata, field, reason):
+    ImageSetFactory(title="taken")
+    before = snapshot()
+
+    response = staff_client.post(reverse("admin:imagesets_imageset_add"), {"title": title, "metadata": metadata})
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert reason.lower() in " ".join(errors[field]).lower(), errors
+    assert snapshot() == before
+    assert [p.name for p in Path(settings.MEDIA_ROOT).iterdir() if p.name.startswith("dropbox-")] == []
+
+
+def test_a_storage_failure_while_creating_keeps_nothing(staff_client, local_storage, monkeypatch):
+    def broken(name):
+        raise StorageError("disk full")
+
+    monkeypatch.setattr(local_storage, "create_dropbox", broken)
+
+    response = staff_client.post(reverse("admin:imagesets_imageset_add"), {"title": "new-set"})
+
+    assert response.status_code == 200
+    assert "disk full" in " ".join(response.context["form"].non_field_errors())
     assert ImageSet.objects.count() == 0
+
+
+def test_a_finished_set_shows_no_dropbox_and_no_upload_box(staff_client):
+    imageset = ImageSetFactory(status="finished", blobstorage_path="images/uploads/x")
+
+    page = staff_client.get(reverse("admin:imagesets_imageset_change", args=[imageset.pk])).content.decode()
+
+    assert 'id="lh-dropbox-url"' not in page and 'id="lh-finish"' not in page
+    assert 'id="lh-job-status"' in page
+
+
+# --- the job: status JSON, finish and retry buttons ----------------------------------
+
+
+def test_the_status_json_reports_the_set_and_its_job(staff_client):
+    imageset = ImageSetFactory(status="finished")
+    ImageFactory.create_batch(2, imageset=imageset)
+    ImageSetJob.objects.create(imageset=imageset, status="running", done=2, total=3, skipped=["notes.txt"])
+
+    response = staff_client.get(reverse("admin:imagesets_imageset_status", args=[imageset.pk]))
+
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    body = response.json()
+    assert body["status"] == "finished" and body["image_count"] == 2
+    assert body["job"]["status"] == "running"
+    assert body["job"]["progress"] == {"done": 2, "total": 3}
+    assert body["job"]["skipped"] == ["notes.txt"] and body["job"]["error"] is None
+    assert staff_client.get(reverse("admin:imagesets_imageset_status", args=[imageset.pk + 1])).status_code == 404
+    assert staff_client.post(reverse("admin:imagesets_imageset_status", args=[imageset.pk])).status_code == 405
+
+
+def test_the_status_json_of_a_set_without_job_has_no_job(staff_client):
+    imageset = ImageSetFactory()
+    body = staff_client.get(reverse("admin:imagesets_imageset_status", args=[imageset.pk])).json()
+    assert body == {"imageset_id": imageset.pk, "title": imageset.title, "status": "created", "image_count": 0, "job": None}
+
+
+def test_the_finish_button_finishes_the_set_and_its_job_runs(staff_client, local_storage, django_capture_on_commit_callbacks):
+    imageset = new_imageset(UserFactory(is_staff=True), files={"a.png": samples.png(), "b.txt": b"text"}, storage=local_storage)
+    url = reverse("admin:imagesets_imageset_finish", args=[imageset.pk])
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = staff_client.post(url, follow=True)
+
+    assert len(callbacks) == 1
+    assert response.redirect_chain[-1][0] == reverse("admin:imagesets_imageset_change", args=[imageset.pk])
+    assert any("finished" in m for m in messages_of(response))
+    job = ImageSetJob.objects.get(imageset=imageset)
+    assert (job.status, job.skipped) == ("succeeded", ["b.txt"])
+    assert Image.objects.filter(imageset=imageset).count() == 1
+    # The page rendered before the commit showed the job queued; it now shows it done.
+    assert 'id="lh-job-status" class="lh-status lh-status-queued">queued<' in response.content.decode()
+    page = staff_client.get(reverse("admin:imagesets_imageset_change", args=[imageset.pk])).content.decode()
+    assert 'id="lh-job-status" class="lh-status lh-status-succeeded">succeeded<' in page
+    assert 'id="lh-job-skipped">b.txt<' in page
+
+    before = snapshot()
+    again = staff_client.post(url, follow=True)
+    assert any("cannot become finished" in m for m in messages_of(again))
+    assert snapshot() == before
+
+
+def test_the_retry_button_requeues_only_a_failed_job(staff_client, django_capture_on_commit_callbacks):
+    failed = ImageSetFactory(status="finished")
+    ImageSetJob.objects.create(imageset=failed, status="failed", error="boom")
+    succeeded = ImageSetFactory(status="finished")
+    ImageSetJob.objects.create(imageset=succeeded, status="succeeded")
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = staff_client.post(reverse("admin:imagesets_imageset_retry", args=[failed.pk]), follow=True)
+    assert len(callbacks) == 1
+    assert ImageSetJob.objects.get(imageset=failed).status == "queued"
+    assert any("queued again" in m for m in messages_of(response))
+
+    before = snapshot()
+    refused = staff_client.post(reverse("admin:imagesets_imageset_retry", args=[succeeded.pk]), follow=True)
+    assert any("Only a failed job can be retried" in m for m in messages_of(refused))
+    assert snapshot() == before
+
+
+def test_finish_and_retry_take_only_post(staff_client):
+    imageset = ImageSetFactory()
+    for name in ("finish", "retry"):
+        assert staff_client.get(reverse(f"admin:imagesets_imageset_{name}", args=[imageset.pk])).status_code == 405
+    assert staff_client.post(reverse("admin:imagesets_imageset_finish", args=[imageset.pk + 1])).status_code == 404
+    assert ImageSet.objects.get().status == "created"
+
+
+# --- images: thumbnails, filters, "Add to campaign…" -----------------------------------
+
+
+def test_image_thumbnails_are_the_signed_read_urls_scaled_by_the_browser(staff_client, local_storage):
+    image = ImageFactory(width=400, height=100)
+
+    page = staff_client.get(reverse("admin:imagesets_image_changelist")).content.decode()
+
+    tag = re.search(r'<img src="/api/v1/files/([^"]+)" class="lh-thumb"[^>]*>', page)
+    assert tag is not None
+    assert unsign_read_token(tag.group(1))[0] == image.blobstorage_path
+    assert 'width="80" height="20"' in tag.group(0)
+    assert "400×100" in page and "4.4\xa0KB" in page
+
+
+def test_the_image_list_takes_the_same_queries_for_3_and_30_images(staff_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    campaign = CampaignFactory()
+    counts = []
+    for n in (3, 27):
+        for image in ImageFactory.create_batch(n):
+            CampaignImageFactory(campaign=campaign, image=image)
+        with CaptureQueriesContext(connection) as ctx:
+            assert staff_client.get(reverse("admin:imagesets_image_changelist")).status_code == 200
+        counts.append(len(ctx))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 12
+
+
+def test_the_image_list_filters_by_campaign_and_type(staff_client):
+    campaign = CampaignFactory(title="filter-me")
+    inside = ImageFactory(type="drone")
+    CampaignImageFactory(campaign=campaign, image=inside)
+    ImageFactory(type="street")
+    url = reverse("admin:imagesets_image_changelist")
+
+    response = staff_client.get(url, {"campaign": campaign.pk})
+    assert list(response.context["cl"].result_list) == [inside]
+    assert "filter-me" in response.content.decode()
+    assert [i.type for i in staff_client.get(url, {"type": "street"}).context["cl"].result_list] == ["street"]
+    assert staff_client.get(url, {"campaign": "x"})["Location"].endswith("?e=1")
+
+
+def run_image_action(client, data, query=""):
+    return client.post(reverse("admin:imagesets_image_changelist") + query, data)
+
+
+def test_add_to_campaign_asks_for_a_created_campaign_first(staff_client):
+    images = ImageFactory.create_batch(2)
+    created = CampaignFactory(title="open-one")
+    CampaignFactory(title="running-one", status=Campaign.Status.ACTIVE)
+
+    response = run_image_action(
+        staff_client, {"action": "add_to_campaign", "_selected_action": [i.pk for i in images]}
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "2 image(s) selected" in page
+    choices = [c for c, _ in response.context["form"].fields["campaign"].choices]
+    assert [c.value for c in choices] == [created.pk]
+    for image in images:
+        assert f'name="_selected_action" value="{image.pk}"' in page
+    assert CampaignImage.objects.count() == 0
+
+
+def test_add_to_campaign_adds_the_selected_images_and_goes_to_the_campaign(staff_client):
+    images = ImageFactory.create_batch(3)
+    campaign = CampaignFactory()
+    CampaignImageFactory(campaign=campaign, image=images[0])
+
+    response = run_image_action(staff_client, {
+        "action": "add_to_campaign", "_selected_action": [i.pk for i in images[:2]], "campaign": campaign.pk, "apply": "1",
+    })
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    assert sorted(campaign.campaign_images.values_list("image_id", flat=True)) == [images[0].pk, images[1].pk]
+    shown = messages_of(staff_client.get(response["Location"]))
+    assert any("Added 1 image(s)" in m and "1 already in it" in m and "now holds 2" in m for m in shown)
+
+
+def test_add_to_campaign_with_select_all_takes_every_filtered_image(staff_client):
+    imageset = ImageSetFactory(status="finished")
+    in_set = ImageFactory.create_batch(3, imageset=imageset)
+    ImageFactory()  # filtered out
+    campaign = CampaignFactory()
+
+    run_image_action(staff_client, {
+        "action": "add_to_campaign", "select_across": "1", "_selected_action": [in_set[0].pk],
+        "campaign": campaign.pk, "apply": "1",
+    }, query=f"?imageset__id__exact={imageset.pk}")
+
+    assert sorted(campaign.campaign_images.values_list("image_id", flat=True)) == sorted(i.pk for i in in_set)
+
+
+def test_add_to_campaign_refuses_a_campaign_that_is_no_longer_created(staff_client):
+    image = ImageFactory()
+    active = CampaignFactory(status=Campaign.Status.ACTIVE)
+
+    response = run_image_action(staff_client, {
+        "action": "add_to_campaign", "_selected_action": [image.pk], "campaign": active.pk, "apply": "1",
+    })
+
+    assert response.status_code == 200
+    assert "campaign" in response.context["form"].errors
+    assert CampaignImage.objects.count() == 0
+
+
+# --- who may use the image-set admin ------------------------------------------------
+
+
+def image_set_admin_requests(imageset, image):
+    return [
+        ("get", reverse("admin:imagesets_imageset_changelist"), None),
+        ("get", reverse("admin:imagesets_imageset_add"), None),
+        ("post", reverse("admin:imagesets_imageset_add"), {"title": "sneaky"}),
+        ("get", reverse("admin:imagesets_imageset_change", args=[imageset.pk]), None),
+        ("get", reverse("admin:imagesets_imageset_status", args=[imageset.pk]), None),
+        ("post", reverse("admin:imagesets_imageset_finish", args=[imageset.pk]), None),
+        ("post", reverse("admin:imagesets_imageset_retry", args=[imageset.pk]), None),
+        ("post", reverse("admin:imagesets_imageset_changelist"), {"action": "finish", "_selected_action": [imageset.pk]}),
+        ("get", reverse("admin:imagesets_image_changelist"), None),
+        ("get", reverse("admin:imagesets_image_change", args=[image.pk]), None),
+        ("post", reverse("admin:imagesets_image_changelist"), {
+            "action": "add_to_campaign", "_selected_action": [image.pk], "campaign": CampaignFactory().pk, "apply": "1",
+        }),
+    ]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "labeler"])
+def test_labelers_and_anonymous_users_get_nothing(client, local_storage, who):
+    imageset = new_imageset(UserFactory(is_staff=True), files={"a.png": samples.png()}, storage=local_storage)
+    image = ImageFactory()
+    if who == "labeler":
+        client.force_login(UserFactory(email="agency@example.com"))
+    before = snapshot(), list(CampaignImage.objects.values_list("pk"))
+
+    for method, url, data in image_set_admin_requests(imageset, image):
+        response = getattr(client, method)(url, data) if data else getattr(client, method)(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("admin:login")), url
+        assert "lh-dropbox-url" not in response.content.decode()
+
+    assert (snapshot(), list(CampaignImage.objects.values_list("pk"))) == before
+
+
+def test_an_image_admin_uses_the_pages_without_django_permissions(client, local_storage):
+    client.force_login(UserFactory(email="imageadmin@example.com", is_staff=True, is_superuser=False))
+    imageset = ImageSetFactory()
+    image = ImageFactory()
+
+    assert client.get(reverse("admin:index")).status_code == 200
+    for method, url, data in image_set_admin_requests(imageset, image)[:7]:
+        if method == "get":
+            assert client.get(url).status_code == 200, url
+    assert client.post(reverse("admin:imagesets_imageset_add"), {"title": "by-image-admin"}).status_code == 302
+    # Deleting stays under Django's permissions.
+    assert client.get(reverse("admin:imagesets_imageset_delete", args=[imageset.pk])).status_code == 403
+
+
+@pytest.mark.azurite
+def test_with_azure_storage_the_set_page_shows_a_sas_url_the_page_can_put_to(staff_client, azure_storage):
+    response = staff_client.post(reverse("admin:imagesets_imageset_add"), {"title": "azure-set"}, follow=True)
+
+    page = response.content.decode()
+    url = html.unescape(dropbox_url_on(page))
+    parts = urlsplit(url)
+    assert parts.path.endswith("/dropbox-azure-set") and "sig=" in parts.query
+    assert "CORS rule" in page
+    # The request the page's script sends: PUT <path>/<name>?<query>, x-ms-blob-type: BlockBlob.
+    put = requests.put(
+        f"{parts.scheme}://{parts.netloc}{parts.path}/photo.png?{parts.query}",
+        data=samples.png(), headers={"x-ms-blob-type": "BlockBlob"}, timeout=10,
+    )
+    assert put.status_code == 201, put.text
+    assert [f.name for f in azure_storage.list("dropbox-azure-set")] == ["photo.png"]

@@ -1,0 +1,311 @@
+"""The staff flow of ``full-flow-example.txt`` in a real browser, through the admin only.
+
+Headless Debian Chromium (never a downloaded browser) driven by Playwright
+against ``live_server`` with local storage; the background jobs run inline
+(``DJANGO_Q_SYNC=1``), so finishing a set or a campaign runs its job inside
+the request that finishes it, exactly as a worker would run it afterwards.
+Screenshots of the review page and the campaign list go to ``artifacts/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+from django.db import connections
+from PIL import Image as PILImage
+from PIL import ImageDraw
+
+from accounts.models import User
+from campaigns.models import Campaign, CampaignImage, Object
+from imagesets.models import Image, ImageSet, ImageSetJob
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run",
+]
+ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
+PASSWORD = "browser-test-Password-1"
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture
+def browser():
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; the
+    # test's own ORM calls (and the database teardown) are still synchronous.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+                _wait_for_live_server_requests()
+                # The ORM calls made while Playwright's loop ran opened their own connection.
+                connections.close_all()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _wait_for_live_server_requests(timeout: float = 10) -> None:
+    """Let the live server's request threads see the browser's sockets close.
+
+    Each thread closes its database connections when its connection ends;
+    one still open would keep the test database from being dropped.
+    """
+    for thread in threading.enumerate():
+        if "process_request_thread" in thread.name:
+            thread.join(timeout)
+
+
+@pytest.fixture
+def http():
+    """The agency's HTTP client; ``Connection: close`` so no live-server thread is left holding a connection."""
+    with requests.Session() as session:
+        session.headers["Connection"] = "close"
+        yield session
+
+
+def picture(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
+    im = PILImage.new("RGB", (width, height), colour)
+    draw = ImageDraw.Draw(im)
+    for x in range(0, width, 20):
+        draw.line([(x, 0), (x, height)], fill=(255, 255, 255), width=1)
+    draw.ellipse([width // 4, height // 4, width * 3 // 4, height * 3 // 4], outline=(0, 0, 0), width=3)
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    return out.getvalue()
+
+
+def messages_text(page) -> str:
+    return page.locator("ul.messagelist").inner_text()
+
+
+def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, settings):
+    from playwright.sync_api import expect
+
+    settings.STORAGE_BACKEND = "local"
+    User.objects.create_superuser(email="staff@example.com", password=PASSWORD)
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(base_url=live_server.url, accept_downloads=True, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    # Log in.
+    page.goto("/admin/login/")
+    page.fill("#id_username", "staff@example.com")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    expect(page.locator("#site-name")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/admin/$"))
+
+    # Create an image set: its page shows the dropbox URL and its expiry.
+    page.goto("/admin/imagesets/imageset/add/")
+    page.fill("#id_title", "browser-set")
+    page.fill("#id_metadata", '{"country": "Nederland"}')
+    page.click("input[name=apply]")
+    expect(page.locator("#lh-dropbox-url")).to_have_value(re.compile(rf"^{re.escape(live_server.url)}/api/v1/dropbox/"))
+    expect(page.locator("#lh-dropbox-expires")).to_contain_text("UTC")
+    imageset = ImageSet.objects.get(title="browser-set")
+    assert imageset.metadata == {"country": "Nederland"}
+
+    # Upload three images through the page: two with the file picker, one dropped on the box.
+    files = {
+        "beach.png": picture(240, 160, (30, 120, 200)),
+        "park.png": picture(200, 200, (40, 160, 60)),
+        "street.png": picture(160, 120, (200, 90, 40)),
+    }
+    page.set_input_files("#lh-files", [
+        {"name": name, "mimeType": "image/png", "buffer": files[name]} for name in ("beach.png", "park.png")
+    ])
+    expect(page.locator(".lh-batch").nth(0)).to_have_attribute("data-state", "done")
+    expect(page.locator(".lh-batch").nth(0)).to_contain_text("2 of 2 uploaded")
+    dropped = page.evaluate_handle(
+        """([name, data]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, {type: "image/png"}));
+            return transfer;
+        }""",
+        ["street.png", base64.b64encode(files["street.png"]).decode()],
+    )
+    page.dispatch_event("#lh-dropzone", "drop", {"dataTransfer": dropped})
+    expect(page.locator(".lh-batch").nth(1)).to_have_attribute("data-state", "done")
+    expect(page.locator(".lh-batch").nth(1)).to_contain_text("1 of 1 uploaded")
+    page.screenshot(path=str(ARTIFACTS / "imageset-upload.png"), full_page=True)
+    dropbox = Path(settings.MEDIA_ROOT) / f"dropbox-{imageset.title}"
+    assert sorted(p.name for p in dropbox.iterdir()) == sorted(files)
+
+    # Finish: the job runs and the page shows it succeeded with every image registered.
+    page.click("#lh-finish")
+    expect(page.locator("ul.messagelist")).to_contain_text(re.compile("browser-set finished", re.I))
+    expect(page.locator("#lh-job-status")).to_have_text("succeeded")
+    expect(page.locator("#lh-job-progress-text")).to_have_text("3/3")
+    expect(page.locator("#lh-image-count")).to_have_text("3")
+    expect(page.locator("#lh-retry")).to_be_hidden()
+    assert ImageSetJob.objects.get(imageset=imageset).status == "succeeded"
+    assert sorted(Image.objects.filter(imageset=imageset).values_list("width", "height")) == [
+        (160, 120), (200, 200), (240, 160),
+    ]
+    assert not dropbox.exists()
+
+    # The job panel follows a job without a reload (as while a worker runs it).
+    ImageSetJob.objects.filter(imageset=imageset).update(status="running", done=1, total=3, date_done=None)
+    page.reload()
+    expect(page.locator("#lh-job-status")).to_have_text("running")
+    ImageSetJob.objects.filter(imageset=imageset).update(status="failed", done=2, error="StorageError: busy")
+    expect(page.locator("#lh-job-status")).to_have_text("failed")
+    expect(page.locator("#lh-job-progress-text")).to_have_text("2/3")
+    expect(page.locator("#lh-job-error")).to_have_text("StorageError: busy")
+    expect(page.locator("#lh-retry")).to_be_visible()
+    ImageSetJob.objects.filter(imageset=imageset).update(status="succeeded", done=3, error=None)
+
+    # Create a campaign for an agency: the key and secret are shown once.
+    page.goto("/admin/campaigns/campaign/add/")
+    page.fill("#id_title", "browser-campaign")
+    page.fill("#id_labeler_email", "agency@example.com")
+    page.click("input[name=apply]")
+    expect(page.locator("h1")).to_have_text("Campaign browser-campaign created")
+    apikey = page.locator(".lh-apikey").inner_text().strip()
+    secret = page.locator(".lh-secret").inner_text().strip()
+    campaign = Campaign.objects.get(title="browser-campaign")
+    agency = {"Authentication-Key": apikey, "Authentication-Secret": secret}
+    api = f"{live_server.url}/api/v1"
+
+    # Add the set's images: select them on the image list, "Add to campaign…", pick the campaign.
+    page.goto(f"/admin/imagesets/image/?imageset__id__exact={imageset.pk}")
+    expect(page.locator("#result_list img.lh-thumb")).to_have_count(3)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#result_list img.lh-thumb')].every(i => i.complete && i.naturalWidth > 0)"
+    )
+    assert page.locator("#result_list img.lh-thumb").evaluate_all("imgs => imgs.map(i => i.naturalWidth)") == [160, 200, 240]
+    page.screenshot(path=str(ARTIFACTS / "image-list.png"), full_page=True)
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", "add_to_campaign")
+    page.click("button[name=index]")
+    expect(page.locator("h1")).to_have_text("Add images to a campaign")
+    page.screenshot(path=str(ARTIFACTS / "add-to-campaign.png"), full_page=True)
+    page.select_option("#id_campaign", str(campaign.pk))
+    page.click("input[name=apply]")
+    expect(page.locator("ul.messagelist")).to_contain_text("Added 3 image(s) to browser-campaign")
+    expect(page.locator("#lh-campaign-progress-text")).to_have_text("0/3")
+
+    # Activate.
+    page.click("#lh-step-activate")
+    expect(page.locator("ul.messagelist")).to_contain_text("Activated browser-campaign")
+    expect(page.locator("#lh-campaign-status")).to_have_text("active")
+
+    # The agency submits objects through the API with its key.
+    listed = http.get(f"{api}/campaigns/{campaign.pk}/images", headers=agency, timeout=10)
+    assert listed.status_code == 200, listed.text
+    image_ids = sorted(item["image_id"] for item in listed.json()["images"])
+    beach, park, street = (Image.objects.get(imageset=imageset, blobstorage_path__endswith=name).pk
+                           for name in ("beach.png", "park.png", "street.png"))
+    assert image_ids == sorted([beach, park, street])
+    body = [
+        {"image_id": beach, "objects": [
+            {"label": "Plastic", "confidence": 1, "bounding_box": {"xmin": 13, "xmax": 57, "ymin": 100, "ymax": 150}},
+            {"label": "Organic", "confidence": 0.56, "bounding_box": {"xmin": 120, "xmax": 220, "ymin": 12, "ymax": 54}},
+        ]},
+        {"image_id": park, "objects": [
+            {"label": "Wood", "confidence": 0.12, "bounding_box": {"xmin": 74, "xmax": 172, "ymin": 91, "ymax": 112}},
+        ]},
+        {"image_id": street, "objects": []},
+    ]
+    submitted = http.put(f"{api}/campaigns/{campaign.pk}/objects", json=body, headers=agency, timeout=10)
+    assert submitted.status_code == 200, submitted.text
+    campaign.refresh_from_db()
+    assert campaign.status == "completed"
+
+    # Review: the boxes drawn over each image are its current objects, labels shown.
+    page.goto(f"/admin/campaigns/campaign/{campaign.pk}/review/")
+    expect(page).to_have_url(re.compile(rf"/review/{beach}/$"))
+    expect(page.locator("#lh-review-image")).to_have_js_property("complete", True)
+    assert page.locator("#lh-review-image").evaluate("img => img.naturalWidth") == 240
+    stored = Object.objects.current().filter(campaign_image__campaign=campaign, campaign_image__image_id=beach)
+    boxes = page.locator("#lh-boxes g.lh-box")
+    expect(boxes).to_have_count(stored.count())
+    assert stored.count() == 2
+    captions = page.locator("#lh-boxes text").all_text_contents()
+    assert captions == ["Plastic 1.00", "Organic 0.56"]
+    assert page.locator("#lh-boxes rect").first.get_attribute("x") == "13"
+    page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
+
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(re.compile(rf"/review/{park}/$"))
+    expect(page.locator("#lh-boxes g.lh-box")).to_have_count(1)
+    expect(page.locator("#lh-boxes text")).to_have_text("Wood 0.12")
+    page.keyboard.press("ArrowLeft")
+    expect(page).to_have_url(re.compile(rf"/review/{beach}/$"))
+    page.click("#lh-filters a[data-filter=empty]")
+    page.click("#lh-next")
+    expect(page).to_have_url(re.compile(rf"/review/{street}/\?show=empty$"))
+    expect(page.locator("#lh-boxes g.lh-box")).to_have_count(0)
+    expect(page.locator("#lh-position")).to_have_text("image 1 of 1")
+
+    # Finish the campaign from the list: the export runs and the list shows it.
+    page.goto("/admin/campaigns/campaign/")
+    page.check(f"input[name=_selected_action][value='{campaign.pk}']")
+    page.select_option("select[name=action]", "finish")
+    page.click("button[name=index]")
+    expect(page.locator("ul.messagelist")).to_contain_text("Finished 1 campaign(s).")
+    expect(page.locator("#result_list")).to_contain_text("succeeded (5/5)")
+    page.screenshot(path=str(ARTIFACTS / "campaign-list.png"), full_page=True)
+    campaign.refresh_from_db()
+    assert campaign.status == "finished" and campaign.job.status == "succeeded"
+
+    # The campaign page links the files the export wrote, and labels.csv downloads.
+    page.goto(f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    links = page.locator("#lh-export-files a")
+    expect(links.first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "campaign-finished.png"), full_page=True)
+    written = [record["path"] for record in campaign.job.result["files"]]
+    assert links.all_inner_texts() == written
+    csv_link = links.filter(has_text="browser-campaign_labels.csv").get_attribute("href")
+    stored_csv = http.get(f"{live_server.url}{csv_link}", timeout=10)
+    assert stored_csv.status_code == 200
+    with page.expect_download() as download_info:
+        page.click("#lh-csv")
+    download = download_info.value
+    assert download.suggested_filename == "browser-campaign_labels.csv"
+    downloaded = Path(download.path()).read_text(encoding="utf-8")
+    assert downloaded == stored_csv.text
+    rows = list(csv.reader(io.StringIO(downloaded)))
+    assert rows[0] == ["image_url", "label", "label_confidence"]
+    by_path = {row[0]: (json.loads(row[1]), json.loads(row[2])) for row in rows[1:]}
+    assert len(by_path) == 3
+    beach_labels, beach_confidences = by_path["uploads/browser-set/beach.png"]
+    assert [item["label"] for item in beach_labels] == ["Plastic", "Organic"]
+    assert beach_confidences == [1.0, 0.56]
+    assert by_path["uploads/browser-set/street.png"] == ([], [])
+    assert CampaignImage.objects.filter(campaign=campaign, labeled=True).count() == 3
+
+    assert errors == [], f"JavaScript errors: {errors}"
+    context.close()
