@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from campaigns.models import Campaign
+from labelhub.schema import TITLE_SCHEMA, JobSerializer, ProgressSerializer
 
 _datetime = serializers.DateTimeField()
 
@@ -36,18 +40,78 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictStringField(serializers.Field):
+    """A JSON string as sent (not trimmed, may be blank); the services check its content."""
+
+    default_error_messages = {"invalid": "Not a valid string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field(TITLE_SCHEMA)
+class TitleField(StrictStringField):
+    """Its format is checked by the service (422, not 400)."""
+
+
+@extend_schema_field({"type": "string", "format": "email", "maxLength": 254, "example": "agency@example.com"})
+class EmailStringField(StrictStringField):
+    """The service checks the address (400)."""
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
+class JsonObjectField(serializers.JSONField):
+    """Any JSON value is read; the service accepts an object or null (400 otherwise)."""
+
+
+@extend_schema_field({
+    "type": "object",
+    "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 128},
+    "nullable": True,
+    "example": {"PET": "Plastic"},
+})
+class LabelTranslationsField(serializers.JSONField):
+    """Any JSON value is read; the service checks the mapping (400 otherwise)."""
+
+
+@extend_schema_field({"type": "string", "enum": [Campaign.Status.ACTIVE, Campaign.Status.COMPLETED,
+                                                 Campaign.Status.FINISHED]})
+class CampaignNewStatusField(StrictCharField):
+    """Any string is read; the service answers an unknown status 400 and a disallowed one 409."""
+
+
 # --- requests -----------------------------------------------------------------
 
 
 class CampaignCreateInputSerializer(serializers.Serializer):
-    title = StrictCharField(allow_blank=True, trim_whitespace=False)
-    labeler_email = StrictCharField(allow_blank=True)
-    metadata = serializers.JSONField(required=False, allow_null=True, default=None)
-    label_translations = serializers.JSONField(required=False, allow_null=True, default=None)
+    title = TitleField(
+        help_text="1-53 lowercase letters, digits and single dashes, not starting or ending with a dash; "
+        "unique among campaigns. It names the exported data assets.",
+    )
+    labeler_email = EmailStringField(
+        help_text="The labeling agency's user: found by e-mail or created, and given the labeler role on "
+        "this campaign.",
+    )
+    metadata = JsonObjectField(
+        required=False, allow_null=True, default=None, help_text="Free-form JSON object (optional)."
+    )
+    label_translations = LabelTranslationsField(
+        required=False, allow_null=True, default=None,
+        help_text="Optional: label as sent by the agency -> label stored. Applied to objects sent "
+        "without `label_translated`.",
+    )
 
 
 class CampaignStatusInputSerializer(serializers.Serializer):
-    new_status = StrictCharField()
+    new_status = CampaignNewStatusField(
+        help_text="`active` (from `created`, or from `completed` to reopen), `completed` (from `active`) "
+        "or `finished` (from `completed`; starts the export)."
+    )
 
 
 # The next three describe request bodies in the API schema only: the services
@@ -55,61 +119,84 @@ class CampaignStatusInputSerializer(serializers.Serializer):
 
 
 class ImageRefInputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(required=False, help_text="An image id; or give filepath")
-    filepath = serializers.CharField(required=False, help_text="An image's blobstorage_path; or give id")
+    id = serializers.IntegerField(required=False, help_text="An image id; or give `filepath`.")
+    filepath = serializers.CharField(
+        required=False, min_length=1, help_text="An image's `blobstorage_path`; or give `id`."
+    )
 
 
 class BoundingBoxSerializer(serializers.Serializer):
-    xmin = serializers.IntegerField(min_value=0)
-    xmax = serializers.IntegerField(min_value=0)
-    ymin = serializers.IntegerField(min_value=0)
-    ymax = serializers.IntegerField(min_value=0)
+    """Pixels from the image's top left corner: `xmin <= xmax`, `ymin <= ymax`, inside the image."""
+
+    xmin = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+    xmax = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+    ymin = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+    ymax = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
 
 
 class NewObjectInputSerializer(serializers.Serializer):
-    label = serializers.CharField(min_length=1, max_length=128)
-    label_translated = serializers.CharField(required=False, allow_null=True, min_length=1, max_length=128)
-    confidence = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+    label = serializers.CharField(min_length=1, max_length=128, help_text="What was found.")
+    label_translated = serializers.CharField(
+        required=False, allow_null=True, min_length=1, max_length=128,
+        help_text="Optional: stored as the label, and `label` kept as `label_original`.",
+    )
+    confidence = serializers.FloatField(
+        required=False, allow_null=True, min_value=0, max_value=1, help_text="Optional, 0 to 1."
+    )
     bounding_box = BoundingBoxSerializer()
 
 
 class ImageObjectsInputSerializer(serializers.Serializer):
-    image_id = serializers.IntegerField()
-    objects = NewObjectInputSerializer(many=True)
+    image_id = serializers.IntegerField(help_text="An image of this campaign; each image at most once per request.")
+    objects = NewObjectInputSerializer(
+        many=True, help_text="Every object found on the image; replaces what was stored. `[]`: nothing found."
+    )
 
 
 # --- responses ----------------------------------------------------------------
 
 
 class CampaignOutputSerializer(serializers.Serializer):
-    """A campaign as the contract shows it; needs ``Campaign.objects.with_progress()``."""
+    """A labeling campaign. (Serializes ``Campaign.objects.with_progress()`` rows.)"""
 
     campaign_id = serializers.IntegerField(source="pk")
     title = serializers.CharField()
-    status = serializers.CharField()
-    progress = serializers.SerializerMethodField()
-    metadata = serializers.JSONField()
-    label_translations = serializers.JSONField()
+    status = serializers.ChoiceField(choices=Campaign.Status.choices)
+    progress = serializers.SerializerMethodField(help_text="Labeled images out of the campaign's images.")
+    metadata = serializers.JSONField(allow_null=True)
+    label_translations = serializers.JSONField(allow_null=True)
     date_created = serializers.DateTimeField()
-    date_started = serializers.DateTimeField()
-    date_completed = serializers.DateTimeField()
-    date_finished = serializers.DateTimeField()
-    created_by = serializers.SerializerMethodField()
-    job = serializers.SerializerMethodField()
+    date_started = serializers.DateTimeField(allow_null=True, help_text="When it first became active.")
+    date_completed = serializers.DateTimeField(allow_null=True, help_text="When every image was labeled.")
+    date_finished = serializers.DateTimeField(allow_null=True)
+    created_by = serializers.SerializerMethodField(help_text="E-mail of the image-admin who created it.")
+    job = serializers.SerializerMethodField(help_text="The export job: null before the campaign is finished.")
 
+    @extend_schema_field(ProgressSerializer)
     def get_progress(self, campaign) -> dict:
         return {"done": campaign.progress_done, "total": campaign.progress_total}
 
     def get_created_by(self, campaign) -> str | None:
         return campaign.created_by.email if campaign.created_by_id else None
 
+    @extend_schema_field(JobSerializer(allow_null=True))
     def get_job(self, campaign) -> dict | None:
         return job_representation(getattr(campaign, "job", None))
 
 
-class CampaignCreatedOutputSerializer(CampaignOutputSerializer):
-    access_token = serializers.SerializerMethodField()
+class AccessTokenSerializer(serializers.Serializer):
+    apikey = serializers.CharField(help_text="The labeler's `Authentication-Key`.")
+    apisecret = serializers.CharField(
+        allow_null=True,
+        help_text="The labeler's `Authentication-Secret`, shown this once. Null when the labeler "
+        "already had a key: its secret is stored hashed and cannot be shown again.",
+    )
 
+
+class CampaignCreatedOutputSerializer(CampaignOutputSerializer):
+    access_token = serializers.SerializerMethodField(help_text="The key to hand to the labeling agency.")
+
+    @extend_schema_field(AccessTokenSerializer)
     def get_access_token(self, campaign) -> dict:
         return self.context["issued_key"].as_token()
 
@@ -123,13 +210,13 @@ class CampaignImageOutputSerializer(serializers.Serializer):
 
 
 class ObjectOutputSerializer(serializers.Serializer):
-    """An object as returned. ``to_representation`` is written out: a page may hold 10,000."""
+    """An object labeled on an image. (``to_representation`` is written out: a page may hold 10,000.)"""
 
     object_id = serializers.IntegerField()
     image_id = serializers.IntegerField()
     campaign_id = serializers.IntegerField()
     label = serializers.CharField()
-    label_original = serializers.CharField()
+    label_original = serializers.CharField(help_text="The label as the labeler sent it.")
     confidence = serializers.FloatField(allow_null=True)
     bounding_box = BoundingBoxSerializer()
     date_added = serializers.DateTimeField()

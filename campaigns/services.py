@@ -270,7 +270,9 @@ def campaign_add_images(*, campaign_id: int, items: Any) -> int:
                 raise NotFound(f"Unknown image provided: id {image_id}", extra={"image_id": image_id})
     by_path: dict[str, int] = {}
     if paths:
-        by_path = dict(Image.objects.filter(blobstorage_path__in=paths).values_list("blobstorage_path", "pk"))
+        # A path with a NUL names no stored image (and PostgreSQL refuses it in a query).
+        searchable = [path for path in paths if not _contains_nul(path)]
+        by_path = dict(Image.objects.filter(blobstorage_path__in=searchable).values_list("blobstorage_path", "pk"))
         for path in paths:
             if path not in by_path:
                 raise NotFound(f"Unknown image provided: filepath {path!r}", extra={"filepath": path})

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -15,11 +16,13 @@ from imagesets.permissions import IsImageAdminOrImageLabeler
 from imagesets.serializers import (
     ImageRefSerializer,
     ImageSerializer,
+    ImageSetCreatedSerializer,
     ImageSetCreateInputSerializer,
     ImageSetSerializer,
     ImageSetStatusInputSerializer,
 )
 from labelhub.exceptions import ApplicationError, BadRequest, Conflict
+from labelhub.schema import errors, ok
 from labelhub.storage import (
     FileTooLarge,
     InvalidFileName,
@@ -41,6 +44,19 @@ def _validated(serializer_class, data, **kwargs):
     return serializer.validated_data
 
 
+_IMAGESET_ID = OpenApiParameter("imageset_id", int, OpenApiParameter.PATH, description="The image set's id.")
+_IMAGE_ID = OpenApiParameter("image_id", int, OpenApiParameter.PATH, description="The image's id.")
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="image_sets_list",
+        tags=["image sets"],
+        summary="List image sets",
+        description="Every image set, ordered by id, 10 per page by default. Image-admins only.",
+        responses={200: ImageSetSerializer(many=True), **errors(400, 401)},
+    )
+)
 class ImageSetListCreateApi(ListAPIView):
     serializer_class = ImageSetSerializer
     items_key = "image_sets"
@@ -48,30 +64,95 @@ class ImageSetListCreateApi(ListAPIView):
     def get_queryset(self):
         return selectors.imageset_list()
 
-    @extend_schema(request=ImageSetCreateInputSerializer, responses=ImageSetSerializer)
+    @extend_schema(
+        operation_id="image_sets_create",
+        tags=["image sets"],
+        summary="Create an image set and its dropbox",
+        description=(
+            "Creates the set in status `created` and answers it with `dropbox_url`, the URL files "
+            "are uploaded to until the set is finished: upload each file as "
+            "`PUT <dropbox_url path>/<filename>?<dropbox_url query>` with the raw bytes as body "
+            "(Azure storage also wants the header `x-ms-blob-type: BlockBlob`). With Azure storage "
+            "it is a SAS URL of a fresh container `dropbox-<title>`, valid for "
+            "`IMAGESET_UPLOAD_TOKEN_VALID_DAYS` (default 7) days; with local storage a signed URL of "
+            "labelhub (`PUT /dropbox/{token}/{filename}`)."
+        ),
+        request=ImageSetCreateInputSerializer,
+        responses={
+            200: ImageSetCreatedSerializer,
+            **errors(
+                400, 401,
+                (409, "An image set with this title already exists."),
+                (422, "The title is not a valid name: 1-53 lowercase letters, digits and single dashes, "
+                      "not starting or ending with a dash."),
+                503,
+            ),
+        },
+    )
     def post(self, request):
         data = _validated(ImageSetCreateInputSerializer, request.data)
         imageset = services.imageset_create(
             title=data["title"], metadata=data["metadata"], created_by=request.user
         )
         imageset = selectors.imageset_get(imageset_id=imageset.pk)
-        body = ImageSetSerializer(imageset).data
-        body["dropbox_url"] = _absolute(request, selectors.imageset_dropbox_url(imageset=imageset))
+        dropbox_url = _absolute(request, selectors.imageset_dropbox_url(imageset=imageset))
+        body = ImageSetCreatedSerializer(imageset, context={"dropbox_url": dropbox_url}).data
         return Response(body, status=status.HTTP_200_OK)
 
 
 class ImageSetDetailApi(APIView):
-    @extend_schema(responses=ImageSetSerializer)
+    @extend_schema(
+        operation_id="image_sets_retrieve",
+        tags=["image sets"],
+        summary="Get an image set",
+        description="The set with its status and `job`: after finishing, poll until `job.status` is "
+        "`succeeded` (or `failed`); `job.skipped` names uploaded files that are not readable images.",
+        parameters=[_IMAGESET_ID],
+        responses={200: ImageSetSerializer, **errors(401, (404, "The image set does not exist."))},
+    )
     def get(self, request, imageset_id: int):
         return Response(ImageSetSerializer(selectors.imageset_get(imageset_id=imageset_id)).data)
 
-    @extend_schema(request=ImageSetStatusInputSerializer, responses={200: OpenApiResponse(description='"ok"')})
+    @extend_schema(
+        operation_id="image_sets_set_status",
+        tags=["image sets"],
+        summary="Finish an image set",
+        description=(
+            "`{\"new_status\": \"finished\"}` closes the dropbox and starts the background job that "
+            "copies every uploaded file to its final place and registers it as an image; follow it in "
+            "the set's `job`. `created` -> `finished` is the only transition."
+        ),
+        parameters=[_IMAGESET_ID],
+        request=ImageSetStatusInputSerializer,
+        responses={
+            200: ok("The status changed; the job is queued."),
+            **errors(
+                (400, "`new_status` is missing or not a status."),
+                401,
+                (404, "The image set does not exist."),
+                (409, "The set cannot go to that status (it is already finished)."),
+            ),
+        },
+    )
     def put(self, request, imageset_id: int):
         data = _validated(ImageSetStatusInputSerializer, request.data)
         services.imageset_set_status(imageset_id=imageset_id, new_status=data["new_status"])
         return Response("ok")
 
 
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="image_sets_images_list",
+        tags=["image sets"],
+        summary="List the images of an image set",
+        description="The set's images, ordered by id, 10 per page by default. Image-admins only.",
+        parameters=[_IMAGESET_ID],
+        responses={
+            200: ImageSerializer(many=True),
+            **errors(400, 401, (404, "The image set does not exist.")),
+        },
+    )
+)
 class ImageSetImagesApi(ListAPIView):
     serializer_class = ImageSerializer
     items_key = "images"
@@ -79,13 +160,39 @@ class ImageSetImagesApi(ListAPIView):
     def get_queryset(self):
         return selectors.imageset_image_list(imageset_id=self.kwargs["imageset_id"])
 
-    @extend_schema(request=ImageRefSerializer(many=True), responses={200: OpenApiResponse(description='"ok"')})
+    @extend_schema(
+        operation_id="image_sets_images_add",
+        tags=["image sets"],
+        summary="Add existing images to an image set",
+        description="Each item names an image by `id` or by `filepath` (its `blobstorage_path`). All or "
+        "nothing: one unknown image and none is added. Only while the set is `created`; images "
+        "already in this set are ignored.",
+        parameters=[_IMAGESET_ID],
+        request=ImageRefSerializer(many=True),
+        responses={
+            200: ok("The images are in the set."),
+            **errors(
+                400, 401,
+                (404, "The image set, or one of the listed images, does not exist (`unknown` lists them)."),
+                (409, "The set is finished, or an image belongs to another set (`image_ids`)."),
+            ),
+        },
+    )
     def post(self, request, imageset_id: int):
         items = _validated(ImageRefSerializer, request.data, many=True)
         services.imageset_add_images(imageset_id=imageset_id, items=[dict(item) for item in items])
         return Response("ok")
 
 
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="images_list",
+        tags=["images"],
+        summary="List images",
+        description="Every image, ordered by id, 10 per page by default. Image-admins only.",
+        responses={200: ImageSerializer(many=True), **errors(400, 401)},
+    )
+)
 class ImageListApi(ListAPIView):
     serializer_class = ImageSerializer
     items_key = "images"
@@ -98,7 +205,32 @@ class ImageDetailApi(APIView):
     permission_classes = [IsImageAdminOrImageLabeler]
     image_url_kwarg = "image_id"
 
-    @extend_schema(responses={303: OpenApiResponse(description="Location: a short-lived read URL of the image")})
+    @extend_schema(
+        operation_id="images_retrieve",
+        tags=["images"],
+        summary="Read an image (redirect)",
+        description=(
+            "Answers `303 See Other` with `Location`: a short-lived URL reading exactly this image "
+            "file (Azure storage: a blob SAS URL; local storage: a signed labelhub URL, "
+            "`GET /files/{token}`), valid for `IMAGE_READ_TOKEN_VALID_DAYS` (default 7) days. Follow "
+            "it without the key headers. Image-admins, and labelers whose campaign holds the image."
+        ),
+        parameters=[
+            _IMAGE_ID,
+            OpenApiParameter(
+                "Location", OpenApiTypes.URI, OpenApiParameter.HEADER, response=[303],
+                description="The read URL of the image file.",
+            ),
+        ],
+        responses={
+            303: OpenApiResponse(description="See Other: the image file is at `Location`."),
+            **errors(
+                (401, "No valid key, or a labeler asking for an image outside its campaigns."),
+                (404, "The image does not exist."),
+                503,
+            ),
+        },
+    )
     def get(self, request, image_id: int):
         image = selectors.image_get(image_id=image_id)
         url = _absolute(request, selectors.image_read_url(image=image))
@@ -139,7 +271,33 @@ class DropboxUploadApi(APIView):
         # Upload clients send whatever Accept they like; error bodies are JSON regardless.
         return super().perform_content_negotiation(request, force=True)
 
-    @extend_schema(request={"application/octet-stream": bytes}, responses={201: None})
+    @extend_schema(
+        operation_id="dropbox_upload",
+        tags=["files"],
+        summary="Upload a file to an image set's dropbox (local storage)",
+        description=(
+            "The `dropbox_url` of an image set created with local storage. Send the raw file as body "
+            "with `Content-Length`; the file is stored as `{filename}` until the set is finished. No "
+            "key: the signed token in the URL is the credential. `x-ms-blob-type` is accepted and "
+            "ignored, so one client works against local and Azure storage alike."
+        ),
+        auth=[],
+        parameters=[
+            OpenApiParameter("token", str, OpenApiParameter.PATH, description="The signed token of the dropbox URL."),
+            OpenApiParameter("filename", str, OpenApiParameter.PATH, description="The file's name in the set."),
+        ],
+        request={"application/octet-stream": OpenApiTypes.BINARY},
+        responses={
+            201: OpenApiResponse(description="Stored."),
+            **errors(
+                (400, "Invalid file name or Content-Length."),
+                (403, "The URL is forged or expired, or its image set is gone."),
+                (404, "The URL names no file: the token or file name is empty or malformed."),
+                (409, "The image set is finished: its dropbox is closed."),
+                411, 413,
+            ),
+        },
+    )
     def put(self, request, token: str, filename: str):
         try:
             dropbox = unsign_dropbox_token(token)

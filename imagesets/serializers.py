@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from imagesets.models import Image, ImageSet, ImageSetJob
+from labelhub.schema import TITLE_SCHEMA, JobSerializer
 
 _datetime = serializers.DateTimeField()
 
@@ -37,6 +38,7 @@ class StrictStringField(serializers.Field):
         return value
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
 class JsonObjectOrNullField(serializers.JSONField):
     default_error_messages = {"not_object": "Must be a JSON object or null."}
 
@@ -46,21 +48,37 @@ class JsonObjectOrNullField(serializers.JSONField):
         return data
 
 
+@extend_schema_field(TITLE_SCHEMA)
+class TitleField(StrictStringField):
+    """A string; its format is checked by the service (422, not 400)."""
+
+
+@extend_schema_field({"type": "string", "enum": [ImageSet.Status.FINISHED]})
+class ImageSetNewStatusField(StrictStringField):
+    """Any string is read (the service answers an unknown status with 400); ``finished`` is the one target."""
+
+
 class ImageSetCreateInputSerializer(serializers.Serializer):
-    # The title's format is checked by the service (422, not 400).
-    title = StrictStringField()
-    metadata = JsonObjectOrNullField(allow_null=True, default=None)
+    title = TitleField(
+        help_text="1-53 lowercase letters, digits and single dashes, not starting or ending with a dash; "
+        "unique among image sets. It names the storage folder."
+    )
+    metadata = JsonObjectOrNullField(
+        allow_null=True, default=None, help_text="Free-form JSON object kept with the set (optional)."
+    )
 
 
 class ImageSetStatusInputSerializer(serializers.Serializer):
-    new_status = StrictStringField()
+    new_status = ImageSetNewStatusField(help_text="`finished`: the only transition (from `created`).")
 
 
 class ImageRefSerializer(serializers.Serializer):
-    """``{"id": 42}`` or ``{"filepath": "<blobstorage_path>"}``."""
+    """An existing image: `{"id": 42}` or `{"filepath": "<blobstorage_path>"}`."""
 
-    id = serializers.IntegerField(required=False, min_value=1)
-    filepath = StrictStringField(required=False)
+    id = serializers.IntegerField(required=False, min_value=1, help_text="An image id; or give `filepath`.")
+    filepath = StrictStringField(
+        required=False, help_text="An image's `blobstorage_path`; or give `id`."
+    )
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and isinstance(data.get("id"), bool):
@@ -75,10 +93,24 @@ class ImageRefSerializer(serializers.Serializer):
         return attrs
 
 
+class ImageSetJobSerializer(JobSerializer):
+    """The finish job of an image set: copies the uploaded files and registers the images."""
+
+    skipped = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Uploaded files that are not readable images: copied, but not registered as images.",
+    )
+
+
 class ImageSetSerializer(serializers.ModelSerializer):
     imageset_id = serializers.IntegerField(source="id")
-    created_by = serializers.SerializerMethodField()
-    job = serializers.SerializerMethodField()
+    blobstorage_path = serializers.CharField(
+        help_text="The dropbox (`dropbox-<title>`) while created; the final folder once finished."
+    )
+    created_by = serializers.SerializerMethodField(help_text="E-mail of the image-admin who created it.")
+    job = serializers.SerializerMethodField(
+        help_text="The finish job: null before the set is finished."
+    )
 
     class Meta:
         model = ImageSet
@@ -86,10 +118,12 @@ class ImageSetSerializer(serializers.ModelSerializer):
             "imageset_id", "title", "status", "metadata", "blobstorage_path",
             "date_created", "date_finished", "created_by", "job",
         ]
+        read_only_fields = fields  # an answer only: every field is always present
 
     def get_created_by(self, obj) -> str | None:
         return obj.created_by.email if obj.created_by_id else None
 
+    @extend_schema_field(ImageSetJobSerializer(allow_null=True))
     def get_job(self, obj) -> dict | None:
         try:
             job = obj.job
@@ -98,9 +132,47 @@ class ImageSetSerializer(serializers.ModelSerializer):
         return job_representation(job)
 
 
+class ImageSetCreatedSerializer(ImageSetSerializer):
+    """The answer to `POST /image_sets`: the new set plus the URL its files are uploaded to."""
+
+    dropbox_url = serializers.SerializerMethodField(
+        help_text="Upload each file as `PUT <path>/<filename>?<query>` of this URL until the set is finished."
+    )
+
+    class Meta(ImageSetSerializer.Meta):
+        fields = [*ImageSetSerializer.Meta.fields, "dropbox_url"]
+        read_only_fields = fields
+
+    def get_dropbox_url(self, obj) -> str:
+        return self.context["dropbox_url"]
+
+
+class ImageSetRefSerializer(serializers.Serializer):
+    imageset_id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class ImageLocationSerializer(serializers.Serializer):
+    description = serializers.CharField(allow_null=True)
+    lat = serializers.FloatField(allow_null=True)
+    lon = serializers.FloatField(allow_null=True)
+
+
+class ImageDimensionsSerializer(serializers.Serializer):
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+
+
+class ImageFileSerializer(serializers.Serializer):
+    filetype = serializers.CharField(allow_null=True, help_text="PNG, JPEG, ...; null when unknown.")
+    filesize = serializers.IntegerField(allow_null=True, help_text="Bytes.")
+    dimensions = ImageDimensionsSerializer(help_text="Pixels; null when unknown.")
+
+
 class ImageSerializer(serializers.ModelSerializer):
     image_id = serializers.IntegerField(source="id")
-    imageset = serializers.SerializerMethodField()
+    blobstorage_path = serializers.CharField(help_text="`<container>/<folder>/<image set title>/<file name>`.")
+    imageset = serializers.SerializerMethodField(help_text="The set holding the image; null for none.")
     location = serializers.SerializerMethodField()
     file = serializers.SerializerMethodField()
 
@@ -110,15 +182,19 @@ class ImageSerializer(serializers.ModelSerializer):
             "image_id", "blobstorage_path", "imageset", "date_taken", "location",
             "type", "metadata", "tss_id", "file",
         ]
+        read_only_fields = fields  # an answer only: every field is always present
 
+    @extend_schema_field(ImageSetRefSerializer(allow_null=True))
     def get_imageset(self, obj) -> dict | None:
         if obj.imageset_id is None:
             return None
         return {"imageset_id": obj.imageset_id, "title": obj.imageset.title}
 
+    @extend_schema_field(ImageLocationSerializer)
     def get_location(self, obj) -> dict:
         return {"description": obj.location_description, "lat": obj.lat, "lon": obj.lon}
 
+    @extend_schema_field(ImageFileSerializer)
     def get_file(self, obj) -> dict:
         return {
             "filetype": obj.filetype or None,

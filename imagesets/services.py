@@ -24,7 +24,7 @@ from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name
 from labelhub.exceptions import BadRequest, Conflict, NotFound
 from labelhub.storage import get_storage
-from labelhub.validators import validate_title
+from labelhub.validators import contains_nul, validate_title
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ def imageset_create(*, title: Any, metadata: Any = None, created_by) -> ImageSet
     validate_title(title)
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("'metadata' must be a JSON object or null")
+    if contains_nul(metadata):
+        raise BadRequest("'metadata' must not contain NUL characters")
     if ImageSet.objects.filter(title=title).exists():
         raise Conflict(f"An image set titled '{title}' already exists")
     name = dropbox_name(title)
@@ -144,9 +146,10 @@ def imageset_add_images(*, imageset_id: int, items: list[dict]) -> int:
         raise Conflict(f"Image set is {imageset.status}; images can only be added while created")
     if not ids and not paths:
         return 0
+    # A path with a NUL names no stored image (and PostgreSQL refuses it in a query).
     images = list(
         Image.objects.select_for_update()
-        .filter(Q(pk__in=ids) | Q(blobstorage_path__in=paths))
+        .filter(Q(pk__in=ids) | Q(blobstorage_path__in=[p for p in paths if not contains_nul(p)]))
         .only("pk", "blobstorage_path", "imageset_id")
     )
     unknown_ids = ids - {image.pk for image in images}

@@ -61,12 +61,15 @@ class ContractPagination(BasePagination):
         return Response({"pagination": self.get_pagination(), self.items_key: data})
 
     def get_paginated_response_schema(self, schema):
+        # labelhub.schema.AutoSchema sets items_key from the view, as paginate_queryset does.
+        items_key = getattr(self, "items_key", "items")
         return {
             "type": "object",
-            "required": ["pagination"],
+            "required": ["pagination", items_key],
             "properties": {
                 "pagination": {
                     "type": "object",
+                    "required": ["page", "pages", "total", "per_page", "next", "prev"],
                     "properties": {
                         "page": {"type": "integer", "minimum": 1},
                         "pages": {"type": "integer", "minimum": 1},
@@ -76,7 +79,7 @@ class ContractPagination(BasePagination):
                         "prev": {"type": "integer", "nullable": True},
                     },
                 },
-                "items": schema,
+                items_key: schema,
             },
         }
 

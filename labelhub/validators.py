@@ -6,6 +6,21 @@ TITLE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TITLE_MAX_LENGTH = 53
 
 
+def contains_nul(value) -> bool:
+    """Whether a JSON value holds a NUL character anywhere (keys included).
+
+    PostgreSQL stores no NUL in text or jsonb: such input must be refused (or found
+    unknown) before it reaches a query, never end as a 500.
+    """
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
 def validate_title(title) -> str:
     """Image-set and campaign titles become container and dataset names.
 

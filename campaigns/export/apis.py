@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.views import APIView
 
 from accounts.permissions import IsImageAdmin
 from campaigns.export.formats import labels_csv_chunks
 from campaigns.models import Campaign
 from labelhub.exceptions import NotFound
+from labelhub.schema import errors
 
 
 class CampaignLabelsCsvApi(APIView):
@@ -25,7 +26,20 @@ class CampaignLabelsCsvApi(APIView):
 
     @extend_schema(
         operation_id="campaigns_labels_csv",
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The labels CSV")},
+        tags=["campaigns"],
+        summary="Download the labels CSV",
+        description=(
+            "The labels CSV the export job writes, streamed, in any campaign status. Header "
+            "`image_url,label,label_confidence`; one row per campaign image: `image_url` is the image "
+            "path inside its container, `label` a JSON list of `{\"label\", \"topX\", \"topY\", "
+            "\"bottomX\", \"bottomY\"}` as fractions of the image size (Azure ML's convention) and "
+            "`label_confidence` a JSON list of the confidences in the same order. Image-admins only."
+        ),
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The campaign's id.")],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The labels CSV (UTF-8)."),
+            **errors(401, (404, "The campaign does not exist.")),
+        },
     )
     def get(self, request, pk: int):
         campaign = Campaign.objects.filter(pk=pk).values("pk", "title").first()

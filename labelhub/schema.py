@@ -1,0 +1,295 @@
+"""The OpenAPI document of ``/api/v1``: key scheme, error body, shared responses, description.
+
+drf-spectacular builds the document from the views' ``extend_schema``
+annotations; this module holds what every view shares:
+
+- ``ApiKeyScheme`` declares the two headers of ``ApiKeyAuthentication`` as two
+  ``apiKey`` schemes required together (one security requirement holding
+  both), so Swagger UI's "Authorize" asks for key and secret and sends both.
+- ``ErrorSerializer`` is the ``{"detail", "status"}`` body of every error,
+  ``errors(...)`` the documented error responses of an operation and ``OK``
+  the ``"ok"`` string body.
+- ``AutoSchema`` names the item list of a paginated answer after the view's
+  ``items_key`` (``image_sets``, ``images``, ``campaigns``).
+- ``postprocess_schema`` adds the description, the tags and the links
+  (create -> read) that clients and schemathesis' stateful tests follow.
+"""
+
+from __future__ import annotations
+
+import copy
+from http import HTTPStatus
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+from accounts.authentication import KEY_HEADER, SECRET_HEADER
+from labelhub.jobs import JobStatus
+from labelhub.validators import TITLE_MAX_LENGTH, TITLE_RE
+
+KEY_SCHEME = "AuthenticationKey"
+SECRET_SCHEME = "AuthenticationSecret"
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """``Authentication-Key`` and ``Authentication-Secret``: two header schemes, one requirement."""
+
+    target_class = "accounts.authentication.ApiKeyAuthentication"
+    name = [KEY_SCHEME, SECRET_SCHEME]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": KEY_HEADER,
+                "description": "The API key: 32 hex characters. Always sent together with "
+                f"`{SECRET_HEADER}`.",
+            },
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": SECRET_HEADER,
+                "description": "The secret shown once when the key was issued. Always sent "
+                f"together with `{KEY_HEADER}`.",
+            },
+        ]
+
+    def get_security_requirement(self, auto_schema):
+        # One requirement object naming both schemes: both headers are needed (AND).
+        return {KEY_SCHEME: [], SECRET_SCHEME: []}
+
+
+# --- shared responses -------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error answer."""
+
+    detail = serializers.CharField(help_text="A human readable reason.")
+    status = serializers.IntegerField(help_text="The HTTP status code, repeated.")
+    errors = serializers.JSONField(
+        required=False,
+        help_text="Validation errors only: the per-field detail (field name -> list of messages).",
+    )
+
+    class Meta:
+        ref_name = "Error"
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed request: the body is not JSON or has wrong types or missing fields, or a "
+    "query parameter (`page`, `per_page`, ...) is not a valid value.",
+    401: "No key, an unknown key or a wrong secret, a revoked or expired key, a disabled user, or "
+    "a role that may not do this (a labeler outside its own campaigns). Nothing is revealed "
+    "about objects the key may not see.",
+    403: "The signed URL is invalid, expired or closed.",
+    404: "The addressed object does not exist.",
+    409: "Not allowed in the object's current status, or a duplicate title.",
+    411: "A chunked upload without Content-Length.",
+    413: "The file is larger than the server accepts.",
+    415: "The request body is not `application/json`.",
+    422: "A value that is well-formed but not acceptable (see the operation).",
+    503: "The storage backend is unavailable; try again later.",
+}
+
+
+def errors(*codes: int | tuple[int, str]) -> dict[int, OpenApiResponse]:
+    """The documented error responses of an operation: ``errors(400, 401, (404, "Unknown set"))``."""
+    responses = {}
+    for code in codes:
+        code, description = code if isinstance(code, tuple) else (code, ERROR_DESCRIPTIONS[code])
+        responses[code] = OpenApiResponse(ErrorSerializer, description=description)
+    return responses
+
+
+def ok(description: str) -> OpenApiResponse:
+    """The contract's bare JSON string ``"ok"``."""
+    return OpenApiResponse(
+        {"type": "string", "enum": ["ok"], "example": "ok"}, description=description
+    )
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's AutoSchema; paginated answers use the view's ``items_key``."""
+
+    def _get_paginator(self):
+        paginator = super()._get_paginator()
+        if paginator is not None:
+            paginator.items_key = getattr(self.view, "items_key", "items")
+        return paginator
+
+
+# --- the document: description, tags, links -------------------------------------------
+
+API_DESCRIPTION = """\
+The labelhub API: image sets are uploaded, images are put into labeling campaigns, a labeling
+agency draws the objects it finds, and a finished campaign is exported (labels CSV, Azure ML).
+
+## Authentication
+
+Every request carries two headers:
+
+    Authentication-Key: <apikey>
+    Authentication-Secret: <apisecret>
+
+In this page: press **Authorize**, fill in both fields, press **Authorize** in each, then
+**Try it out** on any operation. A missing or wrong key, or an operation the key's role may not
+use, is answered `401`.
+
+Two roles:
+
+- **image-admin**: every operation.
+- **labeler** (an agency): the key handed out when a campaign was created for it. It may list the
+  images of its own campaigns (`GET /campaigns/{pk}/images`), fetch each image
+  (`GET /images/{image_id}`) and submit the objects it found (`PUT /campaigns/{pk}/objects`).
+  Everything else is `401`.
+
+## The labeling flow of an agency
+
+1. `GET /campaigns/{pk}/images` lists the campaign's images, 1000 per page:
+   `{"image_id": 1, "url": "/images/1"}`.
+2. `GET /images/{image_id}` answers `303 See Other`; the `Location` header is a short-lived URL
+   of the image file itself (follow it without the key headers).
+3. `PUT /campaigns/{pk}/objects` with `[{"image_id": 1, "objects": [{"label": "Plastic",
+   "confidence": 0.9, "bounding_box": {"xmin": 26, "xmax": 98, "ymin": 12, "ymax": 54}}]}]`
+   stores the objects of the listed images (replacing what was stored for them before). An empty
+   `objects` list means "looked at, nothing found". Coordinates are pixels, integers from the top
+   left corner, `xmin <= xmax`, `ymin <= ymax`, inside the image. When every image of the campaign
+   is labeled the campaign becomes `completed`.
+
+## The image-admin flow
+
+`POST /image_sets` -> upload every file with a plain `PUT <dropbox_url path>/<filename>?<query>`
+(raw bytes as body; on Azure also `x-ms-blob-type: BlockBlob`) -> `PUT /image_sets/{imageset_id}`
+`{"new_status": "finished"}` -> poll `GET /image_sets/{imageset_id}` until `job.status` is
+`succeeded` -> `POST /campaigns` (hand the returned `access_token` to the agency) ->
+`POST /campaigns/{pk}/images` -> `PUT /campaigns/{pk}` `{"new_status": "active"}` -> the agency
+labels -> `PUT /campaigns/{pk}` `{"new_status": "finished"}` -> the export job writes the labels
+CSV (also at `GET /campaigns/{pk}/labels.csv` at any time).
+
+## Conventions
+
+- Bodies are JSON; timestamps ISO 8601 in UTC (`2020-10-26T07:44:56.562150Z`).
+- Lists take `page` (from 1) and `per_page` (at most 1000) and answer
+  `{"pagination": {"page", "pages", "total", "per_page", "next", "prev"}, "<items>": [...]}`;
+  a page past the end is an empty list.
+- Titles of image sets and campaigns: 1-53 lowercase letters, digits and single dashes, not
+  starting or ending with a dash (`422` otherwise; a title in use: `409`).
+- Errors: `{"detail": "<reason>", "status": <code>}`; `400` malformed body, `401` key or role,
+  `404` unknown object, `409` not allowed in the current status, `422` invalid value.
+"""
+
+TAGS = [
+    {"name": "image sets", "description": "Upload images as a set: create, upload to the dropbox, finish."},
+    {"name": "images", "description": "Images and where to read them; the objects labeled on one."},
+    {"name": "campaigns", "description": "Labeling campaigns: images, status, the agency's objects, export."},
+    {
+        "name": "files",
+        "description": "Signed URLs of the local storage backend (no key: the URL is the credential). "
+        "With Azure storage these URLs point to Azure Blob Storage instead.",
+    },
+]
+
+
+def _link(operation_id: str, description: str, **parameters: str) -> dict:
+    return {"operationId": operation_id, "parameters": parameters, "description": description}
+
+
+# operationId of a response -> its links. Parameter values are OpenAPI runtime expressions.
+LINKS = {
+    ("image_sets_create", "200"): {
+        "GetImageSet": _link("image_sets_retrieve", "The new image set", imageset_id="$response.body#/imageset_id"),
+        "FinishImageSet": _link(
+            "image_sets_set_status", "Finish it once the files are uploaded", imageset_id="$response.body#/imageset_id"
+        ),
+        "ListImageSetImages": _link(
+            "image_sets_images_list", "Its images", imageset_id="$response.body#/imageset_id"
+        ),
+        "AddImageSetImages": _link(
+            "image_sets_images_add", "Add existing images to it", imageset_id="$response.body#/imageset_id"
+        ),
+    },
+    ("campaigns_create", "200"): {
+        "GetCampaign": _link("campaigns_retrieve", "The new campaign", id="$response.body#/campaign_id"),
+        "SetCampaignStatus": _link("campaigns_set_status", "Activate it", id="$response.body#/campaign_id"),
+        "AddCampaignImages": _link("campaigns_images_add", "Add its images", id="$response.body#/campaign_id"),
+        "ListCampaignImages": _link("campaigns_images_list", "Its images", id="$response.body#/campaign_id"),
+        "ListCampaignObjects": _link("campaigns_objects_list", "Its objects", id="$response.body#/campaign_id"),
+        "ReplaceCampaignObjects": _link(
+            "campaigns_objects_replace", "Submit objects", id="$response.body#/campaign_id"
+        ),
+        "GetCampaignLabelsCsv": _link("campaigns_labels_csv", "Its labels CSV", id="$response.body#/campaign_id"),
+    },
+    ("images_list", "200"): {
+        "GetFirstImage": _link("images_retrieve", "Read the first image", image_id="$response.body#/images/0/image_id"),
+        "GetFirstImageObjects": _link(
+            "images_objects_list", "Objects of the first image", id="$response.body#/images/0/image_id"
+        ),
+    },
+    ("campaigns_images_list", "200"): {
+        "GetFirstCampaignImage": _link(
+            "images_retrieve", "Read the first image", image_id="$response.body#/images/0/image_id"
+        ),
+    },
+}
+
+
+ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+def postprocess_schema(result, generator, request, public):
+    """Add the description, tag descriptions and links; give every error answer the Error body."""
+    result["info"]["description"] = API_DESCRIPTION
+    result["tags"] = TAGS
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                # DRF's parser refuses any other Content-Type, on every body-taking operation.
+                operation["responses"].setdefault("415", {"description": ERROR_DESCRIPTIONS[415]})
+                operation["responses"] = dict(sorted(operation["responses"].items()))
+            for code, response in operation.get("responses", {}).items():
+                links = LINKS.get((operation.get("operationId"), code))
+                if links:
+                    response["links"] = links
+                if not response.get("description"):
+                    response["description"] = HTTPStatus(int(code)).phrase
+                if code[0] in "45":
+                    # The exception handler answers every error this way, documented or not.
+                    # (the Error component is registered: the views' errors() use it)
+                    response.setdefault("content", copy.deepcopy(ERROR_CONTENT))
+    return result
+
+
+# --- shapes shared by several representations (documentation only) ------------------
+
+# An image set or campaign title (labelhub.validators.validate_title; 422 otherwise).
+TITLE_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": TITLE_MAX_LENGTH,
+    "pattern": TITLE_RE.pattern,
+}
+
+
+class ProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField(min_value=0)
+    total = serializers.IntegerField(min_value=0)
+
+
+class JobSerializer(serializers.Serializer):
+    """The last background job of an image set (finish) or a campaign (export); see ``Job.as_contract``."""
+
+    status = serializers.ChoiceField(
+        choices=JobStatus.choices,
+        help_text="`queued` -> `running` -> `succeeded` or `failed`.",
+    )
+    progress = ProgressSerializer(help_text="Items done out of the total, while it runs.")
+    error = serializers.CharField(allow_null=True, help_text="Why it failed; null otherwise.")
+    date_queued = serializers.DateTimeField()
+    date_started = serializers.DateTimeField(allow_null=True)
+    date_done = serializers.DateTimeField(allow_null=True)

@@ -1,0 +1,240 @@
+"""schemathesis fuzzes every operation of /api/v1/schema against a live labelhub over HTTP.
+
+Once with an image-admin key and once with a labeler key, every operation gets the
+explicit examples, the coverage cases (boundaries, wrong types, missing fields, wrong
+methods and media types) and ``MAX_EXAMPLES`` fuzzed requests per generation mode
+(valid and invalid), derandomized from a fixed seed; then an image-admin follows the
+schema's links (create -> read, finish, add images, ...). Every response must be no
+5xx, have a documented status code and match the documented body.
+
+What the fuzz found is kept as ordinary regression tests in
+``labelhub/tests/test_fuzz_regressions.py``, ``imagesets/tests/test_fuzz_regressions.py``
+and ``campaigns/tests/test_fuzz_regressions.py``.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import timedelta
+
+import hypothesis
+import pytest
+import requests
+import schemathesis
+from django.conf import settings
+from django.core.management import call_command
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+from accounts.services import apikey_issue
+from accounts.tests.factories import UserFactory
+from campaigns.models import Campaign
+from campaigns.tests.factories import CampaignFactory, CampaignImageFactory, CampaignLabelerFactory
+from imagesets.tests import samples
+from imagesets.tests.factories import ImageFactory, ImageSetFactory
+from labelhub.storage import get_storage
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+SEED = int(os.environ.get("FUZZ_SEED", 20261126))
+# CI runs 25 per operation; a deeper exploratory run: FUZZ_MAX_EXAMPLES=500 FUZZ_SEED=<n>.
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", 25))
+STATEFUL_SCENARIOS = 15
+STATEFUL_STEPS = 6
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+
+CONFIG = {
+    "seed": SEED,
+    "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+    # Redirects are answers to check, not to follow: GET /images/{id} is a documented 303.
+    "max-redirects": 0,
+}
+
+examples_run: collections.Counter = collections.Counter()
+status_codes: collections.Counter = collections.Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_requests_sent(request):
+    """After the module: how many requests the fuzz sent, and the status codes it got back."""
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None or not examples_run:  # e.g. an xdist worker
+        return
+    by_role: dict = collections.defaultdict(collections.Counter)
+    for (role, _, code), count in status_codes.items():
+        by_role[role][code] += count
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        reporter.write_line(f"schemathesis requests sent: {dict(sorted(examples_run.items()))}")
+        for role, codes in sorted(by_role.items()):
+            reporter.write_line(f"  {role}: status codes {dict(sorted(codes.items()))}")
+
+
+@dataclass
+class World:
+    admin: dict
+    labeler: dict
+    ids: dict  # path parameter kind -> ids that exist
+
+
+def _aim(case, world: World) -> None:
+    """Point about half the examples whose path is valid at rows and files that exist.
+
+    Generated ids and tokens hardly ever name a seeded row or a signed URL, so the
+    bodies would never get past the 404/403. Where the path parameters were generated
+    valid, an even id (or a token of even length) is replaced by a seeded one, picked by
+    the generated value: which examples are aimed, and where, stays the generator's choice.
+    Malformed path parameters (negative examples) are left as they are.
+    """
+    meta = case.meta
+    if meta is None or meta.is_negative_at(ParameterLocation.PATH):
+        return
+    for name, value in case.path_parameters.items():
+        if name == "token":
+            kind = "dropbox_token" if case.path.startswith("/dropbox") else "file_token"
+            pick = len(value) if isinstance(value, str) else None
+        else:
+            kind = "campaign" if name == "id" and case.path.startswith("/campaigns") else {
+                "id": "image", "image_id": "image", "imageset_id": "imageset"
+            }.get(name)
+            pick = int(value) if str(value).isdigit() else None
+        if kind and pick is not None and pick % 2 == 0:
+            seeded = world.ids[kind]
+            case.path_parameters[name] = seeded[pick // 2 % len(seeded)]
+
+
+def _headers(user) -> dict:
+    issued = apikey_issue(user=user)
+    return {"Authentication-Key": issued.apikey, "Authentication-Secret": issued.secret}
+
+
+def _seed() -> World:
+    """A small world the fuzz can hit: a set with images, campaigns in each status, both roles."""
+    admin = UserFactory(email="fuzz-admin@example.com", is_staff=True)
+    labeler = UserFactory(email="fuzz-agency@example.com")
+    imageset = ImageSetFactory(title="fuzz-set", created_by=admin)
+    images = [ImageFactory(imageset=imageset, width=200, height=100) for _ in range(3)]
+    campaigns = []
+    for status in [*Campaign.Status.values, "other"]:
+        campaign = CampaignFactory(
+            title=f"fuzz-{status}", status=status if status != "other" else Campaign.Status.ACTIVE, created_by=admin
+        )
+        if status != "other":  # the labeler's campaigns, and one of another agency
+            CampaignLabelerFactory(campaign=campaign, user=labeler)
+        for image in images:
+            CampaignImageFactory(campaign=campaign, image=image)
+        campaigns.append(campaign.pk)
+    # A real dropbox to upload to, and a stored image file to read through a signed URL.
+    storage = get_storage()
+    storage.create_dropbox(imageset.blobstorage_path)
+    dropbox_url = storage.dropbox_upload_url(imageset.blobstorage_path, valid_for=timedelta(hours=1))
+    storage.write(images[0].blobstorage_path, [samples.png(200, 100)])
+    read_url = storage.read_url(images[0].blobstorage_path, valid_for=timedelta(hours=1))
+    return World(
+        admin=_headers(admin),
+        labeler=_headers(labeler),
+        ids={
+            "campaign": campaigns,
+            "image": [image.pk for image in images],
+            "imageset": [imageset.pk],
+            "dropbox_token": [dropbox_url.rstrip("/").rsplit("/", 1)[-1]],
+            "file_token": [read_url.rstrip("/").rsplit("/", 1)[-1]],
+        },
+    )
+
+
+@pytest.fixture
+def world(transactional_db) -> World:
+    return _seed()
+
+
+def _reseed() -> World:
+    """Back to the seeded world: empty database and storage, then ``_seed()`` again."""
+    call_command("flush", interactive=False, verbosity=0)
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+    os.makedirs(settings.MEDIA_ROOT)
+    return _seed()
+
+
+def _generated_schema() -> dict:
+    """The document /api/v1/schema serves (test_the_fuzzed_schema_is_the_served_one checks that)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+# Built at import (pytest-django has configured Django by then) so pytest collects one
+# test per operation; the requests go to the live server given as base_url per call.
+schema = schemathesis.openapi.from_dict(_generated_schema(), config=schemathesis.Config.from_dict(CONFIG))
+
+
+@pytest.fixture
+def base_url(live_server) -> str:
+    return f"{live_server.url}/api/v1"
+
+
+# The fixtures hold the seeded world for all examples of one operation: that is intended.
+SHARED_FIXTURES = hypothesis.settings(suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
+
+
+@schema.parametrize()
+@SHARED_FIXTURES
+def test_fuzz_as_image_admin(case, world, base_url):
+    examples_run["image-admin"] += 1
+    _aim(case, world)
+    response = case.call_and_validate(base_url=base_url, headers=world.admin, checks=CHECKS)
+    status_codes[("image-admin", case.operation.label, response.status_code)] += 1
+
+
+@schema.parametrize()
+@SHARED_FIXTURES
+def test_fuzz_as_labeler(case, world, base_url):
+    examples_run["labeler"] += 1
+    _aim(case, world)
+    response = case.call_and_validate(base_url=base_url, headers=world.labeler, checks=CHECKS)
+    status_codes[("labeler", case.operation.label, response.status_code)] += 1
+
+
+def test_stateful_links_as_image_admin(world, base_url):
+    """An image-admin follows the links: create a set or campaign, then read, finish, fill it.
+
+    (A labeler cannot create what the links lead from: its 401s are in test_fuzz_as_labeler.)
+    """
+    headers = dict(world.admin)
+
+    class Machine(schema.as_state_machine()):
+        def setup(self):
+            # Every scenario starts from the same seeded world, so a scenario Hypothesis
+            # replays meets the same answers (its links follow what the server answered).
+            headers.update(_reseed().admin)
+
+        def get_call_kwargs(self, case):
+            return {"base_url": base_url, "headers": headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            examples_run["image-admin (stateful steps)"] += 1
+            case.validate_response(response, checks=CHECKS, headers=headers, transport_kwargs=kwargs)
+
+    Machine.run(
+        settings=hypothesis.settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=STATEFUL_STEPS,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(hypothesis.HealthCheck),
+        )
+    )
+
+
+def test_the_fuzzed_schema_is_the_served_one(live_server):
+    served = requests.get(f"{live_server.url}/api/v1/schema", timeout=30).json()
+    assert served == json.loads(OpenApiJsonRenderer().render(_generated_schema()))

@@ -1,0 +1,265 @@
+"""The OpenAPI document at /api/v1/schema, and the Swagger UI and ReDoc pages around it."""
+
+import json
+
+import pytest
+import yaml
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+KEY_REQUIREMENT = [{"AuthenticationKey": [], "AuthenticationSecret": []}]
+
+# Every endpoint of /work/shared/docs/api-v1.md (paths relative to /api/v1), plus the
+# local storage URLs: (method, path) -> has a JSON request body.
+CONTRACT = {
+    ("get", "/image_sets"): False,
+    ("post", "/image_sets"): True,
+    ("get", "/image_sets/{imageset_id}"): False,
+    ("put", "/image_sets/{imageset_id}"): True,
+    ("get", "/image_sets/{imageset_id}/images"): False,
+    ("post", "/image_sets/{imageset_id}/images"): True,
+    ("get", "/images"): False,
+    ("get", "/images/{image_id}"): False,
+    ("get", "/images/{id}/objects"): False,
+    ("get", "/campaigns"): False,
+    ("post", "/campaigns"): True,
+    ("get", "/campaigns/{id}"): False,
+    ("put", "/campaigns/{id}"): True,
+    ("get", "/campaigns/{id}/images"): False,
+    ("post", "/campaigns/{id}/images"): True,
+    ("get", "/campaigns/{id}/objects"): False,
+    ("put", "/campaigns/{id}/objects"): True,
+    ("get", "/campaigns/{id}/labels.csv"): False,
+}
+STORAGE_URLS = {("put", "/dropbox/{token}/{filename}"), ("get", "/files/{token}")}
+METHODS = {"get", "put", "post", "patch", "delete"}
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    from rest_framework.test import APIClient
+
+    with django_db_blocker.unblock():
+        response = APIClient().get("/api/v1/schema")
+    assert response.status_code == 200, response.content
+    return json.loads(response.content)
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield method, path, operation
+
+
+def resolve(schema, ref_or_schema):
+    if "$ref" in ref_or_schema:
+        name = ref_or_schema["$ref"].rsplit("/", 1)[-1]
+        return schema["components"]["schemas"][name]
+    return ref_or_schema
+
+
+def test_the_schema_validates_as_openapi_with_warnings_treated_as_errors(tmp_path):
+    out = tmp_path / "schema.yaml"
+    # --fail-on-warn raises on any warning or error of the generator; --validate checks the
+    # document against the OpenAPI 3 JSON schema.
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    assert yaml.safe_load(out.read_text())["openapi"].startswith("3.")
+
+
+def test_the_schema_is_served_without_a_key_as_json_and_as_yaml(api_client):
+    as_json = api_client.get("/api/v1/schema")
+    assert as_json.status_code == 200
+    assert as_json["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    document = json.loads(as_json.content)
+    assert document["info"]["title"] == "labelhub API"
+
+    for url in ("/api/v1/schema?format=yaml", "/api/v1/schema.yaml"):
+        as_yaml = api_client.get(url)
+        assert as_yaml.status_code == 200, url
+        assert as_yaml["Content-Type"].startswith("application/vnd.oai.openapi"), url
+        assert yaml.safe_load(as_yaml.content) == document, url
+
+
+def test_the_schema_ignores_a_wrong_key_instead_of_refusing(api_client):
+    api_client.credentials(HTTP_AUTHENTICATION_KEY="0" * 32, HTTP_AUTHENTICATION_SECRET="nope")
+    assert api_client.get("/api/v1/schema").status_code == 200
+
+
+def test_every_contract_endpoint_is_in_the_schema_with_its_request_body(schema):
+    documented = {(method, path) for method, path, _ in operations(schema)}
+    assert documented == set(CONTRACT) | STORAGE_URLS
+    for (method, path), has_body in CONTRACT.items():
+        operation = schema["paths"][path][method]
+        if has_body:
+            assert operation["requestBody"]["required"] is True, (method, path)
+            assert set(operation["requestBody"]["content"]) == {"application/json"}, (method, path)
+            assert "415" in operation["responses"], (method, path)
+        else:
+            assert "requestBody" not in operation, (method, path)
+
+
+def test_every_operation_has_a_summary_a_description_and_a_tag(schema):
+    for method, path, operation in operations(schema):
+        assert operation.get("summary"), (method, path)
+        assert len(operation.get("description", "")) > 40, (method, path)
+        assert operation.get("tags"), (method, path)
+    assert "Authentication-Secret" in schema["info"]["description"]
+
+
+def test_both_key_headers_are_api_key_schemes_required_together(schema):
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes == {
+        "AuthenticationKey": {"type": "apiKey", "in": "header", "name": "Authentication-Key",
+                              "description": schemes["AuthenticationKey"]["description"]},
+        "AuthenticationSecret": {"type": "apiKey", "in": "header", "name": "Authentication-Secret",
+                                 "description": schemes["AuthenticationSecret"]["description"]},
+    }
+    for method, path, operation in operations(schema):
+        if (method, path) in STORAGE_URLS:
+            # The signed URL is the credential: no key at all.
+            assert not operation.get("security"), (method, path)
+        else:
+            # One requirement object holding both schemes means "both headers" (AND), not either.
+            assert operation["security"] == KEY_REQUIREMENT, (method, path)
+            assert "401" in operation["responses"], (method, path)
+
+
+def test_every_error_response_is_the_error_component(schema):
+    error = schema["components"]["schemas"]["Error"]
+    assert error["required"] == ["detail", "status"]
+    assert error["properties"]["detail"]["type"] == "string"
+    assert error["properties"]["status"]["type"] == "integer"
+    seen = set()
+    for method, path, operation in operations(schema):
+        for code, response in operation["responses"].items():
+            if int(code) >= 400:
+                assert response["content"] == {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                }, (method, path, code)
+                assert response["description"], (method, path, code)
+                seen.add(int(code))
+    assert {400, 401, 404, 409, 422} <= seen
+
+
+def test_every_operation_with_a_path_parameter_documents_404(schema):
+    # A path that no route matches (`/campaigns/abc`, a file name with a newline) ends in
+    # the API's JSON 404 whatever the operation: the fuzz found it undocumented on the dropbox.
+    for method, path, operation in operations(schema):
+        if "{" in path:
+            assert "404" in operation["responses"], (method, path)
+
+
+def test_status_changes_and_image_lists_answer_the_ok_string(schema):
+    for method, path in [
+        ("put", "/image_sets/{imageset_id}"),
+        ("post", "/image_sets/{imageset_id}/images"),
+        ("put", "/campaigns/{id}"),
+        ("post", "/campaigns/{id}/images"),
+        ("put", "/campaigns/{id}/objects"),
+    ]:
+        ok = schema["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok["type"] == "string" and ok["enum"] == ["ok"], (method, path)
+
+
+def test_reading_an_image_is_a_303_with_a_location_header(schema):
+    responses = schema["paths"]["/images/{image_id}"]["get"]["responses"]
+    assert "200" not in responses
+    assert "content" not in responses["303"]
+    assert responses["303"]["headers"]["Location"]["schema"] == {"type": "string", "format": "uri"}
+
+
+def test_the_labels_csv_is_text_csv(schema):
+    ok = schema["paths"]["/campaigns/{id}/labels.csv"]["get"]["responses"]["200"]
+    assert set(ok["content"]) == {"text/csv"}
+    assert ok["content"]["text/csv"]["schema"]["type"] == "string"
+
+
+def test_the_local_dropbox_takes_the_raw_file(schema):
+    operation = schema["paths"]["/dropbox/{token}/{filename}"]["put"]
+    assert operation["requestBody"]["content"] == {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+    }
+    assert {"201", "400", "403", "409", "411", "413"} <= set(operation["responses"])
+
+
+def test_paginated_lists_name_their_items_as_the_contract_does(schema):
+    for path, key in [
+        ("/image_sets", "image_sets"),
+        ("/images", "images"),
+        ("/image_sets/{imageset_id}/images", "images"),
+        ("/campaigns", "campaigns"),
+        ("/campaigns/{id}/images", "images"),
+        ("/campaigns/{id}/objects", "images"),
+    ]:
+        operation = schema["paths"][path]["get"]
+        body = resolve(schema, operation["responses"]["200"]["content"]["application/json"]["schema"])
+        assert body["required"] == ["pagination", key], path
+        assert body["properties"][key]["type"] == "array", path
+        assert {p["name"] for p in operation["parameters"]} >= {"page", "per_page"}, path
+
+
+def test_titles_are_documented_with_the_name_rule(schema):
+    for name in ("ImageSetCreateInput", "CampaignCreateInput"):
+        title = schema["components"]["schemas"][name]["properties"]["title"]
+        assert (title["type"], title["minLength"], title["maxLength"]) == ("string", 1, 53), name
+        assert title["pattern"] == "^[a-z0-9]+(?:-[a-z0-9]+)*$", name
+
+
+def test_nullable_fields_of_the_representations_are_declared_nullable(schema):
+    components = schema["components"]["schemas"]
+    for name, field in [
+        ("CampaignOutput", "date_started"),
+        ("CampaignOutput", "job"),
+        ("ImageSet", "date_finished"),
+        ("ImageSet", "job"),
+        ("Image", "imageset"),
+        ("AccessToken", "apisecret"),
+        ("ObjectOutput", "confidence"),
+    ]:
+        assert components[name]["properties"][field]["nullable"] is True, (name, field)
+
+
+def test_links_point_at_existing_operations_and_their_path_parameters(schema):
+    by_id = {operation["operationId"]: operation for _, _, operation in operations(schema)}
+    links = [
+        link
+        for _, _, operation in operations(schema)
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+    ]
+    assert len(links) >= 10
+    for link in links:
+        target = by_id[link["operationId"]]
+        path_parameters = {p["name"] for p in target["parameters"] if p["in"] == "path"}
+        assert set(link["parameters"]) == path_parameters, link
+
+
+def test_try_it_out_calls_the_server_that_served_the_page(schema):
+    # A relative server URL: Swagger UI resolves it against the page's own origin.
+    assert schema["servers"] == [{"url": "/api/v1", "description": "This labelhub"}]
+    assert all(path.startswith("/") and not path.startswith("/api/") for path in schema["paths"])
+
+
+@pytest.mark.parametrize("url", ["/api/v1/ui", "/api/v1/redoc"])
+def test_the_ui_pages_load_every_asset_from_labelhub_itself(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/api/v1/schema" in html
+    assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
+    assets = [
+        part.split('"', 1)[0]
+        for part in html.split('src="')[1:] + html.split('href="')[1:]
+        if part.startswith("/static/")
+    ]
+    assert assets, html
+    for asset in assets:
+        assert finders.find(asset.removeprefix("/static/")), asset
+
+
+def test_swagger_ui_keeps_the_authorization_across_reloads(client):
+    html = client.get("/api/v1/ui").content.decode()
+    assert '"persistAuthorization": true' in html
