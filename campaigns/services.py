@@ -22,7 +22,7 @@ from accounts.services import IssuedKey, apikey_issue, user_get_or_create
 from campaigns.models import Campaign, CampaignImage, CampaignJob, CampaignLabeler, Object, Submission
 from imagesets.models import Image
 from labelhub.exceptions import BadRequest, Conflict, NotFound, Unprocessable
-from labelhub.validators import validate_title
+from labelhub.validators import contains_nul, validate_title
 
 LABEL_MAX_LENGTH = 128
 # Object coordinates are stored as 32-bit integers.
@@ -43,21 +43,10 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _contains_nul(value: Any) -> bool:
-    """PostgreSQL stores no NUL character in text or jsonb; such input is rejected, not a 500."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(v) for v in value)
-    return False
-
-
 def validate_metadata(metadata: Any) -> dict | None:
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("'metadata' must be a JSON object or null")
-    if _contains_nul(metadata):
+    if contains_nul(metadata):
         raise BadRequest("'metadata' must not contain NUL characters")
     return metadata
 
@@ -73,8 +62,8 @@ def validate_label_translations(translations: Any) -> dict[str, str] | None:
             not isinstance(translated, str)
             or not 1 <= len(translated) <= LABEL_MAX_LENGTH
             or not 1 <= len(label) <= LABEL_MAX_LENGTH
-            or _contains_nul(label)
-            or _contains_nul(translated)
+            or contains_nul(label)
+            or contains_nul(translated)
         ):
             raise BadRequest(
                 f"'label_translations' must map labels to labels of 1-{LABEL_MAX_LENGTH} characters; "
@@ -88,7 +77,7 @@ def _validate_labeler_email(email: Any) -> str:
         raise BadRequest("'labeler_email' is required")
     email = email.strip()
     try:
-        if len(email) > EMAIL_MAX_LENGTH or _contains_nul(email):
+        if len(email) > EMAIL_MAX_LENGTH or contains_nul(email):
             raise DjangoValidationError("too long")
         validate_email(email)
     except DjangoValidationError:
@@ -271,7 +260,7 @@ def campaign_add_images(*, campaign_id: int, items: Any) -> int:
     by_path: dict[str, int] = {}
     if paths:
         # A path with a NUL names no stored image (and PostgreSQL refuses it in a query).
-        searchable = [path for path in paths if not _contains_nul(path)]
+        searchable = [path for path in paths if not contains_nul(path)]
         by_path = dict(Image.objects.filter(blobstorage_path__in=searchable).values_list("blobstorage_path", "pk"))
         for path in paths:
             if path not in by_path:
