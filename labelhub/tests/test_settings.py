@@ -77,3 +77,18 @@ def test_plain_http_is_served_with_debug_off_unless_ssl_redirect_is_asked_for(cl
 def test_forwarded_proto_is_honoured_for_secure_requests(rf, settings):
     request = rf.get("/healthz", HTTP_X_FORWARDED_PROTO="https")
     assert request.is_secure()
+
+
+@pytest.mark.django_db
+def test_swagger_ui_assets_are_served_with_debug_off(client, settings):
+    settings.DEBUG = False
+    page = client.get("/api/v1/ui")
+    assert page.status_code == 200
+    script = next(
+        line.split('src="')[1].split('"')[0]
+        for line in page.content.decode().splitlines()
+        if "swagger-ui-bundle" in line and 'src="' in line
+    )
+    asset = client.get(script)
+    assert asset.status_code == 200
+    assert b"".join(asset.streaming_content if asset.streaming else [asset.content])
