@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import UserFactory
 from accounts.services import apikey_issue
 
-pytest_plugins = ["labelhub.testing.azurite"]
+pytest_plugins = ["labelhub.testing.azurite", "labelhub.testing.browser"]
 
 
 def pytest_report_header(config):

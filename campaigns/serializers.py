@@ -6,29 +6,13 @@ everything that needs the database or the domain rules.
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns.models import Campaign
-from labelhub.schema import TITLE_SCHEMA, JobSerializer, ProgressSerializer
-
-_datetime = serializers.DateTimeField()
-
-
-def format_datetime(value: datetime | None) -> str | None:
-    return _datetime.to_representation(value) if value is not None else None
-
-
-def job_representation(job) -> dict | None:
-    """The contract's ``job`` object: ``None`` before any job, else ``job.as_contract()``."""
-    if job is None:
-        return None
-    return {
-        key: format_datetime(value) if isinstance(value, datetime) else value
-        for key, value in job.as_contract().items()
-    }
+from labelhub.schema import JobSerializer, ProgressSerializer
+from labelhub.serializers import StrictStringField, TitleField, format_datetime, job_representation
 
 
 class StrictCharField(serializers.CharField):
@@ -38,25 +22,6 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
-
-
-class StrictStringField(serializers.Field):
-    """A JSON string as sent (not trimmed, may be blank); the services check its content."""
-
-    default_error_messages = {"invalid": "Not a valid string."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return data
-
-    def to_representation(self, value):
-        return value
-
-
-@extend_schema_field(TITLE_SCHEMA)
-class TitleField(StrictStringField):
-    """Its format is checked by the service (422, not 400)."""
 
 
 @extend_schema_field({"type": "string", "format": "email", "maxLength": 254, "example": "agency@example.com"})

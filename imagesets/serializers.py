@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from imagesets.models import Image, ImageSet, ImageSetJob
-from labelhub.schema import TITLE_SCHEMA, JobSerializer
-
-_datetime = serializers.DateTimeField()
-
-
-def _dt(value):
-    return _datetime.to_representation(value) if value is not None else None
-
-
-def job_representation(job: ImageSetJob | None) -> dict | None:
-    if job is None:
-        return None
-    data = job.as_contract()
-    return {key: _dt(value) if key.startswith("date_") else value for key, value in data.items()}
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class StrictStringField(serializers.Field):
-    """A JSON string, nothing coerced into one (DRF's CharField turns 123 into "123")."""
-
-    default_error_messages = {"invalid": "Must be a string."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return data
-
-    def to_representation(self, value):
-        return value
+from labelhub.schema import JobSerializer
+from labelhub.serializers import StrictStringField, TitleField, job_representation
 
 
 @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
@@ -46,11 +18,6 @@ class JsonObjectOrNullField(serializers.JSONField):
         if data is not None and not isinstance(data, dict):
             self.fail("not_object")
         return data
-
-
-@extend_schema_field(TITLE_SCHEMA)
-class TitleField(StrictStringField):
-    """A string; its format is checked by the service (422, not 400)."""
 
 
 @extend_schema_field({"type": "string", "enum": [ImageSet.Status.FINISHED]})

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from imagesets.models import ImageSet, ImageSetJob
-from imagesets.serializers import job_representation
+from labelhub.serializers import job_representation
 from imagesets.services import imageset_finish, imageset_finish_run, imageset_job_retry
 from labelhub.exceptions import ApplicationError
 
