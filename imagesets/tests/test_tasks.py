@@ -343,6 +343,9 @@ def test_a_real_worker_process_finishes_the_set(kind, local_storage, admin_user,
         try:
             redis.from_url(REDIS_URL).ping()
         except redis.RedisError:
+            # In CI the broker test must run: an unreachable Redis is a failure there.
+            if os.environ.get("CI", "").lower() == "true":
+                raise
             pytest.skip(f"Redis is not reachable at {REDIS_URL}")
     name = f"labelhub-imagesets-{uuid.uuid4().hex[:10]}"
     broker = _broker(kind, name)
