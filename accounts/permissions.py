@@ -11,7 +11,21 @@ class IsImageAdmin(BasePermission):
         return bool(user and user.is_authenticated and user.is_active and user.is_staff)
 
 
-class IsImageAdminOrCampaignLabeler(BasePermission):
+class ImageAdminOrLabeler(BasePermission):
+    """Image-admins, or an active labeler for whom ``labeler_allowed`` holds."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active):
+            return False
+        return user.is_staff or self.labeler_allowed(user, view)
+
+    def labeler_allowed(self, user, view) -> bool:
+        """What a labeler must hold to pass; subclasses say. Denied by default."""
+        return False
+
+
+class IsImageAdminOrCampaignLabeler(ImageAdminOrLabeler):
     """Image-admins, or a labeler of the campaign named by the URL.
 
     The view names the URL keyword holding the campaign id in
@@ -19,13 +33,6 @@ class IsImageAdminOrCampaignLabeler(BasePermission):
     ``labeled_campaigns`` relation the campaigns app declares on the user.
     """
 
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated and user.is_active):
-            return False
-        if user.is_staff:
-            return True
+    def labeler_allowed(self, user, view) -> bool:
         campaign_id = view.kwargs.get(getattr(view, "campaign_url_kwarg", "pk"))
-        if campaign_id is None:
-            return False
-        return user.labeled_campaigns.filter(pk=campaign_id).exists()
+        return campaign_id is not None and user.labeled_campaigns.filter(pk=campaign_id).exists()
