@@ -262,24 +262,23 @@ class ImageSetAdmin(ImageAdminAccess, admin.ModelAdmin):
         return require_POST(self._finish)(request, object_id)
 
     def _finish(self, request, object_id):
-        imageset = self._set_or_404(request, object_id, change=True)
-        try:
-            imageset_finish(imageset_id=imageset.pk)
-        except ApplicationError as exc:
-            self.message_user(request, f"{imageset.title}: {exc.detail}", messages.ERROR)
-        else:
-            self.message_user(request, f"{imageset.title} finished; its job copies and registers the uploads.", messages.SUCCESS)
-        return redirect("admin:imagesets_imageset_change", imageset.pk)
+        return self._run_service(
+            request, object_id, imageset_finish, "{title} finished; its job copies and registers the uploads."
+        )
 
     def retry_view(self, request, object_id: int):
         return require_POST(self._retry)(request, object_id)
 
     def _retry(self, request, object_id):
+        return self._run_service(request, object_id, imageset_job_retry, "{title}: the job is queued again.")
+
+    def _run_service(self, request, object_id, service, done: str):
+        """Call ``service`` for the set; a refusal becomes an error message, as in the API's 409."""
         imageset = self._set_or_404(request, object_id, change=True)
         try:
-            imageset_job_retry(imageset_id=imageset.pk)
+            service(imageset_id=imageset.pk)
         except ApplicationError as exc:
             self.message_user(request, f"{imageset.title}: {exc.detail}", messages.ERROR)
         else:
-            self.message_user(request, f"{imageset.title}: the job is queued again.", messages.SUCCESS)
+            self.message_user(request, done.format(title=imageset.title), messages.SUCCESS)
         return redirect("admin:imagesets_imageset_change", imageset.pk)
