@@ -32,6 +32,12 @@ class Job(models.Model):
     date_queued = models.DateTimeField(default=timezone.now)
     date_started = models.DateTimeField(null=True, blank=True)
     date_done = models.DateTimeField(null=True, blank=True)
+    # Written by the running job every few seconds; a running job whose
+    # heartbeat is older than JOBS_STALE_AFTER lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When the job was last handed to the broker (or the attempt failed): a
+    # queued job not picked up since then is handed over again by the sweep.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
 
     Status = JobStatus
 
