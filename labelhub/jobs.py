@@ -38,6 +38,9 @@ class Job(models.Model):
     # When the job was last handed to the broker (or the attempt failed): a
     # queued job not picked up since then is handed over again by the sweep.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # "<host>:<pid>" of the worker process running it: a running job whose
+    # process is gone on this host is recovered without waiting for staleness.
+    worker = models.CharField(max_length=128, blank=True, default="")
 
     Status = JobStatus
 
