@@ -9,7 +9,8 @@ from datetime import datetime
 from hashlib import sha256
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import ApiKey, User, normalize_email
@@ -48,19 +49,57 @@ def _new_secret() -> str:
     return secrets.token_hex(16)
 
 
+class StaffEmailConflict(Conflict):
+    """The e-mail is a staff account's: it is handed no key as somebody's labeler."""
+
+
+def _lock_user(email: str) -> User | None:
+    """The user of a normalised e-mail, row-locked; matched as the unique index does (``lower(email)``)."""
+    return User.objects.select_for_update().alias(email_ci=Lower("email")).filter(email_ci=email).first()
+
+
 @transaction.atomic
 def user_get_or_create(*, email: str, is_staff: bool = False) -> tuple[User, bool]:
-    """Find a user by e-mail (case-insensitive) or create one without a password."""
+    """Find a user by e-mail (case-insensitive) or create one without a password; the row stays locked.
+
+    Locking a row that does not exist yet locks nothing: two requests for one
+    new e-mail both get here. The insert runs in a savepoint; the later one
+    waits on the unique index for the earlier one and fails once it commits,
+    and then finds (and locks) the user it created.
+    """
     email = normalize_email(email)
     if not email:
         raise BadRequest("An e-mail address is required")
-    user = User.objects.select_for_update().filter(email=email).first()
-    if user is not None:
-        if is_staff and not user.is_staff:
-            user.is_staff = True
-            user.save(update_fields=["is_staff"])
-        return user, False
-    return User.objects.create_user(email=email, is_staff=is_staff), True
+    user = _lock_user(email)
+    if user is None:
+        try:
+            with transaction.atomic():
+                return User.objects.create_user(email=email, is_staff=is_staff), True
+        except IntegrityError:
+            user = _lock_user(email)
+            if user is None:  # created and deleted again while this request waited
+                raise Conflict(f"The account of {email} changed during this request; try again") from None
+    if is_staff and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return user, False
+
+
+@transaction.atomic
+def labeler_get_or_create(*, email: str) -> tuple[User, bool]:
+    """The agency account of ``email`` (created if new), locked; never a staff or superuser account.
+
+    Its caller hands the account a key: a staff e-mail given as an agency's
+    (a typo, or an image-admin after another staff member's key) must not get
+    a key issued that acts as that staff user.
+    """
+    user, created = user_get_or_create(email=email)
+    if user.is_staff or user.is_superuser:
+        raise StaffEmailConflict(
+            f"{user.email} belongs to a staff account; a labeler must be an agency account "
+            "(nothing was created and no key was issued)"
+        )
+    return user, created
 
 
 @transaction.atomic

@@ -66,7 +66,8 @@ class CampaignListApi(GenericAPIView):
                 (400, "Malformed body, an invalid `labeler_email`, or `metadata`/`label_translations` "
                       "that are not JSON objects of the documented shape."),
                 401,
-                (409, "A campaign with this title already exists."),
+                (409, "A campaign with this title already exists, or `labeler_email` belongs to a staff "
+                      "account (staff get no key through a campaign; nothing is stored)."),
                 (422, "The title is not a valid name: 1-53 lowercase letters, digits and single dashes, "
                       "not starting or ending with a dash."),
             ),

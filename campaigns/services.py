@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from accounts.models import ApiKey, User
-from accounts.services import IssuedKey, apikey_issue, user_get_or_create
+from accounts.services import IssuedKey, apikey_issue, labeler_get_or_create
 from campaigns.models import Campaign, CampaignImage, CampaignJob, CampaignLabeler, Object, Submission
 from imagesets.models import Image
 from labelhub.exceptions import BadRequest, Conflict, NotFound, Unprocessable
@@ -111,6 +111,8 @@ def campaign_create(
 
     The key is new (with its secret) for a user without one; a user who has a
     key gets it back with ``secret=None``: only a hash of the secret is stored.
+    A staff or superuser e-mail is a 409 and nothing is stored. Creations for
+    one new e-mail at the same moment share one user and one key.
     """
     validate_title(title)
     metadata = validate_metadata(metadata)
@@ -128,7 +130,7 @@ def campaign_create(
     except IntegrityError:
         raise Conflict(f"A campaign titled '{title}' already exists") from None
 
-    labeler, _ = user_get_or_create(email=email)
+    labeler, _ = labeler_get_or_create(email=email)
     CampaignLabeler.objects.create(campaign=campaign, user=labeler)
     issued = apikey_issue(user=labeler)
     return campaign, issued

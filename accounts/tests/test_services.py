@@ -1,8 +1,18 @@
+from unittest import mock
+
 import pytest
 from django.db import IntegrityError, transaction
 
 from accounts.models import ApiKey, User
-from accounts.services import apikey_issue, apikey_revoke, apikey_rotate, user_get_or_create
+from accounts import services
+from accounts.services import (
+    StaffEmailConflict,
+    apikey_issue,
+    apikey_revoke,
+    apikey_rotate,
+    labeler_get_or_create,
+    user_get_or_create,
+)
 from accounts.tests.factories import UserFactory
 from labelhub.exceptions import Conflict
 
@@ -15,6 +25,46 @@ def test_user_lookup_by_email_is_case_insensitive():
     assert (created, created_again) == (True, False)
     assert again.pk == user.pk
     assert User.objects.count() == 1
+
+
+def test_a_user_stored_with_capitals_is_found_not_duplicated():
+    user = UserFactory(email="agency@example.com")
+    User.objects.filter(pk=user.pk).update(email="Agency@Example.com")  # bypasses save()'s lowercasing
+    found, created = user_get_or_create(email="AGENCY@example.com")
+    assert (found.pk, created) == (user.pk, False)
+    assert User.objects.count() == 1
+
+
+def test_a_create_that_loses_the_race_returns_the_winners_user_in_a_usable_transaction():
+    winner = UserFactory(email="agency@example.com")
+    real_lock = services._lock_user
+    calls = []
+
+    def lock_after_the_race(email):
+        # The first look-up runs before the concurrent insert commits: it sees nothing.
+        calls.append(email)
+        return None if len(calls) == 1 else real_lock(email)
+
+    with transaction.atomic(), mock.patch("accounts.services._lock_user", side_effect=lock_after_the_race):
+        user, created = user_get_or_create(email="Agency@example.com")
+        # The failed insert was rolled back to its savepoint: the transaction goes on.
+        assert User.objects.filter(email="agency@example.com").count() == 1
+    assert (user.pk, created) == (winner.pk, False)
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("flags", [{"is_staff": True}, {"is_superuser": True}], ids=["staff", "superuser"])
+def test_a_staff_account_is_never_returned_as_a_labeler(flags):
+    UserFactory(email="boss@example.com", **flags)
+    with pytest.raises(StaffEmailConflict, match="staff account"):
+        labeler_get_or_create(email=" BOSS@example.com")
+    assert not ApiKey.objects.exists()
+
+
+def test_a_labeler_is_found_or_created_as_an_agency_account():
+    user, created = labeler_get_or_create(email="New@Example.com")
+    assert created and user.email == "new@example.com" and not user.is_staff
+    assert labeler_get_or_create(email="new@example.com") == (user, False)
 
 
 def test_database_refuses_two_users_differing_only_in_case():

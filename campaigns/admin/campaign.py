@@ -20,6 +20,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from accounts.services import StaffEmailConflict
 from campaigns import services
 from campaigns.admin import review
 from campaigns.admin.adding import add_images_to_campaign
@@ -259,6 +260,8 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
                     title=data["title"], labeler_email=data["labeler_email"], metadata=data["metadata"],
                     label_translations=data["label_translations"], created_by=request.user,
                 )
+            except StaffEmailConflict as exc:
+                form.add_error("labeler_email", exc.detail)
             except (InvalidName, Conflict) as exc:
                 form.add_error("title", exc.detail)
             except ApplicationError as exc:

@@ -244,10 +244,13 @@ def test_a_labeler_who_has_a_key_gets_no_secret_on_the_add_page(site):
         ({"title": "fine", "labeler_email": "a@example.com", "metadata": "[1]"}, "metadata", "JSON object"),
         ({"title": "fine", "labeler_email": "a@example.com", "label_translations": '{"PET": 5}'}, "label_translations", "map labels"),
         ({"title": "fine", "labeler_email": ""}, "labeler_email", "required"),
+        ({"title": "fine", "labeler_email": "ROOT@example.com"}, "labeler_email", "staff account"),
+        ({"title": "fine", "labeler_email": "other-staff@example.com"}, "labeler_email", "staff account"),
     ],
 )
 def test_the_add_page_rejects_bad_input_and_stores_nothing(site, data, field, reason):
     CampaignFactory(title="taken")
+    apikey_issue(user=UserFactory(email="other-staff@example.com", is_staff=True))
     before = snapshot()
 
     response = site.post(reverse("admin:campaigns_campaign_add"), data)

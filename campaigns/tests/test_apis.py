@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import User
+from accounts.models import ApiKey, User
 from accounts.services import apikey_issue, secret_matches
 from accounts.tests.factories import UserFactory
 from campaigns.models import Campaign, CampaignImage, CampaignJob, Object, Submission
@@ -160,6 +160,29 @@ def test_a_duplicate_title_is_a_409(admin_client):
     )
     assert "taken" in body["detail"]
     assert stored_state() == before
+
+
+@pytest.mark.parametrize("flags", [{"is_staff": True}, {"is_superuser": True}], ids=["staff", "superuser"])
+def test_a_staff_email_is_a_409_that_issues_no_key_and_stores_nothing(admin_client, flags):
+    UserFactory(email="boss@example.com", **flags)
+    before = stored_state(), list(ApiKey.objects.order_by("pk").values_list("pk", "key", "secret_hash"))
+    body = assert_error(
+        admin_client.post(f"{API}/campaigns", {"title": "c", "labeler_email": "Boss@EXAMPLE.com"}, format="json"),
+        409,
+    )
+    assert "staff account" in body["detail"] and "boss@example.com" in body["detail"]
+    assert (stored_state(), list(ApiKey.objects.order_by("pk").values_list("pk", "key", "secret_hash"))) == before
+
+
+def test_the_image_admins_own_email_gets_no_campaign_and_keeps_its_secret(admin_client):
+    before = list(ApiKey.objects.values_list("pk", "key", "secret_hash", "rotated_at", "revoked_at"))
+    assert_error(
+        admin_client.post(f"{API}/campaigns", {"title": "c", "labeler_email": "JAYKE@test.com"}, format="json"), 409
+    )
+    assert list(ApiKey.objects.values_list("pk", "key", "secret_hash", "rotated_at", "revoked_at")) == before
+    assert not Campaign.objects.exists()
+    # The key still authenticates with the secret the admin holds.
+    assert admin_client.get(f"{API}/campaigns").status_code == 200
 
 
 # --- GET /campaigns, GET /campaigns/{id} ----------------------------------------------------

@@ -6,6 +6,8 @@ from unittest import mock
 import pytest
 from django.db import connection, connections
 
+from accounts.models import ApiKey, User
+from accounts.services import secret_matches
 from accounts.tests.factories import UserFactory
 from campaigns.models import Campaign, CampaignImage, CampaignJob, Object, Submission
 from campaigns.selectors import campaign_progress
@@ -107,7 +109,7 @@ def test_two_admins_finishing_a_campaign_at_once_queue_one_export(admin_user):
         campaign = CampaignFactory(status=Status.COMPLETED)
         url = f"{API}/campaigns/{campaign.pk}"
         # The queue is not under test here: count the calls the commit hooks make.
-        with mock.patch("campaigns.services.async_task", return_value="task") as queue:
+        with mock.patch("labelhub.jobs.async_task", return_value="task") as queue:
             codes = run_at_once(
                 *[lambda client=client: client.put(url, {"new_status": "finished"}, format="json").status_code
                   for client in admins]
@@ -117,3 +119,33 @@ def test_two_admins_finishing_a_campaign_at_once_queue_one_export(admin_user):
         assert CampaignJob.objects.filter(campaign=campaign).count() == 1
         campaign.refresh_from_db()
         assert campaign.status == Status.FINISHED
+
+
+def test_campaigns_created_at_once_for_one_new_agency_share_one_user_and_one_key(admin_user):
+    admin = client_for(admin_user)
+    parallel = 6
+    for round_ in range(5):
+        email = f"agency-{round_}@example.com"
+        # Mixed case on some requests: the e-mail is the same agency's.
+        bodies = [
+            {"title": f"round-{round_}-{i}", "labeler_email": email.upper() if i % 2 else email}
+            for i in range(parallel)
+        ]
+        responses = run_at_once(
+            *[lambda body=body: admin.post(f"{API}/campaigns", body, format="json") for body in bodies]
+        )
+
+        codes = [response.status_code for response in responses]
+        assert set(codes) <= {200, 409}, [r.content for r in responses]
+        agency = User.objects.get(email=email)
+        assert User.objects.filter(email__iexact=email).count() == 1
+        key = ApiKey.objects.get(user=agency)  # exactly one key, and it is active
+        assert key.revoked_at is None
+        created = [response.json() for response in responses if response.status_code == 200]
+        assert {body["access_token"]["apikey"] for body in created} == {key.key}
+        secrets = [body["access_token"]["apisecret"] for body in created if body["access_token"]["apisecret"]]
+        assert len(secrets) == 1, created
+        assert secret_matches(secrets[0], key.secret_hash)
+        titles = {body["title"] for body in created}
+        assert set(Campaign.objects.filter(labelers=agency).values_list("title", flat=True)) == titles
+        assert Campaign.objects.filter(title__startswith=f"round-{round_}-").count() == len(created)

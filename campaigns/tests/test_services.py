@@ -93,6 +93,39 @@ def test_a_labeler_without_a_key_gets_a_fresh_key_and_secret(admin_user):
     assert issued.api_key.user == labeler
 
 
+@pytest.mark.parametrize(
+    "flags",
+    [{"is_staff": True}, {"is_superuser": True}, {"is_staff": True, "is_active": False}],
+    ids=["staff", "superuser", "disabled-staff"],
+)
+def test_a_staff_email_is_a_409_and_no_campaign_or_key_is_stored(admin_user, flags):
+    staff = UserFactory(email="boss@example.com", **flags)
+    with pytest.raises(Conflict, match="staff account"):
+        campaign_create(title="c", labeler_email="Boss@Example.COM", created_by=admin_user)
+    assert not Campaign.objects.exists()
+    assert not CampaignLabeler.objects.exists()
+    assert not ApiKey.objects.filter(user=staff).exists()
+
+
+def test_a_staff_email_keeps_its_key_unrotated(admin_user):
+    staff = UserFactory(email="boss@example.com", is_staff=True)
+    apikey_issue(user=staff)
+    before = list(ApiKey.objects.values_list("pk", "key", "secret_hash", "rotated_at", "revoked_at"))
+    with pytest.raises(Conflict, match="staff account"):
+        campaign_create(title="c", labeler_email="boss@example.com", created_by=admin_user)
+    assert list(ApiKey.objects.values_list("pk", "key", "secret_hash", "rotated_at", "revoked_at")) == before
+    assert not Campaign.objects.exists()
+
+
+def test_a_staff_email_stored_in_another_case_is_still_recognised(admin_user):
+    staff = UserFactory(email="boss@example.com", is_staff=True)
+    User.objects.filter(pk=staff.pk).update(email="Boss@Example.com")  # bypasses save()'s lowercasing
+    with pytest.raises(Conflict, match="staff account"):
+        campaign_create(title="c", labeler_email="BOSS@example.com", created_by=admin_user)
+    assert User.objects.count() == 2  # admin_user and the staff user: no look-alike agency was created
+    assert not Campaign.objects.exists()
+
+
 @pytest.mark.parametrize("title", ["", "Campaign", "with space", "-dash", "dash-", "double--dash", "a" * 54, 5, None])
 def test_an_invalid_title_is_a_422_and_stores_nothing(admin_user, title):
     with pytest.raises(InvalidName):
