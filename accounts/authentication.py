@@ -7,6 +7,7 @@ from rest_framework import authentication, exceptions
 
 from accounts.models import ApiKey
 from accounts.services import apikey_touch, secret_matches
+from labelhub import metrics
 from labelhub.exceptions import UNAUTHORIZED_DETAIL
 
 KEY_HEADER = "Authentication-Key"
@@ -27,25 +28,34 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if key is None and secret is None:
             return None
         if not key or not secret:
-            raise exceptions.AuthenticationFailed(UNAUTHORIZED_DETAIL)
+            raise _failed("missing_header")
         key = key.strip()
         if len(key) > 64:
-            raise exceptions.AuthenticationFailed(UNAUTHORIZED_DETAIL)
+            raise _failed("malformed_key")
         api_key = (
             ApiKey.objects.select_related("user")
             .filter(key=key, revoked_at__isnull=True)
             .first()
         )
         now = timezone.now()
-        if (
-            api_key is None
-            or not secret_matches(secret.strip(), api_key.secret_hash)
-            or api_key.is_expired(now)
-            or not api_key.user.is_active
-        ):
-            raise exceptions.AuthenticationFailed(UNAUTHORIZED_DETAIL)
+        # The client hears one answer for all of these; the metric tells the operator which.
+        if api_key is None:
+            raise _failed("unknown_key")
+        if not secret_matches(secret.strip(), api_key.secret_hash):
+            raise _failed("wrong_secret")
+        if api_key.is_expired(now):
+            raise _failed("expired_key")
+        if not api_key.user.is_active:
+            raise _failed("inactive_user")
         apikey_touch(api_key=api_key, now=now)
+        # For the request log line (labelhub.middleware), which sees the Django request, not DRF's.
+        getattr(request, "_request", request).api_key_id = api_key.pk
         return api_key.user, api_key
 
     def authenticate_header(self, request):
         return f'{KEY_HEADER} realm="api"'
+
+
+def _failed(reason: str) -> exceptions.AuthenticationFailed:
+    metrics.auth_failure(reason)
+    return exceptions.AuthenticationFailed(UNAUTHORIZED_DETAIL)

@@ -20,6 +20,7 @@ from campaigns.serializers import (
     ImageRefInputSerializer,
     ObjectOutputSerializer,
 )
+from labelhub import metrics
 from labelhub.exceptions import BadRequest
 from labelhub.schema import errors, ok
 
@@ -240,7 +241,11 @@ class CampaignObjectsApi(GenericAPIView):
         },
     )
     def put(self, request, pk: int):
-        services.objects_replace(campaign_id=pk, items=request.data, user=request.user, api_key=_api_key(request))
+        submission = services.objects_replace(
+            campaign_id=pk, items=request.data, user=request.user, api_key=_api_key(request)
+        )
+        if submission is not None:
+            metrics.objects_submitted(submission.object_count)
         return Response("ok")
 
 

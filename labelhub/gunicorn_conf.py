@@ -25,3 +25,15 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Tell clients and proxies the server's own name as little as possible.
 proc_name = "labelhub-web"
+
+
+def child_exit(server, worker):
+    """Multiprocess metrics (labelhub/metrics.py): forget the live gauges of a worker that exited.
+
+    Its counters and histograms stay in PROMETHEUS_MULTIPROC_DIR, so totals
+    survive a worker restart.
+    """
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id, the request log line and the request metrics cover every answer.
+    "labelhub.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and Swagger UI's static files with DEBUG off too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -251,11 +253,39 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Operations ----------------------------------------------------------------
+
+# /metrics answers only "Authorization: Bearer <METRICS_TOKEN>"; unset, it is off (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# LOG_FORMAT=json: every log line (the request lines of labelhub.middleware too)
+# is one JSON object, for a log collector; "plain" is for people.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "labelhub.log.JsonFormatter"},
+    },
+    "filters": {
+        "request_id": {"()": "labelhub.log.RequestIdFilter"},
+        "redact_token": {"()": "labelhub.log.RedactTokenFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "redact_token"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"azure": {"level": "WARNING"}},
+    "loggers": {
+        "azure": {"level": "WARNING"},
+        # The request line (labelhub.middleware) already tells every 4xx; Django's own
+        # records are kept for 5xx, with their traceback.
+        "django.request": {"level": "ERROR"},
+    },
 }

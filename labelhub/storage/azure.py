@@ -291,6 +291,14 @@ class AzureStorage(Storage):
         with _errors(f"Reading the size of {path}"):
             return blob.get_blob_properties().size
 
+    def ping(self, *, timeout: float) -> None:
+        # One listing request, no retries: a probe wants to know now, not after the backoff.
+        with _errors("Pinging the storage account"):
+            pages = self._service.list_containers(
+                results_per_page=1, retry_total=0, connection_timeout=timeout, read_timeout=timeout
+            ).by_page()
+            next(pages, None)
+
     def read_url(self, path: str, *, valid_for: timedelta) -> str:
         return self._blob_read_sas_url(self._blob(path), valid_for=valid_for)
 

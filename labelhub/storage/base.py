@@ -69,6 +69,10 @@ class Storage(abc.ABC):
     def size(self, path: str) -> int: ...
 
     @abc.abstractmethod
+    def ping(self, *, timeout: float) -> None:
+        """Check, cheaply and without retries, that the backend answers; ``StorageError`` if not (``/readyz``)."""
+
+    @abc.abstractmethod
     def read_url(self, path: str, *, valid_for: timedelta) -> str:
         """A short-lived URL that reads exactly this one file (absolute, or site-relative for local)."""
 

@@ -258,6 +258,17 @@ class LocalStorage(Storage):
             raise ObjectNotFound(f"{path} does not exist.")
         return os.path.getsize(full)
 
+    def ping(self, *, timeout: float) -> None:
+        # MEDIA_ROOT can be written: a file created and removed where uploads are staged.
+        try:
+            partial_dir = os.path.join(self.location, PARTIAL_DIR)
+            self._makedirs(partial_dir)
+            fd, tmp = tempfile.mkstemp(dir=partial_dir, prefix="ping-")
+            os.close(fd)
+            os.unlink(tmp)
+        except OSError as exc:
+            raise StorageError(f"MEDIA_ROOT {self.location} is not writable: {exc}") from exc
+
     def read_url(self, path: str, *, valid_for: timedelta) -> str:
         self._abs(path)  # only ever sign a valid path
         return reverse("v1:storage-file", kwargs={"token": sign_read_token(path, valid_for=valid_for)})

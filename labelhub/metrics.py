@@ -1,0 +1,246 @@
+"""Every Prometheus metric of labelhub, and the small functions that record them.
+
+Callers use the functions (``job_started("imageset_finish")``,
+``objects_submitted(12)``); they never raise into the caller, whatever goes
+wrong with recording.
+
+Several processes serve labelhub (gunicorn workers, django-q2 workers), so a
+scrape must see the sum of all of them: with ``PROMETHEUS_MULTIPROC_DIR`` set
+(``manage.py serve`` sets it) every process writes its values to files in
+that folder and ``/metrics`` merges them (prometheus-client's multiprocess
+mode). The variable must be set before the process starts, because
+prometheus-client reads it once, at import. Unset, one process's own values
+are served.
+
+Queue depth and the age of the oldest queued job are not counted but read
+from the job tables at scrape time (``JobQueueCollector``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from pathlib import Path
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, disable_created_metrics
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+
+logger = logging.getLogger(__name__)
+# No "<name>_created" series (multiprocess mode has none either): one shape in both modes.
+disable_created_metrics()
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# The jobs labelhub runs (labelhub.jobs registers them); listed so their series exist at 0.
+JOB_KINDS = ("imageset_finish", "campaign_export")
+# Methods outside this set are counted as "other", so a client cannot invent label values.
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+AUTH_FAILURE_REASONS = ("missing_header", "malformed_key", "unknown_key", "wrong_secret", "expired_key", "inactive_user")
+
+REQUESTS = Counter(
+    "labelhub_http_requests",
+    "HTTP requests answered, by route name, method and status code.",
+    ["view", "method", "status"],
+)
+REQUEST_DURATION = Histogram(
+    "labelhub_http_request_duration_seconds",
+    "Time from receiving a request to returning its response (a streamed body may take longer).",
+    ["view", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
+JOBS_STARTED = Counter("labelhub_jobs_started", "Background job runs started, by kind.", ["kind"])
+JOBS_SUCCEEDED = Counter("labelhub_jobs_succeeded", "Background job runs that succeeded, by kind.", ["kind"])
+JOBS_FAILED = Counter("labelhub_jobs_failed", "Background jobs that failed, by kind.", ["kind"])
+JOBS_RECOVERED = Counter(
+    "labelhub_jobs_recovered",
+    "Jobs queued again after their worker died or they never reached the broker, by kind.",
+    ["kind"],
+)
+JOBS_ENQUEUE_FAILED = Counter(
+    "labelhub_jobs_enqueue_failed",
+    "Times the broker refused a job (it stays queued for the sweep), by kind.",
+    ["kind"],
+)
+JOB_DURATION = Histogram(
+    "labelhub_job_duration_seconds",
+    "Duration of a job run, by kind and outcome (succeeded or failed).",
+    ["kind", "outcome"],
+    buckets=(0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200),
+)
+IMAGES_INGESTED = Counter("labelhub_images_ingested", "Images registered by finishing image sets.")
+IMAGES_SKIPPED = Counter("labelhub_images_skipped", "Files skipped when finishing image sets (not an image, ...).")
+OBJECTS_SUBMITTED = Counter("labelhub_objects_submitted", "Objects (boxes) stored by PUT /campaigns/{id}/objects.")
+AUTH_FAILURES = Counter(
+    "labelhub_api_key_auth_failures",
+    "Requests refused because their API key headers were wrong, by reason.",
+    ["reason"],
+)
+
+
+def _never_raise(func):
+    """Recording a metric must not break the request or job that records it."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            func(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - e.g. the multiprocess folder vanished
+            logger.warning("could not record metric %s", func.__name__, exc_info=True)
+
+    return wrapper
+
+
+@_never_raise
+def _initialise() -> None:
+    # Series that exist from the start read 0 instead of being absent until the first event.
+    for kind in JOB_KINDS:
+        for counter in (JOBS_STARTED, JOBS_SUCCEEDED, JOBS_FAILED, JOBS_RECOVERED, JOBS_ENQUEUE_FAILED):
+            counter.labels(kind)
+    for reason in AUTH_FAILURE_REASONS:
+        AUTH_FAILURES.labels(reason)
+
+
+_initialise()
+
+
+# --- what the application records ----------------------------------------------------------
+
+
+@_never_raise
+def request_finished(*, view: str, method: str, status: int, seconds: float) -> None:
+    method = method if method in HTTP_METHODS else "other"
+    REQUESTS.labels(view, method, str(status)).inc()
+    REQUEST_DURATION.labels(view, method).observe(seconds)
+
+
+@_never_raise
+def job_started(kind: str) -> None:
+    JOBS_STARTED.labels(kind).inc()
+
+
+@_never_raise
+def job_succeeded(kind: str, seconds: float) -> None:
+    JOBS_SUCCEEDED.labels(kind).inc()
+    JOB_DURATION.labels(kind, "succeeded").observe(seconds)
+
+
+@_never_raise
+def job_failed(kind: str, seconds: float | None = None) -> None:
+    """A failed job; ``seconds`` of its run, or ``None``/``0`` when it failed without running (no duration)."""
+    JOBS_FAILED.labels(kind).inc()
+    if seconds:
+        JOB_DURATION.labels(kind, "failed").observe(seconds)
+
+
+@_never_raise
+def job_recovered(kind: str) -> None:
+    JOBS_RECOVERED.labels(kind).inc()
+
+
+@_never_raise
+def job_enqueue_failed(kind: str) -> None:
+    JOBS_ENQUEUE_FAILED.labels(kind).inc()
+
+
+@_never_raise
+def images_ingested(count: int) -> None:
+    if count > 0:
+        IMAGES_INGESTED.inc(count)
+
+
+@_never_raise
+def images_skipped(count: int) -> None:
+    if count > 0:
+        IMAGES_SKIPPED.inc(count)
+
+
+@_never_raise
+def objects_submitted(count: int) -> None:
+    if count > 0:
+        OBJECTS_SUBMITTED.inc(count)
+
+
+@_never_raise
+def auth_failure(reason: str) -> None:
+    AUTH_FAILURES.labels(reason if reason in AUTH_FAILURE_REASONS else "other").inc()
+
+
+# --- read at scrape time ----------------------------------------------------------------
+
+
+class JobQueueCollector:
+    """Queued jobs and the age of the oldest, per kind, read from the job tables at scrape time.
+
+    One aggregate query per kind of job. A database that does not answer
+    leaves these two metrics out of the scrape rather than failing it.
+    """
+
+    def describe(self):
+        # Without this the registry would call collect(), and so the database, on register.
+        return [
+            GaugeMetricFamily("labelhub_jobs_queued", "Jobs waiting to run, by kind."),
+            GaugeMetricFamily("labelhub_jobs_oldest_queued_age_seconds", "Age of the oldest queued job, by kind."),
+        ]
+
+    def collect(self):
+        from django.db.models import Count, Min
+        from django.utils import timezone
+
+        from labelhub.jobs import JobStatus, kinds
+
+        queued = GaugeMetricFamily("labelhub_jobs_queued", "Jobs waiting to run, by kind.", labels=["kind"])
+        oldest = GaugeMetricFamily(
+            "labelhub_jobs_oldest_queued_age_seconds",
+            "Age of the oldest queued job (0 when none is queued), by kind.",
+            labels=["kind"],
+        )
+        try:
+            now = timezone.now()
+            for kind in sorted(kinds(), key=lambda k: k.name):
+                row = kind.model.objects.filter(status=JobStatus.QUEUED).aggregate(
+                    n=Count("pk"), first=Min("date_queued")
+                )
+                queued.add_metric([kind.name], row["n"])
+                age = (now - row["first"]).total_seconds() if row["first"] else 0.0
+                oldest.add_metric([kind.name], max(0.0, age))
+        except Exception:  # noqa: BLE001 - a scrape still answers with everything else
+            logger.warning("could not read the job queue for /metrics", exc_info=True)
+            return
+        yield queued
+        yield oldest
+
+
+def multiproc_dir() -> str | None:
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+def scrape(accept: str = "") -> tuple[bytes, str]:
+    """Every labelhub metric, summed over processes in multiprocess mode: ``(body, content type)``.
+
+    The format follows the scraper's ``Accept`` header (Prometheus text, or
+    OpenMetrics when asked for), as prometheus-client's own server does.
+    """
+    registry = CollectorRegistry()
+    if multiproc_dir():
+        MultiProcessCollector(registry)
+    else:
+        registry.register(REGISTRY)  # this process's metrics, plus its process and GC collectors
+    registry.register(JobQueueCollector())
+    encoder, content_type = choose_encoder(accept)
+    return encoder(registry), content_type
+
+
+def prepare_multiproc_dir(path: str | os.PathLike) -> Path:
+    """Create ``path`` and empty it of metric files of earlier runs; call before starting the processes.
+
+    Only prometheus-client's ``*.db`` files are removed, nothing else that
+    may be in the folder.
+    """
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink(missing_ok=True)
+    return folder
+

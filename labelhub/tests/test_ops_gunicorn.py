@@ -1,0 +1,173 @@
+"""/metrics under gunicorn with two worker processes (prometheus-client's multiprocess mode)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.parser import text_string_to_metric_families
+
+from labelhub import metrics
+from labelhub.testing.azurite import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "gunicorn-metrics-token"
+HEALTHZ = (("method", "GET"), ("status", "200"), ("view", "healthz"))
+
+
+def database_url() -> str:
+    """The test database this test runs in, as a DATABASE_URL for the server process."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def get(url: str, headers: dict | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"Connection": "close", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def per_worker(folder: Path, key) -> dict[int, float]:
+    """The value of one counter sample in each process's own file (``counter_<pid>.db``)."""
+    values = {}
+    for path in folder.glob("counter_*.db"):
+        pid = int(path.stem.rsplit("_", 1)[1])
+        for family in MultiProcessCollector.merge([str(path)]):
+            for s in family.samples:
+                if (s.name, tuple(sorted(s.labels.items()))) == key:
+                    values[pid] = s.value
+    return values
+
+
+def scrape(base: str) -> dict:
+    status, body = get(f"{base}/metrics", {"Authorization": f"Bearer {TOKEN}"})
+    assert status == 200, body
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body.decode())
+        for s in family.samples
+    }
+
+
+@pytest.fixture
+def server(tmp_path):
+    """gunicorn as the README runs it, two workers, multiprocess metrics in a fresh folder, JSON logs."""
+    folder = metrics.prepare_multiproc_dir(tmp_path / "prometheus")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env.update(
+        DATABASE_URL=database_url(),
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="gunicorn-test-secret-key-not-for-production",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        MEDIA_ROOT=str(tmp_path / "media"),
+        STORAGE_BACKEND="local",
+        PROMETHEUS_MULTIPROC_DIR=str(folder),
+        METRICS_TOKEN=TOKEN,
+        LOG_FORMAT="json",
+        DJANGO_Q_NAME=os.environ.get("DJANGO_Q_NAME", "labelhub-tests"),
+    )
+    env.pop("REDIS_URL", None)
+    log = tmp_path / "server.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "labelhub/gunicorn_conf.py", "labelhub.wsgi",
+             "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if get(f"{base}/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "gunicorn did not answer /readyz within 60 s:\n" + log.read_text()
+            time.sleep(0.3)
+        yield base, folder, process, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_metrics_add_up_across_two_gunicorn_workers_and_survive_a_killed_worker(server):
+    base, folder, master, log = server
+    key = ("labelhub_http_requests_total", HEALTHZ)
+    sent = 0
+    # Fresh connections from several threads until both workers have answered some.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(40):
+            statuses = list(pool.map(lambda _: get(f"{base}/healthz")[0], range(16)))
+            assert statuses == [200] * 16
+            sent += 16
+            if len([v for v in per_worker(folder, key).values() if v > 0]) >= 2:
+                break
+    workers = {pid: value for pid, value in per_worker(folder, key).items() if value > 0}
+    assert len(workers) == 2, f"one worker served every request: {workers}"
+    assert sum(workers.values()) == sent and all(v < sent for v in workers.values())
+
+    # Three refused keys, and a job recorded by another kind of process (a django-q2 worker would).
+    for _ in range(3):
+        assert get(f"{base}/api/v1/image_sets", {"Authentication-Key": "nope", "Authentication-Secret": "x"})[0] == 401
+    job_process = subprocess.run(
+        [sys.executable, "-c", "from labelhub import metrics; metrics.job_started('imageset_finish'); "
+                               "metrics.job_succeeded('imageset_finish', 2.5)"],
+        cwd=ROOT, env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}, timeout=60,
+    )
+    assert job_process.returncode == 0
+
+    # Whichever worker answers the scrape, it reports the sum over every process.
+    for _ in range(6):
+        values = scrape(base)
+        assert values[key] == sent
+        assert values[("labelhub_api_key_auth_failures_total", (("reason", "unknown_key"),))] == 3
+        assert values[("labelhub_jobs_started_total", (("kind", "imageset_finish"),))] == 1
+        assert values[("labelhub_job_duration_seconds_count", (("kind", "imageset_finish"), ("outcome", "succeeded")))] == 1
+        assert values[("labelhub_jobs_queued", (("kind", "imageset_finish"),))] == 0
+
+    # A worker killed outright is replaced by gunicorn; what it counted stays counted.
+    victim = max(workers, key=workers.get)
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while True:
+        assert master.poll() is None, log.read_text()
+        status, _ = get(f"{base}/healthz")
+        assert status == 200
+        sent += 1
+        if len(per_worker(folder, key)) >= 3:  # the replacement has answered too
+            break
+        assert time.monotonic() < deadline, "no replacement worker answered"
+    assert scrape(base)[key] == sent
+
+    # Every API request logged one JSON line with its request id (probes are not logged at INFO).
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    request_lines = [line for line in lines if line["logger"] == "labelhub.request"]
+    assert len([line for line in request_lines if line["path"] == "/api/v1/image_sets"]) == 3
+    assert all(line["status"] == 401 and len(line["request_id"]) == 32 for line in request_lines
+               if line["path"] == "/api/v1/image_sets")
