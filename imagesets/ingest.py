@@ -1,126 +1,230 @@
 """The finish job's work: copy every uploaded file, register the images, remove the dropbox.
 
-Called by ``imagesets.services.imageset_finish_run`` (which owns the job's
-state). Storage I/O runs in a thread pool; only this thread touches the
-database. Idempotent: copies overwrite, rows are unique by path and inserted
-with ``ignore_conflicts``, and the dropbox is deleted only after every row is
-committed.
+Called through ``imagesets.services.imageset_finish_run`` (the job lifecycle
+in ``labelhub.jobs`` owns the job's state). It streams: the dropbox listing is
+consumed page by page while a thread pool copies and probes the files already
+listed (a bounded number in flight), rows are inserted in batches from this
+thread (the only one that touches the database), and progress is written at a
+bounded rate. Memory does not grow with the set.
+
+Idempotent and resumable: copies overwrite, rows are unique by path and
+inserted with ``ignore_conflicts``, and a rerun skips every file whose image
+is already registered (or that an earlier attempt already found not to be an
+image), so a job interrupted at image 60,000 goes on from there. Each file is
+treated on its own: an unreadable, absurd, empty or vanished file is named in
+``job.skipped`` with its reason, and the rest of the set registers. Before the
+dropbox is deleted it is listed once more, so a file that arrived while the
+job ran is registered too, not deleted unseen.
 """
 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Iterable, Iterator
 
 from django.conf import settings
 from django.db import transaction
 
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name, final_folder
-from imagesets.probe import ImageInfo, probe
+from imagesets.probe import ImageInfo, NotAnImage, probe
+from labelhub import metrics
 from labelhub.storage import ObjectNotFound, get_storage
 from labelhub.storage.base import StoredFile
 
-# Image rows inserted per bulk_create round trip.
+# Files looked up, and image rows inserted, per database round trip.
 INSERT_BATCH = 500
-# Progress is written at most this often (seconds) or every PROGRESS_STEP files.
+# Progress (and the skipped files so far) is written at most this often (seconds)
+# or every PROGRESS_STEP files.
 PROGRESS_INTERVAL = 1.0
-PROGRESS_STEP = 200
+PROGRESS_STEP = 1000
+# Listing passes over the dropbox at most (the last one normally finds nothing new).
+MAX_PASSES = 3
 
 
 class _Progress:
-    """Writes ``done`` now and then, not for every file."""
+    """Counts files and writes ``done``/``total`` (and the skipped files) now and then, not per file."""
 
-    def __init__(self, job: ImageSetJob, total: int):
+    def __init__(self, job: ImageSetJob):
         self.job = job
         self.done = 0
-        self._written = 0
+        self.total = 0
+        self.skipped: dict[str, str] = dict((job.result or {}).get("skipped_reasons") or {})
+        for name in job.skipped or []:
+            self.skipped.setdefault(name, "not an image")
+        self._written = (-1, -1, -1)
         self._at = time.monotonic()
-        job.set_progress(done=0, total=total)
+        self.flush()
+
+    def listed(self, count: int = 1) -> None:
+        self.total += count
 
     def step(self) -> None:
         self.done += 1
         now = time.monotonic()
-        if self.done - self._written >= PROGRESS_STEP or now - self._at >= PROGRESS_INTERVAL:
+        if self.done - self._written[0] >= PROGRESS_STEP or now - self._at >= PROGRESS_INTERVAL:
             self.flush(now)
 
+    def skip(self, name: str, reason: str) -> None:
+        self.skipped[name] = reason
+
     def flush(self, now: float | None = None) -> None:
-        if self.done != self._written:
-            self.job.set_progress(done=self.done)
-            self._written = self.done
+        state = (self.done, self.total, len(self.skipped))
+        if state != self._written:
+            if state[2] != self._written[2]:
+                # Kept as the job goes, so a resumed run does not probe these again.
+                self.job.skipped = sorted(self.skipped)
+                self.job.result = {**(self.job.result or {}), "skipped_reasons": self.skipped}
+                ImageSetJob.objects.filter(pk=self.job.pk).update(skipped=self.job.skipped, result=self.job.result)
+            self.job.set_progress(done=self.done, total=self.total)
+            self._written = state
         self._at = now or time.monotonic()
 
 
-def ingest(imageset: ImageSet, job: ImageSetJob) -> None:
-    """Do the whole job for a finished set; raises on any failure (the caller records it)."""
+def ingest(imageset: ImageSet, job: ImageSetJob) -> dict:
+    """Do the whole job for a finished set; raises on any failure (the lifecycle records it)."""
     storage = get_storage()
     dropbox = dropbox_name(imageset.title)
     folder = final_folder(imageset.title)
-    page_size = settings.IMAGESET_LIST_PAGE_SIZE
+    progress = _Progress(job)
 
     if storage.dropbox_exists(dropbox):
-        files = list(storage.list(dropbox, page_size=page_size))
-        progress = _Progress(job, len(files))
-        skipped = _copy_and_register(storage, imageset, files, folder, progress)
+        for number in range(MAX_PASSES):
+            if not _ingest_pass(storage, imageset, dropbox, folder, progress, first=number == 0):
+                break  # this pass found nothing new: every file is in
         progress.flush()
         # Every row is committed (autocommit bulk inserts): now the dropbox may go.
         storage.delete_dropbox(dropbox)
     else:
         # An earlier run already deleted the dropbox after committing every
         # row; the copies in the final folder tell which files were skipped.
-        copied = _list_or_empty(storage, folder + "/", page_size)
         registered = set(Image.objects.filter(imageset=imageset).values_list("blobstorage_path", flat=True))
-        skipped = [f.name for f in copied if f"{folder}/{f.name}" not in registered]
-        job.set_progress(done=len(copied), total=len(copied))
+        count = 0
+        for stored in _list_or_empty(storage, folder + "/"):
+            count += 1
+            if f"{folder}/{stored.name}" not in registered:
+                progress.skipped.setdefault(stored.name, "not an image")
+        progress.done = progress.total = count
 
+    skipped = sorted(progress.skipped)
+    images = progress.total - len(skipped)
     with transaction.atomic():
         ImageSet.objects.filter(pk=imageset.pk).update(blobstorage_path=folder)
-        job.skipped = sorted(skipped)
+        job.skipped = skipped
+        job.done, job.total = progress.total, progress.total
         job.save(update_fields=["skipped"])
         job.mark_succeeded(
-            result={"files": job.total, "images": job.total - len(skipped), "skipped": len(skipped)}
+            result={
+                "files": progress.total,
+                "images": images,
+                "skipped": len(skipped),
+                "skipped_reasons": progress.skipped,
+            }
         )
     imageset.blobstorage_path = folder
+    return job.result
 
 
-def _list_or_empty(storage, prefix: str, page_size: int) -> list[StoredFile]:
+def _list_or_empty(storage, prefix: str) -> Iterator[StoredFile]:
     try:
-        return list(storage.list(prefix, page_size=page_size))
+        yield from storage.list(prefix, page_size=settings.IMAGESET_LIST_PAGE_SIZE)
     except ObjectNotFound:
-        return []
+        return
 
 
-def _copy_and_register(storage, imageset, files, folder, progress) -> list[str]:
-    """Copy and probe in a thread pool; insert rows in batches from this thread."""
+def _chunks(files: Iterable[StoredFile], size: int) -> Iterator[list[StoredFile]]:
+    chunk: list[StoredFile] = []
+    for stored in files:
+        chunk.append(stored)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
-    def process(stored: StoredFile):
+
+def _ingest_pass(
+    storage, imageset: ImageSet, dropbox: str, folder: str, progress: _Progress, *, first: bool
+) -> int:
+    """One pass over the dropbox listing; returns how many files it copied (0: nothing new).
+
+    The first pass counts every listed file in the progress; a later one
+    (looking for files that arrived meanwhile) counts only the new ones.
+
+    The listing is read lazily: while this thread waits for the next page,
+    the pool is still copying and probing the files of the pages before it.
+    """
+
+    def process(stored: StoredFile) -> tuple[StoredFile, str, ImageInfo | None, str]:
         destination = f"{folder}/{stored.name}"
-        storage.copy(stored.path, destination)
-        return stored, destination, probe(storage, destination, stored.size)
-
-    skipped: list[str] = []
-    rows: list[Image] = []
-    workers = max(1, int(settings.IMAGESET_COPY_WORKERS))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imageset-copy") as pool:
-        futures = [pool.submit(process, stored) for stored in files]
         try:
-            # In listing order: a failure stops the job after every earlier file is registered.
-            for future in futures:
-                stored, destination, info = future.result()
-                if info is None:
-                    skipped.append(stored.name)
-                else:
-                    rows.append(_image_row(imageset, stored, destination, info))
-                    if len(rows) >= INSERT_BATCH:
-                        _insert(rows)
-                        rows = []
-                progress.step()
+            storage.copy(stored.path, destination)
+        except ObjectNotFound:
+            return stored, destination, None, "deleted from the dropbox before it was copied"
+        try:
+            return stored, destination, probe(storage, destination, stored.size), ""
+        except NotAnImage as exc:
+            return stored, destination, None, str(exc)
+
+    workers = max(1, int(settings.IMAGESET_COPY_WORKERS))
+    window = workers * 8  # files in flight: enough to cover a listing round trip, bounded
+    pending: deque[Future] = deque()
+    rows: list[Image] = []
+    processed = 0
+
+    def settle(future: Future) -> None:
+        nonlocal rows
+        stored, destination, info, reason = future.result()
+        if info is None:
+            progress.skip(stored.name, reason)
+            metrics.images_skipped(1)
+        else:
+            rows.append(_image_row(imageset, stored, destination, info))
+            if len(rows) >= INSERT_BATCH:
+                _insert(rows)
+                rows = []
+        progress.step()
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imageset-copy") as pool:
+        try:
+            for chunk in _chunks(_list_or_empty(storage, dropbox), INSERT_BATCH):
+                done = _already_done(chunk, folder, progress)
+                progress.listed(len(chunk) if first else len(chunk) - len(done))
+                for stored in chunk:
+                    if stored.name in done:
+                        if first:
+                            progress.step()
+                        continue
+                    pending.append(pool.submit(process, stored))
+                    processed += 1
+                    while len(pending) >= window:
+                        settle(pending.popleft())
+            while pending:
+                settle(pending.popleft())
         except BaseException:
-            for future in futures:
+            for future in pending:
                 future.cancel()
+            # What finished before the failure stays registered: a rerun goes on from there.
+            for future in pending:
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    settle(future)
+            _insert(rows)
             raise
     _insert(rows)
-    return skipped
+    return processed
+
+
+def _already_done(chunk: list[StoredFile], folder: str, progress: _Progress) -> set[str]:
+    """Names in ``chunk`` an earlier attempt registered, or found not to be images (one query)."""
+    by_destination = {f"{folder}/{stored.name}": stored.name for stored in chunk}
+    registered = Image.objects.filter(blobstorage_path__in=list(by_destination)).values_list(
+        "blobstorage_path", flat=True
+    )
+    done = {by_destination[path] for path in registered}
+    done.update(stored.name for stored in chunk if stored.name in progress.skipped)
+    return done
 
 
 def _image_row(imageset, stored: StoredFile, destination: str, info: ImageInfo) -> Image:
@@ -141,3 +245,4 @@ def _insert(rows: list[Image]) -> None:
     if rows:
         # Unique blobstorage_path + ignore_conflicts: a rerun never duplicates.
         Image.objects.bulk_create(rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
+        metrics.images_ingested(len(rows))

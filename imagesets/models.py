@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from imagesets.naming import new_dropbox_key
 from labelhub.jobs import Job
 
 
@@ -32,6 +33,9 @@ class ImageSet(models.Model):
     metadata = models.JSONField(null=True, blank=True)
     # The dropbox container while created; the final folder once finished.
     blobstorage_path = models.CharField(max_length=1024, blank=True, default="")
+    # The secret upload URLs are tied to (never shown): a URL of a deleted
+    # set, or of an earlier set with the same title, names another key.
+    dropbox_key = models.CharField(max_length=64, unique=True, default=new_dropbox_key, editable=False)
     date_created = models.DateTimeField(default=timezone.now, editable=False)
     date_finished = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -61,7 +65,12 @@ class ImageSetJob(Job):
         self.skipped = []
 
     def as_contract(self) -> dict:
-        return {**super().as_contract(), "skipped": list(self.skipped or [])}
+        return {
+            **super().as_contract(),
+            "skipped": list(self.skipped or []),
+            # Added: why each skipped file is not an image (unreadable, empty, absurd, ...).
+            "skipped_reasons": dict((self.result or {}).get("skipped_reasons") or {}),
+        }
 
 
 class Image(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from imagesets.models import ImageSet
+from imagesets.models import ImageSet, ImageSetJob
 from imagesets.services import imageset_finish_run
 
 logger = logging.getLogger(__name__)
@@ -20,5 +20,6 @@ def finish_imageset(imageset_id: int) -> dict | None:
     if not ImageSet.objects.filter(pk=imageset_id).exists():
         logger.warning("image set %s is gone; nothing to finish", imageset_id)
         return None
-    job = imageset_finish_run(imageset_id=imageset_id)
+    # None: a duplicate delivery (another worker has the job, or it has ended): report it as it is.
+    job = imageset_finish_run(imageset_id=imageset_id) or ImageSetJob.objects.get(imageset_id=imageset_id)
     return {"status": job.status, "done": job.done, "total": job.total, "skipped": len(job.skipped or [])}

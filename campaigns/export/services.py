@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from django.conf import settings
-from django.db import transaction
 
 from campaigns.export import formats
 from campaigns.models import Campaign, CampaignImage, CampaignJob, Object
 from labelhub import azureml
 from labelhub.exceptions import Conflict, NotFound
+from labelhub.jobs import job_run
 from labelhub.storage import get_storage
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 # Files, then Azure ML: the job's progress counts these steps.
 STEPS = ("labels_csv", "automl", "coco", "images_mltable", "azureml")
 UNSIZED_LISTED = 100
+# The kind of job registered in campaigns.apps.
+EXPORT_JOB = "campaign_export"
 
 
 @dataclass(frozen=True)
@@ -116,21 +118,6 @@ def _write(storage, path: str, chunks: Iterable[str], *, content_type: str, writ
     written.append(record)
     logger.info("export wrote %s (%d bytes)", path, size)
     return record
-
-
-def _claim_job(campaign: Campaign, *, force: bool) -> CampaignJob:
-    """Mark the campaign's export job running; ``Conflict`` if another export of it is running."""
-    with transaction.atomic():
-        job, _ = CampaignJob.objects.select_for_update().get_or_create(campaign=campaign)
-        if job.status == CampaignJob.Status.RUNNING and not force:
-            raise Conflict(f"An export of campaign {campaign.pk} is already running")
-        if job.status != CampaignJob.Status.QUEUED:
-            # A rerun outside the queue (the management command): start clean.
-            job.reset()
-            job.save()
-        job.mark_running()
-        job.set_progress(done=0, total=len(STEPS))
-    return job
 
 
 def _register(campaign: Campaign, paths: ExportPaths, hashes: dict[str, str]) -> dict:
@@ -238,28 +225,34 @@ def _export(campaign: Campaign, job: CampaignJob, written: list[dict]) -> dict:
     }
 
 
-def campaign_export_run(*, campaign_id: int, force: bool = False) -> CampaignJob:
-    """Export a finished campaign now, recording the outcome in its job.
+def campaign_export_run(*, campaign_id: int, force: bool = False, queued: bool = False) -> CampaignJob | None:
+    """Export a finished campaign now, through the shared job lifecycle (``labelhub.jobs.job_run``).
 
-    ``NotFound`` for an unknown campaign, ``Conflict`` when it is not finished
-    or (without ``force``) another export of it is running. Any failure of the
-    export itself is recorded in the job (``failed`` with the error, the files
-    written so far in ``result``) and raised again; the campaign stays
-    ``finished``.
+    Called directly (``manage.py export_campaign``, the admin) it runs the
+    export again whatever the job's state, but not while a worker runs it
+    unless ``force``. The queued task passes ``queued=True``: it runs the job
+    it was queued for, and a duplicate delivery does nothing. ``NotFound``
+    for an unknown campaign, ``Conflict`` when it is not finished. A failure
+    of the export itself is stored on the job (``failed`` with the error, the
+    files written so far in ``result``) and raised again; the campaign stays
+    ``finished``. Returns the job, or ``None`` when there was nothing to run.
     """
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None:
         raise NotFound(f"Campaign {campaign_id} not found")
     if campaign.status != Campaign.Status.FINISHED:
         raise Conflict(f"Campaign {campaign_id} is {campaign.status}; only a finished campaign is exported")
-    job = _claim_job(campaign, force=force)
-    written: list[dict] = []
-    try:
-        result = _export(campaign, job, written)
-    except Exception as exc:
-        logger.exception("export of campaign %s failed", campaign.pk)
-        job.result = {"files": written}
-        job.mark_failed(exc)
-        raise
-    job.mark_succeeded(result=result)
-    return job
+    job, _ = CampaignJob.objects.get_or_create(campaign=campaign)
+    if not queued and job.status == CampaignJob.Status.RUNNING and not force and not job.is_stuck:
+        raise Conflict(f"An export of campaign {campaign.pk} is already running")
+
+    def body(job: CampaignJob) -> dict:
+        job.set_progress(done=0, total=len(STEPS))
+        written: list[dict] = []
+        try:
+            return _export(campaign, job, written)
+        except Exception:
+            job.result = {"files": written}
+            raise
+
+    return job_run(EXPORT_JOB, campaign.pk, body, force=not queued)

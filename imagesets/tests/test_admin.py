@@ -101,7 +101,7 @@ def test_the_retry_action_reruns_only_failed_jobs(staff_client, local_storage, m
 
     messages = messages_of(response)
     assert any("1 job(s) queued again" in m for m in messages)
-    assert any(m.startswith(f"{never_run.title}: Only a failed job") for m in messages)
+    assert any(m.startswith(f"{never_run.title}: Only a failed or stuck job") for m in messages)
     assert ImageSetJob.objects.get(imageset=imageset).status == "succeeded"
 
 
@@ -280,7 +280,7 @@ def test_the_retry_button_requeues_only_a_failed_job(staff_client, django_captur
 
     before = snapshot()
     refused = staff_client.post(reverse("admin:imagesets_imageset_retry", args=[succeeded.pk]), follow=True)
-    assert any("Only a failed job can be retried" in m for m in messages_of(refused))
+    assert any("Only a failed or stuck job can be retried" in m for m in messages_of(refused))
     assert snapshot() == before
 
 

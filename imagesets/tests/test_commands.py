@@ -173,7 +173,7 @@ def test_finish_imageset_of_a_succeeded_job_changes_nothing(local_storage, admin
 
     assert json.loads(out)["status"] == "succeeded"
     assert ImageSetJob.objects.get(imageset=imageset).attempts == 1
-    with pytest.raises(CommandError, match="Only a failed job"):
+    with pytest.raises(CommandError, match="Only a failed or stuck job"):
         run("finish_imageset", str(imageset.pk), "--retry")
 
 

@@ -40,8 +40,11 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.detail) from None
 
+        current = ImageSetJob.objects.filter(imageset_id=imageset_id).first()
+        take_over = force and current is not None and current.status == ImageSetJob.Status.RUNNING
         try:
-            job = imageset_finish_run(imageset_id=imageset_id)
+            job = imageset_finish_run(imageset_id=imageset_id, force=take_over)
+            job = job or ImageSetJob.objects.get(imageset_id=imageset_id)
         except Exception as exc:  # noqa: BLE001 - recorded on the job, reported here
             job = ImageSetJob.objects.get(imageset_id=imageset_id)
             self.stdout.write(json.dumps(job_representation(job)))
