@@ -5,6 +5,9 @@ with ``DJANGO_DEBUG`` off the production secrets are required and checked at
 start-up. Every variable is documented in ``.env.example``.
 """
 
+import os
+import secrets
+import tempfile
 from pathlib import Path
 
 import environ
@@ -18,14 +21,60 @@ if (BASE_DIR / ".env").is_file():
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
+# Keys anyone can read (the placeholder in .env.example, the development
+# constant of earlier versions): whoever knows the key can forge read and
+# upload links and sessions.
+PUBLIC_SECRET_KEYS = frozenset({
+    "change-me-to-50-random-characters",
+    "django-insecure-labelhub-development-only",
+})
+# The development key (DJANGO_DEBUG=1 without DJANGO_SECRET_KEY): random, made
+# for this installation on first start and read back afterwards.
+SECRET_KEY_FILE = Path(env.str("DJANGO_SECRET_KEY_FILE", default="var/secret_key"))
+if not SECRET_KEY_FILE.is_absolute():
+    SECRET_KEY_FILE = BASE_DIR / SECRET_KEY_FILE
+
+
+def _installation_secret_key(path: Path) -> str:
+    """The key in ``path``; made there first (random, mode 0600) if the file does not exist.
+
+    The new key is written to a private temporary file and linked into place,
+    so processes starting together never read a half-written file and all end
+    with the key of the first one.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")  # mode 0600
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(50) + "\n")
+            try:
+                os.link(temporary, path)  # fails if another process made the key meanwhile: theirs wins
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(temporary)
+    key = path.read_text().strip()
+    if len(key) < 50:
+        raise ImproperlyConfigured(f"{path} holds no usable secret key: delete it and a new one is made.")
+    return key
+
+
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off "
-            "(set DJANGO_DEBUG=1 for local development)."
-        )
-    SECRET_KEY = "django-insecure-labelhub-development-only"
+if not DEBUG and not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off "
+        "(set DJANGO_DEBUG=1 for local development)."
+    )
+if not DEBUG and SECRET_KEY in PUBLIC_SECRET_KEYS:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is a published placeholder: anyone could sign links and sessions with it. "
+        "Set a random key of 50 or more characters, e.g. "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
+if not SECRET_KEY or SECRET_KEY in PUBLIC_SECRET_KEYS:
+    # Debug on: a published placeholder is no better than none.
+    SECRET_KEY = _installation_secret_key(SECRET_KEY_FILE)
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -130,7 +179,11 @@ Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 # --- Security (TLS usually ends at a proxy in front of labelhub) ------------
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto decides whether a request came over HTTPS only behind a
+# proxy that sets it (and drops the client's own): otherwise any client could
+# claim HTTPS (secure cookies, no SSL redirect). DJANGO_SECURE_PROXY_SSL_HEADER=1 says so.
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = env.bool("DJANGO_USE_X_FORWARDED_HOST", default=False)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
@@ -249,7 +302,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {
-        "persistAuthorization": True,
+        # The key and secret entered in "Authorize" live in the page only: a
+        # persisted authorization would sit in localStorage, readable by any
+        # script on this origin and left behind on a shared browser.
+        "persistAuthorization": False,
     },
 }
 

@@ -76,6 +76,9 @@ def test_authorize_with_key_and_secret_then_try_it_out_answers_200(page, live_se
     curl = operation.locator(".curl-command").inner_text()
     assert f"Authentication-Key: {issued.apikey}" in curl
     assert f"Authentication-Secret: {issued.secret}" in curl
+    # The key lives in the page only: nothing the browser keeps holds it (persistAuthorization is off).
+    kept = page.evaluate("() => JSON.stringify([{...window.localStorage}, {...window.sessionStorage}])")
+    assert issued.secret not in kept and issued.apikey not in kept
 
 
 def test_try_it_out_without_authorizing_shows_the_401(page):

@@ -10,13 +10,45 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_manage(*args, env_overrides, drop=()):
-    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("DJANGO_")}
+@pytest.fixture(autouse=True)
+def _key_file(tmp_path, monkeypatch):
+    """Started with debug on, a settings process makes its key file here, not in the repository's var/."""
+    path = tmp_path / "installation" / "secret_key"
+    monkeypatch.setenv("DJANGO_SECRET_KEY_FILE", str(path))
+    return path
+
+
+def _environment(env_overrides, drop=()):
+    env = {
+        k: v for k, v in os.environ.items()
+        if k not in drop and (not k.startswith("DJANGO_") or k == "DJANGO_SECRET_KEY_FILE")
+    }
     env.update(env_overrides)
     env.setdefault("DATABASE_URL", f"sqlite:///{ROOT}/var/settings-check.sqlite3")
+    return env
+
+
+def run_manage(*args, env_overrides, drop=()):
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=_environment(env_overrides, drop),
+        capture_output=True, text=True, timeout=120,
     )
+
+
+def run_python(code, *, env_overrides):
+    """``code`` in a fresh interpreter with labelhub's settings configured from ``env_overrides``."""
+    env = _environment({"DJANGO_SETTINGS_MODULE": "labelhub.settings", **env_overrides})
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+PRINT_SECRET_KEY = "from django.conf import settings; print(settings.SECRET_KEY)"
+
+
+def env_example_value(name):
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.startswith(f"{name}="):
+            return line.split("=", 1)[1]
+    raise AssertionError(f"{name} is not in .env.example")
 
 
 def test_missing_secret_key_fails_fast_when_debug_is_off():
@@ -28,6 +60,67 @@ def test_missing_secret_key_fails_fast_when_debug_is_off():
 def test_debug_runs_without_a_secret_key():
     result = run_manage("check", env_overrides={"DJANGO_DEBUG": "1"})
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "key",
+    [pytest.param(None, id="the-env-example-placeholder"), "django-insecure-labelhub-development-only"],
+)
+def test_a_published_placeholder_key_is_refused_when_debug_is_off(key):
+    key = key or env_example_value("DJANGO_SECRET_KEY")
+    result = run_manage("check", env_overrides={"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": key})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_SECRET_KEY is a published placeholder" in result.stderr
+
+
+def test_debug_without_a_key_makes_a_private_random_key_once_and_then_reads_it(_key_file):
+    assert not _key_file.parent.exists()
+    first = run_python(PRINT_SECRET_KEY, env_overrides={"DJANGO_DEBUG": "1"})
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip()
+    assert len(key) >= 50 and key not in ("django-insecure-labelhub-development-only", "")
+    assert _key_file.read_text().strip() == key
+    assert _key_file.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in _key_file.parent.iterdir()) == ["secret_key"]  # no temporary file left
+
+    again = run_python(PRINT_SECRET_KEY, env_overrides={"DJANGO_DEBUG": "1"})
+    assert again.stdout.strip() == key
+
+
+def test_each_installation_gets_its_own_development_key(tmp_path):
+    keys = {
+        run_python(PRINT_SECRET_KEY, env_overrides={
+            "DJANGO_DEBUG": "1", "DJANGO_SECRET_KEY_FILE": str(tmp_path / name / "secret_key"),
+        }).stdout.strip()
+        for name in ("one", "two")
+    }
+    assert len(keys) == 2 and "" not in keys
+
+
+def test_processes_starting_together_end_with_one_development_key(_key_file):
+    env = _environment({"DJANGO_DEBUG": "1", "DJANGO_SETTINGS_MODULE": "labelhub.settings"})
+    processes = [
+        subprocess.Popen([sys.executable, "-c", PRINT_SECRET_KEY], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    keys = {process.communicate(timeout=120)[0].strip() for process in processes}
+    assert keys == {_key_file.read_text().strip()}
+
+
+def test_debug_with_the_placeholder_key_uses_the_installation_key_instead(_key_file):
+    result = run_python(PRINT_SECRET_KEY, env_overrides={
+        "DJANGO_DEBUG": "1", "DJANGO_SECRET_KEY": env_example_value("DJANGO_SECRET_KEY"),
+    })
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == _key_file.read_text().strip()
+
+
+def test_an_empty_key_file_is_refused_with_a_clear_message(_key_file):
+    _key_file.parent.mkdir()
+    _key_file.write_text("\n")
+    result = run_python(PRINT_SECRET_KEY, env_overrides={"DJANGO_DEBUG": "1"})
+    assert result.returncode != 0
+    assert f"{_key_file} holds no usable secret key" in result.stderr
 
 
 def test_deploy_check_is_clean_with_the_documented_production_variables():
@@ -45,6 +138,7 @@ def test_deploy_check_is_clean_with_the_documented_production_variables():
             "DJANGO_CSRF_COOKIE_SECURE": "1",
             "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
             "DJANGO_SECURE_HSTS_PRELOAD": "1",
+            "DJANGO_SECURE_PROXY_SSL_HEADER": "1",
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -73,10 +167,24 @@ def test_plain_http_is_served_with_debug_off_unless_ssl_redirect_is_asked_for(cl
     assert client.get("/healthz").status_code == 200
 
 
-@pytest.mark.django_db
-def test_forwarded_proto_is_honoured_for_secure_requests(rf, settings):
-    request = rf.get("/healthz", HTTP_X_FORWARDED_PROTO="https")
-    assert request.is_secure()
+IS_FORWARDED_HTTPS_SECURE = (
+    "import django; django.setup(); from django.test import RequestFactory; "
+    "print(RequestFactory().get('/healthz', HTTP_X_FORWARDED_PROTO='https').is_secure())"
+)
+
+
+def test_a_clients_forwarded_proto_is_not_trusted_without_a_configured_proxy():
+    result = run_python(IS_FORWARDED_HTTPS_SECURE, env_overrides={"DJANGO_DEBUG": "1"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_forwarded_proto_is_honoured_behind_a_configured_proxy():
+    result = run_python(
+        IS_FORWARDED_HTTPS_SECURE, env_overrides={"DJANGO_DEBUG": "1", "DJANGO_SECURE_PROXY_SSL_HEADER": "1"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
 
 
 @pytest.mark.django_db
