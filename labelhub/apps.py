@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class LabelhubConfig(AppConfig):
@@ -9,9 +8,7 @@ class LabelhubConfig(AppConfig):
     def ready(self):
         from django_q.signals import post_spawn
 
-        from labelhub.jobs import sweep_on_worker_start
-        from labelhub.tasks import ensure_sweep_schedule
+        from labelhub.jobs import start_sweeper
 
-        # A worker process that starts (or replaces a killed one) recovers lost jobs first.
-        post_spawn.connect(sweep_on_worker_start, dispatch_uid="labelhub-job-sweep")
-        post_migrate.connect(ensure_sweep_schedule, dispatch_uid="labelhub-sweep-schedule")
+        # Each worker process recovers lost jobs as it starts, then periodically.
+        post_spawn.connect(start_sweeper, dispatch_uid="labelhub-job-sweeper")

@@ -37,3 +37,7 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+# gunicorn's runtime control socket (one fixed path per user) is not used: several
+# labelhub servers on one machine would fight over it.
+control_socket_disable = True

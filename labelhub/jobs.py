@@ -16,9 +16,9 @@ heartbeat going stale (``JOBS_STALE_AFTER``), and queues it again, until
 ``failed`` with a clear error and the retry paths accept it. The bodies are
 idempotent, so running one again is always safe.
 
-The sweep runs when a django-q2 worker process starts (so a worker that
-replaces a killed one recovers its job at once) and on a django-q2 schedule
-(``labelhub.tasks.sweep_jobs``), at least every ``JOBS_SWEEP_INTERVAL``.
+Every django-q2 worker process sweeps when it starts (so a worker that
+replaces a killed one recovers its job at once) and then every
+``JOBS_SWEEP_INTERVAL`` seconds from a thread of its own.
 
 Apps register their kind of job (``register``) from their ``AppConfig``;
 this module never imports them (apps depend one way: on ``labelhub``).
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -397,14 +398,38 @@ def job_sweep() -> dict[str, int]:
     return counts
 
 
-def sweep_on_worker_start(**_kwargs) -> None:
-    """django-q2 ``post_spawn``: a worker that (re)starts first recovers what a dead one left."""
-    if Conf.SYNC:
-        return  # django-q2 "spawns" a worker in-process for every task in sync mode
+def _sweep_forever(stop: threading.Event) -> None:
+    """A worker's sweeper thread: sweep now, then every ``JOBS_SWEEP_INTERVAL`` seconds (with jitter)."""
+    interval = float(settings.JOBS_SWEEP_INTERVAL)
     try:
-        close_old_connections()
-        job_sweep()
-    except Exception:  # noqa: BLE001 - never keep a worker from starting
-        logger.exception("job sweep at worker start failed")
+        while True:
+            try:
+                job_sweep()
+            except Exception:  # noqa: BLE001 - the next round tries again
+                logger.exception("job sweep failed")
+            finally:
+                close_old_connections()
+            if stop.wait(interval * random.uniform(0.8, 1.2)):
+                return
     finally:
         connection.close()
+
+
+_sweeper: tuple[threading.Thread, threading.Event] | None = None
+
+
+def start_sweeper(**_kwargs) -> None:
+    """django-q2 ``post_spawn``: every worker process sweeps as it starts and then periodically.
+
+    A worker that replaces a killed one so recovers the dead one's job at
+    once (its process is gone), and a job the broker never got is handed over
+    within ``JOBS_SWEEP_INTERVAL`` once the broker is back. The sweep does
+    not depend on the broker or django-q2's scheduler.
+    """
+    global _sweeper
+    if Conf.SYNC or (_sweeper is not None and _sweeper[0].is_alive()):
+        return  # django-q2 "spawns" a worker in-process for every task in sync mode
+    stop = threading.Event()
+    thread = threading.Thread(target=_sweep_forever, args=(stop,), name="job-sweeper", daemon=True)
+    thread.start()
+    _sweeper = (thread, stop)

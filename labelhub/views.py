@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -143,6 +144,14 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    """handler500. A request that found every pooled database connection busy (in a
+    middleware or a plain Django view; DRF views answer it themselves) is a 503, not a 500."""
+    from labelhub.exceptions import DatabaseBusy, is_pool_exhausted
+
+    if is_pool_exhausted(sys.exc_info()[1]):
+        response = JsonResponse({"detail": DatabaseBusy.default_detail, "status": 503}, status=503)
+        response["Retry-After"] = "1"
+        return response
     if _is_api(request):
         return JsonResponse({"detail": "Internal server error", "status": 500}, status=500)
     return html_server_error(request)
