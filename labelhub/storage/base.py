@@ -43,8 +43,12 @@ class Storage(abc.ABC):
         """Every file under ``<container>/<key prefix>``, following every listing page."""
 
     @abc.abstractmethod
-    def copy(self, source: str, destination: str) -> None:
-        """Server-side copy; returns once the copy has completed."""
+    def copy(self, source: str, destination: str, *, source_storage: "Storage | None" = None) -> None:
+        """Server-side copy; returns once the copy has completed.
+
+        ``source`` is a path in ``source_storage`` when given (another storage
+        account or folder of the same backend), else in this storage.
+        """
 
     @abc.abstractmethod
     def read_range(self, path: str, offset: int, length: int) -> bytes:

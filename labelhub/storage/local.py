@@ -208,8 +208,10 @@ class LocalStorage(Storage):
                     content_type=guess_content_type(key),
                 )
 
-    def copy(self, source: str, destination: str) -> None:
-        src = self._abs(source)
+    def copy(self, source: str, destination: str, *, source_storage: Storage | None = None) -> None:
+        if source_storage is not None and not isinstance(source_storage, LocalStorage):
+            raise StorageError("Local storage copies only from local storage.")
+        src = (source_storage or self)._abs(source)
         dst = self._abs(destination)
         try:
             with open(src, "rb") as f:

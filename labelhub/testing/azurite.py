@@ -2,11 +2,15 @@
 
 Fixtures:
 
-- ``azurite``: session; starts ``azurite-blob`` on a free port with a fresh data
-  folder, yields its connection string, stops it and removes the folder.
+- ``azurite_server``: session; starts ``azurite-blob`` on a free port with a
+  fresh data folder and two storage accounts (``devstoreaccount1`` and
+  ``SECOND_ACCOUNT_NAME``), yields the ``Azurite``, stops it and removes the folder.
+- ``azurite``: the connection string of its first account (``devstoreaccount1``).
 - ``azure_storage``: settings switched to the Azure backend on that Azurite,
   with a unique image container per test; returns ``get_storage()`` and
   deletes every container the test created.
+- ``azure_second_account``: an ``AzureStorage`` on the second account of the
+  same Azurite (for cross-account copies); its new containers are deleted too.
 - ``local_storage``: settings switched to the local backend; returns ``get_storage()``.
 - ``any_storage``: parametrized ``local`` / ``azure`` (marked ``azurite``): the
   same test on both backends.
@@ -32,13 +36,17 @@ AZURITE_BIN = REPO_ROOT / "tools" / "azurite" / "node_modules" / ".bin" / "azuri
 ACCOUNT_NAME = "devstoreaccount1"
 # Azurite's well-known development account key (public, documented by Microsoft).
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+# A second account on the same Azurite, for copies across accounts (a test-only key).
+SECOND_ACCOUNT_NAME = "labelhubsecond"
+SECOND_ACCOUNT_KEY = "bGFiZWxodWItc2Vjb25kLWFjY291bnQta2V5LWZvci10ZXN0cy0wMDAwMDAwMDA="
+ACCOUNTS = {ACCOUNT_NAME: ACCOUNT_KEY, SECOND_ACCOUNT_NAME: SECOND_ACCOUNT_KEY}
 START_TIMEOUT = 30.0
 
 
-def connection_string(host: str, port: int) -> str:
+def connection_string(host: str, port: int, account: str = ACCOUNT_NAME) -> str:
     return (
-        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
-        f"BlobEndpoint=http://{host}:{port}/{ACCOUNT_NAME};"
+        f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={ACCOUNTS[account]};"
+        f"BlobEndpoint=http://{host}:{port}/{account};"
     )
 
 
@@ -81,12 +89,17 @@ class Azurite:
     def connection_string(self) -> str:
         return connection_string(self.host, self.port)
 
+    def connection_string_for(self, account: str) -> str:
+        return connection_string(self.host, self.port, account)
+
     def start(self) -> "Azurite":
         self.location.mkdir(parents=True, exist_ok=True)
         last_error = ""
         for _attempt in range(3):  # another process may grab the free port first
             self.port = free_port(self.host)
             log = open(self.location / "azurite.log", "wb")
+            # Naming accounts disables the default one unless it is listed too.
+            accounts = ";".join(f"{name}:{key}" for name, key in ACCOUNTS.items())
             self.process = subprocess.Popen(
                 [
                     str(self.binary),
@@ -100,6 +113,7 @@ class Azurite:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                env={**os.environ, "AZURITE_ACCOUNTS": accounts},
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
             )
@@ -135,8 +149,8 @@ class Azurite:
 
 
 @pytest.fixture(scope="session")
-def azurite(tmp_path_factory):
-    """The connection string of an Azurite started for this session (this xdist worker)."""
+def azurite_server(tmp_path_factory):
+    """An Azurite started for this session (this xdist worker), serving both ``ACCOUNTS``."""
     if not os.access(AZURITE_BIN, os.X_OK):
         message = (
             f"Azurite is not installed at {AZURITE_BIN.relative_to(REPO_ROOT)}; "
@@ -149,10 +163,16 @@ def azurite(tmp_path_factory):
     server = Azurite(location)
     try:
         server.start()
-        yield server.connection_string
+        yield server
     finally:
         server.stop()
         shutil.rmtree(location, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def azurite(azurite_server):
+    """The connection string of the session's Azurite, first account."""
+    return azurite_server.connection_string
 
 
 @pytest.fixture
@@ -164,6 +184,18 @@ def azure_storage(settings, azurite):
     settings.AZURE_STORAGE_CONNECTION_STRING = azurite
     settings.AZURE_STORAGE_IMAGESET_CONTAINER = f"images-{uuid.uuid4().hex[:12]}"
     storage = get_storage()
+    before = set(storage.list_containers())
+    yield storage
+    for name in set(storage.list_containers()) - before:
+        storage.delete_dropbox(name)
+
+
+@pytest.fixture
+def azure_second_account(azurite_server):
+    """Azure storage on the second account of the session's Azurite; its new containers are deleted afterwards."""
+    from labelhub.storage.azure import AzureStorage
+
+    storage = AzureStorage(azurite_server.connection_string_for(SECOND_ACCOUNT_NAME), pool_size=4, retries=0)
     before = set(storage.list_containers())
     yield storage
     for name in set(storage.list_containers()) - before:

@@ -5,10 +5,11 @@ PUT of a blob succeeds; GET, HEAD and DELETE of a blob are refused with 403
 (``AuthorizationPermissionMismatch``); listing the container is allowed
 (``l`` is granted on purpose: the uploader may see what arrived); a SAS of one
 container is refused on another. For a copy, Azurite verifies a source URL
-that carries a SAS by fetching it (a forged one is refused), so a successful
-copy shows labelhub's source SAS is valid; without a SAS Azurite copies
-within the account unchecked (real Azure refuses), so the copy test also
-inspects the request.
+that carries a SAS, or that is in another account, by fetching it (a forged
+SAS is refused; a source in another account without SAS is refused); a
+source in the destination's own account without SAS is authorised by the
+destination request's Shared Key, as Azure documents, so labelhub sends none
+there.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import requests
 from azure.core.exceptions import AzureError
 
 from labelhub.storage import ObjectNotFound, StorageError, get_storage
-from labelhub.storage.azure import AzureStorage
-from labelhub.testing.azurite import connection_string
+from labelhub.storage.azure import COPY_SOURCE_SAS_VALID, AzureStorage
+from labelhub.testing.azurite import ACCOUNT_NAME, SECOND_ACCOUNT_NAME, connection_string
 
 pytestmark = pytest.mark.azurite
 
@@ -142,20 +143,80 @@ def test_the_read_url_is_a_read_only_sas_for_that_one_blob(azure_storage):
     assert azure_storage.read_range("box-read/a.png", 0, 10) == b"a"
 
 
-def test_copy_reads_the_source_through_a_read_sas(azure_storage, http_log):
-    azure_storage.write("box-sas/src.jpg", [b"data"])
+def copy_sources(http_log) -> list[str]:
+    return [headers["x-ms-copy-source"] for _, _, headers in http_log if "x-ms-copy-source" in headers]
+
+
+def test_a_copy_inside_the_account_names_its_source_without_a_sas(azure_storage, http_log):
+    azure_storage.write("box-plain/src é.jpg", [b"data"])
     http_log.clear()
 
-    azure_storage.copy("box-sas/src.jpg", "box-sas/dst.jpg")
+    azure_storage.copy("box-plain/src é.jpg", "box-plain-final/set/dst.jpg")
 
-    copy_requests = [headers for method, _, headers in http_log if "x-ms-copy-source" in headers]
-    assert len(copy_requests) == 1
-    source_url = copy_requests[0]["x-ms-copy-source"]
+    [source_url] = copy_sources(http_log)
+    assert "sig=" not in source_url and "?" not in source_url
+    assert urlsplit(source_url).path == f"/{ACCOUNT_NAME}/box-plain/{quote('src é.jpg')}"
+    # The copy request itself is signed with the account key (Shared Key).
+    [copy_headers] = [h for _, _, h in http_log if "x-ms-copy-source" in h]
+    assert copy_headers["Authorization"].startswith(f"SharedKey {ACCOUNT_NAME}:")
+    assert azure_storage.read_range("box-plain-final/set/dst.jpg", 0, 10) == b"data"
+
+
+def test_a_copy_from_another_account_reads_its_source_through_a_short_read_sas(
+    azure_storage, azure_second_account, http_log
+):
+    azure_second_account.write("box-other/src.jpg", [b"other account"])
+    http_log.clear()
+    before = datetime.now(timezone.utc)
+
+    azure_storage.copy("box-other/src.jpg", "box-cross/dst.jpg", source_storage=azure_second_account)
+
+    [source_url] = copy_sources(http_log)
     base, _, params = split_sas(source_url)
-    assert base.endswith("/devstoreaccount1/box-sas/src.jpg")
-    assert (params["sp"], params["sr"]) == ("r", "b")
-    assert params["sig"]
-    assert azure_storage.read_range("box-sas/dst.jpg", 0, 10) == b"data"
+    assert base.endswith(f"/{SECOND_ACCOUNT_NAME}/box-other/src.jpg")
+    assert (params["sp"], params["sr"]) == ("r", "b") and params["sig"]
+    expiry = datetime.fromisoformat(params["se"].replace("Z", "+00:00"))
+    assert expiry <= before + COPY_SOURCE_SAS_VALID + timedelta(seconds=5)
+    assert COPY_SOURCE_SAS_VALID < timedelta(minutes=15)
+    assert azure_storage.read_range("box-cross/dst.jpg", 0, 100) == b"other account"
+    assert not azure_storage.exists("box-other/src.jpg")  # it was never in the first account
+
+
+def test_azurite_refuses_a_copy_from_another_account_without_a_sas(azure_storage, azure_second_account):
+    azure_second_account.write("box-nosas/src.jpg", [b"x"])
+    azure_storage.create_dropbox("box-nosas-dst")
+    source = azure_second_account._service.get_blob_client("box-nosas", "src.jpg").url
+    destination = azure_storage._service.get_blob_client("box-nosas-dst", "dst.jpg")
+
+    with pytest.raises(AzureError) as refused:
+        destination.start_copy_from_url(source)
+
+    assert "CannotVerifyCopySource" in str(refused.value)
+    assert not azure_storage.exists("box-nosas-dst/dst.jpg")
+
+
+def test_a_copy_of_a_missing_source_in_another_account_raises_object_not_found(azure_storage, azure_second_account):
+    azure_second_account.create_dropbox("box-empty-other")
+
+    with pytest.raises(ObjectNotFound):
+        azure_storage.copy("box-empty-other/none.jpg", "box-cross2/dst.jpg", source_storage=azure_second_account)
+
+
+def test_azure_storage_copies_only_from_azure_storage(azure_storage, settings):
+    from labelhub.storage.local import LocalStorage
+
+    with pytest.raises(StorageError):
+        azure_storage.copy("box/a.jpg", "box/b.jpg", source_storage=LocalStorage(location=settings.MEDIA_ROOT))
+
+
+def test_a_copy_into_a_container_deleted_behind_our_back_makes_it_again(azure_storage):
+    azure_storage.write("box-src2/a.jpg", [b"a"])
+    azure_storage.copy("box-src2/a.jpg", "box-dst2/a.jpg")  # now known to exist
+    azure_storage._service.delete_container("box-dst2")  # not through the storage: it still believes so
+
+    azure_storage.copy("box-src2/a.jpg", "box-dst2/a.jpg")
+
+    assert azure_storage.read_range("box-dst2/a.jpg", 0, 10) == b"a"
 
 
 def test_azurite_checks_a_copy_source_sas_so_the_copy_test_proves_ours_is_valid(azure_storage):

@@ -245,3 +245,15 @@ def test_save_dropbox_file_refuses_a_name_that_collides_with_a_folder_or_file(lo
 def test_dropbox_names_must_be_one_safe_segment(local_storage, name):
     with pytest.raises(InvalidFileName):
         local_storage.create_dropbox(name)
+
+
+def test_copy_from_another_local_storage_reads_its_folder(local_storage, settings, tmp_path):
+    other = LocalStorage(location=str(tmp_path / "other-root"))
+    other.write("box/src.bin", [b"from elsewhere"])
+
+    local_storage.copy("box/src.bin", "box/dst.bin", source_storage=other)
+
+    assert local_storage.read_range("box/dst.bin", 0, 100) == b"from elsewhere"
+    assert not local_storage.exists("box/src.bin")
+    with pytest.raises(ObjectNotFound):
+        local_storage.copy("box/src.bin", "box/dst2.bin")
