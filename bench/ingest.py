@@ -371,7 +371,7 @@ def run_scenario(*, latency_ms: float, azurite, user, jpeg: bytes, count: int, w
     imageset = imageset_create(title=title, created_by=user)
     dropbox = imageset.blobstorage_path  # the dropbox container while the set is created
     names = [f"img-{i:05d}.jpg" for i in range(count)]
-    upload_url = get_storage().dropbox_upload_url(dropbox, valid_for=timedelta(hours=2))
+    upload_url = get_storage().dropbox_upload_url(dropbox, key=imageset.dropbox_key, valid_for=timedelta(hours=2))
     seconds = upload(upload_url, names, jpeg, workers)
     print(f"  uploaded {count} x {len(jpeg) / 1e6:.2f} MB to {dropbox} in {seconds:.1f} s (direct)", flush=True)
 

@@ -11,7 +11,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from imagesets import selectors, services
-from imagesets.models import ImageSet
 from imagesets.permissions import IsImageAdminOrImageLabeler
 from imagesets.serializers import (
     ImageRefSerializer,
@@ -21,7 +20,7 @@ from imagesets.serializers import (
     ImageSetSerializer,
     ImageSetStatusInputSerializer,
 )
-from labelhub.exceptions import ApplicationError, BadRequest, Conflict
+from labelhub.exceptions import ApplicationError, BadRequest, NotFound
 from labelhub.schema import errors, ok
 from labelhub.storage import (
     FileTooLarge,
@@ -73,9 +72,13 @@ class ImageSetListCreateApi(ListAPIView):
             "are uploaded to until the set is finished: upload each file as "
             "`PUT <dropbox_url path>/<filename>?<dropbox_url query>` with the raw bytes as body "
             "(Azure storage also wants the header `x-ms-blob-type: BlockBlob`). With Azure storage "
-            "it is a SAS URL of a fresh container `dropbox-<title>`, valid for "
-            "`IMAGESET_UPLOAD_TOKEN_VALID_DAYS` (default 7) days; with local storage a signed URL of "
-            "labelhub (`PUT /dropbox/{token}/{filename}`)."
+            "it is a SAS URL of a fresh container `dropbox-<title>` (HTTPS-only on an HTTPS endpoint) "
+            "naming the container's stored access policy; with local storage a signed URL of labelhub "
+            "(`PUT /dropbox/{token}/{filename}`). It is valid for `IMAGESET_UPLOAD_TOKEN_VALID_DAYS` "
+            "(default 7) days and tied to this set, not to its title: once the set is finished, uploads "
+            "are refused (Azure: `403`; local: `409`, also for an upload still streaming at that moment, "
+            "whose file is not kept); once the set is deleted they are refused with `403`, also when a "
+            "new set takes the same title. An upload answered `201` is registered by the finish job."
         ),
         request=ImageSetCreateInputSerializer,
         responses={
@@ -91,11 +94,11 @@ class ImageSetListCreateApi(ListAPIView):
     )
     def post(self, request):
         data = _validated(ImageSetCreateInputSerializer, request.data)
-        imageset = services.imageset_create(
+        created = services.imageset_create(
             title=data["title"], metadata=data["metadata"], created_by=request.user
         )
-        imageset = selectors.imageset_get(imageset_id=imageset.pk)
-        dropbox_url = _absolute(request, selectors.imageset_dropbox_url(imageset=imageset))
+        imageset = selectors.imageset_get(imageset_id=created.pk)
+        dropbox_url = _absolute(request, created.dropbox_url)
         body = ImageSetCreatedSerializer(imageset, context={"dropbox_url": dropbox_url}).data
         return Response(body, status=status.HTTP_200_OK)
 
@@ -259,9 +262,12 @@ class DropboxUploadApi(APIView):
     """``PUT /dropbox/<token>/<filename>`` with the raw file as body, as Azure's Put Blob.
 
     The signed token is the credential (no API key): forged or expired 403,
-    a set that is no longer ``created`` 409 (gone: 403), a bad name 400, a
-    body over ``LOCAL_DROPBOX_MAX_FILE_SIZE`` 413. The body is streamed to
-    disk, never held in memory. ``x-ms-blob-type`` is accepted and ignored.
+    a set that is no longer ``created`` 409 (gone, or a new set with the same
+    title: 403), a bad name 400, a body over ``LOCAL_DROPBOX_MAX_FILE_SIZE``
+    413. The body is streamed to a temporary file, never held in memory, and
+    moved into the dropbox under the set's row lock only if the set is still
+    ``created`` (``imageset_dropbox_store``); otherwise it is dropped and the
+    answer is 409/403. ``x-ms-blob-type`` is accepted and ignored.
     """
 
     authentication_classes: list = []
@@ -278,7 +284,9 @@ class DropboxUploadApi(APIView):
         description=(
             "The `dropbox_url` of an image set created with local storage. Send the raw file as body "
             "with `Content-Length`; the file is stored as `{filename}` until the set is finished. No "
-            "key: the signed token in the URL is the credential. `x-ms-blob-type` is accepted and "
+            "key: the signed token in the URL is the credential, tied to the set (not its title). "
+            "`201` means the finish job will register the file: an upload that is still streaming "
+            "when the set is finished answers `409` and is not kept. `x-ms-blob-type` is accepted and "
             "ignored, so one client works against local and Azure storage alike."
         ),
         auth=[],
@@ -290,28 +298,29 @@ class DropboxUploadApi(APIView):
         responses={
             201: OpenApiResponse(description="Stored."),
             **errors(
-                (400, "Invalid file name or Content-Length."),
-                (403, "The URL is forged or expired, or its image set is gone."),
+                (400, "Invalid file name or Content-Length, or a body shorter than Content-Length."),
+                (403, "The URL is forged or expired, or its image set is gone (deleted, even if a new "
+                      "set has the same title)."),
                 (404, "The URL names no file: the token or file name is empty or malformed."),
-                (409, "The image set is finished: its dropbox is closed."),
+                (409, "The image set is finished (also while this upload was streaming): its dropbox "
+                      "is closed and the file is not kept."),
                 411, 413,
             ),
         },
     )
     def put(self, request, token: str, filename: str):
         try:
-            dropbox = unsign_dropbox_token(token)
+            dropbox, key = unsign_dropbox_token(token)
         except InvalidToken:
             raise DropboxClosed() from None
         storage = get_storage()
-        if not hasattr(storage, "save_dropbox_file"):
+        if not hasattr(storage, "stage_dropbox_file"):
             raise DropboxClosed("This server does not accept local uploads")
-        title = dropbox.removeprefix("dropbox-")
-        set_status = ImageSet.objects.filter(title=title).values_list("status", flat=True).first()
-        if set_status is None:
-            raise DropboxClosed()
-        if set_status != ImageSet.Status.CREATED:
-            raise Conflict(f"Image set is {set_status}; its dropbox is closed")
+        try:
+            # Early, so no body is streamed for a closed dropbox; checked again before it lands.
+            services.imageset_dropbox_check(dropbox_key=key, dropbox=dropbox)
+        except NotFound:
+            raise DropboxClosed() from None
 
         max_size = settings.LOCAL_DROPBOX_MAX_FILE_SIZE
         raw_length = request.META.get("CONTENT_LENGTH") or ""
@@ -328,11 +337,15 @@ class DropboxUploadApi(APIView):
             raise PayloadTooLarge(f"File too large: at most {max_size} bytes")
         try:
             # The Django request itself: a stream limited to Content-Length.
-            storage.save_dropbox_file(dropbox, filename, request._request, max_size=max_size)
+            staged = storage.stage_dropbox_file(dropbox, filename, request._request, max_size=max_size)
+            with staged:  # removed unless it lands in the dropbox
+                if staged.size != length:
+                    raise BadRequest(f"The body ended after {staged.size} of {length} bytes")
+                services.imageset_dropbox_store(dropbox_key=key, dropbox=dropbox, upload=staged)
         except InvalidFileName as exc:
             raise BadRequest(f"Invalid file name: {exc}") from None
         except FileTooLarge:
             raise PayloadTooLarge(f"File too large: at most {max_size} bytes") from None
-        except ObjectNotFound:
+        except (ObjectNotFound, NotFound):
             raise DropboxClosed() from None
         return Response(status=status.HTTP_201_CREATED)

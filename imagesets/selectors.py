@@ -8,7 +8,6 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from imagesets.models import Image, ImageSet
-from imagesets.naming import dropbox_name
 from labelhub.exceptions import NotFound
 from labelhub.storage import get_storage
 
@@ -39,13 +38,6 @@ def image_get(*, image_id: int) -> Image:
     if image is None:
         raise NotFound("Image not found")
     return image
-
-
-def imageset_dropbox_url(*, imageset: ImageSet) -> str:
-    """Where clients upload to while the set is ``created`` (Azure: absolute SAS URL; local: site-relative)."""
-    return get_storage().dropbox_upload_url(
-        dropbox_name(imageset.title), valid_for=timedelta(days=settings.IMAGESET_UPLOAD_TOKEN_VALID_DAYS)
-    )
 
 
 def image_read_url(*, image: Image) -> str:

@@ -12,8 +12,10 @@ every row is committed, so a rerun after a crash ends in the same state.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,9 +23,9 @@ from django_q.tasks import async_task
 
 from imagesets.ingest import ingest
 from imagesets.models import Image, ImageSet, ImageSetJob
-from imagesets.naming import dropbox_name
+from imagesets.naming import dropbox_name, final_folder
 from labelhub.exceptions import BadRequest, Conflict, NotFound
-from labelhub.storage import get_storage
+from labelhub.storage import ObjectNotFound, get_storage
 from labelhub.validators import contains_nul, validate_title
 
 logger = logging.getLogger(__name__)
@@ -35,7 +37,10 @@ FINISH_TASK = "imagesets.tasks.finish_imageset"
 
 
 def imageset_create(*, title: Any, metadata: Any = None, created_by) -> ImageSet:
-    """A new set in ``created`` with its dropbox; 422 invalid title, 409 duplicate, 400 bad metadata."""
+    """A new set in ``created`` with its dropbox; 422 invalid title, 409 duplicate, 400 bad metadata.
+
+    The set comes back with ``dropbox_url`` set (see ``imageset_dropbox_url``).
+    """
     validate_title(title)
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("'metadata' must be a JSON object or null")
@@ -50,11 +55,105 @@ def imageset_create(*, title: Any, metadata: Any = None, created_by) -> ImageSet
                 title=title, metadata=metadata, created_by=created_by, blobstorage_path=name
             )
             # Inside the transaction: if storage fails the row is rolled back.
-            get_storage().create_dropbox(name)
+            storage = get_storage()
+            storage.create_dropbox(name)
+            imageset.dropbox_url = _open_dropbox(storage, imageset)
     except IntegrityError:
         # Lost a race with a concurrent create of the same title.
         raise Conflict(f"An image set titled '{title}' already exists") from None
     return imageset
+
+
+@transaction.atomic
+def imageset_dropbox_url(*, imageset_id: int) -> str:
+    """Authorise uploads to the set's dropbox and return its URL; 409 once the set is finished.
+
+    Valid ``IMAGESET_UPLOAD_TOKEN_VALID_DAYS`` days and tied to the set's
+    ``dropbox_key``, not its title. Taken under the set's row lock, as
+    ``imageset_finish`` and ``imageset_delete``: Azure (re)writes the
+    container's stored access policy here, which finishing removes, so a
+    finished or deleted set's dropbox is never re-opened.
+    """
+    imageset = _imageset_locked(imageset_id)
+    if imageset.status != ImageSet.Status.CREATED:
+        raise Conflict(f"Image set is {imageset.status}; its dropbox is closed")
+    return _open_dropbox(get_storage(), imageset)
+
+
+def _open_dropbox(storage, imageset: ImageSet) -> str:
+    return storage.dropbox_upload_url(
+        dropbox_name(imageset.title),
+        key=imageset.dropbox_key,
+        valid_for=timedelta(days=settings.IMAGESET_UPLOAD_TOKEN_VALID_DAYS),
+    )
+
+
+def _dropbox_imageset(queryset, dropbox: str) -> ImageSet:
+    """The set a local upload token names; 404 when it is gone, 409 when it is no longer ``created``."""
+    imageset = queryset.only("pk", "title", "status").first()
+    if imageset is None or dropbox_name(imageset.title) != dropbox:
+        raise NotFound("Image set not found")
+    if imageset.status != ImageSet.Status.CREATED:
+        raise Conflict(f"Image set is {imageset.status}; its dropbox is closed")
+    return imageset
+
+
+def imageset_dropbox_check(*, dropbox_key: str, dropbox: str) -> ImageSet:
+    """Before a local upload streams its body: 404 if the token's set is gone, 409 if it is finished."""
+    return _dropbox_imageset(ImageSet.objects.filter(dropbox_key=dropbox_key), dropbox)
+
+
+@transaction.atomic
+def imageset_dropbox_store(*, dropbox_key: str, dropbox: str, upload) -> ImageSet:
+    """Move a fully received local upload (``upload.commit()``) into the dropbox while the set is ``created``.
+
+    Holds the set's row lock, which ``imageset_finish`` and ``imageset_delete``
+    also take: the file lands before the set is finished (so the finish job,
+    queued on that commit, lists it) or not at all (404 gone, 409 finished;
+    the caller discards the staged file). Never a 201 for a lost file.
+    """
+    imageset = _dropbox_imageset(ImageSet.objects.select_for_update().filter(dropbox_key=dropbox_key), dropbox)
+    upload.commit()
+    return imageset
+
+
+@transaction.atomic
+def imageset_delete(*, imageset_id: int) -> None:
+    """Delete a set with its dropbox, which revokes every upload URL of the set; 409 if it cannot go.
+
+    Refused while the set has images (they are protected) or while its
+    finish job is queued or running. The dropbox is deleted after the row and
+    before the commit, under the set's row lock: if storage fails nothing is
+    deleted; no order leaves a working upload URL for a deleted set (a failed
+    commit would leave a set without dropbox). A finished set's final folder
+    holds only unregistered copies (skipped files): they go too, so a new set
+    with the same title starts empty.
+    """
+    imageset = _imageset_locked(imageset_id)
+    job = ImageSetJob.objects.filter(imageset=imageset).first()
+    if job is not None and not job.is_finished:
+        raise Conflict(f"The set's finish job is {job.status}; delete the set once the job has ended")
+    if imageset.images.exists():
+        raise Conflict("Image set has images; a set with images cannot be deleted")
+    title, finished = imageset.title, imageset.status == ImageSet.Status.FINISHED
+    imageset.delete()
+    storage = get_storage()
+    storage.delete_dropbox(dropbox_name(title))
+    if finished:
+        _delete_unregistered_files(storage, final_folder(title))
+
+
+def _delete_unregistered_files(storage, folder: str) -> None:
+    try:
+        files = list(storage.list(f"{folder}/"))
+    except ObjectNotFound:
+        return
+    registered = set(
+        Image.objects.filter(blobstorage_path__in=[f.path for f in files]).values_list("blobstorage_path", flat=True)
+    )
+    for stored in files:
+        if stored.path not in registered:
+            storage.delete(stored.path)
 
 
 def _imageset_locked(imageset_id: int) -> ImageSet:
@@ -106,6 +205,7 @@ def imageset_finish(*, imageset_id: int, queue: bool = True) -> ImageSet:
     imageset.status = ImageSet.Status.FINISHED
     imageset.date_finished = timezone.now()
     imageset.save(update_fields=["status", "date_finished"])
+    get_storage().revoke_dropbox_uploads(dropbox_name(imageset.title))  # before commit: no upload URL works after
     job, created = ImageSetJob.objects.get_or_create(imageset=imageset)
     if not created:
         job.reset()

@@ -14,7 +14,9 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
@@ -23,9 +25,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
-from imagesets import selectors
 from imagesets.models import ImageSet, ImageSetJob
-from imagesets.services import imageset_create, imageset_finish, imageset_job_retry
+from imagesets.services import (
+    imageset_create,
+    imageset_delete,
+    imageset_dropbox_url,
+    imageset_finish,
+    imageset_job_retry,
+)
 from labelhub.admin import ImageAdminAccess, render_form_page
 from labelhub.exceptions import ApplicationError, Conflict, InvalidName
 from labelhub.storage import StorageError
@@ -92,7 +99,7 @@ class ImageSetAdmin(ImageAdminAccess, admin.ModelAdmin):
     search_fields = ("title",)
     list_select_related = ("job", "created_by")
     ordering = ("-id",)
-    actions = ["finish", "retry_failed_job"]
+    actions = ["finish", "retry_failed_job", "delete_selected"]
     fields = (
         "title", "status", "metadata", "blobstorage_path", "created_by", "date_created", "date_finished",
         "image_count", "job_status", "job_progress", "job_error", "job_skipped", "job_dates",
@@ -156,6 +163,49 @@ class ImageSetAdmin(ImageAdminAccess, admin.ModelAdmin):
     @admin.action(description="Retry the failed job of the selected image sets")
     def retry_failed_job(self, request, queryset):
         _run_per_set(self, request, queryset, imageset_job_retry, "{count} job(s) queued again.")
+
+    @admin.action(permissions=["delete"], description="Delete the selected image sets and their dropboxes")
+    def delete_selected(self, request, queryset):
+        """Django's confirmation page, then each set through ``imageset_delete``; a refusal is reported per set."""
+        if not request.POST.get("post"):
+            return django_delete_selected(self, request, queryset)
+        _, _, perms_needed, protected = self.get_deleted_objects(queryset, request)
+        if perms_needed or protected:
+            return django_delete_selected(self, request, queryset)  # the page that says why not
+        deleted = 0
+        for imageset in queryset.order_by("id"):
+            try:
+                with transaction.atomic():  # the log entry only if the set really goes
+                    self.log_deletions(request, ImageSet.objects.filter(pk=imageset.pk))
+                    imageset_delete(imageset_id=imageset.pk)
+            except ApplicationError as exc:
+                self.message_user(request, f"{imageset.title}: {exc.detail}", messages.ERROR)
+            except StorageError as exc:
+                self.message_user(request, f"{imageset.title}: storage is unavailable, not deleted: {exc}",
+                                  messages.ERROR)
+            else:
+                deleted += 1
+        if deleted:
+            self.message_user(request, f"{deleted} image set(s) deleted with their dropboxes.", messages.SUCCESS)
+        return None
+
+    # --- deletion: always through imageset_delete (the dropbox and its upload URLs go too) ----
+
+    def delete_model(self, request, obj):
+        imageset_delete(imageset_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for imageset in queryset.order_by("id"):
+            imageset_delete(imageset_id=imageset.pk)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except (ApplicationError, StorageError) as exc:
+            # The admin's transaction rolled back: nothing is deleted, not even the log entry.
+            detail = exc.detail if isinstance(exc, ApplicationError) else f"storage is unavailable: {exc}"
+            self.message_user(request, f"Not deleted: {detail}", messages.ERROR)
+            return redirect("admin:imagesets_imageset_change", object_id)
 
     # --- pages -------------------------------------------------------------------
 
@@ -231,8 +281,8 @@ class ImageSetAdmin(ImageAdminAccess, admin.ModelAdmin):
             valid_for = timedelta(days=settings.IMAGESET_UPLOAD_TOKEN_VALID_DAYS)
             expires = timezone.now() + valid_for
             try:
-                url = selectors.imageset_dropbox_url(imageset=imageset)
-            except StorageError as exc:
+                url = imageset_dropbox_url(imageset_id=imageset.pk)
+            except (StorageError, ApplicationError) as exc:
                 context["dropbox_error"] = f"The dropbox URL is unavailable: {exc}"
             else:
                 context["dropbox_url"] = request.build_absolute_uri(url)

@@ -438,7 +438,8 @@ def test_a_forged_dropbox_token_is_forbidden(local_storage, admin_client, api_cl
 
 def test_an_expired_dropbox_token_is_forbidden(local_storage, admin_client, api_client):
     dropbox_path(admin_client, "target")
-    token = sign_dropbox_token("dropbox-target", valid_for=timedelta(seconds=-1))
+    key = ImageSet.objects.get(title="target").dropbox_key
+    token = sign_dropbox_token("dropbox-target", key=key, valid_for=timedelta(seconds=-1))
     assert_error(put(api_client, f"/api/v1/dropbox/{token}/a.png", b"x"), 403)
     assert list(local_storage.list("dropbox-target")) == []
 
@@ -503,6 +504,6 @@ def test_the_dropbox_needs_no_api_key_but_only_takes_puts(local_storage, admin_c
 
 @pytest.mark.azurite
 def test_the_local_upload_endpoint_is_closed_when_storage_is_azure(azure_storage, api_client):
-    ImageSetFactory(title="on-azure")
-    token = sign_dropbox_token("dropbox-on-azure", valid_for=timedelta(days=1))
+    imageset = ImageSetFactory(title="on-azure")
+    token = sign_dropbox_token("dropbox-on-azure", key=imageset.dropbox_key, valid_for=timedelta(days=1))
     assert_error(put(api_client, f"/api/v1/dropbox/{token}/a.png", b"x"), 403)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from labelhub.storage.base import Storage
+    from labelhub.storage.local import DropboxToken
 
 
 class StorageError(Exception):
@@ -80,8 +81,8 @@ def get_storage() -> "Storage":
     return storage
 
 
-def unsign_dropbox_token(token: str) -> str:
-    """The dropbox name a local upload token was issued for; ``InvalidToken`` if forged or expired."""
+def unsign_dropbox_token(token: str) -> "DropboxToken":
+    """``(name, key)``: the dropbox and set key a local upload token was issued for; ``InvalidToken`` if forged or expired."""
     from labelhub.storage.local import unsign_dropbox_token as unsign
 
     return unsign(token)

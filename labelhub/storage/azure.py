@@ -6,6 +6,17 @@ derived from it shares its pipeline and so one HTTP transport: a
 default pool of 10 drops connections under 16 threads). Azure exceptions are
 turned into ``StorageError``/``ObjectNotFound`` here and never leave the
 package, and neither do clients or account keys.
+
+SAS tokens: every SAS is HTTPS-only (``spr=https``) when the blob endpoint is
+HTTPS; an ``http`` endpoint (Azurite) gets the service default. A dropbox SAS
+names the container's stored access policy (``si=<the set's dropbox_key>``),
+which holds its permissions and expiry, so removing the policy
+(``revoke_dropbox_uploads``) or the container revokes every URL of the set.
+
+Copies: a copy inside this storage account names its source by the plain
+blob URL, authorised by the destination request's Shared Key; only a source
+in another account (``copy(..., source_storage=other)``) gets a read SAS,
+for that one blob and for the copy's timeout plus a minute.
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ import threading
 import time
 import urllib.request
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 from datetime import datetime, timedelta, timezone
 from typing import BinaryIO, Iterable, Iterator
 
@@ -22,6 +34,7 @@ import requests
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import (
+    AccessPolicy,
     BlobSasPermissions,
     BlobServiceClient,
     ContainerSasPermissions,
@@ -41,6 +54,9 @@ COPY_POLL_MAX = 1.0
 COPY_TIMEOUT = 600.0
 # A copy source SAS (another account only) must outlive the copy, no more.
 COPY_SOURCE_SAS_VALID = timedelta(seconds=COPY_TIMEOUT) + timedelta(minutes=1)
+# What a dropbox URL may do: upload and list, never read or delete.
+DROPBOX_PERMISSION = ContainerSasPermissions(create=True, write=True, add=True, list=True)
+MAX_POLICY_ID_LENGTH = 64  # Azure's limit for a signed identifier
 # Clock skew allowance for SAS start times.
 SAS_CLOCK_SKEW = timedelta(minutes=5)
 
@@ -137,6 +153,8 @@ class AzureStorage(Storage):
         self._account_key = getattr(credential, "account_key", None)
         if not self._account_key:
             raise StorageError("The Azure connection string needs an AccountKey to sign SAS URLs.")
+        # Only an HTTPS endpoint can require HTTPS; Azurite's http endpoint keeps the default.
+        self._sas_protocol = "https" if urlsplit(self._service.url).scheme == "https" else None
         self.pool_size = pool_size
         # Containers known to exist, shared by every instance on this account
         # (a container deleted through one instance is forgotten by all).
@@ -187,6 +205,7 @@ class AzureStorage(Storage):
             permission=BlobSasPermissions(read=True),
             start=start,
             expiry=expiry,
+            protocol=self._sas_protocol,
         )
         return f"{blob.url}?{sas}"
 
@@ -340,18 +359,43 @@ class AzureStorage(Storage):
     def create_dropbox(self, name: str) -> None:
         self._ensure_container(name)
 
-    def dropbox_upload_url(self, name: str, *, valid_for: timedelta) -> str:
+    def dropbox_upload_url(self, name: str, *, key: str, valid_for: timedelta) -> str:
+        if not isinstance(key, str) or not key or len(key) > MAX_POLICY_ID_LENGTH:
+            raise StorageError(f"A dropbox key is 1-{MAX_POLICY_ID_LENGTH} characters.")
         start, expiry = self._sas_expiry(valid_for)
+        container = self._service.get_container_client(name)
+        # The container's only stored access policy: upload and list, never
+        # read or delete. It holds the permissions and the times (Azurite
+        # takes them from the policy alone), so the SAS names just its id.
+        policy = AccessPolicy(permission=DROPBOX_PERMISSION, start=start, expiry=expiry)
+        with _errors(f"Opening dropbox {name}"):
+            container.set_container_access_policy(signed_identifiers={key: policy})
+        return self._dropbox_sas_url(name, key)
+
+    def _dropbox_sas_url(self, name: str, key: str) -> str:
+        """The container URL with a SAS naming stored access policy ``key`` (no request is made)."""
         sas = generate_container_sas(
             account_name=self._account_name,
             container_name=name,
             account_key=self._account_key,
-            # Upload and list only: a leaked URL can neither read nor delete.
-            permission=ContainerSasPermissions(create=True, write=True, add=True, list=True),
-            start=start,
-            expiry=expiry,
+            policy_id=key,
+            protocol=self._sas_protocol,
         )
         return f"{self._service.get_container_client(name).url}?{sas}"
+
+    def revoke_dropbox_uploads(self, name: str) -> None:
+        with _errors(f"Closing dropbox {name}"):
+            try:
+                # No stored policy left: every SAS naming one is refused.
+                self._service.get_container_client(name).set_container_access_policy(signed_identifiers={})
+            except ResourceNotFoundError:
+                pass
+
+    def dropbox_policies(self, name: str) -> dict[str, AccessPolicy]:
+        """The stored access policies of a dropbox container by id (Azure only; used by tests)."""
+        with _errors(f"Reading the policies of {name}"):
+            acl = self._service.get_container_client(name).get_container_access_policy()
+        return {identifier.id: identifier.access_policy for identifier in acl["signed_identifiers"]}
 
     def delete_dropbox(self, name: str) -> None:
         with _errors(f"Deleting dropbox {name}"):

@@ -86,8 +86,29 @@ class Storage(abc.ABC):
         """Create the dropbox container ``name`` (e.g. ``dropbox-<title>``); idempotent."""
 
     @abc.abstractmethod
-    def dropbox_upload_url(self, name: str, *, valid_for: timedelta) -> str:
-        """The URL a client PUTs ``<url path>/<filename>?<url query>`` to."""
+    def dropbox_upload_url(self, name: str, *, key: str, valid_for: timedelta) -> str:
+        """Authorise uploads to dropbox ``name`` for ``valid_for`` and return their URL.
+
+        A client PUTs ``<url path>/<filename>?<url query>``. ``key`` is the
+        per-set secret the URL is tied to (``ImageSet.dropbox_key``): Azure
+        (re)writes the container's stored access policy ``key`` (so every URL of
+        the set expires ``valid_for`` from now, and ``revoke_dropbox_uploads``
+        or deleting the container revokes them all); local storage signs it into
+        the token, which the upload view checks against the set. Because it
+        re-opens a revoked dropbox, call it only while holding the set's row
+        lock with the set still ``created`` (``imagesets.services.imageset_dropbox_url``).
+        """
+
+    @abc.abstractmethod
+    def revoke_dropbox_uploads(self, name: str) -> None:
+        """Make every upload URL issued for dropbox ``name`` refuse further uploads.
+
+        The dropbox and its files stay. Azure removes the container's stored
+        access policies (Azure documents up to 30 s until that takes effect);
+        local storage has nothing to do: its upload view checks the set's
+        status, under the set's row lock, before a file lands. A missing
+        dropbox is not an error.
+        """
 
     @abc.abstractmethod
     def delete_dropbox(self, name: str) -> None:

@@ -6,7 +6,12 @@ A dropbox is the folder ``MEDIA_ROOT/<name>``. Files are written to
 half a file and an interrupted upload leaves nothing behind.
 
 Read and upload URLs are site-relative and carry a signed token holding the
-path (or dropbox name) and an expiry time; labelhub's own views serve them.
+path (or dropbox name and the set's ``dropbox_key``) and an expiry time;
+labelhub's own views serve them. An upload token is only honoured while an
+image set with that key exists and is ``created`` (the upload view checks it
+under the set's row lock, after the body has been staged and before the file
+is moved into the dropbox), so deleting or finishing the set closes it, and a
+new set with the same title never accepts the old set's URL.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import tempfile
 import time
 from contextlib import suppress
 from datetime import timedelta
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator, NamedTuple
 
 from django.core import signing
 from django.core.exceptions import SuspiciousFileOperation
@@ -105,16 +110,26 @@ def unsign_read_token(token: str) -> tuple[str, int]:
     return path, payload["x"]
 
 
-def sign_dropbox_token(name: str, *, valid_for: timedelta) -> str:
-    return _sign({"d": name}, salt=_DROPBOX_SALT, valid_for=valid_for)
+class DropboxToken(NamedTuple):
+    """What a dropbox upload token was issued for."""
+
+    name: str  # the dropbox, e.g. "dropbox-<title>"
+    key: str  # the set's ``dropbox_key``: the token is only good while that set is created
 
 
-def unsign_dropbox_token(token: str) -> str:
-    """The dropbox name an upload token was issued for; ``InvalidToken`` if forged or expired."""
-    name = _unsign(token, salt=_DROPBOX_SALT).get("d")
-    if not isinstance(name, str):
+def sign_dropbox_token(name: str, *, key: str, valid_for: timedelta) -> str:
+    if not isinstance(key, str) or not key:
+        raise StorageError("A dropbox upload token needs the set's key.")
+    return _sign({"d": name, "k": key}, salt=_DROPBOX_SALT, valid_for=valid_for)
+
+
+def unsign_dropbox_token(token: str) -> DropboxToken:
+    """The dropbox and set key an upload token was issued for; ``InvalidToken`` if forged or expired."""
+    payload = _unsign(token, salt=_DROPBOX_SALT)
+    name, key = payload.get("d"), payload.get("k")
+    if not isinstance(name, str) or not isinstance(key, str) or not key:
         raise InvalidToken("The token is invalid.")
-    return name
+    return DropboxToken(name, key)
 
 
 def guess_content_type(name: str) -> str | None:
@@ -143,7 +158,8 @@ class LocalStorage(Storage):
         check_container_name(name)
         return os.path.join(self.location, name)
 
-    def _write_atomic(self, destination: str, chunks: Iterable[bytes], *, max_size: int | None = None) -> int:
+    def _write_partial(self, chunks: Iterable[bytes], *, max_size: int | None = None) -> tuple[str, int]:
+        """Write ``chunks`` to a new file under ``.partial/``; returns its path and size (nothing left on error)."""
         partial_dir = os.path.join(self.location, PARTIAL_DIR)
         os.makedirs(partial_dir, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=partial_dir)
@@ -158,6 +174,15 @@ class LocalStorage(Storage):
                         raise FileTooLarge(f"The file is larger than {max_size} bytes.")
                     out.write(chunk)
             os.chmod(tmp, self._fs.file_permissions_mode or 0o644)
+        except BaseException:
+            with suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        return tmp, written
+
+    def _write_atomic(self, destination: str, chunks: Iterable[bytes], *, max_size: int | None = None) -> int:
+        tmp, written = self._write_partial(chunks, max_size=max_size)
+        try:
             self._makedirs(os.path.dirname(destination))
             os.replace(tmp, destination)
         except BaseException:
@@ -282,10 +307,16 @@ class LocalStorage(Storage):
         except OSError as exc:
             raise StorageError(f"Creating dropbox {name} failed: {exc}") from exc
 
-    def dropbox_upload_url(self, name: str, *, valid_for: timedelta) -> str:
+    def dropbox_upload_url(self, name: str, *, key: str, valid_for: timedelta) -> str:
         check_container_name(name)
+        token = sign_dropbox_token(name, key=key, valid_for=valid_for)
         # Served by the image-set app's upload view (PUT <this url>/<filename>).
-        return f"{get_script_prefix()}api/v1/dropbox/{sign_dropbox_token(name, valid_for=valid_for)}"
+        return f"{get_script_prefix()}api/v1/dropbox/{token}"
+
+    def revoke_dropbox_uploads(self, name: str) -> None:
+        # Nothing is stored to revoke: the upload view honours a token only
+        # while its set is ``created``, checked under the set's row lock.
+        check_container_name(name)
 
     def delete_dropbox(self, name: str) -> None:
         try:
@@ -298,13 +329,30 @@ class LocalStorage(Storage):
     def dropbox_exists(self, name: str) -> bool:
         return os.path.isdir(self._container_dir(name))
 
-    def save_dropbox_file(self, dropbox: str, filename: str, stream, *, max_size: int) -> int:
-        """Stream an uploaded body into ``dropbox/filename``; returns its size.
+    def stage_dropbox_file(self, dropbox: str, filename: str, stream, *, max_size: int) -> "StagedUpload":
+        """Stream an uploaded body to a temporary file, to be moved into ``dropbox/filename`` later.
 
         ``stream`` is a file-like object (e.g. the Django request) or an
-        iterable of bytes. Raises ``InvalidFileName``, ``FileTooLarge`` (no
-        partial file is left) or ``ObjectNotFound`` when the dropbox is gone.
+        iterable of bytes. Nothing is in the dropbox until ``commit()``; use
+        the result as a context manager so an uncommitted file is removed.
+        Raises ``InvalidFileName``, ``FileTooLarge`` (no partial file is left)
+        or ``ObjectNotFound`` when the dropbox is gone.
         """
+        destination = self._dropbox_destination(dropbox, filename)
+        chunks = iter(lambda: stream.read(CHUNK_SIZE), b"") if hasattr(stream, "read") else stream
+        try:
+            tmp, size = self._write_partial(chunks, max_size=max_size)
+        except OSError as exc:
+            raise StorageError(f"Saving {filename} failed: {exc}") from exc
+        return StagedUpload(self, dropbox, filename, destination, tmp, size)
+
+    def save_dropbox_file(self, dropbox: str, filename: str, stream, *, max_size: int) -> int:
+        """Stream an uploaded body into ``dropbox/filename`` at once; returns its size (see ``stage_dropbox_file``)."""
+        with self.stage_dropbox_file(dropbox, filename, stream, max_size=max_size) as staged:
+            staged.commit()
+        return staged.size
+
+    def _dropbox_destination(self, dropbox: str, filename: str) -> str:
         check_file_name(filename)
         root = self._container_dir(dropbox)
         if not os.path.isdir(root):
@@ -312,10 +360,47 @@ class LocalStorage(Storage):
         destination = self._abs(f"{dropbox}/{filename}")
         if os.path.isdir(destination):
             raise InvalidFileName(f"{filename!r} is a folder in this dropbox.")
-        chunks = iter(lambda: stream.read(CHUNK_SIZE), b"") if hasattr(stream, "read") else stream
+        return destination
+
+
+class StagedUpload:
+    """An uploaded file waiting in ``.partial/``: ``commit()`` moves it into its dropbox, ``discard()`` drops it."""
+
+    def __init__(self, storage: LocalStorage, dropbox: str, filename: str, destination: str, tmp: str, size: int):
+        self._storage = storage
+        self.dropbox = dropbox
+        self.filename = filename
+        self.size = size
+        self._destination = destination
+        self._tmp: str | None = tmp
+
+    def commit(self) -> None:
+        """Atomically rename the file into the dropbox (``ObjectNotFound`` if the dropbox is gone)."""
+        if self._tmp is None:
+            raise StorageError("This upload was already committed or discarded.")
+        # Checked again: the dropbox may have changed while the body streamed.
+        destination = self._storage._dropbox_destination(self.dropbox, self.filename)
         try:
-            return self._write_atomic(destination, chunks, max_size=max_size)
+            self._storage._makedirs(os.path.dirname(destination))
+            os.replace(self._tmp, destination)
         except (NotADirectoryError, FileExistsError):
-            raise InvalidFileName(f"A part of {filename!r} is a file in this dropbox, not a folder.") from None
+            raise InvalidFileName(
+                f"A part of {self.filename!r} is a file in this dropbox, not a folder."
+            ) from None
+        except IsADirectoryError:
+            raise InvalidFileName(f"{self.filename!r} is a folder in this dropbox.") from None
         except OSError as exc:
-            raise StorageError(f"Saving {filename} failed: {exc}") from exc
+            raise StorageError(f"Saving {self.filename} failed: {exc}") from exc
+        self._tmp = None
+
+    def discard(self) -> None:
+        tmp, self._tmp = self._tmp, None
+        if tmp is not None:
+            with suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def __enter__(self) -> "StagedUpload":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.discard()

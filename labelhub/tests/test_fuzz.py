@@ -135,7 +135,9 @@ def _seed() -> World:
     # A real dropbox to upload to, and a stored image file to read through a signed URL.
     storage = get_storage()
     storage.create_dropbox(imageset.blobstorage_path)
-    dropbox_url = storage.dropbox_upload_url(imageset.blobstorage_path, valid_for=timedelta(hours=1))
+    dropbox_url = storage.dropbox_upload_url(
+        imageset.blobstorage_path, key=imageset.dropbox_key, valid_for=timedelta(hours=1)
+    )
     storage.write(images[0].blobstorage_path, [samples.png(200, 100)])
     read_url = storage.read_url(images[0].blobstorage_path, valid_for=timedelta(hours=1))
     return World(

@@ -1,15 +1,18 @@
-"""The Azure backend against Azurite: SAS scopes, the copy source SAS, paging, errors, the shared pool.
+"""The Azure backend against Azurite: SAS scopes, stored access policies, copy sources, paging, errors, the pool.
 
-What Azurite 3.35 enforces for a container SAS with ``acwl`` (checked here):
-PUT of a blob succeeds; GET, HEAD and DELETE of a blob are refused with 403
-(``AuthorizationPermissionMismatch``); listing the container is allowed
-(``l`` is granted on purpose: the uploader may see what arrived); a SAS of one
-container is refused on another. For a copy, Azurite verifies a source URL
-that carries a SAS, or that is in another account, by fetching it (a forged
-SAS is refused; a source in another account without SAS is refused); a
-source in the destination's own account without SAS is authorised by the
-destination request's Shared Key, as Azure documents, so labelhub sends none
-there.
+What Azurite 3.35 enforces for a dropbox SAS naming a stored access policy
+with ``acwl`` (checked here): PUT of a blob succeeds; GET, HEAD and DELETE of
+a blob are refused with 403 (``AuthorizationPermissionMismatch``); listing
+the container is allowed (``l`` is granted on purpose: the uploader may see
+what arrived); a SAS of one container is refused on another. Azurite honours
+the policy named by ``si=``: it takes permissions, start and expiry from the
+policy alone (so labelhub puts them all there), refuses the SAS once the
+policy is removed or replaced, and after the container is deleted and made
+again. For a copy, Azurite verifies a source URL that carries a SAS, or that
+is in another account, by fetching it (a forged SAS is refused; a source in
+another account without SAS is refused); a source in the destination's own
+account without SAS is authorised by the destination request's Shared Key,
+as Azure documents, so labelhub sends none there.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from azure.core.exceptions import AzureError
 
 from labelhub.storage import ObjectNotFound, StorageError, get_storage
 from labelhub.storage.azure import COPY_SOURCE_SAS_VALID, AzureStorage
-from labelhub.testing.azurite import ACCOUNT_NAME, SECOND_ACCOUNT_NAME, connection_string
+from labelhub.testing.azurite import ACCOUNT_KEY, ACCOUNT_NAME, SECOND_ACCOUNT_NAME, connection_string
 
 pytestmark = pytest.mark.azurite
 
@@ -53,23 +56,113 @@ def http_log(azure_storage):
     hooks.remove(record)
 
 
-def test_dropbox_sas_grants_exactly_create_write_add_list_on_that_container(azure_storage):
+def parse_time(value: str) -> datetime:
+    """An ISO 8601 time as Azure writes it (``...Z``, up to 7 fraction digits)."""
+    head, _, fraction = value.rstrip("Z").partition(".")
+    return datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
+
+
+def put_blob(url: str, name: str, data: bytes = b"x") -> requests.Response:
+    base, query, _ = split_sas(url)
+    return requests.put(f"{base}/{name}?{query}", data=data, headers={"x-ms-blob-type": "BlockBlob"}, timeout=10)
+
+
+def test_the_dropbox_sas_names_a_stored_policy_granting_exactly_create_write_add_list(azure_storage):
     azure_storage.create_dropbox("dropbox-perm")
     before = datetime.now(timezone.utc)
 
-    url = azure_storage.dropbox_upload_url("dropbox-perm", valid_for=WEEK)
+    url = azure_storage.dropbox_upload_url("dropbox-perm", key="set-key-perm", valid_for=WEEK)
 
     base, _, query = split_sas(url)
     assert base.endswith("/devstoreaccount1/dropbox-perm")
-    assert sorted(query["sp"]) == ["a", "c", "l", "w"]
-    assert query["sr"] == "c"
-    expiry = datetime.fromisoformat(query["se"].replace("Z", "+00:00"))
+    assert (query["si"], query["sr"]) == ("set-key-perm", "c")
+    assert not {"sp", "st", "se"} & query.keys()  # they are the policy's
+    assert "spr" not in query  # Azurite's endpoint is http: no HTTPS-only SAS
+    policies = azure_storage.dropbox_policies("dropbox-perm")
+    assert list(policies) == ["set-key-perm"]
+    assert sorted(policies["set-key-perm"].permission) == ["a", "c", "l", "w"]
+    expiry = parse_time(policies["set-key-perm"].expiry)
     assert before + WEEK - timedelta(minutes=1) <= expiry <= before + WEEK + timedelta(minutes=1)
+
+
+def test_azurite_honours_the_stored_policy_revoking_removes_it_and_refuses_the_sas(azure_storage):
+    azure_storage.create_dropbox("dropbox-policy")
+    url = azure_storage.dropbox_upload_url("dropbox-policy", key="key-1", valid_for=WEEK)
+    assert put_blob(url, "before.jpg").status_code == 201
+
+    azure_storage.revoke_dropbox_uploads("dropbox-policy")
+
+    refused = put_blob(url, "after.jpg")
+    assert refused.status_code == 403 and b"AuthorizationFailure" in refused.content
+    assert azure_storage.dropbox_policies("dropbox-policy") == {}
+    assert [f.name for f in azure_storage.list("dropbox-policy")] == ["before.jpg"]  # the dropbox stays
+    azure_storage.revoke_dropbox_uploads("dropbox-policy")  # idempotent
+    azure_storage.revoke_dropbox_uploads("dropbox-never-made")  # a missing dropbox is fine
+
+
+def test_a_sas_naming_another_policy_id_is_refused(azure_storage):
+    azure_storage.create_dropbox("dropbox-rekey")
+    old = azure_storage.dropbox_upload_url("dropbox-rekey", key="old-key", valid_for=WEEK)
+
+    new = azure_storage.dropbox_upload_url("dropbox-rekey", key="new-key", valid_for=WEEK)
+
+    assert list(azure_storage.dropbox_policies("dropbox-rekey")) == ["new-key"]
+    assert put_blob(old, "old.jpg").status_code == 403
+    assert put_blob(new, "new.jpg").status_code == 201
+    assert [f.name for f in azure_storage.list("dropbox-rekey")] == ["new.jpg"]
+
+
+def test_a_dropbox_deleted_and_made_again_refuses_the_old_sas(azure_storage):
+    azure_storage.create_dropbox("dropbox-again")
+    old = azure_storage.dropbox_upload_url("dropbox-again", key="first-set", valid_for=WEEK)
+    assert put_blob(old, "first.jpg").status_code == 201
+
+    azure_storage.delete_dropbox("dropbox-again")
+    assert put_blob(old, "gone.jpg").status_code in (403, 404)
+    azure_storage.create_dropbox("dropbox-again")
+    new = azure_storage.dropbox_upload_url("dropbox-again", key="second-set", valid_for=WEEK)
+
+    assert put_blob(old, "stale.jpg").status_code == 403
+    assert list(azure_storage.list("dropbox-again")) == []
+    assert put_blob(new, "fresh.jpg").status_code == 201
+
+
+def test_a_dropbox_url_for_a_missing_container_or_with_a_bad_key_is_refused(azure_storage):
+    with pytest.raises(ObjectNotFound):
+        azure_storage.dropbox_upload_url("dropbox-missing", key="k", valid_for=WEEK)
+    azure_storage.create_dropbox("dropbox-badkey")
+    for key in ("", "k" * 65):
+        with pytest.raises(StorageError):
+            azure_storage.dropbox_upload_url("dropbox-badkey", key=key, valid_for=WEEK)
+    assert azure_storage.dropbox_policies("dropbox-badkey") == {}
+
+
+def test_sas_tokens_are_https_only_when_the_endpoint_is_https():
+    storage = AzureStorage(
+        f"DefaultEndpointsProtocol=https;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
+        "EndpointSuffix=core.windows.net"
+    )
+
+    read = storage.read_url("images/a.png", valid_for=WEEK)
+    dropbox = storage._dropbox_sas_url("dropbox-x", "set-key")  # what dropbox_upload_url answers
+
+    assert read.startswith(f"https://{ACCOUNT_NAME}.blob.core.windows.net/images/a.png?")
+    assert split_sas(read)[2]["spr"] == "https"
+    assert split_sas(dropbox)[2]["spr"] == "https" and split_sas(dropbox)[2]["si"] == "set-key"
+
+
+def test_sas_tokens_keep_http_on_an_http_endpoint(azure_storage):
+    azure_storage.write("box-http/a.png", [b"a"])
+
+    url = azure_storage.read_url("box-http/a.png", valid_for=WEEK)
+
+    assert url.startswith("http://") and "spr" not in split_sas(url)[2]
+    assert requests.get(url, timeout=10).content == b"a"
 
 
 def test_a_plain_http_put_with_the_dropbox_sas_uploads_a_blob(azure_storage):
     azure_storage.create_dropbox("dropbox-put")
-    base, query, _ = split_sas(azure_storage.dropbox_upload_url("dropbox-put", valid_for=WEEK))
+    base, query, _ = split_sas(azure_storage.dropbox_upload_url("dropbox-put", key="k", valid_for=WEEK))
 
     response = requests.put(
         f"{base}/{quote('sub/a b é.jpg')}?{query}",
@@ -88,7 +181,7 @@ def test_a_plain_http_put_with_the_dropbox_sas_uploads_a_blob(azure_storage):
 def test_the_dropbox_sas_cannot_read_or_delete_blobs(azure_storage):
     azure_storage.create_dropbox("dropbox-deny")
     azure_storage.write("dropbox-deny/a.jpg", [b"secret"])
-    base, query, _ = split_sas(azure_storage.dropbox_upload_url("dropbox-deny", valid_for=WEEK))
+    base, query, _ = split_sas(azure_storage.dropbox_upload_url("dropbox-deny", key="k", valid_for=WEEK))
     blob_url = f"{base}/a.jpg?{query}"
 
     assert requests.get(blob_url, timeout=10).status_code == 403
@@ -107,7 +200,7 @@ def test_the_dropbox_sas_cannot_read_or_delete_blobs(azure_storage):
 def test_the_dropbox_sas_of_one_container_is_refused_on_another(azure_storage):
     azure_storage.create_dropbox("dropbox-one")
     azure_storage.create_dropbox("dropbox-two")
-    base, query, _ = split_sas(azure_storage.dropbox_upload_url("dropbox-one", valid_for=WEEK))
+    base, query, _ = split_sas(azure_storage.dropbox_upload_url("dropbox-one", key="k", valid_for=WEEK))
     other = base.replace("dropbox-one", "dropbox-two")
 
     response = requests.put(f"{other}/x.jpg?{query}", data=b"x", headers={"x-ms-blob-type": "BlockBlob"}, timeout=10)
@@ -118,7 +211,9 @@ def test_the_dropbox_sas_of_one_container_is_refused_on_another(azure_storage):
 
 def test_an_expired_dropbox_sas_is_refused(azure_storage):
     azure_storage.create_dropbox("dropbox-old")
-    base, query, _ = split_sas(azure_storage.dropbox_upload_url("dropbox-old", valid_for=timedelta(seconds=-1)))
+    base, query, _ = split_sas(
+        azure_storage.dropbox_upload_url("dropbox-old", key="k", valid_for=timedelta(seconds=-1))
+    )
 
     response = requests.put(f"{base}/x.jpg?{query}", data=b"x", headers={"x-ms-blob-type": "BlockBlob"}, timeout=10)
 

@@ -208,7 +208,7 @@ def test_dropbox_create_exists_and_delete(any_storage):
 
     assert any_storage.dropbox_exists("dropbox-lifecycle")
     assert [f.name for f in any_storage.list("dropbox-lifecycle")] == ["a.png", "sub/b.png"]
-    assert any_storage.dropbox_upload_url("dropbox-lifecycle", valid_for=timedelta(days=7))
+    assert any_storage.dropbox_upload_url("dropbox-lifecycle", key="lifecycle-key", valid_for=timedelta(days=7))
 
     any_storage.delete_dropbox("dropbox-lifecycle")
     any_storage.delete_dropbox("dropbox-lifecycle")  # a missing dropbox is fine

@@ -19,7 +19,7 @@ from labelhub.storage import (
     get_storage,
     unsign_dropbox_token,
 )
-from labelhub.storage.local import LocalStorage
+from labelhub.storage.local import _DROPBOX_SALT, DropboxToken, LocalStorage
 
 WEEK = timedelta(days=7)
 EXPIRED = timedelta(seconds=-1)
@@ -124,7 +124,7 @@ def test_a_forged_read_url_is_refused(local_storage, client, tamper):
 def test_a_token_signed_with_another_purpose_cannot_read(local_storage, client):
     local_storage.create_dropbox("dropbox-a")
     local_storage.write("dropbox-a/a.png", [b"png"])
-    upload_token = token_of(local_storage.dropbox_upload_url("dropbox-a", valid_for=WEEK))
+    upload_token = token_of(local_storage.dropbox_upload_url("dropbox-a", key="k", valid_for=WEEK))
     plain_token = signing.dumps({"p": "dropbox-a/a.png", "x": 2**40})  # right key, no salt
 
     assert client.get(f"/api/v1/files/{upload_token}").status_code == 403
@@ -142,27 +142,92 @@ def test_a_read_url_of_a_deleted_file_answers_404(local_storage, client):
     assert response.json()["detail"] == "File not found"
 
 
-def test_dropbox_upload_url_carries_a_token_for_the_dropbox(local_storage, settings):
+def test_dropbox_upload_url_carries_a_token_for_the_dropbox_and_the_sets_key(local_storage, settings):
     local_storage.create_dropbox("dropbox-set-1")
 
-    url = local_storage.dropbox_upload_url("dropbox-set-1", valid_for=WEEK)
+    url = local_storage.dropbox_upload_url("dropbox-set-1", key="set-key-1", valid_for=WEEK)
 
     assert Path(settings.MEDIA_ROOT, "dropbox-set-1").is_dir()
     assert url.startswith("/api/v1/dropbox/")
     assert "?" not in url and "/" not in token_of(url)
-    assert unsign_dropbox_token(token_of(url)) == "dropbox-set-1"
+    assert unsign_dropbox_token(token_of(url)) == DropboxToken("dropbox-set-1", "set-key-1")
+    with pytest.raises(StorageError):
+        local_storage.dropbox_upload_url("dropbox-set-1", key="", valid_for=WEEK)
 
 
 def test_forged_or_expired_dropbox_tokens_raise_invalid_token(local_storage):
-    good = token_of(local_storage.dropbox_upload_url("dropbox-set-1", valid_for=WEEK))
-    expired = token_of(local_storage.dropbox_upload_url("dropbox-set-1", valid_for=EXPIRED))
+    good = token_of(local_storage.dropbox_upload_url("dropbox-set-1", key="k", valid_for=WEEK))
+    expired = token_of(local_storage.dropbox_upload_url("dropbox-set-1", key="k", valid_for=EXPIRED))
     read_token = token_of(local_storage.read_url("dropbox-set-1/a.png", valid_for=WEEK))
     payload, timestamp, signature = good.split(":")
+    # Rightly signed, but in the format before tokens named the set: no key.
+    keyless = signing.dumps({"d": "dropbox-set-1", "x": 2**40}, salt=_DROPBOX_SALT, compress=True)
 
-    for token in (expired, read_token, f"{payload}:{timestamp}:{signature[::-1]}", "", "abc"):
+    for token in (expired, read_token, f"{payload}:{timestamp}:{signature[::-1]}", "", "abc", keyless):
         with pytest.raises(InvalidToken):
             unsign_dropbox_token(token)
     assert issubclass(InvalidToken, StorageError)
+
+
+def test_revoking_local_uploads_keeps_the_dropbox_the_view_checks_the_set(local_storage):
+    local_storage.create_dropbox("dropbox-keep")
+    local_storage.write("dropbox-keep/a.png", [b"a"])
+
+    local_storage.revoke_dropbox_uploads("dropbox-keep")
+    local_storage.revoke_dropbox_uploads("dropbox-never-made")
+
+    assert [f.name for f in local_storage.list("dropbox-keep")] == ["a.png"]
+
+
+def test_a_staged_upload_is_in_the_dropbox_only_once_committed(local_storage, settings):
+    local_storage.create_dropbox("dropbox-stage")
+
+    with local_storage.stage_dropbox_file("dropbox-stage", "sub/a.jpg", io.BytesIO(b"body"), max_size=10) as staged:
+        assert staged.size == 4
+        assert list(local_storage.list("dropbox-stage")) == []
+        staged.commit()
+        with pytest.raises(StorageError):
+            staged.commit()
+
+    assert files_under(settings.MEDIA_ROOT) == ["dropbox-stage/sub/a.jpg"]
+    assert Path(settings.MEDIA_ROOT, "dropbox-stage", "sub", "a.jpg").read_bytes() == b"body"
+
+
+def test_a_staged_upload_not_committed_leaves_nothing_behind(local_storage, settings):
+    local_storage.create_dropbox("dropbox-stage")
+
+    with local_storage.stage_dropbox_file("dropbox-stage", "a.jpg", [b"x" * 100], max_size=1000):
+        pass  # e.g. the set was finished while the body streamed
+    with pytest.raises(RuntimeError):
+        with local_storage.stage_dropbox_file("dropbox-stage", "b.jpg", [b"y"], max_size=1000):
+            raise RuntimeError("refused")
+
+    assert files_under(settings.MEDIA_ROOT) == []
+    assert Path(settings.MEDIA_ROOT, "dropbox-stage").is_dir()
+
+
+def test_committing_into_a_dropbox_removed_meanwhile_raises_and_leaves_nothing(local_storage, settings):
+    local_storage.create_dropbox("dropbox-stage")
+
+    with pytest.raises(ObjectNotFound):
+        with local_storage.stage_dropbox_file("dropbox-stage", "sub/a.jpg", [b"x"], max_size=10) as staged:
+            local_storage.delete_dropbox("dropbox-stage")  # the finish job, or deleting the set
+            staged.commit()
+
+    assert files_under(settings.MEDIA_ROOT) == []
+    assert not Path(settings.MEDIA_ROOT, "dropbox-stage").exists()
+
+
+def test_copy_from_another_local_storage_reads_its_folder(local_storage, settings, tmp_path):
+    other = LocalStorage(location=str(tmp_path / "other-root"))
+    other.write("box/src.bin", [b"from elsewhere"])
+
+    local_storage.copy("box/src.bin", "box/dst.bin", source_storage=other)
+
+    assert local_storage.read_range("box/dst.bin", 0, 100) == b"from elsewhere"
+    assert not local_storage.exists("box/src.bin")
+    with pytest.raises(ObjectNotFound):
+        local_storage.copy("box/src.bin", "box/dst2.bin")
 
 
 def test_save_dropbox_file_streams_the_body_into_the_dropbox(local_storage, settings):
@@ -245,15 +310,3 @@ def test_save_dropbox_file_refuses_a_name_that_collides_with_a_folder_or_file(lo
 def test_dropbox_names_must_be_one_safe_segment(local_storage, name):
     with pytest.raises(InvalidFileName):
         local_storage.create_dropbox(name)
-
-
-def test_copy_from_another_local_storage_reads_its_folder(local_storage, settings, tmp_path):
-    other = LocalStorage(location=str(tmp_path / "other-root"))
-    other.write("box/src.bin", [b"from elsewhere"])
-
-    local_storage.copy("box/src.bin", "box/dst.bin", source_storage=other)
-
-    assert local_storage.read_range("box/dst.bin", 0, 100) == b"from elsewhere"
-    assert not local_storage.exists("box/src.bin")
-    with pytest.raises(ObjectNotFound):
-        local_storage.copy("box/src.bin", "box/dst2.bin")

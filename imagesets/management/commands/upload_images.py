@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from imagesets.models import ImageSet
-from imagesets.selectors import imageset_dropbox_url
+from imagesets.services import imageset_dropbox_url
 from imagesets.services import imageset_finish
 from labelhub.exceptions import ApplicationError
 
@@ -139,7 +139,7 @@ class Command(BaseCommand):
             raise CommandError(f"{folder} is not a folder")
 
         files = folder_files(root)
-        dropbox_url = imageset_dropbox_url(imageset=imageset)
+        dropbox_url = imageset_dropbox_url(imageset_id=imageset.pk)
         if not urlsplit(dropbox_url).scheme:
             dropbox_url = urljoin(base_url.rstrip("/") + "/", dropbox_url)
         self.stderr.write(f"Uploading {len(files)} file(s) from {root} to image set {imageset.title}")
