@@ -19,6 +19,7 @@ job ran is registered too, not deleted unseen.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -91,9 +92,15 @@ def ingest(imageset: ImageSet, job: ImageSetJob) -> dict:
     progress = _Progress(job)
 
     if storage.dropbox_exists(dropbox):
-        for number in range(MAX_PASSES):
-            if not _ingest_pass(storage, imageset, dropbox, folder, progress, first=number == 0):
-                break  # this pass found nothing new: every file is in
+        try:
+            for number in range(MAX_PASSES):
+                if not _ingest_pass(storage, imageset, dropbox, folder, progress, first=number == 0):
+                    break  # this pass found nothing new: every file is in
+        except BaseException:
+            # Keep what this attempt learnt (progress, files found not to be images) for the next one.
+            with contextlib.suppress(Exception):
+                progress.flush()
+            raise
         progress.flush()
         # Every row is committed (autocommit bulk inserts): now the dropbox may go.
         storage.delete_dropbox(dropbox)

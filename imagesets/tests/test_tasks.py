@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from contextlib import contextmanager, suppress
@@ -125,9 +126,13 @@ def test_a_job_interrupted_half_way_and_retried_registers_every_image_exactly_on
     assert 0 < Image.objects.filter(imageset=imageset).count() < len(IMAGES)
     assert any_storage.dropbox_exists(dropbox_name(imageset.title))
 
+    registered_before = Image.objects.filter(imageset=imageset).count()
     storage_spy.fail_copies_after = None
+    copies_before = storage_spy.copies
     with django_capture_on_commit_callbacks(execute=True):
         imageset_job_retry(imageset_id=imageset.pk)
+    # The retry goes on from where the first run stopped: registered images are not copied again.
+    assert storage_spy.copies - copies_before == len(FILES) - registered_before
 
     job.refresh_from_db()
     assert job.status == ImageSetJob.Status.SUCCEEDED
@@ -384,3 +389,62 @@ def test_a_real_worker_process_finishes_the_set(kind, local_storage, admin_user,
     assert not local_storage.dropbox_exists(dropbox_name(imageset.title))
     imageset.refresh_from_db()
     assert imageset.blobstorage_path == final_folder(imageset.title)
+
+
+def test_files_are_copied_while_later_listing_pages_are_still_being_read(
+    any_storage, admin_user, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.IMAGESET_LIST_PAGE_SIZE = 2  # Azure: one listing request per two files
+    monkeypatch.setattr(ingest, "INSERT_BATCH", 2)
+    files = {f"img-{i:02}.png": samples.png(10 + i, 10) for i in range(12)}
+    imageset = new_imageset(admin_user, files=files, storage=any_storage)
+    events: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    list_, copy = any_storage.list, any_storage.copy
+
+    def listing(prefix, *, page_size=None):
+        for stored in list_(prefix, page_size=page_size):
+            with lock:
+                events.append(("listed", stored.name))
+            yield stored
+
+    def copying(source, destination):
+        with lock:
+            events.append(("copy", source.rsplit("/", 1)[1]))
+        copy(source, destination)
+
+    monkeypatch.setattr(any_storage, "list", listing)
+    monkeypatch.setattr(any_storage, "copy", copying)
+
+    finish_and_run(imageset, django_capture_on_commit_callbacks)
+
+    assert ImageSetJob.objects.get(imageset=imageset).status == "succeeded"
+    first_copy = next(i for i, (kind, _) in enumerate(events) if kind == "copy")
+    last_listed = max(i for i, (kind, _) in enumerate(events) if kind == "listed")
+    # Streamed: the first files are copied before the listing has reached the last ones.
+    assert first_copy < last_listed
+    assert sum(1 for kind, _ in events if kind == "copy") == len(files)
+    assert Image.objects.filter(imageset=imageset).count() == len(files)
+
+
+def test_a_file_uploaded_while_the_job_runs_is_registered_not_deleted_unseen(
+    any_storage, admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    imageset = new_imageset(admin_user, files={"a.png": samples.png(10, 10)}, storage=any_storage)
+    copy = any_storage.copy
+    late = {"done": False}
+
+    def copy_then_a_late_upload(source, destination):
+        copy(source, destination)
+        if not late["done"]:
+            late["done"] = True  # lands after the first listing, before the dropbox is deleted
+            put_files(any_storage, imageset, {"late.png": samples.png(12, 12)})
+
+    monkeypatch.setattr(any_storage, "copy", copy_then_a_late_upload)
+
+    finish_and_run(imageset, django_capture_on_commit_callbacks)
+
+    names = sorted(p.rsplit("/", 1)[1] for p in Image.objects.filter(imageset=imageset).values_list("blobstorage_path", flat=True))
+    assert names == ["a.png", "late.png"]
+    job = ImageSetJob.objects.get(imageset=imageset)
+    assert (job.status, job.done, job.total) == ("succeeded", 2, 2)
