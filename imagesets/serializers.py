@@ -7,7 +7,8 @@ from rest_framework import serializers
 
 from imagesets.models import Image, ImageSet, ImageSetJob
 from labelhub.schema import JobSerializer
-from labelhub.serializers import StrictStringField, TitleField, job_representation
+from labelhub.serializers import StrictIntegerField, StrictStringField, TitleField, job_representation
+from labelhub.validators import check_images_per_request
 
 
 @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
@@ -39,18 +40,26 @@ class ImageSetStatusInputSerializer(serializers.Serializer):
     new_status = ImageSetNewStatusField(help_text="`finished`: the only transition (from `created`).")
 
 
+class ImageRefListSerializer(serializers.ListSerializer):
+    """At most ``IMAGES_PER_REQUEST_MAX`` items (413), checked before any item is."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list):
+            check_images_per_request(data)
+        return super().to_internal_value(data)
+
+
 class ImageRefSerializer(serializers.Serializer):
     """An existing image: `{"id": 42}` or `{"filepath": "<blobstorage_path>"}`."""
 
-    id = serializers.IntegerField(required=False, min_value=1, help_text="An image id; or give `filepath`.")
+    # No range: an integer that names no image is the contract's 404 (the service's).
+    id = StrictIntegerField(required=False, help_text="An image id; or give `filepath`.")
     filepath = StrictStringField(
         required=False, help_text="An image's `blobstorage_path`; or give `id`."
     )
 
-    def to_internal_value(self, data):
-        if isinstance(data, dict) and isinstance(data.get("id"), bool):
-            raise serializers.ValidationError({"id": ["Must be an integer."]})
-        return super().to_internal_value(data)
+    class Meta:
+        list_serializer_class = ImageRefListSerializer
 
     def validate(self, attrs):
         if len(attrs) != 1:
@@ -66,6 +75,11 @@ class ImageSetJobSerializer(JobSerializer):
     skipped = serializers.ListField(
         child=serializers.CharField(),
         help_text="Uploaded files that are not readable images: copied, but not registered as images.",
+    )
+    skipped_reasons = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Added: why each skipped file is not an image, by file name (not an image, empty file, "
+        "absurd dimensions, header unreadable within the first `IMAGESET_PROBE_MAX_BYTES`, ...).",
     )
 
 

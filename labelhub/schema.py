@@ -80,8 +80,9 @@ class ErrorSerializer(serializers.Serializer):
 
 
 ERROR_DESCRIPTIONS = {
-    400: "Malformed request: the body is not JSON or has wrong types or missing fields, or a "
-    "query parameter (`page`, `per_page`, ...) is not a valid value.",
+    400: "Malformed request: the body is not JSON (or holds a string that is not valid Unicode, "
+    "such as a lone surrogate `\\ud800`, or nests deeper than `JSON_MAX_DEPTH` levels) or has wrong "
+    "types or missing fields, or a query parameter (`page`, `per_page`, ...) is not a valid value.",
     401: "No key, an unknown key or a wrong secret, a revoked or expired key, a disabled user, or "
     "a role that may not do this (a labeler outside its own campaigns). Nothing is revealed "
     "about objects the key may not see.",
@@ -94,6 +95,18 @@ ERROR_DESCRIPTIONS = {
     422: "A value that is well-formed but not acceptable (see the operation).",
     503: "The storage backend is unavailable; try again later.",
 }
+
+
+# Every operation taking a JSON body (added to each by postprocess_schema).
+JSON_BODY_TOO_LARGE = (
+    "The body is larger than `DATA_UPLOAD_MAX_MEMORY_SIZE` bytes (default 10 MiB); nothing is stored."
+)
+# The malformed-body answers of the JSON input layer (labelhub.parsers), for operations
+# that describe their own 400.
+JSON_BODY_MALFORMED = (
+    "The body is not JSON, holds a string that is not valid Unicode (a lone surrogate such as "
+    "`\\ud800`) or nests deeper than `JSON_MAX_DEPTH` (default 32) levels."
+)
 
 
 def errors(*codes: int | tuple[int, str]) -> dict[int, OpenApiResponse]:
@@ -249,8 +262,10 @@ def postprocess_schema(result, generator, request, public):
             if not isinstance(operation, dict):
                 continue
             if "application/json" in operation.get("requestBody", {}).get("content", {}):
-                # DRF's parser refuses any other Content-Type, on every body-taking operation.
+                # DRF's parser refuses any other Content-Type, on every body-taking operation,
+                # and labelhub's JSON parser any body over the size limit.
                 operation["responses"].setdefault("415", {"description": ERROR_DESCRIPTIONS[415]})
+                operation["responses"].setdefault("413", {"description": JSON_BODY_TOO_LARGE})
                 operation["responses"] = dict(sorted(operation["responses"].items()))
             for code, response in operation.get("responses", {}).items():
                 links = LINKS.get((operation.get("operationId"), code))
@@ -293,3 +308,8 @@ class JobSerializer(serializers.Serializer):
     date_queued = serializers.DateTimeField()
     date_started = serializers.DateTimeField(allow_null=True)
     date_done = serializers.DateTimeField(allow_null=True)
+    attempts = serializers.IntegerField(
+        min_value=0,
+        help_text="Added: runs started since the job was last queued by staff. A job whose worker died is "
+        "run again by itself (it goes on where it stopped) until `JOBS_MAX_ATTEMPTS`; then it is `failed`.",
+    )

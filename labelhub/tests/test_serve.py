@@ -131,15 +131,25 @@ def test_the_seed_flow_runs_on_the_real_server_and_a_killed_job_worker_loses_not
     if redis_url:
         redis.from_url(redis_url).ping()  # the machine's Redis must be up (CI starts it)
     env = server_env(settings.MEDIA_ROOT, tmp_path, redis_url=redis_url)
+    # The README's production commands: collected static files served by WhiteNoise, /metrics on.
+    env |= {"STATIC_ROOT": str(tmp_path / "static"), "WHITENOISE_USE_FINDERS": "0", "METRICS_TOKEN": "scrape-me"}
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=REPO_ROOT, env=env,
+                   check=True)
     headers = admin_headers()
     log_path = tmp_path / "serve.log"
 
     with serve(env, log_path) as base, requests.Session() as http:
         api = f"{base}/api/v1"
+        assert http.get(f"{base}/static/admin/css/base.css").status_code == 200
         run_seed_flow(
             http, api, headers, container=settings.AZURE_STORAGE_IMAGESET_CONTAINER,
             read_stored=lambda path: local_storage.open(path).read(),
         )
+        # The jobs ran in the job workers, the requests in two web workers: one scrape sums them all.
+        scraped = http.get(f"{base}/metrics", headers={"Authorization": "Bearer scrape-me"}).text
+        assert 'labelhub_jobs_succeeded_total{kind="imageset_finish"} 1.0' in scraped
+        assert 'labelhub_jobs_succeeded_total{kind="campaign_export"} 1.0' in scraped
+        assert "labelhub_images_ingested_total 3.0" in scraped
 
         # A set large enough that its finish job is still running when its worker is killed.
         response = http.post(f"{api}/image_sets", json={"title": "killed-worker"}, headers=headers)
