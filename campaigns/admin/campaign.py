@@ -28,7 +28,14 @@ from campaigns.admin.history import review_link
 from campaigns.export.formats import labels_csv_chunks
 from campaigns.models import Campaign, CampaignImage, CampaignJob, CampaignLabeler
 from imagesets.models import Image, ImageSet
-from labelhub.admin import ImageAdminAccess, ShownSecret, render_form_page, render_secrets_page
+from labelhub.admin import (
+    ImageAdminAccess,
+    JsonObjectField,
+    ShownSecret,
+    parse_id,
+    render_form_page,
+    render_secrets_page,
+)
 from labelhub.exceptions import ApplicationError, Conflict, InvalidName
 from labelhub.storage import StorageError, get_storage
 
@@ -56,6 +63,7 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = ("metadata", "label_translations")
+        field_classes = {"metadata": JsonObjectField, "label_translations": JsonObjectField}
 
     def clean_metadata(self):
         return _as_form_error(services.validate_metadata)(self.cleaned_data.get("metadata"))
@@ -73,9 +81,9 @@ class CampaignCreateForm(forms.Form):
         label="Agency e-mail",
         help_text="The labeler is found by this e-mail or created, and may label this campaign only.",
     )
-    metadata = forms.JSONField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    metadata = JsonObjectField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
                                help_text='Optional JSON object, e.g. <code>{"to_be_used_for": "New train set"}</code>.')
-    label_translations = forms.JSONField(
+    label_translations = JsonObjectField(
         required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text='Optional JSON object mapping a submitted label to the stored one, e.g. <code>{"PET": "Plastic"}</code>.',
     )
@@ -220,7 +228,7 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
     def finish(self, request, queryset):
         self._apply(request, queryset, STEPS["finish"])
 
-    @admin.action(description="Retry the failed export")
+    @admin.action(description="Retry the failed or stuck export")
     def retry_export(self, request, queryset):
         self._apply(request, queryset, STEPS["retry_export"])
 
@@ -231,11 +239,12 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
             return self.admin_site.admin_view(view)
 
         return [
-            path("<int:object_id>/step/<str:step>/", wrap(self.step_view), name="campaigns_campaign_step"),
-            path("<int:object_id>/add-imageset/", wrap(self.add_imageset_view), name="campaigns_campaign_add_imageset"),
-            path("<int:object_id>/labels.csv", wrap(self.labels_csv_view), name="campaigns_campaign_labels_csv"),
-            path("<int:object_id>/review/", wrap(self.review_view), name="campaigns_campaign_review"),
-            path("<int:object_id>/review/<int:image_id>/", wrap(self.review_view), name="campaigns_campaign_review_image"),
+            path("<rowid:object_id>/step/<str:step>/", wrap(self.step_view), name="campaigns_campaign_step"),
+            path("<rowid:object_id>/add-imageset/", wrap(self.add_imageset_view), name="campaigns_campaign_add_imageset"),
+            path("<rowid:object_id>/labels.csv", wrap(self.labels_csv_view), name="campaigns_campaign_labels_csv"),
+            path("<rowid:object_id>/review/", wrap(self.review_view), name="campaigns_campaign_review"),
+            path("<rowid:object_id>/review/<rowid:image_id>/", wrap(self.review_view),
+                 name="campaigns_campaign_review_image"),
             *super().get_urls(),
         ]
 
@@ -291,9 +300,10 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        campaign_id = parse_id(object_id)
         campaign = (
-            Campaign.objects.with_progress().select_related("job").filter(pk=object_id).first()
-            if str(object_id).isdigit() else None
+            Campaign.objects.with_progress().select_related("job").filter(pk=campaign_id).first()
+            if campaign_id is not None else None
         )
         if campaign is not None and self.has_view_permission(request, campaign):
             extra_context = {**(extra_context or {}), "lh": self._panel_context(request, campaign)}
@@ -305,7 +315,7 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
             {"name": name, "label": step.label, "url": reverse("admin:campaigns_campaign_step", args=[campaign.pk, name])}
             for name, step in STEPS.items()
             if campaign.status in step.offered_in
-            and (name != "retry_export" or job is None or job.status == CampaignJob.Status.FAILED)
+            and (name != "retry_export" or job is None or job.may_retry)
         ]
         images = list(
             CampaignImage.objects.filter(campaign=campaign).select_related("image").order_by("image_id")[:IMAGES_ON_PAGE]
@@ -371,8 +381,8 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         campaign = self._campaign_or_404(request, object_id, change=True)
-        raw = request.POST.get("imageset", "")
-        imageset = ImageSet.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        imageset_id = parse_id(request.POST.get("imageset", ""))
+        imageset = ImageSet.objects.filter(pk=imageset_id).first() if imageset_id is not None else None
         if imageset is None:
             self.message_user(request, "Choose an image set.", messages.ERROR)
             return redirect("admin:campaigns_campaign_change", campaign.pk)

@@ -33,7 +33,7 @@ from imagesets.services import (
     imageset_finish,
     imageset_job_retry,
 )
-from labelhub.admin import ImageAdminAccess, render_form_page
+from labelhub.admin import ImageAdminAccess, JsonObjectField, parse_id, render_form_page
 from labelhub.exceptions import ApplicationError, Conflict, InvalidName
 from labelhub.storage import StorageError
 
@@ -56,6 +56,8 @@ def imageset_status_payload(imageset: ImageSet, *, image_count: int) -> dict:
         "status": imageset.status,
         "image_count": image_count,
         "job": job.as_contract() if job else None,
+        # Failed, or stuck (its worker died, or the broker never got it): staff may retry it.
+        "may_retry": bool(job and job.may_retry),
     }
 
 
@@ -79,21 +81,25 @@ class ImageSetCreateForm(forms.Form):
         "It names the dropbox and the set's folder in storage.",
         widget=forms.TextInput(attrs={"size": 53, "autofocus": True}),
     )
-    metadata = forms.JSONField(
+    metadata = JsonObjectField(
         required=False,
         help_text='Optional JSON object, e.g. <code>{"country": "Nederland"}</code>.',
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
 
-    def clean_metadata(self):
-        metadata = self.cleaned_data.get("metadata")
-        if metadata is not None and not isinstance(metadata, dict):
-            raise forms.ValidationError("Enter a JSON object (or leave it empty).")
-        return metadata
+
+class ImageSetForm(forms.ModelForm):
+    """The change page edits the metadata only (the other fields are read-only)."""
+
+    class Meta:
+        model = ImageSet
+        fields = ("metadata",)
+        field_classes = {"metadata": JsonObjectField}
 
 
 @admin.register(ImageSet)
 class ImageSetAdmin(ImageAdminAccess, admin.ModelAdmin):
+    form = ImageSetForm
     list_display = ("title", "status", "image_count", "job_status", "job_progress", "date_created", "date_finished", "created_by")
     list_filter = ("status", "job__status")
     search_fields = ("title",)
@@ -160,7 +166,7 @@ class ImageSetAdmin(ImageAdminAccess, admin.ModelAdmin):
     def finish(self, request, queryset):
         _run_per_set(self, request, queryset, imageset_finish, "{count} image set(s) finished; the job is queued.")
 
-    @admin.action(description="Retry the failed job of the selected image sets")
+    @admin.action(description="Retry the failed or stuck job of the selected image sets")
     def retry_failed_job(self, request, queryset):
         _run_per_set(self, request, queryset, imageset_job_retry, "{count} job(s) queued again.")
 
@@ -214,9 +220,9 @@ class ImageSetAdmin(ImageAdminAccess, admin.ModelAdmin):
             return self.admin_site.admin_view(view)
 
         return [
-            path("<int:object_id>/status/", wrap(self.status_view), name="imagesets_imageset_status"),
-            path("<int:object_id>/finish/", wrap(self.finish_view), name="imagesets_imageset_finish"),
-            path("<int:object_id>/retry/", wrap(self.retry_view), name="imagesets_imageset_retry"),
+            path("<rowid:object_id>/status/", wrap(self.status_view), name="imagesets_imageset_status"),
+            path("<rowid:object_id>/finish/", wrap(self.finish_view), name="imagesets_imageset_finish"),
+            path("<rowid:object_id>/retry/", wrap(self.retry_view), name="imagesets_imageset_retry"),
             *super().get_urls(),
         ]
 
@@ -256,9 +262,10 @@ class ImageSetAdmin(ImageAdminAccess, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _get_set(self, object_id) -> ImageSet | None:
-        if not str(object_id).isdigit():
+        imageset_id = parse_id(object_id)
+        if imageset_id is None:
             return None
-        return ImageSet.objects.select_related("job").filter(pk=int(object_id)).first()
+        return ImageSet.objects.select_related("job").filter(pk=imageset_id).first()
 
     def _panel_context(self, request, imageset: ImageSet) -> dict:
         image_count = imageset.images.count()

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -238,7 +239,8 @@ def test_the_status_json_reports_the_set_and_its_job(staff_client):
 def test_the_status_json_of_a_set_without_job_has_no_job(staff_client):
     imageset = ImageSetFactory()
     body = staff_client.get(reverse("admin:imagesets_imageset_status", args=[imageset.pk])).json()
-    assert body == {"imageset_id": imageset.pk, "title": imageset.title, "status": "created", "image_count": 0, "job": None}
+    assert body == {"imageset_id": imageset.pk, "title": imageset.title, "status": "created", "image_count": 0, "job": None,
+                    "may_retry": False}
 
 
 def test_the_finish_button_finishes_the_set_and_its_job_runs(staff_client, local_storage, django_capture_on_commit_callbacks):
@@ -282,6 +284,30 @@ def test_the_retry_button_requeues_only_a_failed_job(staff_client, django_captur
     refused = staff_client.post(reverse("admin:imagesets_imageset_retry", args=[succeeded.pk]), follow=True)
     assert any("Only a failed or stuck job can be retried" in m for m in messages_of(refused))
     assert snapshot() == before
+
+
+def test_a_stuck_job_shows_the_retry_button_and_retrying_it_finishes_the_set(
+    staff_client, local_storage, admin_user, django_capture_on_commit_callbacks
+):
+    imageset = new_imageset(admin_user, files={"a.png": samples.png()}, storage=local_storage)
+    ImageSet.objects.filter(pk=imageset.pk).update(status="finished")
+    # Committed as queued, but the broker never got it (it was down).
+    ImageSetJob.objects.create(imageset=imageset, status="queued", enqueued_at=None)
+    running = ImageSetFactory(status="finished")
+    ImageSetJob.objects.create(imageset=running, status="running", heartbeat_at=timezone.now(),
+                               date_started=timezone.now())
+
+    page = staff_client.get(reverse("admin:imagesets_imageset_change", args=[imageset.pk])).content.decode()
+    assert re.search(r'<form[^>]*id="lh-retry-form"(?![^>]*hidden)', page)
+    busy = staff_client.get(reverse("admin:imagesets_imageset_change", args=[running.pk])).content.decode()
+    assert re.search(r'<form[^>]*id="lh-retry-form"[^>]*hidden', busy)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(reverse("admin:imagesets_imageset_retry", args=[imageset.pk]), follow=True)
+
+    assert any("queued again" in m for m in messages_of(response))
+    assert ImageSetJob.objects.get(imageset=imageset).status == "succeeded"
+    assert Image.objects.filter(imageset=imageset).count() == 1
 
 
 def test_finish_and_retry_take_only_post(staff_client):
@@ -471,3 +497,111 @@ def test_with_azure_storage_the_set_page_shows_a_sas_url_the_page_can_put_to(sta
     )
     assert put.status_code == 201, put.text
     assert [f.name for f in azure_storage.list("dropbox-azure-set")] == ["photo.png"]
+
+
+# --- odd values: a normal page, a 404 or a form error, never a 500 ------------------------
+
+# '²' passes str.isdigit() but not int(); '١' is an Arabic-Indic one; the last two are beyond 64 bits.
+ODD_IDS = ["²", "1²", "١", "0", str(2**63), str(2**64)]
+# JSON that neither database stores or that the page cannot show again.
+UNSTORABLE_JSON = {
+    "nul": '{"note": "a\\u0000b"}',
+    "nul-in-a-key": '{"a\\u0000": 1}',
+    "lone-surrogate": '{"note": "\\ud800"}',
+    "nested-beyond-the-parser": "[" * 5000 + "]" * 5000,
+    "nested-beyond-the-limit": '{"a": ' + "[" * 40 + "]" * 40 + "}",
+    "not-an-object": "[1]",
+}
+
+
+@pytest.fixture
+def plain_client(staff_client):
+    """The admin as a browser sees it: a 500 is an answer, not an exception in the test."""
+    staff_client.raise_request_exception = False
+    return staff_client
+
+
+@pytest.mark.parametrize("odd", ODD_IDS)
+def test_odd_ids_in_image_set_urls_are_not_found(plain_client, odd):
+    imageset = ImageSetFactory()
+    before = snapshot()
+
+    for method, url in [
+        ("get", f"/admin/imagesets/imageset/{odd}/change/"),
+        ("get", f"/admin/imagesets/imageset/{odd}/status/"),
+        ("post", f"/admin/imagesets/imageset/{odd}/finish/"),
+        ("post", f"/admin/imagesets/imageset/{odd}/retry/"),
+        ("get", f"/admin/imagesets/image/{odd}/change/"),
+    ]:
+        # A 404, or Django's redirect to "… doesn't exist" on the admin index (via …/change/).
+        response = getattr(plain_client, method)(url, follow=True)
+        assert response.status_code in (200, 404), (url, response.status_code)
+        if response.status_code == 200:
+            assert response.redirect_chain[-1][0] == "/admin/", (url, response.redirect_chain)
+            assert any("doesn’t exist" in message for message in messages_of(response)), url
+    assert snapshot() == before
+    assert plain_client.get(f"/admin/imagesets/imageset/{imageset.pk}/status/").status_code == 200
+
+
+@pytest.mark.parametrize("odd", ODD_IDS)
+def test_an_odd_campaign_filter_value_shows_the_list_with_an_error_flag(plain_client, odd):
+    CampaignImageFactory()  # the filter is offered (and applied) once a campaign exists
+    response = plain_client.get(reverse("admin:imagesets_image_changelist"), {"campaign": odd})
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+    assert plain_client.get(response["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize("odd", ODD_IDS)
+@pytest.mark.parametrize(
+    "changelist, action",
+    [("admin:imagesets_imageset_changelist", "finish"), ("admin:imagesets_image_changelist", "add_to_campaign")],
+)
+def test_an_action_on_an_odd_selection_does_nothing_and_says_so(plain_client, odd, changelist, action):
+    imageset = ImageSetFactory()
+    ImageFactory(imageset=imageset)
+    campaign = CampaignFactory(status=Campaign.Status.CREATED)
+    before = snapshot(), CampaignImage.objects.count()
+
+    response = plain_client.post(
+        reverse(changelist),
+        {"action": action, "_selected_action": [str(imageset.pk), odd], "apply": "1", "campaign": campaign.pk},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "The selection holds an invalid id; nothing was done." in messages_of(response)
+    assert (snapshot(), CampaignImage.objects.count()) == before
+
+
+@pytest.mark.parametrize("value", UNSTORABLE_JSON.values(), ids=UNSTORABLE_JSON.keys())
+def test_metadata_that_cannot_be_stored_or_shown_is_a_form_error(plain_client, local_storage, value):
+    imageset = ImageSetFactory(metadata={"country": "Nederland"})
+    image = ImageFactory(imageset=imageset, metadata={"camera": "x"})
+    before = snapshot(), list(Image.objects.values_list("metadata", flat=True))
+
+    pages = [
+        plain_client.post(reverse("admin:imagesets_imageset_change", args=[imageset.pk]), {"metadata": value}),
+        plain_client.post(reverse("admin:imagesets_image_change", args=[image.pk]), {"metadata": value}),
+        plain_client.post(reverse("admin:imagesets_imageset_add"), {"title": "new-set", "metadata": value}),
+    ]
+
+    for page in pages:
+        assert page.status_code == 200
+        form = page.context["adminform"].form if "adminform" in page.context else page.context["form"]
+        assert form.errors["metadata"], form.errors
+        # The page shows the text as typed, to be corrected.
+        assert html.escape(value[:200]) in page.content.decode()
+    assert (snapshot(), list(Image.objects.values_list("metadata", flat=True))) == before
+    assert [p.name for p in Path(settings.MEDIA_ROOT).iterdir() if p.name.startswith("dropbox-")] == []
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's jsonb never holds a lone surrogate")
+def test_a_stored_lone_surrogate_is_shown_escaped_on_the_set_page(plain_client):
+    # Stored before the form refused it: SQLite keeps it as the escape \ud800.
+    imageset = ImageSetFactory()
+    ImageSet.objects.filter(pk=imageset.pk).update(metadata={"note": "\ud800"})
+
+    page = plain_client.get(reverse("admin:imagesets_imageset_change", args=[imageset.pk]))
+
+    assert page.status_code == 200
+    assert "\\ud800" in page.content.decode()

@@ -168,7 +168,7 @@ document.addEventListener("DOMContentLoaded", function () {
     setText("lh-job-error", (job && job.error) || "—");
     setText("lh-job-started", when(job && job.date_started));
     setText("lh-job-done", when(job && job.date_done));
-    document.getElementById("lh-retry-form").hidden = !(job && job.status === "failed");
+    document.getElementById("lh-retry-form").hidden = !payload.may_retry;
   }
 
   async function poll() {
