@@ -13,7 +13,10 @@ import base64
 import csv
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -131,6 +134,12 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     ImageSetJob.objects.filter(imageset=imageset).update(status="running", done=1, total=3, date_done=None)
     page.reload()
     expect(page.locator("#lh-job-status")).to_have_text("running")
+    expect(page.locator("#lh-retry")).to_be_hidden()
+    # Its worker process dies (SIGKILL, out of memory): the job is stuck and staff may retry it.
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    ImageSetJob.objects.filter(imageset=imageset).update(worker=f"{os.uname().nodename}:{gone.pid}")
+    expect(page.locator("#lh-retry")).to_be_visible()
     ImageSetJob.objects.filter(imageset=imageset).update(status="failed", done=2, error="StorageError: busy")
     expect(page.locator("#lh-job-status")).to_have_text("failed")
     expect(page.locator("#lh-job-progress-text")).to_have_text("2/3")
