@@ -146,6 +146,18 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+elif env.bool("DATABASE_POOL", default=True):
+    # psycopg's connection pool, one per process: the server connections
+    # labelhub holds are bounded by configuration (web workers x max_size, plus
+    # the job workers), not by traffic. A request that finds the pool busy
+    # waits up to DATABASE_POOL_TIMEOUT seconds, then answers 503.
+    _db["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with a pool
+    _db.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=4),
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        "max_idle": 300,
+    }
 else:
     _db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     _db["CONN_HEALTH_CHECKS"] = True
@@ -217,6 +229,9 @@ IMAGE_READ_TOKEN_VALID_DAYS = env.int("IMAGE_READ_TOKEN_VALID_DAYS", default=7)
 IMAGESET_UPLOAD_TOKEN_VALID_DAYS = env.int("IMAGESET_UPLOAD_TOKEN_VALID_DAYS", default=7)
 # Largest single file accepted by the local dropbox.
 LOCAL_DROPBOX_MAX_FILE_SIZE = env.int("LOCAL_DROPBOX_MAX_FILE_SIZE", default=200 * 1024 * 1024)
+# The finish job identifies a file from its first 64 KiB; a file that starts
+# like an image but whose header is longer is read up to this many bytes, never more.
+IMAGESET_PROBE_MAX_BYTES = env.int("IMAGESET_PROBE_MAX_BYTES", default=1024 * 1024)
 # Threads copying files when an image set is finished.
 IMAGESET_COPY_WORKERS = env.int("IMAGESET_COPY_WORKERS", default=16)
 # Retries of a failed Azure request (exponential backoff from 1 s).
@@ -249,12 +264,31 @@ Q_CLUSTER = {
     # Read once when django_q.conf is imported: tests choose it through the
     # environment (pytest.ini), not override_settings.
     "sync": env.bool("DJANGO_Q_SYNC", default=False),
-    "poll": 0.5,
+    # How often an idle worker asks the ORM broker for work (Redis blocks instead).
+    "poll": env.float("DJANGO_Q_POLL", default=0.2),
+    # The guard loop: how soon a killed worker is replaced (and recovers its job).
+    "guard_cycle": 0.5,
 }
 if REDIS_URL:
-    Q_CLUSTER["redis"] = REDIS_URL
+    # Bounded waits: a broker that does not answer (down, unreachable) must cost a
+    # request that queues a job two seconds, not hang it; the job stays queued.
+    _redis_timeouts = {"socket_connect_timeout": "2", "socket_timeout": "10", "health_check_interval": "30"}
+    _redis_query = "&".join(f"{k}={v}" for k, v in _redis_timeouts.items() if f"{k}=" not in REDIS_URL)
+    Q_CLUSTER["redis"] = REDIS_URL + (("&" if "?" in REDIS_URL else "?") + _redis_query if _redis_query else "")
 else:
     Q_CLUSTER["orm"] = "default"
+
+# The job lifecycle (labelhub/jobs.py). A running job writes a heartbeat every
+# JOBS_HEARTBEAT_INTERVAL seconds; one silent for JOBS_STALE_AFTER seconds (or
+# whose worker process is gone) is queued again by the sweep, which runs when
+# a worker starts and every JOBS_SWEEP_INTERVAL seconds; after
+# JOBS_MAX_ATTEMPTS attempts the job is failed and can be retried by staff.
+JOBS_HEARTBEAT_INTERVAL = env.float("JOBS_HEARTBEAT_INTERVAL", default=10.0)
+JOBS_STALE_AFTER = env.int("JOBS_STALE_AFTER", default=180)
+JOBS_SWEEP_INTERVAL = env.float("JOBS_SWEEP_INTERVAL", default=60.0)
+JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=3)
+if JOBS_HEARTBEAT_INTERVAL * 3 > JOBS_STALE_AFTER:
+    raise ImproperlyConfigured("JOBS_STALE_AFTER must be at least three JOBS_HEARTBEAT_INTERVALs.")
 
 # --- REST API ----------------------------------------------------------------
 
