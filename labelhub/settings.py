@@ -7,6 +7,7 @@ start-up. Every variable is documented in ``.env.example``.
 
 import os
 import secrets
+import sys
 import tempfile
 from pathlib import Path
 
@@ -131,6 +132,11 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default="sqlite:///var/db.sqlite3")}
+# django-q2 forks its processes after closing their connections, but a psycopg
+# pool keeps its connections open through that close: forked processes would
+# share them. The job workers (a few connections each, closed by django-q2
+# around every task) therefore connect without a pool.
+_RUNNING_QCLUSTER = len(sys.argv) > 1 and sys.argv[1] == "qcluster"
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     if _db["NAME"] and _db["NAME"] != ":memory:" and not Path(_db["NAME"]).is_absolute():
@@ -146,7 +152,7 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-elif env.bool("DATABASE_POOL", default=True):
+elif env.bool("DATABASE_POOL", default=True) and not _RUNNING_QCLUSTER:
     # psycopg's connection pool, one per process: the server connections
     # labelhub holds are bounded by configuration (web workers x max_size, plus
     # the job workers), not by traffic. A request that finds the pool busy
