@@ -22,10 +22,14 @@ from campaigns.serializers import (
 )
 from labelhub import metrics
 from labelhub.exceptions import BadRequest
-from labelhub.schema import errors, ok
+from labelhub.schema import JSON_BODY_MALFORMED, errors, ok
 
 _CAMPAIGN_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The campaign's id.")
 _NO_CAMPAIGN = (404, "The campaign does not exist.")
+_TOO_MANY_IMAGES = (
+    "More than `IMAGES_PER_REQUEST_MAX` (default 10,000) images listed (send them in several "
+    "requests), or a body over `DATA_UPLOAD_MAX_MEMORY_SIZE` bytes. Nothing is stored."
+)
 
 
 def _api_key(request) -> ApiKey | None:
@@ -65,7 +69,7 @@ class CampaignListApi(GenericAPIView):
             200: CampaignCreatedOutputSerializer,
             **errors(
                 (400, "Malformed body, an invalid `labeler_email`, or `metadata`/`label_translations` "
-                      "that are not JSON objects of the documented shape."),
+                      "that are not JSON objects of the documented shape. " + JSON_BODY_MALFORMED),
                 401,
                 (409, "A campaign with this title already exists, or `labeler_email` belongs to a staff "
                       "account (staff get no key through a campaign; nothing is stored)."),
@@ -114,7 +118,7 @@ class CampaignDetailApi(GenericAPIView):
         responses={
             200: ok("The status changed."),
             **errors(
-                (400, "`new_status` is missing or not a status."),
+                (400, "`new_status` is missing or not a status. " + JSON_BODY_MALFORMED),
                 401,
                 _NO_CAMPAIGN,
                 (409, "The campaign cannot go from its current status to `new_status`."),
@@ -173,11 +177,13 @@ class CampaignImagesApi(GenericAPIView):
             200: ok("The images are in the campaign."),
             **errors(
                 400, 401,
-                (404, "The campaign, or one of the listed images, does not exist."),
+                (404, "The campaign, or one of the listed images, does not exist (an `id` outside "
+                      "1..2^63-1 included). `id` must be a JSON integer: `\"1\"` and `1.0` are a 400."),
                 (409, "The campaign is no longer `created`."),
             ),
         },
     )
+                (413, _TOO_MANY_IMAGES),
     def post(self, request, pk: int):
         services.campaign_add_images(campaign_id=pk, items=request.data)
         return Response("ok")
@@ -229,14 +235,17 @@ class CampaignObjectsApi(GenericAPIView):
         responses={
             200: ok("Stored."),
             **errors(
-                (400, "Malformed body: not a list, a missing or mistyped field, an image listed twice. "
-                      "`image_id` and `object_index` name the offending item."),
+                (400, "Malformed body: not a list, a missing or mistyped field (`image_id` must be a "
+                      "JSON integer: `\"1\"` and `1.0` are refused), an image listed twice. `image_id` "
+                      "and `object_index` name the offending item. " + JSON_BODY_MALFORMED),
                 (401, "No valid key, or a labeler of other campaigns."),
                 (404, "The campaign does not exist, or a listed image is not part of it (`image_id`)."),
                 (409, "The campaign is not `active`."),
                 (422, "A value out of range: a label longer than 128 characters, a confidence outside "
-                      "0..1, a bounding box with min > max or outside the image. `image_id` and "
-                      "`object_index` name the offending object."),
+                      "0..1, a bounding box with min > max or outside the image, more than "
+                      "`OBJECTS_PER_IMAGE_MAX` (default 1000) objects for one image. `image_id` and "
+                      "`object_index` name the offending image or object."),
+                (413, _TOO_MANY_IMAGES),
             ),
         },
     )

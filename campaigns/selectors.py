@@ -9,8 +9,7 @@ from django.db.models import F, Prefetch, QuerySet
 from campaigns.models import Campaign, CampaignImage, Object
 from imagesets.models import Image
 from labelhub.exceptions import NotFound
-
-ID_MAX = 2**63 - 1
+from labelhub.validators import is_valid_id as _valid_id
 
 
 def labeler_can_read_image(*, user, image_id: int) -> bool:
@@ -18,10 +17,6 @@ def labeler_can_read_image(*, user, image_id: int) -> bool:
     if not _valid_id(image_id):
         return False
     return CampaignImage.objects.filter(image_id=image_id, campaign__labelers=user).exists()
-
-
-def _valid_id(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX
 
 
 def campaign_list() -> QuerySet[Campaign]:

@@ -11,9 +11,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F, Window
+from django.db.models.functions import DenseRank
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -22,13 +25,18 @@ from accounts.services import IssuedKey, apikey_issue, labeler_get_or_create
 from campaigns.models import Campaign, CampaignImage, CampaignJob, CampaignLabeler, Object, Submission
 from imagesets.models import Image
 from labelhub.exceptions import BadRequest, Conflict, NotFound, Unprocessable
-from labelhub.validators import contains_nul, validate_title
+from labelhub.validators import (
+    ID_MAX,
+    check_images_per_request,
+    contains_nul,
+    is_json_int,
+    json_problem,
+    validate_title,
+)
 
 LABEL_MAX_LENGTH = 128
 # Object coordinates are stored as 32-bit integers.
 COORDINATE_MAX = 2**31 - 1
-# Primary keys are 64-bit: anything outside cannot name a row (and must not reach the database).
-ID_MAX = 2**63 - 1
 EMAIL_MAX_LENGTH = 254
 EXPORT_TASK = "campaigns.tasks.export_campaign"
 
@@ -38,16 +46,24 @@ Status = Campaign.Status
 # --- input checks shared by the services (and the admin forms) ----------------
 
 
-def is_int(value: Any) -> bool:
-    """A JSON integer: ``bool`` is an ``int`` in Python but not in JSON."""
-    return isinstance(value, int) and not isinstance(value, bool)
+# A JSON integer (not a bool, not 1.0, not "1"); ids outside 1..ID_MAX name no row (404).
+is_int = is_json_int
+
+
+def _json_problem(value: Any) -> str | None:
+    """What PostgreSQL or a JSON answer cannot hold: NUL, invalid Unicode, too deep nesting.
+
+    The API's parser already refuses the last two; the admin's forms come here directly.
+    """
+    return json_problem(value, nul=True, max_depth=settings.JSON_MAX_DEPTH)
 
 
 def validate_metadata(metadata: Any) -> dict | None:
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("'metadata' must be a JSON object or null")
-    if contains_nul(metadata):
-        raise BadRequest("'metadata' must not contain NUL characters")
+    problem = _json_problem(metadata)
+    if problem:
+        raise BadRequest(f"'metadata' must not contain NUL characters or invalid Unicode: it {problem}")
     return metadata
 
 
@@ -57,13 +73,14 @@ def validate_label_translations(translations: Any) -> dict[str, str] | None:
         return None
     if not isinstance(translations, dict):
         raise BadRequest("'label_translations' must be a JSON object mapping labels to labels, or null")
+    problem = _json_problem(translations)
+    if problem:
+        raise BadRequest(f"'label_translations' must not contain NUL characters or invalid Unicode: it {problem}")
     for label, translated in translations.items():
         if (
             not isinstance(translated, str)
             or not 1 <= len(translated) <= LABEL_MAX_LENGTH
             or not 1 <= len(label) <= LABEL_MAX_LENGTH
-            or contains_nul(label)
-            or contains_nul(translated)
         ):
             raise BadRequest(
                 f"'label_translations' must map labels to labels of 1-{LABEL_MAX_LENGTH} characters; "
@@ -223,6 +240,7 @@ def campaign_export_retry(*, campaign_id: int) -> CampaignJob:
 def _parse_image_refs(items: Any) -> tuple[list[int], list[str]]:
     shape = 'Expected a list of {"id": <image id>} or {"filepath": "<path>"}'
     if not isinstance(items, list):
+    check_images_per_request(items)
         raise BadRequest(shape)
     ids: list[int] = []
     paths: list[str] = []
@@ -345,8 +363,14 @@ def _parse_object(image_id: int, index: int, raw: Any) -> NewObject:
 
 
 def parse_object_items(items: Any) -> list[tuple[int, list[NewObject]]]:
-    """The body of ``PUT /campaigns/{id}/objects``: 400 when malformed, 422 when out of range."""
+    """The body of ``PUT /campaigns/{id}/objects``: 400 when malformed, 422 when out of range.
+
+    More than ``IMAGES_PER_REQUEST_MAX`` images is a 413, more than
+    ``OBJECTS_PER_IMAGE_MAX`` objects for one image a 422 naming it.
+    """
     if not isinstance(items, list):
+    check_images_per_request(items)
+    objects_max = settings.OBJECTS_PER_IMAGE_MAX
         raise BadRequest('Expected a list of {"image_id": <id>, "objects": [...]}')
     parsed: list[tuple[int, list[NewObject]]] = []
     seen: set[int] = set()
@@ -363,6 +387,11 @@ def parse_object_items(items: Any) -> list[tuple[int, list[NewObject]]]:
         if not isinstance(raw_objects, list):
             raise BadRequest(
                 f"Image {image_id}: 'objects' is required and must be a list", extra={"image_id": image_id}
+        if len(raw_objects) > objects_max:
+            raise Unprocessable(
+                f"Image {image_id}: {len(raw_objects)} objects, at most {objects_max} per image",
+                extra={"image_id": image_id, "limit": objects_max},
+            )
             )
         parsed.append((image_id, [_parse_object(image_id, i, raw) for i, raw in enumerate(raw_objects)]))
     return parsed
@@ -377,6 +406,27 @@ def _labels(new: NewObject, translations: dict) -> tuple[str, str]:
         return translated, new.label
     return new.label, new.label
 
+def _prune_revisions(*, campaign_image_ids: list[int], current: Submission) -> None:
+    """Delete the objects of each image's superseded revisions beyond ``SUBMISSION_REVISIONS_KEPT``.
+
+    One DELETE for all the images: the objects of the listed images are ranked
+    by revision (newest submission first, the current one left out) and those
+    ranked past the limit go. A revision that labeled an image with no objects
+    left no rows, so it is neither counted nor kept. The submission rows stay
+    (who sent what, when).
+    """
+    superseded = (
+        Object.objects.filter(campaign_image_id__in=campaign_image_ids)
+        .exclude(submission=current)
+        .annotate(
+            revision=Window(DenseRank(), partition_by=F("campaign_image_id"), order_by=F("submission_id").desc())
+        )
+        .filter(revision__gt=settings.SUBMISSION_REVISIONS_KEPT)
+        .values("pk")
+    )
+    Object.objects.filter(pk__in=superseded).delete()
+
+
 
 @transaction.atomic
 def objects_replace(
@@ -384,7 +434,9 @@ def objects_replace(
 ) -> Submission | None:
     """Replace the objects of the listed images with the given ones; all or nothing.
 
-    The previous objects stay stored as a superseded submission. Marks the
+    The previous objects stay stored as a superseded submission, up to
+    ``SUBMISSION_REVISIONS_KEPT`` superseded revisions per image (older ones
+    are deleted). Marks the
     images labeled and completes the campaign when none is left unlabeled.
     A fixed number of queries, however many images and objects are sent (on
     SQLite ``bulk_create`` splits inserts into batches of ~90 objects, a limit
@@ -457,8 +509,10 @@ def objects_replace(
                 )
             )
     Object.objects.bulk_create(objects)
-    CampaignImage.objects.filter(pk__in=[row.pk for row in by_image.values()]).update(
+    campaign_image_ids = [row.pk for row in by_image.values()]
+    CampaignImage.objects.filter(pk__in=campaign_image_ids).update(
         current_submission=submission, labeled=True, date_labeled=now
+    _prune_revisions(campaign_image_ids=campaign_image_ids, current=submission)
     )
 
     if not CampaignImage.objects.filter(campaign=campaign, labeled=False).exists():

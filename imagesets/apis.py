@@ -21,7 +21,7 @@ from imagesets.serializers import (
     ImageSetStatusInputSerializer,
 )
 from labelhub.exceptions import ApplicationError, BadRequest, NotFound
-from labelhub.schema import errors, ok
+from labelhub.schema import JSON_BODY_MALFORMED, errors, ok
 from labelhub.storage import (
     FileTooLarge,
     InvalidFileName,
@@ -130,7 +130,7 @@ class ImageSetDetailApi(APIView):
         responses={
             200: ok("The status changed; the job is queued."),
             **errors(
-                (400, "`new_status` is missing or not a status."),
+                (400, "`new_status` is missing or not a status. " + JSON_BODY_MALFORMED),
                 401,
                 (404, "The image set does not exist."),
                 (409, "The set cannot go to that status (it is already finished)."),
@@ -176,12 +176,16 @@ class ImageSetImagesApi(ListAPIView):
             200: ok("The images are in the set."),
             **errors(
                 400, 401,
-                (404, "The image set, or one of the listed images, does not exist (`unknown` lists them)."),
+                (404, "The image set, or one of the listed images, does not exist (`unknown` lists them; "
+                      "an `id` outside 1..2^63-1 included). `id` must be a JSON integer: `\"1\"` and `1.0` "
+                      "are a 400."),
                 (409, "The set is finished, or an image belongs to another set (`image_ids`)."),
             ),
         },
     )
     def post(self, request, imageset_id: int):
+                (413, "More than `IMAGES_PER_REQUEST_MAX` (default 10,000) images listed (send them in "
+                      "several requests), or a body over `DATA_UPLOAD_MAX_MEMORY_SIZE` bytes. Nothing is stored."),
         items = _validated(ImageRefSerializer, request.data, many=True)
         services.imageset_add_images(imageset_id=imageset_id, items=[dict(item) for item in items])
         return Response("ok")

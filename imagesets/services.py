@@ -26,7 +26,7 @@ from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name, final_folder
 from labelhub.exceptions import BadRequest, Conflict, NotFound
 from labelhub.storage import ObjectNotFound, get_storage
-from labelhub.validators import contains_nul, validate_title
+from labelhub.validators import check_images_per_request, contains_nul, is_json_int, is_valid_id, validate_title
 
 logger = logging.getLogger(__name__)
 
@@ -235,8 +235,9 @@ def imageset_job_retry(*, imageset_id: int, queue: bool = True) -> ImageSetJob:
 def imageset_add_images(*, imageset_id: int, items: list[dict]) -> int:
     """Attach existing images to a set still ``created``; all or nothing.
 
-    ``items`` are ``{"id": n}`` or ``{"filepath": "<blobstorage_path>"}``.
-    404 if any is unknown, 409 if the set is finished or an image belongs to
+    ``items`` are ``{"id": n}`` or ``{"filepath": "<blobstorage_path>"}``
+    (at most ``IMAGES_PER_REQUEST_MAX``: 413 above). 404 if any is unknown (an id
+    outside 1..2^63-1 included), 409 if the set is finished or an image belongs to
     another set. Images already in this set are ignored. Returns how many
     were attached.
     """
@@ -249,7 +250,10 @@ def imageset_add_images(*, imageset_id: int, items: list[dict]) -> int:
     # A path with a NUL names no stored image (and PostgreSQL refuses it in a query).
     images = list(
         Image.objects.select_for_update()
-        .filter(Q(pk__in=ids) | Q(blobstorage_path__in=[p for p in paths if not contains_nul(p)]))
+        .filter(
+            Q(pk__in=[i for i in ids if is_valid_id(i)])
+            | Q(blobstorage_path__in=[p for p in paths if not contains_nul(p)])
+        )
         .only("pk", "blobstorage_path", "imageset_id")
     )
     unknown_ids = ids - {image.pk for image in images}
@@ -270,14 +274,15 @@ def _split_refs(items) -> tuple[set[int], set[str]]:
     if not isinstance(items, list):
         raise BadRequest("Expected a list of {\"id\": n} or {\"filepath\": \"...\"} objects")
     ids: set[int] = set()
+    check_images_per_request(items)
     paths: set[str] = set()
     for index, item in enumerate(items):
         if not isinstance(item, dict) or len(item.keys() & {"id", "filepath"}) != 1:
             raise BadRequest(f"Item {index}: give exactly one of 'id' or 'filepath'")
         if "id" in item:
             value = item["id"]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise BadRequest(f"Item {index}: 'id' must be a positive integer")
+            if not is_json_int(value):  # not "1", 1.0 or true; an integer naming no image is a 404
+                raise BadRequest(f"Item {index}: 'id' must be an integer")
             ids.add(value)
         else:
             value = item["filepath"]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
@@ -59,6 +61,13 @@ class InvalidName(ApplicationError):
 class Unprocessable(ApplicationError):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "Unprocessable entity"
+
+
+class RequestTooLarge(ApplicationError):
+    """A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, or more items than one request may list."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request too large"
 
 
 class StorageUnavailable(ApplicationError):
@@ -124,6 +133,14 @@ def exception_handler(exc, context):
         if getattr(exc, "wait", None):
             response["Retry-After"] = str(exc.wait)
         return response
+
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own check (``HttpRequest.body``), were anything to read the body that way:
+        # its default answer is an HTML 400 page.
+        from labelhub.parsers import too_large
+
+        too_big = too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return Response(_body(too_big.detail, 413), status=413)
 
     if isinstance(exc, StorageError):
         logger.warning("storage error in %s: %s", context.get("view"), exc)

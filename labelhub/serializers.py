@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from labelhub.schema import TITLE_SCHEMA
+from labelhub.validators import is_json_int
 
 _datetime = serializers.DateTimeField()
 
@@ -44,6 +45,15 @@ class StrictStringField(serializers.Field):
 
     def to_representation(self, value):
         return value
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer as sent: DRF's IntegerField also takes ``"1"``, ``1.0`` and ``true``."""
+
+    def to_internal_value(self, data):
+        if not is_json_int(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 @extend_schema_field(TITLE_SCHEMA)

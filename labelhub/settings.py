@@ -214,6 +214,18 @@ X_FRAME_OPTIONS = "DENY"
 # Signed upload/read URLs of local storage may carry a whole file in a PUT.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 
+# --- Input limits of the API (README "Input limits") ---------------------------
+# DATA_UPLOAD_MAX_MEMORY_SIZE above is also the largest JSON body (413 above it).
+# JSON nested deeper than this is a 400 (a bare list or object is 1 level).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+# Images one PUT /campaigns/{id}/objects or POST .../images may list (413 above).
+IMAGES_PER_REQUEST_MAX = env.int("IMAGES_PER_REQUEST_MAX", default=10000)
+# Objects one image may get in one PUT /campaigns/{id}/objects (422 above, naming the image).
+OBJECTS_PER_IMAGE_MAX = env.int("OBJECTS_PER_IMAGE_MAX", default=1000)
+# Superseded revisions of an image's objects kept besides the current one; older ones
+# are deleted when the image is labeled again.
+SUBMISSION_REVISIONS_KEPT = env.int("SUBMISSION_REVISIONS_KEPT", default=20)
+
 # Secrets of API keys are stored as HMAC-SHA256 keyed with this pepper.
 API_KEY_PEPPER = env.str("API_KEY_PEPPER", default="") or SECRET_KEY
 # ``last_used_at`` is written at most this often per key.
@@ -302,7 +314,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsImageAdmin"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only, through labelhub's input layer: size, depth and Unicode checked (parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["labelhub.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "labelhub.pagination.ContractPagination",
     # No OPTIONS metadata (405): the OpenAPI document describes the API, and DRF's
     # metadata answered 500 on detail views without a queryset (found by the fuzz).

@@ -1,9 +1,78 @@
+"""Checks of input values shared by the API, the services and the admin."""
+
 import re
+from typing import Any
 
-from labelhub.exceptions import InvalidName
+from django.conf import settings
 
+from labelhub.exceptions import InvalidName, RequestTooLarge
+
+# Anchored at both ends and matched with ``fullmatch``: ``$`` alone also matches before a
+# trailing newline, which let "nl\n" through. (The pattern is also the OpenAPI ``pattern``.)
 TITLE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TITLE_MAX_LENGTH = 53
+
+# Primary keys are 64-bit: an id outside 1..ID_MAX names no row and must never reach a
+# query (SQLite raises OverflowError on it).
+ID_MAX = 2**63 - 1
+
+# A lone surrogate (U+D800..U+DFFF) is not valid Unicode: no UTF-8 encoder accepts it.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+SURROGATE_PROBLEM = "holds a string that is not valid Unicode (a lone surrogate such as \\ud800)"
+
+
+def is_json_int(value: Any) -> bool:
+    """A JSON integer: ``bool`` is an ``int`` in Python but not in JSON; ``1.0`` and ``"1"`` are not."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_valid_id(value: Any) -> bool:
+    """A JSON integer that can name a row (1..ID_MAX)."""
+    return is_json_int(value) and 0 < value <= ID_MAX
+
+
+def has_surrogate(text: str) -> bool:
+    """Whether a string holds a lone surrogate, i.e. is not valid Unicode."""
+    return not text.isascii() and _SURROGATE_RE.search(text) is not None
+
+
+def json_problem(
+    value: Any, *, max_depth: int | None = None, nul: bool = False, surrogates: bool = True
+) -> str | None:
+    """Why a parsed JSON value may not be stored, or ``None``; keys are checked like values.
+
+    ``max_depth`` limits nesting (a bare list or object is depth 1); ``nul`` refuses NUL
+    characters (PostgreSQL stores none in text or jsonb); ``surrogates`` refuses strings
+    that are not valid Unicode. Iterative: no nesting depth can exhaust the stack.
+    """
+    # (container, depth of its parent); the value itself is the one child of a virtual list.
+    pending: list[tuple[Any, int]] = [([value], -1)]
+    while pending:
+        node, depth = pending.pop()
+        depth += 1
+        if max_depth is not None and depth > max_depth:
+            return f"is nested deeper than {max_depth} levels"
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, str):
+                if nul and "\x00" in child:
+                    return "holds a NUL character"
+                if surrogates and has_surrogate(child):
+                    return SURROGATE_PROBLEM
+            elif isinstance(child, (dict, list)):
+                pending.append((child, depth))
+    return None
+
+
+def check_images_per_request(items: list) -> None:
+    """``413`` for a request listing more images than ``IMAGES_PER_REQUEST_MAX``."""
+    limit = settings.IMAGES_PER_REQUEST_MAX
+    if len(items) > limit:
+        raise RequestTooLarge(
+            f"Too many images in one request: {len(items)} listed, at most {limit}; "
+            "send them in several requests",
+            extra={"limit": limit},
+        )
 
 
 def contains_nul(value) -> bool:
@@ -11,14 +80,9 @@ def contains_nul(value) -> bool:
 
     PostgreSQL stores no NUL in text or jsonb: such input must be refused (or found
     unknown) before it reaches a query, never end as a 500.
+    (Iterative: any nesting depth is answered, never a RecursionError.)
     """
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(contains_nul(v) for v in value)
-    return False
+    return json_problem(value, nul=True, surrogates=False) is not None
 
 
 def validate_title(title) -> str:
@@ -27,7 +91,7 @@ def validate_title(title) -> str:
     1-53 lowercase ASCII letters, digits and single dashes, not starting or
     ending with a dash; anything else is a 422.
     """
-    if not isinstance(title, str) or not (1 <= len(title) <= TITLE_MAX_LENGTH) or not TITLE_RE.match(title):
+    if not isinstance(title, str) or not (1 <= len(title) <= TITLE_MAX_LENGTH) or not TITLE_RE.fullmatch(title):
         raise InvalidName(
             "Invalid title: use 1-53 lowercase letters, digits and single dashes, "
             "not starting or ending with a dash"

@@ -212,6 +212,11 @@ def test_an_unknown_image_attaches_nothing(db):
 
 
 def test_an_image_of_another_set_attaches_nothing(db):
+    # Ids no row can have are unknown too (2**63 was an OverflowError on SQLite).
+    for outside in (0, -1, 2**63, 2**70):
+        with pytest.raises(NotFound) as excinfo:
+            imageset_add_images(imageset_id=imageset.pk, items=[{"id": loose.pk}, {"id": outside}])
+        assert excinfo.value.extra == {"unknown": [f"id {outside}"]}
     imageset = ImageSetFactory()
     loose, elsewhere = ImageFactory(imageset=None), ImageFactory()
 
@@ -238,7 +243,7 @@ def test_adding_to_an_unknown_set_is_not_found(db):
 
 @pytest.mark.parametrize(
     "items",
-    [{"id": 1}, [1], [{}], [{"id": 1, "filepath": "x"}], [{"id": "1"}], [{"id": True}], [{"id": 0}], [{"filepath": ""}], [{"filepath": 3}]],
+    [{"id": 1}, [1], [{}], [{"id": 1, "filepath": "x"}], [{"id": "1"}], [{"id": True}], [{"id": 1.0}], [{"filepath": ""}], [{"filepath": 3}]],
 )
 def test_malformed_items_are_a_bad_request(db, items):
     imageset = ImageSetFactory()

@@ -101,6 +101,21 @@ def test_every_contract_endpoint_is_in_the_schema_with_its_request_body(schema):
             assert "requestBody" not in operation, (method, path)
 
 
+def test_every_json_body_operation_documents_the_input_layers_400_and_413(schema):
+    for (method, path), has_body in CONTRACT.items():
+        if not has_body:
+            continue
+        responses = schema["paths"][path][method]["responses"]
+        assert "not valid Unicode" in responses["400"]["description"], (method, path)
+        assert "JSON_MAX_DEPTH" in responses["400"]["description"], (method, path)
+        assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in responses["413"]["description"], (method, path)
+        assert responses["413"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    for method, path in [("put", "/campaigns/{id}/objects"), ("post", "/campaigns/{id}/images"),
+                         ("post", "/image_sets/{imageset_id}/images")]:
+        assert "IMAGES_PER_REQUEST_MAX" in schema["paths"][path][method]["responses"]["413"]["description"]
+    assert "OBJECTS_PER_IMAGE_MAX" in schema["paths"]["/campaigns/{id}/objects"]["put"]["responses"]["422"]["description"]
+
+
 def test_every_operation_has_a_summary_a_description_and_a_tag(schema):
     for method, path, operation in operations(schema):
         assert operation.get("summary"), (method, path)

@@ -1,0 +1,431 @@
+"""The one input layer of JSON bodies (labelhub/parsers.py) and the id and title checks behind it.
+
+Every JSON-body operation refuses, before any service runs and with the contract's
+``{"detail", "status"}`` body: strings that are not valid Unicode (lone surrogates, in
+values and in keys), nesting deeper than ``JSON_MAX_DEPTH``, bodies over
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413), and what is not JSON. Ids are JSON integers only
+(``"1"``, ``1.0`` and ``true`` are a 400); an integer naming no row, whatever its size, is
+the contract's 404. Titles ending in a newline are a 422. Nothing stored changes on any
+refusal, and every list keeps answering afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.exceptions import RequestDataTooBig
+
+from accounts.models import ApiKey, User
+from campaigns.models import Campaign, CampaignImage, CampaignLabeler, Object, Submission
+from campaigns.services import validate_label_translations, validate_metadata
+from campaigns.tests.factories import CampaignFactory, CampaignImageFactory, CampaignLabelerFactory, new_object
+from imagesets.models import Image, ImageSet
+from imagesets.tests.factories import ImageFactory, ImageSetFactory
+from labelhub.exceptions import BadRequest, exception_handler
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1"
+# A high surrogate alone, a low one alone, and a pair in the wrong order: none is a character.
+LONE_SURROGATES = ["\ud800", "\udfff", "\udc00\ud800"]
+
+
+@dataclass
+class World:
+    admin: object
+    labeler: object
+    imageset: ImageSet  # created: images can be added
+    loose: Image  # in no set
+    created: Campaign  # images can be added
+    active: Campaign  # the labeler's: objects can be submitted
+    image: Image  # in both campaigns
+
+
+@pytest.fixture
+def world(local_storage, admin_client, labeler_client) -> World:
+    imageset = ImageSetFactory(title="open-set")
+    image = ImageFactory()
+    created = CampaignFactory(title="created-campaign")
+    active = CampaignFactory(title="active-campaign", status=Campaign.Status.ACTIVE)
+    for campaign in (created, active):
+        CampaignImageFactory(campaign=campaign, image=image)
+    CampaignImageFactory(campaign=active)  # a second image: one submission does not complete it
+    CampaignLabelerFactory(campaign=active, user=labeler_client.user)
+    return World(
+        admin=admin_client, labeler=labeler_client, imageset=imageset, loose=ImageFactory(imageset=None),
+        created=created, active=active, image=image,
+    )
+
+
+def snapshot():
+    """Everything a JSON-body operation can write."""
+    return (
+        list(ImageSet.objects.order_by("pk").values_list("pk", "title", "status", "metadata")),
+        list(Image.objects.order_by("pk").values_list("pk", "imageset_id", "blobstorage_path")),
+        list(Campaign.objects.order_by("pk").values_list("pk", "title", "status", "metadata", "label_translations")),
+        list(CampaignImage.objects.order_by("pk").values_list("pk", "campaign_id", "image_id", "labeled")),
+        list(CampaignLabeler.objects.order_by("pk").values_list("campaign_id", "user_id")),
+        list(Object.objects.order_by("pk").values_list("pk", "label")),
+        Submission.objects.count(),
+        User.objects.count(),
+        ApiKey.objects.count(),
+    )
+
+
+def send(client, method: str, path: str, body: str | bytes, content_type: str = "application/json"):
+    return getattr(client, method)(f"{API}{path}", data=body, content_type=content_type)
+
+
+def assert_error(response, code: int, detail: str | None = None) -> dict:
+    assert response.status_code == code, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["status"] == code and isinstance(body["detail"], str) and body["detail"]
+    if detail is not None:
+        assert detail in body["detail"], body["detail"]
+    return body
+
+
+def assert_lists_still_answer(world: World) -> None:
+    for path in ("/image_sets", "/campaigns", "/images", f"/campaigns/{world.active.pk}"):
+        assert world.admin.get(f"{API}{path}").status_code == 200, path
+
+
+# Every operation that takes a JSON body: (who, method, path, a body it accepts), the
+# body with ``BAD`` where a bad string goes (a value or an object key).
+BAD = "<bad>"
+
+
+def operations(world: World) -> dict[str, tuple]:
+    return {
+        "create-image-set": ("admin", "post", "/image_sets", {"title": "new-set", "metadata": {"note": "x"}}),
+        "finish-image-set": ("admin", "put", f"/image_sets/{world.imageset.pk}", {"new_status": "finished"}),
+        "add-set-images": ("admin", "post", f"/image_sets/{world.imageset.pk}/images", [{"id": world.loose.pk}]),
+        "create-campaign": (
+            "admin", "post", "/campaigns",
+            {"title": "new-campaign", "labeler_email": "new@example.com", "metadata": None, "label_translations": None},
+        ),
+        "campaign-status": ("admin", "put", f"/campaigns/{world.created.pk}", {"new_status": "active"}),
+        "add-campaign-images": ("admin", "post", f"/campaigns/{world.created.pk}/images", [{"id": world.loose.pk}]),
+        "submit-objects": (
+            "labeler", "put", f"/campaigns/{world.active.pk}/objects",
+            [{"image_id": world.image.pk, "objects": [new_object()]}],
+        ),
+    }
+
+
+OPERATIONS = [
+    "create-image-set", "finish-image-set", "add-set-images", "create-campaign", "campaign-status",
+    "add-campaign-images", "submit-objects",
+]
+
+# Where a bad string can sit: (operation, the body with BAD in it).
+SURROGATE_PLACES = {
+    "image-set-metadata-value": ("create-image-set", {"title": "new-set", "metadata": {"note": BAD}}),
+    "image-set-metadata-key": ("create-image-set", {"title": "new-set", "metadata": {BAD: 1}}),
+    "image-set-metadata-nested": ("create-image-set", {"title": "new-set", "metadata": {"a": [{"b": [BAD]}]}}),
+    "image-set-unknown-key": ("create-image-set", {"title": "new-set", BAD: 1}),
+    "image-set-status": ("finish-image-set", {"new_status": BAD}),
+    "set-images-filepath": ("add-set-images", [{"filepath": f"images/{BAD}.png"}]),
+    "campaign-metadata-value": (
+        "create-campaign", {"title": "new-campaign", "labeler_email": "new@example.com", "metadata": {"n": BAD}},
+    ),
+    "campaign-metadata-key": (
+        "create-campaign", {"title": "new-campaign", "labeler_email": "new@example.com", "metadata": {BAD: "n"}},
+    ),
+    "label-translations-key": (
+        "create-campaign",
+        {"title": "new-campaign", "labeler_email": "new@example.com", "label_translations": {BAD: "PET"}},
+    ),
+    "label-translations-value": (
+        "create-campaign",
+        {"title": "new-campaign", "labeler_email": "new@example.com", "label_translations": {"PET": BAD}},
+    ),
+    "labeler-email": ("create-campaign", {"title": "new-campaign", "labeler_email": f"a{BAD}@example.com"}),
+    "campaign-status": ("campaign-status", {"new_status": BAD}),
+    "campaign-images-filepath": ("add-campaign-images", [{"filepath": BAD}]),
+    "object-label": ("submit-objects", [{"image_id": "<image>", "objects": [new_object(label=BAD)]}]),
+    "object-label-translated": (
+        "submit-objects", [{"image_id": "<image>", "objects": [new_object(label_translated=BAD)]}],
+    ),
+    "object-key": ("submit-objects", [{"image_id": "<image>", "objects": [{**new_object(), BAD: 1}]}]),
+}
+
+
+def _fill(value, world: World, bad: str):
+    """``value`` with BAD replaced by ``bad`` (keys too) and ``"<image>"`` by the image id."""
+    if isinstance(value, dict):
+        return {_fill(k, world, bad): _fill(v, world, bad) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, world, bad) for v in value]
+    if value == "<image>":
+        return world.image.pk
+    if isinstance(value, str):
+        return value.replace(BAD, bad)
+    return value
+
+
+def call(world: World, operation: str, body: str | bytes):
+    who, method, path, _ = operations(world)[operation]
+    return send(getattr(world, who), method, path, body)
+
+
+# --- strings that are not valid Unicode ----------------------------------------------
+
+
+@pytest.mark.parametrize("surrogate", LONE_SURROGATES, ids=["high", "low", "reversed-pair"])
+@pytest.mark.parametrize("place", list(SURROGATE_PLACES))
+def test_a_lone_surrogate_in_any_string_of_a_body_is_a_400_and_nothing_is_stored(world, place, surrogate):
+    # Was a 500 in metadata, label_translations, filepath and labels; on SQLite the row was
+    # committed first, and GET /image_sets, GET /campaigns and the campaign answered 500 for good.
+    operation, body = SURROGATE_PLACES[place]
+    text = json.dumps(_fill(body, world, surrogate))  # ensure_ascii: the surrogate travels as \uXXXX
+    assert "\\ud" in text
+    before = snapshot()
+
+    response = call(world, operation, text)
+
+    assert_error(response, 400, "not valid Unicode")
+    assert snapshot() == before
+    assert_lists_still_answer(world)
+
+
+def test_a_surrogate_pair_is_an_ordinary_character_and_is_stored(world):
+    body = json.dumps({"title": "emoji", "labeler_email": "e@example.com", "metadata": {"note": "\U0001f600"},
+                       "label_translations": {"\U0001f600": "smile"}})
+    assert "\\ud83d\\ude00" in body
+
+    response = send(world.admin, "post", "/campaigns", body)
+
+    assert response.status_code == 200, response.content
+    assert Campaign.objects.get(title="emoji").metadata == {"note": "\U0001f600"}
+    listed = world.admin.get(f"{API}/campaigns", {"per_page": 100}).json()["campaigns"]
+    assert {"note": "\U0001f600"} in [c["metadata"] for c in listed]
+
+
+def test_a_surrogate_written_raw_by_a_non_utf8_charset_is_a_400(world):
+    # unicode_escape is a text codec DRF accepts; it decodes \ud800 to the surrogate itself.
+    before = snapshot()
+
+    response = send(
+        world.admin, "post", "/image_sets", b'{"title": "raw-set", "metadata": {"n": "\\ud800"}}',
+        content_type="application/json; charset=unicode_escape",
+    )
+
+    assert_error(response, 400, "not valid Unicode")
+    assert snapshot() == before
+
+
+# --- nesting ---------------------------------------------------------------------------
+
+
+def nested(depth: int, leaf=1):
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("depth", [33, 5_000, 200_000])
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_a_body_nested_deeper_than_the_limit_is_a_400(world, operation, depth):
+    # 5,000 and 200,000 levels were a RecursionError (500) in the parser or the NUL check.
+    before = snapshot()
+
+    response = call(world, operation, json.dumps(nested(depth)) if depth < 500 else "[" * depth + "]" * depth)
+
+    assert_error(response, 400, "nested deeper than 32 levels")
+    assert snapshot() == before
+
+
+def test_metadata_nested_up_to_the_limit_is_stored_and_one_level_more_is_a_400(world):
+    def body(levels):  # the body object is level 1, then ``levels`` objects of metadata
+        metadata = "leaf"
+        for _ in range(levels):
+            metadata = {"a": metadata}
+        return json.dumps({"title": f"deep-{levels}", "metadata": metadata})
+
+    assert send(world.admin, "post", "/image_sets", body(31)).status_code == 200
+    assert_error(send(world.admin, "post", "/image_sets", body(32)), 400, "nested deeper than 32 levels")
+    assert list(ImageSet.objects.filter(title__startswith="deep-").values_list("title", flat=True)) == ["deep-31"]
+
+
+def test_the_depth_limit_is_a_setting(world, settings):
+    settings.JSON_MAX_DEPTH = 4  # an objects body is 5 deep: list, item, objects, object, bounding_box
+    before = snapshot()
+
+    response = call(world, "submit-objects", json.dumps(operations(world)["submit-objects"][3]))
+
+    assert_error(response, 400, "nested deeper than 4 levels")
+    assert snapshot() == before
+
+
+# --- size --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_a_body_over_the_size_limit_is_a_json_413_and_nothing_is_stored(world, settings, operation):
+    # Was Django's HTML "Bad Request (400)" page (RequestDataTooBig).
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    text = json.dumps(operations(world)[operation][3])
+    before = snapshot()
+
+    response = call(world, operation, text + " " * (1001 - len(text)))
+
+    assert_error(response, 413, "at most 1000 bytes")
+    assert snapshot() == before
+
+
+def test_a_body_of_exactly_the_size_limit_is_accepted(world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    text = json.dumps(operations(world)["create-image-set"][3])
+
+    response = call(world, "create-image-set", text + " " * (1000 - len(text)))
+
+    assert response.status_code == 200, response.content
+
+
+def test_djangos_own_size_refusal_is_a_json_413_too():
+    response = exception_handler(RequestDataTooBig("too big"), {})
+
+    assert response.status_code == 413
+    assert response.data["status"] == 413 and "too large" in response.data["detail"]
+
+
+def test_the_local_dropbox_still_takes_files_larger_than_the_json_limit(world, settings, api_client):
+    # Uploads stream the raw file (own limit: LOCAL_DROPBOX_MAX_FILE_SIZE), never through the JSON layer.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    created = world.admin.post(f"{API}/image_sets", {"title": "big-files"}, format="json")
+    assert created.status_code == 200, created.content
+    url = urlsplit(created.json()["dropbox_url"])
+
+    response = api_client.generic(
+        "PUT", f"{url.path}/big.bin?{url.query}", b"x" * 50_000, content_type="application/octet-stream"
+    )
+
+    assert response.status_code == 201, response.content
+
+
+# --- what is not JSON -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        pytest.param('{"title": "nan-set", "metadata": {"n": NaN}}', "application/json", id="NaN"),
+        pytest.param('{"title": "nan-set", "metadata": {"n": -Infinity}}', "application/json", id="Infinity"),
+        pytest.param('{"title": "nan-set", "metadata": {"n": 1e999}}', "application/json", id="float-overflow"),
+        pytest.param('{"title": "nan-set", "metadata": {"n": ' + "9" * 5000 + "}}", "application/json",
+                     id="5000-digit-integer"),
+        pytest.param(b'{"title": "nan-set", "metadata": {"n": "\xff\xfe"}}', "application/json", id="not-utf8"),
+        pytest.param(b'{"title": "nan-set", "metadata": {"n": "\xed\xa0\x80"}}', "application/json",
+                     id="utf8-encoded-surrogate"),
+        pytest.param('{"title": "nan-set"', "application/json", id="truncated"),
+        pytest.param('{"title": "nan-set"}', "application/json; charset=bz2_codec", id="bytes-codec"),
+    ],
+)
+def test_a_body_that_is_not_json_is_a_400_and_nothing_is_stored(world, body, content_type):
+    before = snapshot()
+
+    response = send(world.admin, "post", "/image_sets", body, content_type=content_type)
+
+    assert_error(response, 400)
+    assert snapshot() == before
+    assert_lists_still_answer(world)
+
+
+# --- titles ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("title", ["nl\n", "nl\r\n", "\nnl", "n\nl", "nl\n\n"])
+@pytest.mark.parametrize("path", ["/image_sets", "/campaigns"])
+def test_a_title_with_a_newline_is_a_422_and_nothing_is_stored(world, path, title):
+    # "nl\n" passed `^...$` with re.match: then labels.csv answered 500 and POST /image_sets 503.
+    before = snapshot()
+
+    response = world.admin.post(f"{API}{path}", {"title": title, "labeler_email": "nl@example.com"}, format="json")
+
+    assert_error(response, 422, "Invalid title")
+    assert snapshot() == before
+
+
+# --- ids ---------------------------------------------------------------------------------
+
+
+def id_bodies(world: World, value) -> dict[str, tuple]:
+    """Where an image id is sent: operation -> body naming the image by ``value``."""
+    return {
+        "add-set-images": [{"id": value}],
+        "add-campaign-images": [{"id": value}],
+        "submit-objects": [{"image_id": value, "objects": []}],
+    }
+
+
+@pytest.mark.parametrize("operation", ["add-set-images", "add-campaign-images", "submit-objects"])
+@pytest.mark.parametrize("spelling", ["string", "float", "bool", "float-string"])
+def test_an_image_id_that_is_not_a_json_integer_is_a_400_even_when_it_names_an_image(world, operation, spelling):
+    # "1" and 1.0 used to be taken as image 1 when adding images to an image set.
+    image = world.image if operation == "submit-objects" else world.loose
+    value = {"string": str(image.pk), "float": float(image.pk), "bool": True, "float-string": f"{image.pk}.0"}[spelling]
+    before = snapshot()
+
+    response = call(world, operation, json.dumps(id_bodies(world, value)[operation]))
+
+    assert_error(response, 400)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("operation", ["add-set-images", "add-campaign-images", "submit-objects"])
+@pytest.mark.parametrize("value", [0, -1, 2**63 - 1, 2**63, 2**70], ids=["0", "-1", "max", "2^63", "2^70"])
+def test_an_integer_image_id_naming_no_image_is_the_contracts_404_at_any_size(world, operation, value):
+    # 2**63 was an OverflowError (500) on SQLite when adding images to an image set.
+    before = snapshot()
+
+    response = call(world, operation, json.dumps(id_bodies(world, value)[operation]))
+
+    assert_error(response, 404)
+    assert str(value) in response.content.decode()
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("raw", ["1.0", "1e0", "+1", "\u00b2", " ", "0x1", "true"])
+def test_a_campaign_id_in_the_query_that_is_not_digits_is_a_400(world, raw):
+    response = world.admin.get(f"{API}/images/{world.image.pk}/objects", {"campaigns": raw})
+
+    if raw == " ":  # blank parts are skipped: no campaign listed
+        assert response.status_code == 200
+    else:
+        assert_error(response, 400, "'campaigns' must be campaign ids")
+
+
+@pytest.mark.parametrize("raw", ["0", str(2**63), str(2**80)])
+def test_a_campaign_id_in_the_query_naming_no_campaign_is_a_404(world, raw):
+    response = world.admin.get(f"{API}/images/{world.image.pk}/objects", {"campaigns": raw})
+
+    assert_error(response, 404, f"Campaign {raw} not found")
+
+
+# --- the same checks for callers that do not come through the parser (the admin) --------
+
+
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ({"n": "\ud800"}, "not valid Unicode"),
+        ({"\udfff": 1}, "not valid Unicode"),
+        ({"n": "a\x00"}, "NUL"),
+        (nested(40, {}), "nested deeper than 32 levels"),
+        (nested(100_000, {}), "nested deeper than 32 levels"),
+    ],
+    ids=["surrogate-value", "surrogate-key", "nul", "deep", "very-deep"],
+)
+def test_the_campaign_json_fields_are_checked_whoever_calls_the_service(value, problem):
+    metadata = value if isinstance(value, dict) else {"deep": value}
+    with pytest.raises(BadRequest, match=problem):
+        validate_metadata(metadata)
+    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        with pytest.raises(BadRequest, match=problem):
+            validate_label_translations(value)
