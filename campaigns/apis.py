@@ -180,10 +180,10 @@ class CampaignImagesApi(GenericAPIView):
                 (404, "The campaign, or one of the listed images, does not exist (an `id` outside "
                       "1..2^63-1 included). `id` must be a JSON integer: `\"1\"` and `1.0` are a 400."),
                 (409, "The campaign is no longer `created`."),
+                (413, _TOO_MANY_IMAGES),
             ),
         },
     )
-                (413, _TOO_MANY_IMAGES),
     def post(self, request, pk: int):
         services.campaign_add_images(campaign_id=pk, items=request.data)
         return Response("ok")
@@ -241,11 +241,11 @@ class CampaignObjectsApi(GenericAPIView):
                 (401, "No valid key, or a labeler of other campaigns."),
                 (404, "The campaign does not exist, or a listed image is not part of it (`image_id`)."),
                 (409, "The campaign is not `active`."),
+                (413, _TOO_MANY_IMAGES),
                 (422, "A value out of range: a label longer than 128 characters, a confidence outside "
                       "0..1, a bounding box with min > max or outside the image, more than "
                       "`OBJECTS_PER_IMAGE_MAX` (default 1000) objects for one image. `image_id` and "
                       "`object_index` name the offending image or object."),
-                (413, _TOO_MANY_IMAGES),
             ),
         },
     )

@@ -240,8 +240,8 @@ def campaign_export_retry(*, campaign_id: int) -> CampaignJob:
 def _parse_image_refs(items: Any) -> tuple[list[int], list[str]]:
     shape = 'Expected a list of {"id": <image id>} or {"filepath": "<path>"}'
     if not isinstance(items, list):
-    check_images_per_request(items)
         raise BadRequest(shape)
+    check_images_per_request(items)
     ids: list[int] = []
     paths: list[str] = []
     for index, item in enumerate(items):
@@ -369,9 +369,9 @@ def parse_object_items(items: Any) -> list[tuple[int, list[NewObject]]]:
     ``OBJECTS_PER_IMAGE_MAX`` objects for one image a 422 naming it.
     """
     if not isinstance(items, list):
+        raise BadRequest('Expected a list of {"image_id": <id>, "objects": [...]}')
     check_images_per_request(items)
     objects_max = settings.OBJECTS_PER_IMAGE_MAX
-        raise BadRequest('Expected a list of {"image_id": <id>, "objects": [...]}')
     parsed: list[tuple[int, list[NewObject]]] = []
     seen: set[int] = set()
     for item_index, item in enumerate(items):
@@ -387,11 +387,11 @@ def parse_object_items(items: Any) -> list[tuple[int, list[NewObject]]]:
         if not isinstance(raw_objects, list):
             raise BadRequest(
                 f"Image {image_id}: 'objects' is required and must be a list", extra={"image_id": image_id}
+            )
         if len(raw_objects) > objects_max:
             raise Unprocessable(
                 f"Image {image_id}: {len(raw_objects)} objects, at most {objects_max} per image",
                 extra={"image_id": image_id, "limit": objects_max},
-            )
             )
         parsed.append((image_id, [_parse_object(image_id, i, raw) for i, raw in enumerate(raw_objects)]))
     return parsed
@@ -405,6 +405,7 @@ def _labels(new: NewObject, translations: dict) -> tuple[str, str]:
     if isinstance(translated, str) and 1 <= len(translated) <= LABEL_MAX_LENGTH:
         return translated, new.label
     return new.label, new.label
+
 
 def _prune_revisions(*, campaign_image_ids: list[int], current: Submission) -> None:
     """Delete the objects of each image's superseded revisions beyond ``SUBMISSION_REVISIONS_KEPT``.
@@ -425,7 +426,6 @@ def _prune_revisions(*, campaign_image_ids: list[int], current: Submission) -> N
         .values("pk")
     )
     Object.objects.filter(pk__in=superseded).delete()
-
 
 
 @transaction.atomic
@@ -512,8 +512,8 @@ def objects_replace(
     campaign_image_ids = [row.pk for row in by_image.values()]
     CampaignImage.objects.filter(pk__in=campaign_image_ids).update(
         current_submission=submission, labeled=True, date_labeled=now
-    _prune_revisions(campaign_image_ids=campaign_image_ids, current=submission)
     )
+    _prune_revisions(campaign_image_ids=campaign_image_ids, current=submission)
 
     if not CampaignImage.objects.filter(campaign=campaign, labeled=False).exists():
         campaign.status = Status.COMPLETED

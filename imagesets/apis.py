@@ -180,12 +180,12 @@ class ImageSetImagesApi(ListAPIView):
                       "an `id` outside 1..2^63-1 included). `id` must be a JSON integer: `\"1\"` and `1.0` "
                       "are a 400."),
                 (409, "The set is finished, or an image belongs to another set (`image_ids`)."),
+                (413, "More than `IMAGES_PER_REQUEST_MAX` (default 10,000) images listed (send them in "
+                      "several requests), or a body over `DATA_UPLOAD_MAX_MEMORY_SIZE` bytes. Nothing is stored."),
             ),
         },
     )
     def post(self, request, imageset_id: int):
-                (413, "More than `IMAGES_PER_REQUEST_MAX` (default 10,000) images listed (send them in "
-                      "several requests), or a body over `DATA_UPLOAD_MAX_MEMORY_SIZE` bytes. Nothing is stored."),
         items = _validated(ImageRefSerializer, request.data, many=True)
         services.imageset_add_images(imageset_id=imageset_id, items=[dict(item) for item in items])
         return Response("ok")

@@ -273,8 +273,8 @@ def imageset_add_images(*, imageset_id: int, items: list[dict]) -> int:
 def _split_refs(items) -> tuple[set[int], set[str]]:
     if not isinstance(items, list):
         raise BadRequest("Expected a list of {\"id\": n} or {\"filepath\": \"...\"} objects")
-    ids: set[int] = set()
     check_images_per_request(items)
+    ids: set[int] = set()
     paths: set[str] = set()
     for index, item in enumerate(items):
         if not isinstance(item, dict) or len(item.keys() & {"id", "filepath"}) != 1:

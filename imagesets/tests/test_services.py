@@ -206,17 +206,17 @@ def test_an_unknown_image_attaches_nothing(db):
         imageset_add_images(imageset_id=imageset.pk, items=[{"id": loose.pk}, {"filepath": "images/nope.png"}])
     with pytest.raises(NotFound, match="Unknown image provided"):
         imageset_add_images(imageset_id=imageset.pk, items=[{"id": loose.pk}, {"id": loose.pk + 1000}])
+    # Ids no row can have are unknown too (2**63 was an OverflowError on SQLite).
+    for outside in (0, -1, 2**63, 2**70):
+        with pytest.raises(NotFound) as excinfo:
+            imageset_add_images(imageset_id=imageset.pk, items=[{"id": loose.pk}, {"id": outside}])
+        assert excinfo.value.extra == {"unknown": [f"id {outside}"]}
 
     loose.refresh_from_db()
     assert loose.imageset_id is None
 
 
 def test_an_image_of_another_set_attaches_nothing(db):
-    # Ids no row can have are unknown too (2**63 was an OverflowError on SQLite).
-    for outside in (0, -1, 2**63, 2**70):
-        with pytest.raises(NotFound) as excinfo:
-            imageset_add_images(imageset_id=imageset.pk, items=[{"id": loose.pk}, {"id": outside}])
-        assert excinfo.value.extra == {"unknown": [f"id {outside}"]}
     imageset = ImageSetFactory()
     loose, elsewhere = ImageFactory(imageset=None), ImageFactory()
 
