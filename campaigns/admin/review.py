@@ -22,7 +22,7 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, CampaignImage, Object, Submission
 from imagesets.selectors import image_read_url
-from labelhub.admin import admin_page_context
+from labelhub.admin import admin_page_context, parse_id
 from labelhub.storage import StorageError
 
 # (value of ?show=, label); "labeled" and "empty" split the labeled images by whether they hold objects.
@@ -232,6 +232,7 @@ def _chosen_revision(request, row: CampaignImage, revisions) -> int | None:
     raw = request.GET.get("rev")
     if raw is None or raw == "":
         return row.current_submission_id
-    if not raw.isdigit() or int(raw) not in {submission.pk for submission, _ in revisions}:
+    chosen = parse_id(raw)
+    if chosen is None or chosen not in {submission.pk for submission, _ in revisions}:
         raise Http404("No such revision of this image")
-    return int(raw)
+    return chosen

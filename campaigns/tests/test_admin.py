@@ -573,3 +573,105 @@ def test_an_image_admin_runs_campaigns_without_django_permissions(client):
     campaign.refresh_from_db()
     assert campaign.status == Status.ACTIVE
     assert client.get(reverse("admin:campaigns_campaign_delete", args=[campaign.pk])).status_code == 403
+
+
+# --- odd values: a normal page, a 404 or a form error, never a 500 ------------------------
+
+# '²' passes str.isdigit() but not int(); '١' is an Arabic-Indic one; the last two are beyond 64 bits.
+ODD_IDS = ["²", "1²", "١", "0", str(2**63), str(2**64)]
+UNSTORABLE_JSON = {
+    "nul": '{"note": "a\\u0000b"}',
+    "lone-surrogate": '{"note": "\\ud800"}',
+    "nested-beyond-the-parser": "[" * 5000 + "]" * 5000,
+    "nested-beyond-the-limit": '{"a": ' + "[" * 40 + "]" * 40 + "}",
+}
+
+
+@pytest.fixture
+def page_site(site):
+    """The admin as a browser sees it: a 500 is an answer, not an exception in the test."""
+    site.raise_request_exception = False
+    return site
+
+
+@pytest.mark.parametrize("odd", ODD_IDS)
+def test_odd_ids_in_campaign_urls_are_not_found(page_site, odd):
+    campaign, images = make_exportable_campaign(status=Status.COMPLETED)
+    image_id = images["a"].pk
+    before = snapshot()
+
+    for method, url in [
+        ("get", f"/admin/campaigns/campaign/{odd}/change/"),
+        ("post", f"/admin/campaigns/campaign/{odd}/step/reopen/"),
+        ("post", f"/admin/campaigns/campaign/{odd}/add-imageset/"),
+        ("get", f"/admin/campaigns/campaign/{odd}/labels.csv"),
+        ("get", f"/admin/campaigns/campaign/{odd}/review/"),
+        ("get", f"/admin/campaigns/campaign/{campaign.pk}/review/{odd}/"),
+        ("get", f"/admin/campaigns/campaign/{odd}/review/{image_id}/"),
+        ("get", f"/admin/campaigns/campaignimage/{odd}/change/"),
+    ]:
+        # A 404, or Django's redirect to "… doesn't exist" on the admin index (via …/change/).
+        response = getattr(page_site, method)(url, follow=True)
+        assert response.status_code in (200, 404), (url, response.status_code)
+        if response.status_code == 200:
+            assert response.redirect_chain[-1][0] == "/admin/", (url, response.redirect_chain)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("odd", [*ODD_IDS, "-1", " 1"])
+def test_an_odd_revision_is_not_found(page_site, odd):
+    campaign, images = make_exportable_campaign(status=Status.ACTIVE)
+    assert review(page_site, campaign, images["d"], rev=odd).status_code == 404
+
+
+@pytest.mark.parametrize("odd", ODD_IDS)
+def test_adding_an_image_set_with_an_odd_id_adds_nothing_and_says_so(page_site, odd):
+    campaign = make_campaign(images=0)
+    ImageFactory()  # in a set of its own: image set 1 holds an image
+    before = snapshot()
+
+    response = page_site.post(
+        reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": odd}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert ("error", "Choose an image set.") in messages_of(response)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("odd", ODD_IDS)
+def test_a_step_action_on_an_odd_selection_does_nothing_and_says_so(page_site, odd):
+    campaign = make_campaign(images=1)
+    before = snapshot()
+
+    response = page_site.post(
+        reverse("admin:campaigns_campaign_changelist"),
+        {"action": "activate", "_selected_action": [campaign.pk, odd]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert ("error", "The selection holds an invalid id; nothing was done.") in messages_of(response)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("value", UNSTORABLE_JSON.values(), ids=UNSTORABLE_JSON.keys())
+@pytest.mark.parametrize("field", ["metadata", "label_translations"])
+def test_json_that_cannot_be_stored_or_shown_is_a_form_error_on_both_campaign_forms(page_site, field, value):
+    campaign = make_campaign(images=0)
+    change_url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    management = {"campaignlabeler_set-TOTAL_FORMS": "0", "campaignlabeler_set-INITIAL_FORMS": "0"}
+    before = snapshot()
+
+    pages = [
+        page_site.post(change_url, {"metadata": "", "label_translations": "", **management, field: value}),
+        page_site.post(reverse("admin:campaigns_campaign_add"),
+                       {"title": "fresh", "labeler_email": "agency@example.com", field: value}),
+    ]
+
+    for page in pages:
+        assert page.status_code == 200
+        form = page.context["adminform"].form if "adminform" in page.context else page.context["form"]
+        assert form.errors[field], form.errors
+        assert html.escape(value[:200]) in page.content.decode()  # shown as typed, to be corrected
+    assert snapshot() == before

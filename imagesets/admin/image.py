@@ -20,7 +20,7 @@ from campaigns.admin.adding import add_images_to_campaign
 from campaigns.models import Campaign, CampaignImage
 from imagesets.models import Image
 from imagesets.selectors import image_read_url
-from labelhub.admin import ImageAdminAccess, render_form_page
+from labelhub.admin import ImageAdminAccess, JsonObjectField, parse_id, render_form_page
 from labelhub.exceptions import ApplicationError
 from labelhub.storage import StorageError
 
@@ -44,19 +44,27 @@ class CampaignFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         campaigns = list(Campaign.objects.order_by("-id").values_list("pk", "title")[:CAMPAIGNS_IN_FILTER])
-        selected = self.value()
-        if selected and selected.isdigit() and all(str(pk) != selected for pk, _ in campaigns):
-            campaigns += list(Campaign.objects.filter(pk=int(selected)).values_list("pk", "title"))
+        selected = parse_id(self.value())
+        if selected is not None and all(pk != selected for pk, _ in campaigns):
+            campaigns += list(Campaign.objects.filter(pk=selected).values_list("pk", "title"))
         return [(str(pk), title) for pk, title in campaigns]
 
     def queryset(self, request, queryset):
         value = self.value()
         if value is None:
             return queryset
-        if not value.isdigit():
+        campaign_id = parse_id(value)
+        if campaign_id is None:
             raise IncorrectLookupParameters(f"Invalid campaign id {value!r}")
         # One row per (campaign, image): the join never duplicates an image.
-        return queryset.filter(campaign_images__campaign_id=int(value))
+        return queryset.filter(campaign_images__campaign_id=campaign_id)
+
+
+class ImageForm(forms.ModelForm):
+    class Meta:
+        model = Image
+        fields = ("type", "date_taken", "location_description", "lat", "lon", "tss_id", "metadata")
+        field_classes = {"metadata": JsonObjectField}
 
 
 class AddToCampaignForm(forms.Form):
@@ -69,6 +77,7 @@ class AddToCampaignForm(forms.Form):
 
 @admin.register(Image)
 class ImageAdmin(ImageAdminAccess, admin.ModelAdmin):
+    form = ImageForm
     list_display = ("thumbnail", "id", "name", "imageset", "type", "filetype", "dimensions", "size", "date_added")
     list_display_links = ("thumbnail", "id", "name")
     list_filter = (("imageset", admin.RelatedOnlyFieldListFilter), "type", "filetype", CampaignFilter)
