@@ -7,6 +7,14 @@ methods and media types) and ``MAX_EXAMPLES`` fuzzed requests per generation mod
 schema's links (create -> read, finish, add images, ...). Every response must be no
 5xx, have a documented status code and match the documented body.
 
+Then every operation taking a JSON body gets hostile bodies built from valid ones
+(``test_hostile_json_bodies_are_refused_with_no_5xx``): a lone surrogate in a string or
+an object key (escaped, and raw in the UTF-8 bytes), nesting past ``JSON_MAX_DEPTH`` (to
+thousands of levels, past Python's recursion limit) and bodies over
+``DATA_UPLOAD_MAX_MEMORY_SIZE``. Each must be the
+input layer's 400 or 413 with the JSON error body, nothing stored, every list still
+answering.
+
 What the fuzz found is kept as ordinary regression tests in
 ``labelhub/tests/test_fuzz_regressions.py``, ``imagesets/tests/test_fuzz_regressions.py``
 and ``campaigns/tests/test_fuzz_regressions.py``.
@@ -15,6 +23,7 @@ and ``campaigns/tests/test_fuzz_regressions.py``.
 from __future__ import annotations
 
 import collections
+import copy
 import json
 import os
 import shutil
@@ -23,6 +32,7 @@ from datetime import timedelta
 
 import hypothesis
 import pytest
+from hypothesis import strategies as st
 import requests
 import schemathesis
 from django.conf import settings
@@ -240,3 +250,125 @@ def test_stateful_links_as_image_admin(world, base_url):
 def test_the_fuzzed_schema_is_the_served_one(live_server):
     served = requests.get(f"{live_server.url}/api/v1/schema", timeout=30).json()
     assert served == json.loads(OpenApiJsonRenderer().render(_generated_schema()))
+
+
+# --- hostile JSON bodies -------------------------------------------------------------------
+
+HOSTILE_EXAMPLES = int(os.environ.get("FUZZ_HOSTILE_EXAMPLES", 25))
+# A small limit keeps oversized bodies cheap to send; the code path is the same for 10 MiB.
+HOSTILE_BODY_LIMIT = 16 * 1024
+# kind -> the status the input layer answers before any service runs.
+HOSTILE_KINDS = {
+    "surrogate-escaped": 400, "surrogate-raw-utf8": 400, "deep": 400, "very-deep": 400, "oversize": 413,
+}
+_SENTINEL = "__hostile__"
+
+
+def _json_body_operations() -> list[tuple[str, str]]:
+    return sorted(
+        (method, path)
+        for path, item in _generated_schema()["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "application/json" in operation.get("requestBody", {}).get("content", {})
+    )
+
+
+def _slots(body) -> list[tuple]:
+    """Where a value can be put: ``(container, key)`` for every value, ``(dict, key, "key")`` for keys."""
+    slots, pending = [], [body]
+    while pending:
+        node = pending.pop()
+        pairs = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in pairs:
+            slots.append((node, key))
+            if isinstance(node, dict):
+                slots.append((node, key, "key"))
+            pending.append(value)
+    return slots
+
+
+def _hostile_body(body, kind: str, data) -> bytes:
+    """A valid generated ``body`` turned hostile in one place chosen by ``data``."""
+    body = {"body": copy.deepcopy(body)}  # a holder: the whole body is a slot too (its key is not)
+    slots = [slot for slot in _slots(body) if slot[0] is not body or len(slot) == 2]
+    if kind.startswith("surrogate"):
+        lone = chr(data.draw(st.integers(0xD800, 0xDFFF), label="surrogate"))
+        slot = data.draw(st.sampled_from(slots), label="where")
+        container, key = slot[0], slot[1]
+        if len(slot) == 3:  # in an object key
+            position = data.draw(st.integers(0, len(key)))
+            container[key[:position] + lone + key[position:]] = container.pop(key)
+        elif isinstance(container[key], str):
+            position = data.draw(st.integers(0, len(container[key])))
+            container[key] = container[key][:position] + lone + container[key][position:]
+        else:
+            container[key] = data.draw(st.sampled_from([lone, [lone], {lone: 1}, {"k": lone}]))
+        if kind == "surrogate-escaped":
+            return json.dumps(body["body"]).encode()  # ensure_ascii: \udXXX escapes
+        return json.dumps(body["body"], ensure_ascii=False).encode("utf-8", "surrogatepass")
+    container, key = data.draw(st.sampled_from([s for s in slots if len(s) == 2]), label="where")
+    inner = json.dumps(container[key])
+    container[key] = _SENTINEL
+    text = json.dumps(body["body"])
+    if kind == "oversize":
+        extra = data.draw(st.integers(1, HOSTILE_BODY_LIMIT), label="bytes over")
+        padding = HOSTILE_BODY_LIMIT + extra - len(text) + len(_SENTINEL)
+        if data.draw(st.booleans(), label="pad inside a string"):
+            replacement = json.dumps("x" * max(padding, 0))
+        else:
+            replacement = inner + " " * max(padding - len(inner) + 2, 0)
+    else:
+        opening, closing = data.draw(st.sampled_from([("[", "]"), ('{"a":', "}"), ('[{"a":', "}]")]), label="shape")
+        if kind == "very-deep":  # as deep as fits under the size limit: past Python's recursion limit
+            levels = (HOSTILE_BODY_LIMIT - len(text) - len(inner)) // (len(opening) + len(closing))
+        else:
+            levels = data.draw(st.integers(33, 300), label="levels")
+        replacement = opening * levels + inner + closing * levels
+    return text.replace(json.dumps(_SENTINEL), replacement, 1).encode()
+
+
+def _path_kind(path: str, name: str) -> str:
+    if name == "id" and path.startswith("/campaigns"):
+        return "campaign"
+    return {"id": "image", "image_id": "image", "imageset_id": "imageset"}[name]
+
+
+def _stored_counts() -> dict:
+    from django.apps import apps
+
+    return {model._meta.label: model.objects.count() for model in apps.get_models() if model._meta.app_label in (
+        "accounts", "imagesets", "campaigns")}
+
+
+@pytest.mark.parametrize("method, path", _json_body_operations())
+def test_hostile_json_bodies_are_refused_with_no_5xx(world, base_url, settings, method, path):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = HOSTILE_BODY_LIMIT
+    operation = schema[path][method.upper()]
+    documented = set(_generated_schema()["paths"][path][method]["responses"])
+    session = requests.Session()
+    session.headers.update({**world.admin, "Content-Type": "application/json"})
+    before = _stored_counts()
+
+    @hypothesis.given(case=operation.as_strategy(), kind=st.sampled_from(sorted(HOSTILE_KINDS)), data=st.data())
+    @hypothesis.settings(
+        max_examples=HOSTILE_EXAMPLES, derandomize=True, database=None, deadline=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+    def hostile(case, kind, data):
+        for name in case.path_parameters:  # the body is under test: the path names a seeded row
+            seeded = world.ids[_path_kind(case.path, name)]
+            case.path_parameters[name] = data.draw(st.sampled_from(seeded), label=name)
+        body = _hostile_body(case.body, kind, data)
+        response = session.request(method, f"{base_url}{case.formatted_path}", data=body, timeout=60)
+        examples_run["image-admin (hostile bodies)"] += 1
+        status_codes[("image-admin (hostile bodies)", operation.label, response.status_code)] += 1
+        # The size is checked first: a deep or hostile body that is also too large is a 413.
+        expected = 413 if len(body) > HOSTILE_BODY_LIMIT else HOSTILE_KINDS[kind]
+        assert response.status_code == expected, (kind, len(body), response.status_code, response.text[:300])
+        assert str(response.status_code) in documented
+        assert response.json() == {"detail": response.json()["detail"], "status": response.status_code}
+
+    hostile()
+    assert _stored_counts() == before
+    for listing in ("image_sets", "images", "campaigns"):
+        assert session.get(f"{base_url}/{listing}", timeout=30).status_code == 200
