@@ -35,4 +35,9 @@ class IsImageAdminOrCampaignLabeler(ImageAdminOrLabeler):
 
     def labeler_allowed(self, user, view) -> bool:
         campaign_id = view.kwargs.get(getattr(view, "campaign_url_kwarg", "pk"))
-        return campaign_id is not None and user.labeled_campaigns.filter(pk=campaign_id).exists()
+        # On the through table alone (no join with the campaigns): this runs on every agency request.
+        bindings = user.labeled_campaigns.through.objects
+        allowed = campaign_id is not None and bindings.filter(user_id=user.pk, campaign_id=campaign_id).exists()
+        # The campaign exists (the labeler is bound to it): the view need not look again.
+        view.campaign_exists = allowed
+        return allowed

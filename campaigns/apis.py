@@ -111,7 +111,10 @@ class CampaignDetailApi(GenericAPIView):
             "Transitions: `created` -> `active` (labeling starts); `active` -> `completed` (also "
             "automatic when every image is labeled); `completed` -> `active` (reopen); `completed` -> "
             "`finished` (starts the export job: labels CSV and Azure ML data assets; follow it in "
-            "the campaign's `job`). Anything else is `409`."
+            "the campaign's `job`; if the job broker is down the export stays `queued` and starts "
+            "once it is back). Anything else is `409`.\n\n"
+            "Added: `finished` again on a finished campaign retries its export when it `failed` or is "
+            "stuck (its worker died, or it never reached the broker)."
         ),
         parameters=[_CAMPAIGN_ID],
         request=CampaignStatusInputSerializer,
@@ -160,7 +163,8 @@ class CampaignImagesApi(GenericAPIView):
         },
     )
     def get(self, request, pk: int):
-        selectors.campaign_ensure_exists(campaign_id=pk)
+        if not getattr(self, "campaign_exists", False):  # the labeler check already found it
+            selectors.campaign_ensure_exists(campaign_id=pk)
         page = self.paginate_queryset(selectors.campaign_image_list(campaign_id=pk))
         return self.get_paginated_response(CampaignImageOutputSerializer(page, many=True).data)
 

@@ -123,7 +123,10 @@ class ImageSetDetailApi(APIView):
         description=(
             "`{\"new_status\": \"finished\"}` closes the dropbox and starts the background job that "
             "copies every uploaded file to its final place and registers it as an image; follow it in "
-            "the set's `job`. `created` -> `finished` is the only transition."
+            "the set's `job`. `created` -> `finished` is the only transition. The answer never "
+            "depends on the job broker: if it is down, the job stays `queued` and starts once it is back.\n\n"
+            "Added: `finished` again on a finished set retries its job when the job `failed` or is stuck "
+            "(its worker died, or it never reached the broker); the job goes on where it stopped."
         ),
         parameters=[_IMAGESET_ID],
         request=ImageSetStatusInputSerializer,
@@ -133,7 +136,8 @@ class ImageSetDetailApi(APIView):
                 (400, "`new_status` is missing or not a status. " + JSON_BODY_MALFORMED),
                 401,
                 (404, "The image set does not exist."),
-                (409, "The set cannot go to that status (it is already finished)."),
+                (409, "The set cannot go to that status (it is already finished, and its job is queued, "
+                      "running or succeeded)."),
             ),
         },
     )

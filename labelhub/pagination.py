@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from django.db.models import Count, Window
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
@@ -40,12 +41,18 @@ class ContractPagination(BasePagination):
         default = getattr(view, "default_per_page", self.default_per_page)
         self.page = _positive_int(request, "page", 1)
         self.per_page = min(_positive_int(request, "per_page", default), MAX_PER_PAGE)
-        self.total = queryset.count()
-        self.pages = max(1, math.ceil(self.total / self.per_page))
         start = (self.page - 1) * self.per_page
-        if start >= self.total:
-            return []
-        return list(queryset[start : start + self.per_page])
+        if queryset.query.distinct or queryset.query.combinator:
+            # A window counts rows before DISTINCT / UNION: count apart.
+            self.total = queryset.count()
+            rows = list(queryset[start : start + self.per_page]) if start < self.total else []
+        else:
+            # One query for the page and the total (COUNT(*) OVER ()); only a page past
+            # the end, which has no row to carry the total, needs a count of its own.
+            rows = list(queryset.annotate(_pagination_total=Window(Count("*")))[start : start + self.per_page])
+            self.total = rows[0]._pagination_total if rows else queryset.count()
+        self.pages = max(1, math.ceil(self.total / self.per_page))
+        return rows
 
     def get_pagination(self) -> dict:
         return {
