@@ -24,6 +24,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connections
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
@@ -50,6 +51,11 @@ class Command(BaseCommand):
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
         self._first_run_admin()
+        # This process only watches its children from now on: give back its connections.
+        for alias in connections:
+            connections[alias].close()
+            if hasattr(connections[alias], "close_pool"):
+                connections[alias].close_pool()
 
         env = dict(os.environ)
         metrics_dir = env.get("PROMETHEUS_MULTIPROC_DIR") or str(Path(settings.BASE_DIR) / "var" / "prometheus")
