@@ -6,7 +6,13 @@ served by Django's WSGI application in a wsgiref server thread and sent with
 ``requests``. Prints wall time and query count per size and their ratio.
 Goal: the same query count for both sizes and t(1000)/t(100) <= 12.
 
-    .venv/bin/python bench/objects.py [--server postgres://postgres@127.0.0.1:5432] [--repeat 3]
+    .venv/bin/python bench/objects.py [--server postgres://postgres@127.0.0.1:5432] [--repeat 3] [--history N]
+
+``--history N`` first submits the same images N times (through the service,
+reopening the campaign each time), so the measured PUT also deletes the
+revisions past ``SUBMISSION_REVISIONS_KEPT`` (default 20): with N >= 21 each
+image holds 21 revisions and one of them goes, as for an agency that keeps
+resubmitting.
 
 It creates its own database ``labelhub_bench_objects`` on that server and
 drops it afterwards; no other database is touched.
@@ -14,9 +20,11 @@ drops it afterwards; no other database is touched.
 Measured on the development machine (2 cores, PostgreSQL 15, median of 3):
 
      images  objects   wall s  queries
-        100     1000    0.13-0.17      8
-       1000    10000    0.83-0.92      8
-    t(1000)/t(100) = 5.0-6.8, the same 8 queries for both sizes.
+        100     1000    0.13-0.17      9
+       1000    10000    0.83-0.92      9
+    t(1000)/t(100) = 5.0-6.8, the same 9 queries for both sizes (8 before
+    the DELETE of revisions past SUBMISSION_REVISIONS_KEPT; with --history 21:
+    0.09 s / 0.92 s, ratio 10.0, the same 9 queries).
 """
 
 from __future__ import annotations
@@ -125,9 +133,21 @@ def body_for(image_ids: list[int]) -> bytes:
     ]).encode()
 
 
-def run(repeat: int) -> bool:
+def make_history(campaign_id: int, body: bytes, rounds: int) -> None:
+    from campaigns.models import Campaign
+    from campaigns.services import objects_replace
+
+    items = json.loads(body)
+    for _ in range(rounds):
+        objects_replace(campaign_id=campaign_id, items=items, user=None)
+        Campaign.objects.filter(pk=campaign_id).update(status=Campaign.Status.ACTIVE)
+
+
+def run(repeat: int, history: int = 0) -> bool:
     import requests
     from django.core.wsgi import get_wsgi_application
+
+    from django.conf import settings
 
     from accounts.models import User
     from accounts.services import apikey_issue
@@ -152,11 +172,14 @@ def run(repeat: int) -> bool:
             for _ in range(repeat):
                 campaign_id, image_ids = make_campaign(size, admin)
                 body = body_for(image_ids)
+                make_history(campaign_id, body, history)
                 started = time.perf_counter()
                 response = session.put(f"{base}/campaigns/{campaign_id}/objects", data=body, headers=headers)
                 wall = time.perf_counter() - started
                 assert response.status_code == 200, response.text[:500]
-                assert Object.objects.filter(campaign_image__campaign_id=campaign_id).count() == size * BOXES_PER_IMAGE
+                kept = 1 + min(history, settings.SUBMISSION_REVISIONS_KEPT)
+                stored = Object.objects.filter(campaign_image__campaign_id=campaign_id).count()
+                assert stored == size * BOXES_PER_IMAGE * kept, stored
                 assert Campaign.objects.get(pk=campaign_id).status == Campaign.Status.COMPLETED
                 runs.append((wall, app.seconds, app.queries, len(body)))
             results[size] = runs
@@ -165,7 +188,7 @@ def run(repeat: int) -> bool:
         httpd.server_close()
 
     print(f"PUT /campaigns/{{id}}/objects, {BOXES_PER_IMAGE} boxes per image, PostgreSQL, "
-          f"median of {repeat} run(s)")
+          f"median of {repeat} run(s), after {history} earlier submission(s) of the same images")
     print(f"{'images':>7} {'objects':>8} {'body':>9} {'wall s':>8} {'server s':>9} {'queries':>8}")
     medians = {}
     for size, runs in results.items():
@@ -191,13 +214,14 @@ def main() -> int:
     parser.add_argument("--server", default=os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432"),
                         help="PostgreSQL server URL without a database name")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--history", type=int, default=0, help="earlier submissions of the same images")
     args = parser.parse_args()
     server = args.server.rstrip("/")
 
     recreate_database(server)
     try:
         setup_django(server)
-        ok = run(args.repeat)
+        ok = run(args.repeat, args.history)
     finally:
         try:
             from django.db import connections
