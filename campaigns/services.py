@@ -18,13 +18,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Window
 from django.db.models.functions import DenseRank
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from accounts.models import ApiKey, User
 from accounts.services import IssuedKey, apikey_issue, labeler_get_or_create
 from campaigns.models import Campaign, CampaignImage, CampaignJob, CampaignLabeler, Object, Submission
 from imagesets.models import Image
 from labelhub.exceptions import BadRequest, Conflict, NotFound, Unprocessable
+from labelhub.jobs import job_enqueue
 from labelhub.validators import (
     ID_MAX,
     check_images_per_request,
@@ -38,7 +38,6 @@ LABEL_MAX_LENGTH = 128
 # Object coordinates are stored as 32-bit integers.
 COORDINATE_MAX = 2**31 - 1
 EMAIL_MAX_LENGTH = 254
-EXPORT_TASK = "campaigns.tasks.export_campaign"
 
 Status = Campaign.Status
 
@@ -173,6 +172,12 @@ def campaign_set_status(
         )
     campaign = _lock_campaign(campaign_id)
     current = campaign.status
+    if current == new_status == Status.FINISHED and from_status is None:
+        job = CampaignJob.objects.filter(campaign=campaign).first()
+        if job is not None and job.may_retry:
+            # Finishing again retries an export that failed or is stuck.
+            campaign_export_queue(campaign=campaign)
+            return campaign
     if new_status not in Campaign.TRANSITIONS[current] or (from_status is not None and current != from_status):
         raise Conflict(f"A campaign cannot go from '{current}' to '{new_status}'")
 
@@ -200,25 +205,19 @@ def campaign_set_status(
     return campaign
 
 
-def _enqueue_export(campaign_id: int) -> None:
-    task_id = async_task(EXPORT_TASK, campaign_id, task_name=f"export-campaign-{campaign_id}")
-    if isinstance(task_id, str):
-        CampaignJob.objects.filter(campaign_id=campaign_id).update(task_id=task_id[:64])
-
-
 @transaction.atomic
 def campaign_export_queue(*, campaign: Campaign) -> CampaignJob:
     """Create (or reset) the campaign's export job and queue the export once this commits.
 
     The caller holds the campaign row lock and has checked the status, so two
-    requests cannot both queue an export.
+    requests cannot both queue an export. The job is committed as ``queued``
+    even when the broker is down (``labelhub.jobs``): the sweep hands it over.
     """
     job, created = CampaignJob.objects.select_for_update().get_or_create(campaign=campaign)
     if not created:
         job.reset()
         job.save()
-    campaign_id = campaign.pk
-    transaction.on_commit(lambda: _enqueue_export(campaign_id))
+    job_enqueue(job)
     return job
 
 
@@ -229,8 +228,8 @@ def campaign_export_retry(*, campaign_id: int) -> CampaignJob:
     if campaign.status != Status.FINISHED:
         raise Conflict(f"Only a finished campaign is exported; this one is '{campaign.status}'")
     job = CampaignJob.objects.select_for_update().filter(campaign=campaign).first()
-    if job is not None and job.status != CampaignJob.Status.FAILED:
-        raise Conflict(f"Only a failed export can be retried; this one is '{job.status}'")
+    if job is not None and not job.may_retry:
+        raise Conflict(f"Only a failed or stuck export can be retried; this one is '{job.status}'")
     return campaign_export_queue(campaign=campaign)
 
 

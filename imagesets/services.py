@@ -19,18 +19,19 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from imagesets.ingest import ingest
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name, final_folder
 from labelhub.exceptions import BadRequest, Conflict, NotFound
+from labelhub.jobs import job_enqueue, job_run
 from labelhub.storage import ObjectNotFound, get_storage
 from labelhub.validators import check_images_per_request, contains_nul, is_json_int, is_valid_id, validate_title
 
 logger = logging.getLogger(__name__)
 
-FINISH_TASK = "imagesets.tasks.finish_imageset"
+# The kind of job registered in imagesets.apps.
+FINISH_JOB = "imageset_finish"
 
 
 # --- image sets -----------------------------------------------------------------
@@ -168,23 +169,21 @@ def _check_transition(imageset: ImageSet, new_status: str) -> None:
         raise Conflict(f"Image set is {imageset.status}; it cannot become {new_status}")
 
 
-def _queue_finish(job: ImageSetJob) -> None:
-    imageset_id = job.imageset_id
-
-    def enqueue():
-        task_id = async_task(FINISH_TASK, imageset_id, task_name=f"imageset-{imageset_id}-finish")
-        ImageSetJob.objects.filter(pk=job.pk).update(task_id=str(task_id or "")[:64])
-
-    # robust: a broker hiccup (or, in sync mode, a failing job) must not turn
-    # the already committed status change into a 500; the job row shows it.
-    transaction.on_commit(enqueue, robust=True)
-
-
 def imageset_set_status(*, imageset_id: int, new_status: Any) -> ImageSet:
-    """The ``PUT /image_sets/{id}`` transition: only ``finished`` exists (400 unknown, 409 not allowed)."""
+    """The ``PUT /image_sets/{id}`` transition: only ``finished`` exists (400 unknown, 409 not allowed).
+
+    ``finished`` again on a finished set whose job failed or is stuck (its
+    worker died, or the broker never got it) queues the job again; while the
+    job is queued, running or done it is a 409.
+    """
     if not isinstance(new_status, str) or new_status not in ImageSet.Status.values:
         raise BadRequest(f"'new_status' must be one of {', '.join(ImageSet.Status.values)}")
     if new_status == ImageSet.Status.FINISHED:
+        with transaction.atomic():
+            imageset = _imageset_locked(imageset_id)
+            if imageset.status == ImageSet.Status.FINISHED:
+                imageset.job = imageset_job_retry(imageset_id=imageset_id)
+                return imageset
         return imageset_finish(imageset_id=imageset_id)
     # ``finished`` is the only target in ImageSet.TRANSITIONS.
     imageset = ImageSet.objects.filter(pk=imageset_id).first()
@@ -211,23 +210,25 @@ def imageset_finish(*, imageset_id: int, queue: bool = True) -> ImageSet:
         job.reset()
         job.save()
     if queue:
-        _queue_finish(job)
+        job_enqueue(job)
     imageset.job = job
     return imageset
 
 
 @transaction.atomic
 def imageset_job_retry(*, imageset_id: int, queue: bool = True) -> ImageSetJob:
-    """Queue a failed finish job again (409 for any other job state)."""
+    """Queue the finish job again when it failed or is stuck (409 while it is queued, running or done)."""
     imageset = _imageset_locked(imageset_id)
     job = ImageSetJob.objects.select_for_update().filter(imageset=imageset).first()
-    if job is None or job.status != ImageSetJob.Status.FAILED:
+    if job is None or not job.may_retry:
         state = job.status if job else "not started"
-        raise Conflict(f"Only a failed job can be retried; this one is {state}")
+        raise Conflict(
+            f"Only a failed or stuck job can be retried; this one is {state}"
+        )
     job.reset()
     job.save()
     if queue:
-        _queue_finish(job)
+        job_enqueue(job)
     return job
 
 
@@ -295,22 +296,17 @@ def _split_refs(items) -> tuple[set[int], set[str]]:
 # --- the finish job -----------------------------------------------------------
 
 
-def imageset_finish_run(*, imageset_id: int) -> ImageSetJob:
-    """The body of the finish job; marks the job failed (and re-raises) on any error."""
+def imageset_finish_run(*, imageset_id: int, force: bool = False) -> ImageSetJob | None:
+    """The body of the finish job, run through the shared job lifecycle (``labelhub.jobs.job_run``).
+
+    ``NotFound``/``Conflict`` for a set that is gone or not finished. Returns
+    the job, or ``None`` when there was nothing to run (another worker has
+    it, or it has ended); a failure is stored on the job and re-raised.
+    """
     imageset = ImageSet.objects.filter(pk=imageset_id).first()
     if imageset is None:
         raise NotFound("Image set not found")
     if imageset.status != ImageSet.Status.FINISHED:
         raise Conflict("Only a finished image set is ingested")
-    job, _ = ImageSetJob.objects.get_or_create(imageset=imageset)
-    if job.status == ImageSetJob.Status.SUCCEEDED:
-        # A duplicate delivery of the task: the work is done.
-        return job
-    job.mark_running()
-    try:
-        ingest(imageset, job)
-    except Exception as exc:
-        logger.exception("finishing image set %s failed", imageset.pk)
-        job.mark_failed(exc)
-        raise
-    return job
+    ImageSetJob.objects.get_or_create(imageset=imageset)
+    return job_run(FINISH_JOB, imageset.pk, lambda job: ingest(imageset, job), force=force)

@@ -75,6 +75,27 @@ class StorageUnavailable(ApplicationError):
     default_detail = "Storage is unavailable, please try again later"
 
 
+class DatabaseBusy(ApplicationError):
+    """Every pooled database connection stayed busy for ``DATABASE_POOL_TIMEOUT`` seconds."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is busy, please try again in a moment"
+
+
+def is_pool_exhausted(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what it wraps) is psycopg's pool giving up waiting for a connection."""
+    try:
+        from psycopg_pool import PoolTimeout
+    except ImportError:  # SQLite-only installs
+        return False
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, PoolTimeout):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def _body(detail, code: int, extra: dict | None = None) -> dict:
     body = {"detail": detail, "status": code}
     if extra:
@@ -113,6 +134,14 @@ def exception_handler(exc, context):
         response["WWW-Authenticate"] = 'Authentication-Key realm="api"'
         return response
 
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own check (``HttpRequest.body``), were anything to read the body that way:
+        # its default answer is an HTML 400 page.
+        from labelhub.parsers import too_large
+
+        too_big = too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return Response(_body(too_big.detail, 413), status=413)
+
     if isinstance(exc, Http404):
         return Response(_body(str(exc) or "Not found", 404), status=404)
 
@@ -134,13 +163,11 @@ def exception_handler(exc, context):
             response["Retry-After"] = str(exc.wait)
         return response
 
-    if isinstance(exc, RequestDataTooBig):
-        # Django's own check (``HttpRequest.body``), were anything to read the body that way:
-        # its default answer is an HTML 400 page.
-        from labelhub.parsers import too_large
-
-        too_big = too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-        return Response(_body(too_big.detail, 413), status=413)
+    if is_pool_exhausted(exc):
+        logger.warning("no database connection free within the pool timeout in %s", context.get("view"))
+        response = Response(_body(DatabaseBusy.default_detail, 503), status=503)
+        response["Retry-After"] = "1"
+        return response
 
     if isinstance(exc, StorageError):
         logger.warning("storage error in %s: %s", context.get("view"), exc)

@@ -2,6 +2,7 @@ from unittest import mock
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import ApiKey, User
@@ -210,13 +211,13 @@ def test_reopening_clears_the_completion_date_and_keeps_the_start_date():
 
 def test_finishing_sets_date_finished_and_queues_one_export_on_commit(django_capture_on_commit_callbacks):
     campaign = CampaignFactory(status=Status.COMPLETED)
-    with mock.patch("campaigns.services.async_task", return_value="task-1") as queue:
+    with mock.patch("labelhub.jobs.async_task", return_value="task-1") as queue:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             campaign_set_status(campaign_id=campaign.pk, new_status="finished")
             assert queue.call_count == 0  # not before the commit
     assert len(callbacks) == 1
     queue.assert_called_once_with(
-        "campaigns.tasks.export_campaign", campaign.pk, task_name=f"export-campaign-{campaign.pk}"
+        "campaigns.tasks.export_campaign", campaign.pk, task_name=f"campaign_export-{campaign.pk}"
     )
     campaign.refresh_from_db()
     assert campaign.status == Status.FINISHED and campaign.date_finished is not None
@@ -282,14 +283,15 @@ def test_a_failed_export_can_be_retried_and_is_reset_to_queued(django_capture_on
     job.refresh_from_db()
     assert job.status == CampaignJob.Status.QUEUED
     assert job.error is None
-    assert job.attempts == 1  # the task counts its runs
+    assert job.attempts == 0  # a retry starts a fresh count of attempts
     assert CampaignJob.objects.count() == 1
 
 
 @pytest.mark.parametrize("job_status", [CampaignJob.Status.QUEUED, CampaignJob.Status.RUNNING, CampaignJob.Status.SUCCEEDED])
-def test_only_a_failed_export_can_be_retried(django_capture_on_commit_callbacks, job_status):
+def test_only_a_failed_or_stuck_export_can_be_retried(django_capture_on_commit_callbacks, job_status):
     campaign = CampaignFactory(status=Status.FINISHED)
-    CampaignJob.objects.create(campaign=campaign, status=job_status)
+    now = timezone.now()  # handed to the broker / beating just now: not stuck
+    CampaignJob.objects.create(campaign=campaign, status=job_status, enqueued_at=now, heartbeat_at=now)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         with pytest.raises(Conflict):
             campaign_export_retry(campaign_id=campaign.pk)

@@ -1,6 +1,7 @@
 from unittest import mock
 
 import pytest
+from django.utils import timezone
 from django.db.models import QuerySet
 
 from imagesets.models import Image, ImageSet, ImageSetJob
@@ -87,7 +88,7 @@ def test_a_storage_failure_while_creating_leaves_no_set(local_storage, admin_use
 def test_finishing_commits_the_status_and_queues_the_job_on_commit(local_storage, admin_user, django_capture_on_commit_callbacks):
     imageset = imageset_create(title=unique_title(), metadata=None, created_by=admin_user)
 
-    with mock.patch("imagesets.services.async_task", return_value="task-1") as async_task:
+    with mock.patch("labelhub.jobs.async_task", return_value="task-1") as async_task:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             imageset_finish(imageset_id=imageset.pk)
         async_task.assert_not_called()  # nothing starts before the commit
@@ -100,7 +101,7 @@ def test_finishing_commits_the_status_and_queues_the_job_on_commit(local_storage
         assert len(callbacks) == 1
         callbacks[0]()
 
-    async_task.assert_called_once_with("imagesets.tasks.finish_imageset", imageset.pk, task_name=f"imageset-{imageset.pk}-finish")
+    async_task.assert_called_once_with("imagesets.tasks.finish_imageset", imageset.pk, task_name=f"imageset_finish-{imageset.pk}")
     job.refresh_from_db()
     assert job.task_id == "task-1"
 
@@ -149,12 +150,17 @@ def test_setting_the_status_of_an_unknown_set_is_not_found(db):
 
 
 @pytest.mark.parametrize("job_status", [None, "queued", "running", "succeeded"])
-def test_only_a_failed_job_can_be_retried(db, job_status):
+def test_only_a_failed_or_stuck_job_can_be_retried(db, job_status):
     imageset = ImageSetFactory(status=ImageSet.Status.FINISHED)
     if job_status:
-        ImageSetJob.objects.create(imageset=imageset, status=job_status, done=3, total=5)
+        now = timezone.now()
+        # Queued and handed to the broker just now / running with a fresh heartbeat: not stuck.
+        ImageSetJob.objects.create(
+            imageset=imageset, status=job_status, done=3, total=5, enqueued_at=now, heartbeat_at=now,
+            date_started=now,
+        )
 
-    with pytest.raises(Conflict, match="Only a failed job"):
+    with pytest.raises(Conflict, match="Only a failed or stuck job"):
         imageset_job_retry(imageset_id=imageset.pk)
 
     if job_status:
@@ -166,7 +172,7 @@ def test_retrying_a_failed_job_resets_it_and_queues_it(db, django_capture_on_com
     imageset = ImageSetFactory(status=ImageSet.Status.FINISHED)
     ImageSetJob.objects.create(imageset=imageset, status="failed", error="boom", skipped=["x"], done=2, total=4)
 
-    with mock.patch("imagesets.services.async_task", return_value="t") as async_task:
+    with mock.patch("labelhub.jobs.async_task", return_value="t") as async_task:
         with django_capture_on_commit_callbacks(execute=True):
             job = imageset_job_retry(imageset_id=imageset.pk)
 
