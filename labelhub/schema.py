@@ -192,7 +192,11 @@ CSV (also at `GET /campaigns/{pk}/labels.csv` at any time).
 - Titles of image sets and campaigns: 1-53 lowercase letters, digits and single dashes, not
   starting or ending with a dash (`422` otherwise; a title in use: `409`).
 - Errors: `{"detail": "<reason>", "status": <code>}`; `400` malformed body, `401` key or role,
-  `404` unknown object, `409` not allowed in the current status, `422` invalid value.
+  `404` unknown object, `409` not allowed in the current status, `413` too large, `422` invalid
+  value.
+- Input limits (configurable, defaults here): a JSON body of at most 10 MiB (`413`), nested at most
+  32 levels, holding only valid Unicode (`400`); ids are JSON integers (`"1"` and `1.0` are a `400`);
+  at most 10,000 images per request (`413`) and 1,000 objects per image (`422`).
 """
 
 TAGS = [
