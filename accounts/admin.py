@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, User, normalize_email
 from accounts.services import IssuedKey, apikey_issue, apikey_revoke, apikey_rotate
-from labelhub.admin import ShownSecret, render_form_page, render_secrets_page
+from labelhub.admin import RowIdChecks, ShownSecret, render_form_page, render_secrets_page
 from labelhub.exceptions import ApplicationError
 
 ADMIN_MEDIA = forms.Media(css={"all": ["labelhub/admin.css"]}, js=["labelhub/admin.js"])
@@ -66,7 +66,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(RowIdChecks, DjangoUserAdmin):
     add_form = UserCreationForm
     form = UserEditForm
     ordering = ("email",)
@@ -125,7 +125,7 @@ class ApiKeyCreateForm(forms.Form):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(RowIdChecks, admin.ModelAdmin):
     list_display = ("key", "user", "created_at", "expires_at", "revoked_at", "last_used_at", "active")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
     search_fields = ("key", "user__email")

@@ -177,3 +177,24 @@ def test_only_users_with_key_permissions_manage_keys(client, who):
         assert response.status_code in (302, 403) or "/login/" in response.wsgi_request.path
         assert issued.apikey not in response.content.decode()
     assert list(ApiKey.objects.values_list("id", "secret_hash", "revoked_at")) == before
+
+
+@pytest.mark.parametrize("model, action", [("user", "issue_key"), ("apikey", "revoke")])
+@pytest.mark.parametrize("bad", ["\u00b2", str(2**64), "1x"])
+def test_an_action_on_an_odd_selection_changes_nothing_and_never_errors(staff_client, model, action, bad):
+    target = UserFactory(email="agency@example.com")
+    key = apikey_issue(user=target)
+    response = staff_client.post(
+        reverse(f"admin:accounts_{model}_changelist"), {"action": action, "_selected_action": [bad]}, follow=True
+    )
+    assert response.status_code == 200
+    assert any("invalid id" in str(m) for m in get_messages(response.wsgi_request))
+    assert ApiKey.objects.get(key=key.apikey).revoked_at is None
+    assert ApiKey.objects.filter(user=target).count() == 1
+
+
+@pytest.mark.parametrize("bad", ["%C2%B2", str(2**64)])
+def test_a_change_page_of_an_odd_id_is_not_found_not_an_error(staff_client, bad):
+    response = staff_client.get(f"/admin/accounts/user/{bad}/change/", follow=True)
+    assert response.status_code in (200, 404)
+    assert response.status_code == 404 or b"doesn" in response.content
