@@ -92,8 +92,9 @@ class JSONParser(BaseParser):
         raw = _read(stream, limit)
         try:
             text = raw.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise ParseError(f"JSON parse error - the body is not valid {encoding}: {exc.reason}") from None
+        except UnicodeError as exc:  # UnicodeDecodeError, or a codec's own (idna, punycode, ...)
+            reason = getattr(exc, "reason", None) or str(exc)[:100]
+            raise ParseError(f"JSON parse error - the body is not valid {encoding}: {reason}") from None
         if has_surrogate(text):
             raise ParseError(f"JSON parse error - the body {SURROGATE_PROBLEM}")
         try:
@@ -101,7 +102,8 @@ class JSONParser(BaseParser):
         except RecursionError:
             # The C scanner gives up past Python's recursion limit; the depth check below
             # answers anything shallower.
-            raise ParseError(f"JSON parse error - the body is nested deeper than {settings.JSON_MAX_DEPTH} levels") from None
+            depth = settings.JSON_MAX_DEPTH
+            raise ParseError(f"JSON parse error - the body is nested deeper than {depth} levels") from None
         except ValueError as exc:  # JSONDecodeError, and int() of more than 4300 digits
             raise ParseError(f"JSON parse error - {exc}") from None
         problem = json_problem(

@@ -312,6 +312,17 @@ def test_the_local_dropbox_still_takes_files_larger_than_the_json_limit(world, s
 # --- what is not JSON -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("charset", ["idna", "punycode", "utf-7", "raw_unicode_escape", "utf-16", "cp1252", "nope"])
+def test_an_exotic_charset_is_parsed_or_refused_never_a_500(world, charset):
+    body = '{"title": "charset-set", "metadata": {"n": "\\ud800 xn--' + "a" * 80 + '"}}'
+
+    response = send(world.admin, "post", "/image_sets", body.encode("latin-1"),
+                    content_type=f"application/json; charset={charset}")
+
+    assert response.status_code in (200, 400), response.content
+    assert response.json()["status"] == 400 or ImageSet.objects.filter(title="charset-set").exists()
+
+
 @pytest.mark.parametrize(
     "body, content_type",
     [
