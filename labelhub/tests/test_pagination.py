@@ -33,6 +33,16 @@ def test_page_past_the_end_is_an_empty_list(api_client, users):
     assert response.json()["pagination"]["pages"] == 3
 
 
+@pytest.mark.parametrize("query", ["?page=9223372036854775807", "?page=29611377857979375616&per_page=19891",
+                                   f"?page={10**40}&per_page=1000"])
+def test_a_page_beyond_any_offset_the_database_holds_is_an_empty_list(api_client, users, query):
+    # An OFFSET past 2**63 was a 500 on SQLite ("datatype mismatch"), found by the fuzz.
+    response = get(api_client, query)
+    assert response.status_code == 200, response.content
+    assert response.json()["users"] == []
+    assert response.json()["pagination"]["total"] == 26
+
+
 def test_pages_is_at_least_one_when_empty(api_client, db):
     body = get(api_client).json()
     assert body["pagination"] == {"page": 1, "pages": 1, "total": 0, "per_page": 10, "next": None, "prev": None}
