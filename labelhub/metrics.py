@@ -21,6 +21,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import struct
+import time
 from pathlib import Path
 
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -37,6 +39,8 @@ logger = logging.getLogger(__name__)
 disable_created_metrics()
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Reads of the metric files a scrape retries when it meets a file still being created.
+SCRAPE_ATTEMPTS = 5
 # The jobs labelhub runs (labelhub.jobs registers them); listed so their series exist at 0.
 JOB_KINDS = ("imageset_finish", "campaign_export")
 # Methods outside this set are counted as "other", so a client cannot invent label values.
@@ -233,6 +237,13 @@ def scrape(accept: str = "") -> tuple[bytes, str]:
         registry.register(REGISTRY)  # this process's metrics, plus its process and GC collectors
     registry.register(JobQueueCollector())
     encoder, content_type = choose_encoder(accept)
+    for _ in range(SCRAPE_ATTEMPTS - 1):
+        try:
+            return encoder(registry), content_type
+        except struct.error:
+            # A process that is just starting has created its file but not sized it
+            # yet (prometheus-client's mmap files): read again a moment later.
+            time.sleep(0.02)
     return encoder(registry), content_type
 
 

@@ -51,6 +51,8 @@ def per_worker(folder: Path, key) -> dict[int, float]:
     values = {}
     for path in folder.glob("counter_*.db"):
         pid = int(path.stem.rsplit("_", 1)[1])
+        if path.stat().st_size == 0:
+            continue  # a process that is starting has not sized its file yet
         for family in MultiProcessCollector.merge([str(path)]):
             for s in family.samples:
                 if (s.name, tuple(sorted(s.labels.items()))) == key:
