@@ -93,7 +93,11 @@ class Job(models.Model):
         if self.status == JobStatus.RUNNING:
             return (self.heartbeat_at or self.date_started or self.date_queued) < stale or _worker_is_dead(self.worker)
         if self.status == JobStatus.QUEUED:
-            return self.enqueued_at is None or self.enqueued_at < stale
+            if self.enqueued_at is None and self.error:
+                return True  # the broker refused it (job_send recorded why)
+            # Not handed over since long (lost between its commit and the hand-over,
+            # or the broker lost it): a job just committed is not stuck.
+            return (self.enqueued_at or self.date_queued) < stale
         return False
 
     @property
@@ -221,10 +225,14 @@ def job_send(kind: JobKind, job_pk: int) -> bool:
             task_id = async_task(kind.task, owner_id, task_name=kind.task_name(owner_id))
         except Exception as exc:  # noqa: BLE001 - any broker failure leaves the job to the sweep
             logger.warning("could not queue %s job %s (%s); the sweep will retry", kind.name, job_pk, exc)
-            kind.model.objects.filter(pk=job_pk, status=JobStatus.QUEUED).update(enqueued_at=None)
+            kind.model.objects.filter(pk=job_pk, status=JobStatus.QUEUED).update(
+                enqueued_at=None,
+                error=f"The job broker did not take the job ({type(exc).__name__}: {str(exc)[:200]}); "
+                "it is handed over again automatically",
+            )
             metrics.job_enqueue_failed(kind.name)
             return False
-    kind.model.objects.filter(pk=job_pk).update(task_id=str(task_id or "")[:64])
+    kind.model.objects.filter(pk=job_pk, status=JobStatus.QUEUED).update(task_id=str(task_id or "")[:64], error=None)
     return True
 
 
@@ -368,11 +376,11 @@ def job_sweep() -> dict[str, int]:
                 Q(status=JobStatus.RUNNING)
                 | Q(status=JobStatus.QUEUED, enqueued_at__isnull=True)
                 | Q(status=JobStatus.QUEUED, enqueued_at__lt=stale)
-            )
+            )  # narrowed by ``is_stuck`` below
             for job in candidates:
+                if not job.is_stuck:
+                    continue  # e.g. committed a moment ago, its hand-over under way
                 if job.status == JobStatus.RUNNING:
-                    if not job.is_stuck:
-                        continue
                     lost = job.worker or "an unknown worker"
                     if job.attempts >= settings.JOBS_MAX_ATTEMPTS:
                         job.mark_failed(

@@ -292,7 +292,8 @@ def test_a_stuck_job_shows_the_retry_button_and_retrying_it_finishes_the_set(
     imageset = new_imageset(admin_user, files={"a.png": samples.png()}, storage=local_storage)
     ImageSet.objects.filter(pk=imageset.pk).update(status="finished")
     # Committed as queued, but the broker never got it (it was down).
-    ImageSetJob.objects.create(imageset=imageset, status="queued", enqueued_at=None)
+    ImageSetJob.objects.create(imageset=imageset, status="queued", enqueued_at=None,
+                               error="The job broker did not take the job (ConnectionError: refused)")
     running = ImageSetFactory(status="finished")
     ImageSetJob.objects.create(imageset=running, status="running", heartbeat_at=timezone.now(),
                                date_started=timezone.now())

@@ -92,6 +92,7 @@ def test_finishing_a_campaign_with_the_broker_down_answers_ok_and_keeps_the_expo
     job = CampaignJob.objects.get(campaign=campaign)
     assert job.status == CampaignJob.Status.QUEUED
     assert job.enqueued_at is None  # the broker never got it: the sweep hands it over
+    assert job.error.startswith("The job broker did not take the job (ConnectionError")
     assert job.is_stuck and job.may_retry
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.FINISHED
 
@@ -284,7 +285,9 @@ def test_finishing_a_set_again_reruns_its_stuck_job(admin_client, local_storage,
                                                     django_capture_on_commit_callbacks):
     imageset = new_imageset(admin_user, files={"a.png": samples.png()}, storage=local_storage)
     ImageSet.objects.filter(pk=imageset.pk).update(status=ImageSet.Status.FINISHED)
-    ImageSetJob.objects.create(imageset=imageset, status="queued", enqueued_at=None)  # never reached the broker
+    # The broker refused it (as job_send records it).
+    ImageSetJob.objects.create(imageset=imageset, status="queued", enqueued_at=None,
+                               error="The job broker did not take the job (ConnectionError: refused)")
 
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.put(f"/api/v1/image_sets/{imageset.pk}", {"new_status": "finished"}, format="json")
@@ -292,6 +295,19 @@ def test_finishing_a_set_again_reruns_its_stuck_job(admin_client, local_storage,
     assert (response.status_code, response.json()) == (200, "ok")
     assert ImageSetJob.objects.get(imageset=imageset).status == "succeeded"
     assert Image.objects.filter(imageset=imageset).count() == 1
+
+
+def test_a_job_committed_a_moment_ago_and_not_yet_handed_over_is_not_stuck(admin_client, admin_user, monkeypatch):
+    imageset = new_imageset(admin_user)
+    ImageSet.objects.filter(pk=imageset.pk).update(status=ImageSet.Status.FINISHED)
+    # Between its commit and the on_commit hand-over: a second "finished" must not queue it twice.
+    ImageSetJob.objects.create(imageset=imageset, status="queued", enqueued_at=None)
+    monkeypatch.setattr(jobs, "job_send", lambda kind, pk: pytest.fail("nothing to send"))
+
+    response = admin_client.put(f"/api/v1/image_sets/{imageset.pk}", {"new_status": "finished"}, format="json")
+
+    assert response.status_code == 409
+    assert jobs.job_sweep() == {"recovered": 0, "requeued": 0, "failed": 0}
 
 
 @pytest.mark.parametrize("status", ["running", "succeeded"])
