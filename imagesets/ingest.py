@@ -14,7 +14,8 @@ image), so a job interrupted at image 60,000 goes on from there. Each file is
 treated on its own: an unreadable, absurd, empty or vanished file is named in
 ``job.skipped`` with its reason, and the rest of the set registers. Before the
 dropbox is deleted it is listed once more, so a file that arrived while the
-job ran is registered too, not deleted unseen.
+job ran is registered too, not deleted unseen (on storage where one can:
+``Storage.uploads_may_land_after_finish``).
 """
 
 from __future__ import annotations
@@ -93,7 +94,9 @@ def ingest(imageset: ImageSet, job: ImageSetJob) -> dict:
 
     if storage.dropbox_exists(dropbox):
         try:
-            for number in range(MAX_PASSES):
+            # Another pass only where files can still arrive (see Storage.uploads_may_land_after_finish).
+            passes = MAX_PASSES if storage.uploads_may_land_after_finish else 1
+            for number in range(passes):
                 if not _ingest_pass(storage, imageset, dropbox, folder, progress, first=number == 0):
                     break  # this pass found nothing new: every file is in
         except BaseException:

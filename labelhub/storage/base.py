@@ -37,6 +37,11 @@ class StoredFile:
 class Storage(abc.ABC):
     """Small interface over blob storage (see ``labelhub.storage.get_storage``)."""
 
+    # Whether a file can still land in a dropbox after its set is finished. Azure:
+    # yes, for a while (a revoked SAS may keep working up to 30 s). Local: no, an
+    # upload is moved into the dropbox under the set's row lock, only while created.
+    uploads_may_land_after_finish = True
+
     # --- files -------------------------------------------------------------
     @abc.abstractmethod
     def list(self, prefix: str, *, page_size: int | None = None) -> Iterator[StoredFile]:

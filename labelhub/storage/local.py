@@ -140,6 +140,10 @@ def guess_content_type(name: str) -> str | None:
 
 
 class LocalStorage(Storage):
+    # An upload enters a dropbox under its set's row lock, only while the set is
+    # created (imagesets.services.imageset_dropbox_store): none lands after finish.
+    uploads_may_land_after_finish = False
+
     def __init__(self, *, location: str):
         self.location = os.path.abspath(location)
         self._fs = FileSystemStorage(location=self.location)
