@@ -218,10 +218,13 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     assert page.locator("#lh-boxes rect").first.get_attribute("x") == "13"
     page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
 
+    # review.js is deferred: its key handler exists once the page has loaded.
+    page.wait_for_load_state("load")
     page.keyboard.press("ArrowRight")
     expect(page).to_have_url(re.compile(rf"/review/{park}/$"))
     expect(page.locator("#lh-boxes g.lh-box")).to_have_count(1)
     expect(page.locator("#lh-boxes text")).to_have_text("Wood 0.12")
+    page.wait_for_load_state("load")
     page.keyboard.press("ArrowLeft")
     expect(page).to_have_url(re.compile(rf"/review/{beach}/$"))
     page.click("#lh-filters a[data-filter=empty]")
