@@ -1,6 +1,11 @@
 """Role checks: image-admins may do everything, labelers only their campaigns."""
 
+from functools import cache
+
+from django.db import connections
 from rest_framework.permissions import BasePermission
+
+from labelhub.validators import is_valid_id
 
 
 class IsImageAdmin(BasePermission):
@@ -35,9 +40,29 @@ class IsImageAdminOrCampaignLabeler(ImageAdminOrLabeler):
 
     def labeler_allowed(self, user, view) -> bool:
         campaign_id = view.kwargs.get(getattr(view, "campaign_url_kwarg", "pk"))
-        # On the through table alone (no join with the campaigns): this runs on every agency request.
-        bindings = user.labeled_campaigns.through.objects
-        allowed = campaign_id is not None and bindings.filter(user_id=user.pk, campaign_id=campaign_id).exists()
+        allowed = is_valid_id(campaign_id) and _is_bound(user.labeled_campaigns.through, user.pk, campaign_id)
         # The campaign exists (the labeler is bound to it): the view need not look again.
         view.campaign_exists = allowed
         return allowed
+
+
+@cache
+def _binding_sql(through, alias: str) -> str:
+    """"Is this user bound to this campaign?" on the binding table alone, compiled once per process.
+
+    Every agency request asks it; written out, it spares the ORM's query
+    compilation each time (issue 10: an authenticated page within 3x of a 401).
+    """
+    quote = connections[alias].ops.quote_name
+    user_column = through._meta.get_field("user").column
+    campaign_column = through._meta.get_field("campaign").column
+    return (
+        f"SELECT 1 FROM {quote(through._meta.db_table)} "
+        f"WHERE {quote(user_column)} = %s AND {quote(campaign_column)} = %s LIMIT 1"
+    )
+
+
+def _is_bound(through, user_id: int, campaign_id: int, *, using: str = "default") -> bool:
+    with connections[using].cursor() as cursor:
+        cursor.execute(_binding_sql(through, using), [user_id, campaign_id])
+        return cursor.fetchone() is not None
