@@ -126,3 +126,27 @@ def test_secret_is_stored_only_as_a_hash(admin_key):
     stored = admin_key.api_key.secret_hash
     assert admin_key.secret not in stored
     assert len(stored) == 64
+
+
+def test_the_precompiled_key_lookup_loads_the_same_key_and_user_as_the_orm(admin_user):
+    from accounts.authentication import unrevoked_key_with_user
+    from accounts.models import ApiKey
+
+    issued = apikey_issue(user=admin_user)
+    ApiKey.objects.filter(key=issued.apikey).update(
+        last_used_at=timezone.now(), expires_at=timezone.now() + timedelta(days=3)
+    )
+
+    found = unrevoked_key_with_user(issued.apikey)
+    expected = ApiKey.objects.select_related("user").get(key=issued.apikey)
+
+    for field in ApiKey._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
+    for field in type(expected.user)._meta.concrete_fields:
+        value, wanted = getattr(found.user, field.attname), getattr(expected.user, field.attname)
+        assert (value, type(value)) == (wanted, type(wanted)), field.name
+    assert found.created_at.tzinfo is not None and found.user.is_staff is True
+    assert not found._state.adding
+    apikey_revoke(api_key=expected)
+    assert unrevoked_key_with_user(issued.apikey) is None
+    assert unrevoked_key_with_user("nul\x00key") is None

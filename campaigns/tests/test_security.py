@@ -182,3 +182,10 @@ def test_an_admin_reaches_every_campaign(admin_client, world):
         assert admin_client.get(f"{API}/campaigns/{campaign.pk}").status_code == 200
         assert admin_client.get(f"{API}/campaigns/{campaign.pk}/images").status_code == 200
         assert admin_client.get(f"{API}/campaigns/{campaign.pk}/objects").status_code == 200
+
+
+@pytest.mark.parametrize("campaign_id", [2**63, 2**64])
+def test_a_labeler_naming_a_campaign_id_beyond_any_row_is_refused_not_an_error(labeler_client, campaign_id):
+    response = labeler_client.get(f"/api/v1/campaigns/{campaign_id}/images")
+    assert response.status_code == 401
+    assert response.json()["detail"]
