@@ -38,6 +38,8 @@ from labelhub.storage.base import StoredFile
 
 # Files looked up, and image rows inserted, per database round trip.
 INSERT_BATCH = 500
+# The first listing page and chunk are smaller: copying starts after one short round trip.
+FIRST_CHUNK = 64
 # Progress (and the skipped files so far) is written at most this often (seconds)
 # or every PROGRESS_STEP files.
 PROGRESS_INTERVAL = 1.0
@@ -92,7 +94,7 @@ def ingest(imageset: ImageSet, job: ImageSetJob) -> dict:
     folder = final_folder(imageset.title)
     progress = _Progress(job)
 
-    if storage.dropbox_exists(dropbox):
+    try:
         try:
             # Another pass only where files can still arrive (see Storage.uploads_may_land_after_finish).
             passes = MAX_PASSES if storage.uploads_may_land_after_finish else 1
@@ -104,10 +106,7 @@ def ingest(imageset: ImageSet, job: ImageSetJob) -> dict:
             with contextlib.suppress(Exception):
                 progress.flush()
             raise
-        progress.flush()
-        # Every row is committed (autocommit bulk inserts): now the dropbox may go.
-        storage.delete_dropbox(dropbox)
-    else:
+    except _DropboxGone:
         # An earlier run already deleted the dropbox after committing every
         # row; the copies in the final folder tell which files were skipped.
         registered = set(Image.objects.filter(imageset=imageset).values_list("blobstorage_path", flat=True))
@@ -117,6 +116,10 @@ def ingest(imageset: ImageSet, job: ImageSetJob) -> dict:
             if f"{folder}/{stored.name}" not in registered:
                 progress.skipped.setdefault(stored.name, "not an image")
         progress.done = progress.total = count
+    else:
+        progress.flush()
+        # Every row is committed (autocommit bulk inserts): now the dropbox may go.
+        storage.delete_dropbox(dropbox)
 
     skipped = sorted(progress.skipped)
     images = progress.total - len(skipped)
@@ -137,6 +140,10 @@ def ingest(imageset: ImageSet, job: ImageSetJob) -> dict:
     return job.result
 
 
+class _DropboxGone(Exception):
+    """The first listing found no dropbox: an earlier run of this job finished and deleted it."""
+
+
 def _list_or_empty(storage, prefix: str) -> Iterator[StoredFile]:
     try:
         yield from storage.list(prefix, page_size=settings.IMAGESET_LIST_PAGE_SIZE)
@@ -144,13 +151,33 @@ def _list_or_empty(storage, prefix: str) -> Iterator[StoredFile]:
         return
 
 
-def _chunks(files: Iterable[StoredFile], size: int) -> Iterator[list[StoredFile]]:
+def _list_dropbox(storage, dropbox: str, *, first: bool) -> Iterator[StoredFile]:
+    """The dropbox's files; the first pass asks for a short first page so copying starts sooner.
+
+    The listing itself tells whether the dropbox still exists (no round trip
+    of its own): missing at the first pass raises ``_DropboxGone``.
+    """
+    listed = False
+    try:
+        for stored in storage.list(
+            dropbox, page_size=settings.IMAGESET_LIST_PAGE_SIZE, first_page_size=FIRST_CHUNK if first else None
+        ):
+            listed = True
+            yield stored
+    except ObjectNotFound:
+        if first and not listed:
+            raise _DropboxGone from None
+
+
+def _chunks(files: Iterable[StoredFile], size: int, first_size: int | None = None) -> Iterator[list[StoredFile]]:
     chunk: list[StoredFile] = []
+    limit = first_size or size
     for stored in files:
         chunk.append(stored)
-        if len(chunk) >= size:
+        if len(chunk) >= limit:
             yield chunk
             chunk = []
+            limit = size
     if chunk:
         yield chunk
 
@@ -199,7 +226,7 @@ def _ingest_pass(
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imageset-copy") as pool:
         try:
-            for chunk in _chunks(_list_or_empty(storage, dropbox), INSERT_BATCH):
+            for chunk in _chunks(_list_dropbox(storage, dropbox, first=first), INSERT_BATCH, min(FIRST_CHUNK, INSERT_BATCH)):
                 done = _already_done(chunk, folder, progress)
                 progress.listed(len(chunk) if first else len(chunk) - len(done))
                 for stored in chunk:

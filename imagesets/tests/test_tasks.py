@@ -175,7 +175,7 @@ def test_a_failing_job_is_recorded_as_failed_and_a_retry_succeeds(
 ):
     imageset = new_imageset(admin_user, files={"a.png": samples.png()}, storage=any_storage)
 
-    def broken_list(prefix, *, page_size=None):
+    def broken_list(prefix, **options):
         raise StorageError("listing is down")
 
     monkeypatch.setattr(any_storage, "list", broken_list)
@@ -402,8 +402,8 @@ def test_files_are_copied_while_later_listing_pages_are_still_being_read(
     lock = threading.Lock()
     list_, copy = any_storage.list, any_storage.copy
 
-    def listing(prefix, *, page_size=None):
-        for stored in list_(prefix, page_size=page_size):
+    def listing(prefix, **options):
+        for stored in list_(prefix, **options):
             with lock:
                 events.append(("listed", stored.name))
             yield stored
@@ -460,9 +460,9 @@ def test_on_local_storage_the_dropbox_is_listed_once(local_storage, admin_user, 
     listings = []
     list_ = local_storage.list
 
-    def listing(prefix, *, page_size=None):
+    def listing(prefix, **options):
         listings.append(prefix)
-        return list_(prefix, page_size=page_size)
+        return list_(prefix, **options)
 
     monkeypatch.setattr(local_storage, "list", listing)
 

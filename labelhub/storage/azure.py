@@ -235,19 +235,35 @@ class AzureStorage(Storage):
         return origin._blob_read_sas_url(blob, valid_for=COPY_SOURCE_SAS_VALID)
 
     # files
-    def list(self, prefix: str, *, page_size: int | None = None) -> Iterator[StoredFile]:
+    def list(
+        self, prefix: str, *, page_size: int | None = None, first_page_size: int | None = None
+    ) -> Iterator[StoredFile]:
         container, key_prefix = split_path(prefix)
         client = self._service.get_container_client(container)
+        token = None
+        if first_page_size and first_page_size != page_size:
+            # A small first page reaches the caller after one short round trip.
+            with _errors(f"Listing {prefix}"):
+                pages = client.list_blobs(name_starts_with=key_prefix or None, results_per_page=first_page_size)
+                pages = pages.by_page()
+                yield from self._stored(container, key_prefix, next(pages, ()))
+                token = pages.continuation_token
+            if not token:
+                return
         with _errors(f"Listing {prefix}"):
-            pages = client.list_blobs(name_starts_with=key_prefix or None, results_per_page=page_size).by_page()
-            for page in pages:  # follows every continuation token
-                for blob in page:
-                    yield StoredFile(
-                        name=relative_name(blob.name, key_prefix),
-                        path=f"{container}/{blob.name}",
-                        size=blob.size,
-                        content_type=blob.content_settings.content_type if blob.content_settings else None,
-                    )
+            pages = client.list_blobs(name_starts_with=key_prefix or None, results_per_page=page_size)
+            for page in pages.by_page(continuation_token=token):  # follows every continuation token
+                yield from self._stored(container, key_prefix, page)
+
+    @staticmethod
+    def _stored(container: str, key_prefix: str, page) -> Iterator[StoredFile]:
+        for blob in page:
+            yield StoredFile(
+                name=relative_name(blob.name, key_prefix),
+                path=f"{container}/{blob.name}",
+                size=blob.size,
+                content_type=blob.content_settings.content_type if blob.content_settings else None,
+            )
 
     def copy(self, source: str, destination: str, *, source_storage: Storage | None = None) -> None:
         origin = self if source_storage is None else source_storage

@@ -44,8 +44,14 @@ class Storage(abc.ABC):
 
     # --- files -------------------------------------------------------------
     @abc.abstractmethod
-    def list(self, prefix: str, *, page_size: int | None = None) -> Iterator[StoredFile]:
-        """Every file under ``<container>/<key prefix>``, following every listing page."""
+    def list(
+        self, prefix: str, *, page_size: int | None = None, first_page_size: int | None = None
+    ) -> Iterator[StoredFile]:
+        """Every file under ``<container>/<key prefix>`` in name order, following every listing page.
+
+        ``first_page_size`` asks for a smaller first page (the caller can start
+        on it sooner); ``ObjectNotFound`` when the container does not exist.
+        """
 
     @abc.abstractmethod
     def copy(self, source: str, destination: str, *, source_storage: "Storage | None" = None) -> None:

@@ -16,6 +16,7 @@ new set with the same title never accepts the old set's URL.
 
 from __future__ import annotations
 
+import heapq
 import mimetypes
 import os
 import shutil
@@ -40,6 +41,68 @@ MAX_SEGMENT_BYTES = 255  # a file name on common file systems
 
 _READ_SALT = "labelhub.storage.local.read"
 _DROPBOX_SALT = "labelhub.storage.local.dropbox"
+
+
+# --- listing -------------------------------------------------------------------
+
+# Keys sorted in memory at most; a larger listing is sorted in runs spilled to
+# temporary files and merged, so listing a million-file dropbox holds a few MB.
+LIST_SORT_RUN = 20_000
+
+
+def _walk_keys(directory: str, relative: str) -> Iterator[str]:
+    """Every file key under ``directory`` (named ``relative`` in its container), one directory at a time."""
+    stack = [(directory, f"{relative}/" if relative else "")]
+    while stack:
+        path, key_prefix = stack.pop()
+        try:
+            entries = os.scandir(path)
+        except (FileNotFoundError, NotADirectoryError):  # removed while listing
+            continue
+        with entries:
+            for entry in entries:
+                if entry.is_dir():
+                    if not entry.is_symlink():  # as os.walk: a linked folder is neither listed nor entered
+                        stack.append((entry.path, f"{key_prefix}{entry.name}/"))
+                else:
+                    yield key_prefix + entry.name
+
+
+def _sorted_in_bounded_memory(keys: Iterable[str], run: int | None = None) -> Iterator[str]:
+    """``sorted(keys)``, holding at most ``run`` keys in memory (an external merge sort)."""
+    run = run or LIST_SORT_RUN
+    batch: list[str] = []
+    spilled: list = []
+    try:
+        for key in keys:
+            batch.append(key)
+            if len(batch) >= run:
+                spilled.append(_spill(sorted(batch)))
+                batch = []
+        batch.sort()
+        if not spilled:
+            yield from batch
+            return
+        yield from heapq.merge(batch, *(_read_spilled(f) for f in spilled))
+    finally:
+        for f in spilled:
+            f.close()
+
+
+def _spill(keys: list[str]):
+    f = tempfile.TemporaryFile()
+    # A file name cannot hold NUL: it separates the keys.
+    f.write(b"".join(os.fsencode(key) + b"\0" for key in keys))
+    f.seek(0)
+    return f
+
+
+def _read_spilled(f) -> Iterator[str]:
+    rest = b""
+    while chunk := f.read(CHUNK_SIZE):
+        *keys, rest = (rest + chunk).split(b"\0")
+        for key in keys:
+            yield os.fsdecode(key)
 
 
 # --- names ---------------------------------------------------------------------
@@ -207,7 +270,9 @@ class LocalStorage(Storage):
                 os.umask(old_umask)
 
     # files
-    def list(self, prefix: str, *, page_size: int | None = None) -> Iterator[StoredFile]:
+    def list(
+        self, prefix: str, *, page_size: int | None = None, first_page_size: int | None = None
+    ) -> Iterator[StoredFile]:
         container, key_prefix = split_path(prefix)
         root = self._container_dir(container)
         if not os.path.isdir(root):
@@ -215,27 +280,18 @@ class LocalStorage(Storage):
         folder = key_prefix.rpartition("/")[0]
         if folder:
             check_file_name(folder)
-        start = os.path.join(root, folder)
-        keys = []
-        for dirpath, _dirnames, filenames in os.walk(start):
-            for filename in filenames:
-                key = os.path.relpath(os.path.join(dirpath, filename), root).replace(os.sep, "/")
-                if key.startswith(key_prefix):
-                    keys.append(key)
-        keys.sort()  # the order Azure lists in
-        page_size = page_size or 5000
-        for first in range(0, len(keys), page_size):
-            for key in keys[first:first + page_size]:
-                try:
-                    size = os.stat(os.path.join(root, key)).st_size
-                except FileNotFoundError:  # deleted since the walk
-                    continue
-                yield StoredFile(
-                    name=relative_name(key, key_prefix),
-                    path=f"{container}/{key}",
-                    size=size,
-                    content_type=guess_content_type(key),
-                )
+        keys = (key for key in _walk_keys(os.path.join(root, folder), folder) if key.startswith(key_prefix))
+        for key in _sorted_in_bounded_memory(keys):  # the order Azure lists in
+            try:
+                size = os.stat(os.path.join(root, key)).st_size
+            except FileNotFoundError:  # deleted since the walk
+                continue
+            yield StoredFile(
+                name=relative_name(key, key_prefix),
+                path=f"{container}/{key}",
+                size=size,
+                content_type=guess_content_type(key),
+            )
 
     def copy(self, source: str, destination: str, *, source_storage: Storage | None = None) -> None:
         if source_storage is not None and not isinstance(source_storage, LocalStorage):

@@ -351,6 +351,26 @@ def test_listing_asks_for_every_page_of_page_size(azure_storage, http_log):
     assert all("maxresults=2" in url for url in list_urls)
 
 
+def test_a_smaller_first_page_is_asked_for_then_page_size(azure_storage, http_log):
+    for i in range(7):
+        azure_storage.write(f"box-first/p-{i}.png", [b"x"])
+    http_log.clear()
+
+    names = [f.name for f in azure_storage.list("box-first", page_size=3, first_page_size=1)]
+
+    list_urls = [url for method, url, _ in http_log if "comp=list" in url]
+    assert names == [f"p-{i}.png" for i in range(7)]
+    assert ["maxresults=1" in url for url in list_urls] == [True, False, False]
+    assert all("maxresults=3" in url for url in list_urls[1:])
+
+
+def test_listing_a_missing_container_raises_object_not_found(azure_storage, http_log):
+    with pytest.raises(ObjectNotFound):
+        list(azure_storage.list("box-missing", first_page_size=1))
+    with pytest.raises(ObjectNotFound):
+        list(azure_storage.list("box-missing"))
+
+
 def test_a_streamed_write_is_uploaded_in_blocks(azure_storage, http_log):
     def chunks():
         for _ in range(3):

@@ -19,6 +19,7 @@ from labelhub.storage import (
     get_storage,
     unsign_dropbox_token,
 )
+from labelhub.storage import local
 from labelhub.storage.local import _DROPBOX_SALT, DropboxToken, LocalStorage
 
 WEEK = timedelta(days=7)
@@ -310,3 +311,25 @@ def test_save_dropbox_file_refuses_a_name_that_collides_with_a_folder_or_file(lo
 def test_dropbox_names_must_be_one_safe_segment(local_storage, name):
     with pytest.raises(InvalidFileName):
         local_storage.create_dropbox(name)
+
+
+def test_a_listing_larger_than_one_sort_run_is_merged_in_name_order(local_storage, monkeypatch):
+    # Runs of three keys spill to temporary files: memory does not grow with the dropbox.
+    monkeypatch.setattr(local, "LIST_SORT_RUN", 3)
+    names = ["b.png", "a-b.png", "a/b.png", "a/a.png", "é.png", "z/y/x.png", "c.png", "a.png", "A.png", "😀.png"]
+    for name in names:
+        local_storage.write(f"box-sorted/{name}", [name.encode()])
+
+    listed = list(local_storage.list("box-sorted"))
+
+    assert [f.name for f in listed] == sorted(names)
+    assert {f.name: f.size for f in listed} == {name: len(name.encode()) for name in names}
+    assert [f.name for f in local_storage.list("box-sorted/a/")] == ["a.png", "b.png"]
+
+
+def test_the_bounded_memory_sort_equals_sorted(monkeypatch):
+    keys = [f"{i * 7919 % 1000:04}/{'é' * (i % 3)}{i}" for i in range(1000)]
+
+    assert list(local._sorted_in_bounded_memory(iter(keys), run=64)) == sorted(keys)
+    assert list(local._sorted_in_bounded_memory(iter([]), run=64)) == []
+    assert list(local._sorted_in_bounded_memory(iter(["b", "a"]), run=64)) == ["a", "b"]
