@@ -6,7 +6,7 @@ AZURITE := tools/azurite/node_modules/.bin/azurite-blob
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-sqlite test-postgres bench
+.PHONY: setup run test test-sqlite test-postgres lint format bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,19 @@ setup: $(VENV)/.installed
 run: setup
 	DJANGO_DEBUG=1 $(PY) manage.py serve
 
-# The whole suite, on SQLite and then on PostgreSQL.
+# Lint, then the whole suite on SQLite and then on PostgreSQL.
 test: setup $(AZURITE)
-	$(MAKE) --no-print-directory test-sqlite test-postgres
+	$(MAKE) --no-print-directory lint test-sqlite test-postgres
+
+# ruff: lint (pyflakes, pycodestyle, import order, bugbear, pyupgrade, Django) and formatting, as ruff.toml says.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Rewrite the tree as `make lint` wants it (imports sorted, formatted).
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 test-sqlite: setup $(AZURITE)
 	DATABASE_URL=sqlite:///var/test.sqlite3 $(PY) -m pytest $(PYTEST_ARGS)

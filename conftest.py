@@ -5,8 +5,8 @@ import os
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.tests.factories import UserFactory
 from accounts.services import apikey_issue
+from accounts.tests.factories import UserFactory
 
 pytest_plugins = ["labelhub.testing.azurite", "labelhub.testing.browser"]
 

@@ -29,14 +29,16 @@ def show_secrets(request, model_admin, issued_keys: list[tuple[User, IssuedKey]]
         if issued.secret:
             messages.warning(
                 request,
-                f"{user.email}: key {issued.apikey} secret {issued.secret} "
-                "— copy it now, it is shown only this once.",
+                f"{user.email}: key {issued.apikey} secret {issued.secret} — copy it now, it is shown only this once.",
             )
         else:
             messages.info(request, f"{user.email} already has key {issued.apikey}; rotate it for a new secret.")
         rows.append(ShownSecret(owner=user.email, apikey=issued.apikey, secret=issued.secret, note=NO_SECRET_NOTE))
     return render_secrets_page(
-        request, model_admin, title=title, rows=rows,
+        request,
+        model_admin,
+        title=title,
+        rows=rows,
         links=[(reverse("admin:accounts_apikey_changelist"), "All API keys")],
     )
 
@@ -81,7 +83,9 @@ class UserAdmin(RowIdChecks, DjangoUserAdmin):
         ("Role", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("date_joined", "last_login")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "is_staff", "usable_password", "password1", "password2")}),)
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "is_staff", "usable_password", "password1", "password2")}),
+    )
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
@@ -155,7 +159,11 @@ class ApiKeyAdmin(RowIdChecks, admin.ModelAdmin):
             self.log_addition(request, issued.api_key, [{"added": {}}])
             return show_secrets(request, self, [(form.user, issued)], title="API key issued")
         return render_form_page(
-            request, self, form=form, title="Add API key", submit="Issue the key",
+            request,
+            self,
+            form=form,
+            title="Add API key",
+            submit="Issue the key",
             intro="The new key's secret is shown once, on the next page.",
             cancel_url=reverse("admin:accounts_apikey_changelist"),
         )

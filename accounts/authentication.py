@@ -89,13 +89,16 @@ def _key_lookup(alias: str) -> _KeyLookup:
     sql = (
         f"SELECT {', '.join(f'{table}.{quote(f.column)}' for table, f in columns)} "
         f"FROM {quote(ApiKey._meta.db_table)} k "
-        f"JOIN {quote(User._meta.db_table)} u ON u.{quote(User._meta.pk.column)} = k.{quote(key_column('user').column)} "
+        f"JOIN {quote(User._meta.db_table)} u "
+        f"ON u.{quote(User._meta.pk.column)} = k.{quote(key_column('user').column)} "
         f"WHERE k.{quote(key_column('key').column)} = %s AND k.{quote(key_column('revoked_at').column)} IS NULL"
     )
     converters = []
     for _, field in columns:
         expression = field.get_col(field.model._meta.db_table)
-        converters.append((connection.ops.get_db_converters(expression) + field.get_db_converters(connection), expression))
+        converters.append(
+            (connection.ops.get_db_converters(expression) + field.get_db_converters(connection), expression)
+        )
     return _KeyLookup(sql=sql, key_fields=key_fields, user_fields=user_fields, converters=converters)
 
 
@@ -111,7 +114,7 @@ def unrevoked_key_with_user(key: str, *, using: str = "default") -> ApiKey | Non
     if row is None:
         return None
     values = []
-    for value, (converters, expression) in zip(row, lookup.converters):
+    for value, (converters, expression) in zip(row, lookup.converters, strict=False):
         for converter in converters:
             value = converter(value, expression, connection)
         values.append(value)

@@ -14,7 +14,7 @@ def normalize_email(email: str) -> str:
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra) -> "User":
+    def _create_user(self, email: str, password: str | None, **extra) -> User:
         if not email:
             raise ValueError("An e-mail address is required")
         user = self.model(email=normalize_email(email), **extra)
@@ -25,17 +25,17 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra) -> "User":
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra) -> "User":
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
         extra["is_staff"] = True
         extra["is_superuser"] = True
         return self._create_user(email, password, **extra)
 
-    def get_by_natural_key(self, email: str) -> "User":
+    def get_by_natural_key(self, email: str) -> User:
         return self.get(email=normalize_email(email))
 
 
@@ -55,9 +55,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text="Image-admins use every API endpoint and the admin site.",
     )
-    is_active = models.BooleanField(
-        default=True, help_text="Unset to disable the user and every key of theirs."
-    )
+    is_active = models.BooleanField(default=True, help_text="Unset to disable the user and every key of theirs.")
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

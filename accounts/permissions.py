@@ -48,7 +48,7 @@ class IsImageAdminOrCampaignLabeler(ImageAdminOrLabeler):
 
 @cache
 def _binding_sql(through, alias: str) -> str:
-    """"Is this user bound to this campaign?" on the binding table alone, compiled once per process.
+    """ "Is this user bound to this campaign?" on the binding table alone, compiled once per process.
 
     Every agency request asks it; written out, it spares the ORM's query
     compilation each time (issue 10: an authenticated page within 3x of a 401).

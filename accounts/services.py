@@ -110,9 +110,7 @@ def apikey_issue(*, user: User, expires_at: datetime | None = None) -> IssuedKey
     if existing is not None:
         return IssuedKey(existing, None)
     secret = _new_secret()
-    api_key = ApiKey.objects.create(
-        user=user, key=_new_key(), secret_hash=secret_hash(secret), expires_at=expires_at
-    )
+    api_key = ApiKey.objects.create(user=user, key=_new_key(), secret_hash=secret_hash(secret), expires_at=expires_at)
     return IssuedKey(api_key, secret)
 
 

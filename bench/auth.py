@@ -77,9 +77,15 @@ def main() -> None:
     hash_only = median_seconds(ours_hash_only, args.rounds)
     slow = median_seconds(bcrypt_check, args.bcrypt_rounds)
 
-    print(f"labelhub authenticate (key lookup query + HMAC-SHA256): median {full * 1e6:9.1f} us  ({args.rounds} rounds)")
-    print(f"labelhub secret check alone (HMAC-SHA256 + compare):   median {hash_only * 1e6:9.1f} us  ({args.rounds} rounds)")
-    print(f"bcrypt checkpw, cost 12:                               median {slow * 1e6:9.1f} us  ({args.bcrypt_rounds} rounds)")
+    print(
+        f"labelhub authenticate (key lookup query + HMAC-SHA256): median {full * 1e6:9.1f} us  ({args.rounds} rounds)"
+    )
+    print(
+        f"labelhub secret check alone (HMAC-SHA256 + compare):   median {hash_only * 1e6:9.1f} us  ({args.rounds} rounds)"
+    )
+    print(
+        f"bcrypt checkpw, cost 12:                               median {slow * 1e6:9.1f} us  ({args.bcrypt_rounds} rounds)"
+    )
     print(f"ratio bcrypt / labelhub authenticate: {slow / full:,.0f}x  (goal >= 100x)")
     print(f"ratio bcrypt / secret check alone:    {slow / hash_only:,.0f}x")
 

@@ -65,11 +65,21 @@ def main() -> None:
             rows = []
             for _ in range(args.rounds):
                 rows.append(("same account, source SAS (before)", timed_ms(with_source_sas, args.copies)))
-                rows.append(("same account, plain URL (copy)",
-                             timed_ms(lambda i: storage.copy("bench-src/a.bin", f"bench-plain/{i}.bin"), args.copies)))
-            rows.append(("other account, source SAS (copy)",
-                         timed_ms(lambda i: storage.copy("bench-other/a.bin", f"bench-cross/{i}.bin",
-                                                         source_storage=other), args.copies)))
+                rows.append(
+                    (
+                        "same account, plain URL (copy)",
+                        timed_ms(lambda i: storage.copy("bench-src/a.bin", f"bench-plain/{i}.bin"), args.copies),
+                    )
+                )
+            rows.append(
+                (
+                    "other account, source SAS (copy)",
+                    timed_ms(
+                        lambda i: storage.copy("bench-other/a.bin", f"bench-cross/{i}.bin", source_storage=other),
+                        args.copies,
+                    ),
+                )
+            )
     finally:
         shutil.rmtree(location, ignore_errors=True)
 

@@ -45,8 +45,26 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/labelhub_bench_export"
 GOAL_CSV_SECONDS = 20.0
 GOAL_PEAK_MB = 200.0
 LABELS = [
-    "Plastic", "PET", "Glass", "Can", "Paper", "Cardboard", "Cigarette", "Bottle cap", "Rope", "Net",
-    "Styrofoam", "Wood", "Metal", "Rubber", "Textile", "Foil", "Straw", "Bag", "Cup", "Other",
+    "Plastic",
+    "PET",
+    "Glass",
+    "Can",
+    "Paper",
+    "Cardboard",
+    "Cigarette",
+    "Bottle cap",
+    "Rope",
+    "Net",
+    "Styrofoam",
+    "Wood",
+    "Metal",
+    "Rubber",
+    "Textile",
+    "Foil",
+    "Straw",
+    "Bag",
+    "Cup",
+    "Other",
 ]
 
 
@@ -60,16 +78,18 @@ def bench_url() -> str:
 
 def child_env(url: str, media_root: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_ML_")}
-    env.update({
-        "DATABASE_URL": url,
-        "DJANGO_DEBUG": "0",  # DEBUG would keep every query in memory
-        "DJANGO_SECRET_KEY": env.get("DJANGO_SECRET_KEY", "labelhub-bench-secret-key-not-for-production"),
-        "DJANGO_ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
-        "STORAGE_BACKEND": "local",
-        "MEDIA_ROOT": media_root,
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    })
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "DJANGO_DEBUG": "0",  # DEBUG would keep every query in memory
+            "DJANGO_SECRET_KEY": env.get("DJANGO_SECRET_KEY", "labelhub-bench-secret-key-not-for-production"),
+            "DJANGO_ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+            "STORAGE_BACKEND": "local",
+            "MEDIA_ROOT": media_root,
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     return env
 
 
@@ -119,8 +139,9 @@ def load_campaign(*, images: int, per_image: int) -> int:
     box = ", ".join(Object._meta.get_field(name).column for name in ("xmin", "xmax", "ymin", "ymax"))
 
     title = f"bench-{images}"
-    imageset = ImageSet.objects.create(title=f"set-{images}", status=ImageSet.Status.FINISHED,
-                                       blobstorage_path=f"images/uploads/set-{images}")
+    imageset = ImageSet.objects.create(
+        title=f"set-{images}", status=ImageSet.Status.FINISHED, blobstorage_path=f"images/uploads/set-{images}"
+    )
     campaign = Campaign.objects.create(title=title, status=Campaign.Status.FINISHED)
     labels = "ARRAY[" + ",".join("'" + label.replace("'", "''") + "'" for label in LABELS) + "]"
     with connection.cursor() as cursor:
@@ -219,9 +240,13 @@ def measure(kind: str, campaign_id: int) -> dict:
         seconds = time.perf_counter() - started
         result = job.result
         return {
-            "seconds": seconds, "baseline_mb": baseline, "peak_mb": rss_mb(),
-            "steps": result["seconds"], "files": {f["path"].rsplit("/", 1)[1]: f["size"] for f in result["files"]},
-            "images": result["images"], "objects": result["objects"],
+            "seconds": seconds,
+            "baseline_mb": baseline,
+            "peak_mb": rss_mb(),
+            "steps": result["seconds"],
+            "files": {f["path"].rsplit("/", 1)[1]: f["size"] for f in result["files"]},
+            "images": result["images"],
+            "objects": result["objects"],
         }
 
     from rest_framework.test import APIClient
@@ -250,7 +275,10 @@ def run_child(kind: str, campaign_id: int, url: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="labelhub-bench-export-") as media_root:
         out = subprocess.run(
             [sys.executable, __file__, "--measure", kind, "--campaign", str(campaign_id)],
-            env=child_env(url, media_root), capture_output=True, text=True, check=False,
+            env=child_env(url, media_root),
+            capture_output=True,
+            text=True,
+            check=False,
         )
     if out.returncode != 0:
         raise SystemExit(f"measurement {kind} failed:\n{out.stdout}\n{out.stderr}")
@@ -288,8 +316,10 @@ def main() -> int:
             for size in sizes:
                 started = time.perf_counter()
                 campaigns[size] = load_campaign(images=size, per_image=args.objects_per_image)
-                print(f"loaded {size:,} images / {size * args.objects_per_image:,} current objects "
-                      f"in {time.perf_counter() - started:.1f} s")
+                print(
+                    f"loaded {size:,} images / {size * args.objects_per_image:,} current objects "
+                    f"in {time.perf_counter() - started:.1f} s"
+                )
         from django.db import connections
 
         connections.close_all()
@@ -299,9 +329,11 @@ def main() -> int:
             for kind in ("job", "csv"):
                 result = run_child(kind, campaigns[size], url)
                 results.append((size, kind, result))
-                print(f"{kind:>4} {size:>7,} images: {result['seconds']:6.1f} s  "
-                      f"peak {result['peak_mb']:6.1f} MB (baseline {result['baseline_mb']:5.1f} MB)"
-                      + (f"  steps {result['steps']}" if kind == "job" else f"  {result['bytes']:,} bytes"))
+                print(
+                    f"{kind:>4} {size:>7,} images: {result['seconds']:6.1f} s  "
+                    f"peak {result['peak_mb']:6.1f} MB (baseline {result['baseline_mb']:5.1f} MB)"
+                    + (f"  steps {result['steps']}" if kind == "job" else f"  {result['bytes']:,} bytes")
+                )
     finally:
         if not args.keep:
             from django.db import connections
@@ -314,21 +346,27 @@ def main() -> int:
     print("| ---: | ---: | --- | ---: | ---: | ---: |")
     for size, kind, result in results:
         label = "export job (all files)" if kind == "job" else "GET labels.csv (streamed)"
-        print(f"| {size:,} | {size * args.objects_per_image:,} | {label} | {result['seconds']:.1f} | "
-              f"{result['peak_mb']:.0f} | {result['baseline_mb']:.0f} |")
+        print(
+            f"| {size:,} | {size * args.objects_per_image:,} | {label} | {result['seconds']:.1f} | "
+            f"{result['peak_mb']:.0f} | {result['baseline_mb']:.0f} |"
+        )
         if kind == "job":
-            print(f"| {size:,} | {size * args.objects_per_image:,} | job: labels CSV step | "
-                  f"{result['steps']['labels_csv']:.1f} | | |")
+            print(
+                f"| {size:,} | {size * args.objects_per_image:,} | job: labels CSV step | "
+                f"{result['steps']['labels_csv']:.1f} | | |"
+            )
 
     ok = True
-    for size, kind, result in results:
+    for _size, kind, result in results:
         csv_seconds = result["steps"]["labels_csv"] if kind == "job" else result["seconds"]
         if csv_seconds > GOAL_CSV_SECONDS or result["peak_mb"] > GOAL_PEAK_MB:
             ok = False
     peaks = {kind: [r["peak_mb"] for s, k, r in results if k == kind] for kind in ("job", "csv")}
     growth = {kind: max(v) - min(v) for kind, v in peaks.items() if v}
-    print(f"\npeak RSS growth from {sizes[0]:,} to {sizes[-1]:,} images: "
-          + ", ".join(f"{k} {v:+.1f} MB" for k, v in growth.items()))
+    print(
+        f"\npeak RSS growth from {sizes[0]:,} to {sizes[-1]:,} images: "
+        + ", ".join(f"{k} {v:+.1f} MB" for k, v in growth.items())
+    )
     print("goals met" if ok else "GOALS MISSED")
     return 0 if ok else 1
 

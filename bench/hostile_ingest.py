@@ -117,22 +117,31 @@ def main() -> None:
             env.pop("REDIS_URL", None)
             out = subprocess.run(
                 [sys.executable, __file__, "--case", f"{args.images},{junk}", "--junk-mb", str(args.junk_mb)],
-                env=env, check=True, capture_output=True, text=True,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
             ).stdout
             rows.append((junk, json.loads(out.strip().splitlines()[-1])))
 
-    print(f"{'case':<34} {'status':<10} {'files':>6} {'skipped':>7} {'wall s':>7} {'RSS before job MB':>17} "
-          f"{'peak RSS MB':>11} {'probe B/file':>12} {'max B one file':>14}")
+    print(
+        f"{'case':<34} {'status':<10} {'files':>6} {'skipped':>7} {'wall s':>7} {'RSS before job MB':>17} "
+        f"{'peak RSS MB':>11} {'probe B/file':>12} {'max B one file':>14}"
+    )
     for junk, row in rows:
         case = f"{args.images} images + {junk} x {args.junk_mb} MB junk" if junk else f"{args.images} images"
-        print(f"{case:<34} {row['status']:<10} {row['files']:>6} {row['skipped']:>7} {row['seconds']:>7} "
-              f"{row['rss_before_job_mb']:>17} {row['peak_rss_mb']:>11} {row['probe_bytes_per_file']:>12} {row['probe_max_bytes_one_file']:>14}")
+        print(
+            f"{case:<34} {row['status']:<10} {row['files']:>6} {row['skipped']:>7} {row['seconds']:>7} "
+            f"{row['rss_before_job_mb']:>17} {row['peak_rss_mb']:>11} {row['probe_bytes_per_file']:>12} {row['probe_max_bytes_one_file']:>14}"
+        )
     growth = rows[1][1]["peak_rss_mb"] - rows[0][1]["peak_rss_mb"]
     print(f"skipped because: {rows[1][1]['skipped_reason']}")
-    print(f"peak RSS growth from the junk: {growth:+.1f} MB "
-          f"({'PASS' if growth < 20 else 'FAIL'}: flat, under 20 MB); "
-          f"most read of one file: {rows[1][1]['probe_max_bytes_one_file']} B "
-          f"({'PASS' if rows[1][1]['probe_max_bytes_one_file'] <= 64 * 1024 else 'FAIL'}: at most 64 KiB)")
+    print(
+        f"peak RSS growth from the junk: {growth:+.1f} MB "
+        f"({'PASS' if growth < 20 else 'FAIL'}: flat, under 20 MB); "
+        f"most read of one file: {rows[1][1]['probe_max_bytes_one_file']} B "
+        f"({'PASS' if rows[1][1]['probe_max_bytes_one_file'] <= 64 * 1024 else 'FAIL'}: at most 64 KiB)"
+    )
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ GOAL_MAX_BYTES_PER_IMAGE = 64 * 1024
 
 # --- the latency proxy ---------------------------------------------------------
 
+
 class LatencyProxy:
     """A TCP proxy on 127.0.0.1 that delays the first chunk of every HTTP request.
 
@@ -87,8 +88,9 @@ class LatencyProxy:
 
     def __init__(self, target_host: str, target_port: int, latency: float):
         context = multiprocessing.get_context("spawn")
-        self._counters = {name: context.Value("q", 0, lock=False)
-                          for name in ("requests", "bytes_from_server", "internal_requests")}
+        self._counters = {
+            name: context.Value("q", 0, lock=False) for name in ("requests", "bytes_from_server", "internal_requests")
+        }
         self._ready, child_end = context.Pipe(duplex=False)
         self._process = context.Process(
             target=_serve_proxy,
@@ -98,7 +100,7 @@ class LatencyProxy:
         )
         self.port: int | None = None
 
-    def start(self) -> "LatencyProxy":
+    def start(self) -> LatencyProxy:
         self._process.start()
         if not self._ready.poll(30):
             self._process.kill()
@@ -134,7 +136,9 @@ class LatencyProxy:
 def _serve_proxy(target_host, target_port, latency, counters, ready) -> None:
     """The proxy process: serve until terminated."""
     requests, bytes_from_server, internal_requests = (
-        counters["requests"], counters["bytes_from_server"], counters["internal_requests"]
+        counters["requests"],
+        counters["bytes_from_server"],
+        counters["internal_requests"],
     )
 
     async def handle(client_reader, client_writer):
@@ -207,13 +211,12 @@ class cpu_meter:
         self.pids = (None, azurite_pid, proxy_pid)
         self.used: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
-    def __enter__(self) -> "cpu_meter":
+    def __enter__(self) -> cpu_meter:
         self._start = [cpu_seconds(pid) for pid in self.pids]
         return self
 
     def __exit__(self, *exc) -> None:
-        self.used = tuple(cpu_seconds(pid) - start for pid, start in zip(self.pids, self._start))
-
+        self.used = tuple(cpu_seconds(pid) - start for pid, start in zip(self.pids, self._start, strict=False))
 
 
 @dataclass
@@ -261,7 +264,7 @@ def noise_jpeg(target_bytes: int, width: int = 1024, height: int = 768) -> tuple
     while True:
         image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
 
-        def encode(quality: int) -> bytes:
+        def encode(quality: int, image=image) -> bytes:
             out = io.BytesIO()
             image.save(out, format="JPEG", quality=quality)
             return out.getvalue()
@@ -385,9 +388,20 @@ def run_scenario(*, latency_ms: float, azurite, user, jpeg: bytes, count: int, w
             found = original_method(storage, dropbox, original_folder)
             elapsed = time.perf_counter() - started
         assert len(found) == count and all(f[1] == "JPEG" for f in found), "the original method missed images"
-        results.append(Result("original", latency_ms, elapsed, counted.requests, counted.body_bytes,
-                              proxy.requests, proxy.bytes_from_server, proxy.internal_requests, len(found),
-                              cpu.used))
+        results.append(
+            Result(
+                "original",
+                latency_ms,
+                elapsed,
+                counted.requests,
+                counted.body_bytes,
+                proxy.requests,
+                proxy.bytes_from_server,
+                proxy.internal_requests,
+                len(found),
+                cpu.used,
+            )
+        )
         print(f"  original: {elapsed:.1f} s, {dict(counted.by_method)}", flush=True)
 
         # PUT /image_sets/{id} finished: commit the status; the job is run here, not queued.
@@ -401,9 +415,20 @@ def run_scenario(*, latency_ms: float, azurite, user, jpeg: bytes, count: int, w
         assert job.status == "succeeded", f"the job ended {job.status}: {job.error}"
         assert registered == count and not job.skipped, f"the job registered {registered} of {count}"
         assert not storage.dropbox_exists(dropbox), "the job left the dropbox behind"
-        results.append(Result("labelhub", latency_ms, elapsed, counted.requests, counted.body_bytes,
-                              proxy.requests, proxy.bytes_from_server, proxy.internal_requests, registered,
-                              cpu.used))
+        results.append(
+            Result(
+                "labelhub",
+                latency_ms,
+                elapsed,
+                counted.requests,
+                counted.body_bytes,
+                proxy.requests,
+                proxy.bytes_from_server,
+                proxy.internal_requests,
+                registered,
+                cpu.used,
+            )
+        )
         print(f"  labelhub: {elapsed:.1f} s, {dict(counted.by_method)}", flush=True)
     finally:
         proxy.stop()
@@ -421,13 +446,17 @@ def run_scenario(*, latency_ms: float, azurite, user, jpeg: bytes, count: int, w
 
 def report(results: list[Result], count: int, jpeg_size: int) -> bool:
     print()
-    print(f"{count} JPEGs of {jpeg_size:,} bytes; per image = total / {count}. "
-          "req and KiB: counted on the backend's HTTP session (KiB = bodies of blob downloads); "
-          "wire: counted by the proxy (response headers included); "
-          "internal: Azurite's own copy-source checks; "
-          "CPU s: CPU seconds of this process (the method) / Azurite / the proxy")
-    header = (f"{'latency':>8} {'method':>9} {'wall s':>8} {'img/s':>7} {'req/img':>8} {'KiB read/img':>13} "
-              f"{'wire req/img':>13} {'wire KiB/img':>13} {'internal':>9} {'CPU s py/azurite/proxy':>23}")
+    print(
+        f"{count} JPEGs of {jpeg_size:,} bytes; per image = total / {count}. "
+        "req and KiB: counted on the backend's HTTP session (KiB = bodies of blob downloads); "
+        "wire: counted by the proxy (response headers included); "
+        "internal: Azurite's own copy-source checks; "
+        "CPU s: CPU seconds of this process (the method) / Azurite / the proxy"
+    )
+    header = (
+        f"{'latency':>8} {'method':>9} {'wall s':>8} {'img/s':>7} {'req/img':>8} {'KiB read/img':>13} "
+        f"{'wire req/img':>13} {'wire KiB/img':>13} {'internal':>9} {'CPU s py/azurite/proxy':>23}"
+    )
     print(header)
     print("-" * len(header))
     for r in results:
@@ -456,19 +485,27 @@ def report(results: list[Result], count: int, jpeg_size: int) -> bool:
         per_image = ours.body_bytes / count
         met = per_image <= GOAL_MAX_BYTES_PER_IMAGE
         ok &= met
-        print(f"  goal: at most {GOAL_MAX_BYTES_PER_IMAGE // 1024} KiB read per image -> "
-              f"{'met' if met else 'MISSED'} ({per_image / 1024:.1f} KiB)")
+        print(
+            f"  goal: at most {GOAL_MAX_BYTES_PER_IMAGE // 1024} KiB read per image -> "
+            f"{'met' if met else 'MISSED'} ({per_image / 1024:.1f} KiB)"
+        )
         if ours.internal_requests or original.internal_requests:
-            print(f"  Azurite checked copy sources itself: {original.internal_requests} requests for the original, "
-                  f"{ours.internal_requests} for labelhub")
+            print(
+                f"  Azurite checked copy sources itself: {original.internal_requests} requests for the original, "
+                f"{ours.internal_requests} for labelhub"
+            )
     return ok
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=1000, help="files in the set (default 1000)")
-    parser.add_argument("--latency-ms", type=float, default=20.0,
-                        help="latency added per request in the second round (default 20; 0 = one round only)")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=20.0,
+        help="latency added per request in the second round (default 20; 0 = one round only)",
+    )
     parser.add_argument("--size-kb", type=int, default=1024, help="target size of each JPEG (default 1024)")
     args = parser.parse_args()
 
@@ -501,19 +538,25 @@ def main() -> int:
         workers = int(settings.IMAGESET_COPY_WORKERS)
 
         jpeg, quality = noise_jpeg(args.size_kb * 1024)
-        print(f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
-              f"Azurite on port {azurite.port}, {workers} copy workers, "
-              f"JPEG {len(jpeg):,} bytes (noise, quality {quality}), "
-              f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+        print(
+            f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
+            f"Azurite on port {azurite.port}, {workers} copy workers, "
+            f"JPEG {len(jpeg):,} bytes (noise, quality {quality}), "
+            f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
+            flush=True,
+        )
 
         results = []
         for latency in sorted({0.0, args.latency_ms}):
             print(f"round at {latency:.0f} ms added latency per request", flush=True)
-            results += run_scenario(latency_ms=latency, azurite=azurite, user=user, jpeg=jpeg,
-                                    count=args.images, workers=workers)
+            results += run_scenario(
+                latency_ms=latency, azurite=azurite, user=user, jpeg=jpeg, count=args.images, workers=workers
+            )
         ok = report(results, args.images, len(jpeg))
-        print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs "
-              "(the job is CPU-bound against Azurite on this machine; other load slows it)")
+        print(
+            f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs "
+            "(the job is CPU-bound against Azurite on this machine; other load slows it)"
+        )
     finally:
         azurite.stop()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -106,8 +106,13 @@ def serve(env: dict, log_path: Path):
     port = free_port()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}"], cwd=ROOT, env=env,
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -153,8 +158,9 @@ def measure(base: str, headers: dict, runs: int) -> list[dict]:
             get_storage().write(f"{dropbox_name(title)}/one.png", [png])
             time.sleep(random.uniform(0, 0.5))
             sent = time.time()
-            response = http.put(f"{base}/api/v1/image_sets/{imageset_id}", json={"new_status": "finished"},
-                                headers=headers, timeout=30)
+            response = http.put(
+                f"{base}/api/v1/image_sets/{imageset_id}", json={"new_status": "finished"}, headers=headers, timeout=30
+            )
             answered = time.time()
             assert (response.status_code, response.json()) == (200, "ok"), response.text
             deadline = time.monotonic() + JOB_TIMEOUT
@@ -163,17 +169,21 @@ def measure(base: str, headers: dict, runs: int) -> list[dict]:
                 if job is not None and job.status == "succeeded":
                     break
                 if job is not None and job.status == "failed" or time.monotonic() > deadline:
-                    raise SystemExit(f"job of set {imageset_id} did not succeed: "
-                                     f"{job and job.status} {job and job.error}")
+                    raise SystemExit(
+                        f"job of set {imageset_id} did not succeed: {job and job.status} {job and job.error}"
+                    )
                 time.sleep(0.02)
             if number >= WARMUP:
-                samples.append({
-                    "latency_ms": (job.date_started.timestamp() - answered) * 1000,
-                    "from_sent_ms": (job.date_started.timestamp() - sent) * 1000,
-                    "put_ms": (answered - sent) * 1000,
-                    "handover_ms": (job.date_started - job.enqueued_at).total_seconds() * 1000
-                    if job.enqueued_at else float("nan"),
-                })
+                samples.append(
+                    {
+                        "latency_ms": (job.date_started.timestamp() - answered) * 1000,
+                        "from_sent_ms": (job.date_started.timestamp() - sent) * 1000,
+                        "put_ms": (answered - sent) * 1000,
+                        "handover_ms": (job.date_started - job.enqueued_at).total_seconds() * 1000
+                        if job.enqueued_at
+                        else float("nan"),
+                    }
+                )
     return samples
 
 
@@ -209,23 +219,27 @@ def main() -> int:
     try:
         db_url = create_database(workdir)
         created_database = True
-        base_env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("AZURE_ML_", "AZURE_STORAGE_"))
-                    and k not in ("DATABASE_TEST_NAME", "REDIS_URL")}
-        base_env.update({
-            "DATABASE_URL": db_url,
-            "DJANGO_SETTINGS_MODULE": "labelhub.settings",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": base_env.get("DJANGO_SECRET_KEY", "labelhub-bench-secret-key-not-for-production"),
-            "DJANGO_Q_SYNC": "0",
-            "DJANGO_Q_WORKERS": "2",
-            "WEB_WORKERS": "2",
-            "WEB_THREADS": "4",
-            "STORAGE_BACKEND": "local",
-            "MEDIA_ROOT": str(media_root),
-            "LOG_LEVEL": "WARNING",
-            "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
-        })
+        base_env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("AZURE_ML_", "AZURE_STORAGE_")) and k not in ("DATABASE_TEST_NAME", "REDIS_URL")
+        }
+        base_env.update(
+            {
+                "DATABASE_URL": db_url,
+                "DJANGO_SETTINGS_MODULE": "labelhub.settings",
+                "DJANGO_DEBUG": "0",
+                "DJANGO_SECRET_KEY": base_env.get("DJANGO_SECRET_KEY", "labelhub-bench-secret-key-not-for-production"),
+                "DJANGO_Q_SYNC": "0",
+                "DJANGO_Q_WORKERS": "2",
+                "WEB_WORKERS": "2",
+                "WEB_THREADS": "4",
+                "STORAGE_BACKEND": "local",
+                "MEDIA_ROOT": str(media_root),
+                "LOG_LEVEL": "WARNING",
+                "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
+            }
+        )
         os.environ.update(base_env)
         os.environ.pop("REDIS_URL", None)
         import django
@@ -242,8 +256,10 @@ def main() -> int:
         issued = apikey_issue(user=admin)
         headers = {"Authentication-Key": issued.apikey, "Authentication-Secret": issued.secret}
         database = "PostgreSQL" if postgres_server_url() else "SQLite"
-        print(f"database {database}, {os.cpu_count()} CPUs, load average "
-              f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+        print(
+            f"database {database}, {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
+            flush=True,
+        )
 
         for broker in brokers:
             name = f"bench-latency-{uuid.uuid4().hex[:8]}"
@@ -274,19 +290,25 @@ def main() -> int:
 
     print()
     print(f"milliseconds over {args.runs} runs per broker: median  p90  min  max")
-    print(f"{'broker':>6} | {'PUT answer -> date_started':>31} | {'PUT sent -> date_started':>31} | "
-          f"{'enqueued_at -> date_started':>31} | {'PUT round trip':>31}")
+    print(
+        f"{'broker':>6} | {'PUT answer -> date_started':>31} | {'PUT sent -> date_started':>31} | "
+        f"{'enqueued_at -> date_started':>31} | {'PUT round trip':>31}"
+    )
     ok = True
     for broker, samples in results.items():
-        print(f"{broker:>6} | {summary([s['latency_ms'] for s in samples]):>31} | "
-              f"{summary([s['from_sent_ms'] for s in samples]):>31} | "
-              f"{summary([s['handover_ms'] for s in samples]):>31} | {summary([s['put_ms'] for s in samples]):>31}")
+        print(
+            f"{broker:>6} | {summary([s['latency_ms'] for s in samples]):>31} | "
+            f"{summary([s['from_sent_ms'] for s in samples]):>31} | "
+            f"{summary([s['handover_ms'] for s in samples]):>31} | {summary([s['put_ms'] for s in samples]):>31}"
+        )
     if "redis" in results:
         median = statistics.median(s["latency_ms"] for s in results["redis"])
         met = median < GOAL_REDIS_MS
         ok &= met
-        print(f"goal: Redis broker well under {GOAL_REDIS_MS:.0f} ms -> {'met' if met else 'MISSED'} "
-              f"(median {median:.1f} ms)")
+        print(
+            f"goal: Redis broker well under {GOAL_REDIS_MS:.0f} ms -> {'met' if met else 'MISSED'} "
+            f"(median {median:.1f} ms)"
+        )
     if "orm" in results:
         print(f"ORM broker: the cluster polls the database every DJANGO_Q_POLL = {poll} s while idle")
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")

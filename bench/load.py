@@ -263,8 +263,11 @@ class ProcessRoles:
         by_port = {}
         # django-q2 names its processes' pids in its start-up lines.
         log = self.log_path.read_text(errors="replace")
-        for pattern, role in ((r"ready for work at (\d+)", "worker"), (r"monitoring at (\d+)", "monitor"),
-                              (r"pushing tasks at (\d+)", "pusher")):
+        for pattern, role in (
+            (r"ready for work at (\d+)", "worker"),
+            (r"monitoring at (\d+)", "monitor"),
+            (r"pushing tasks at (\d+)", "pusher"),
+        ):
             for pid in re.findall(pattern, log):
                 self.cluster_roles[int(pid)] = role
         try:
@@ -280,7 +283,8 @@ class ProcessRoles:
                         port = conn.laddr.port
                         if port in by_port and by_port[port][1] != process.pid:
                             self.shared.setdefault(port, set()).update(
-                                {f"{by_port[port][0]}:{by_port[port][1]}", f"{role}:{process.pid}"})
+                                {f"{by_port[port][0]}:{by_port[port][1]}", f"{role}:{process.pid}"}
+                            )
                         by_port[port] = (role, process.pid)
         with self.lock:
             self.by_port.update(by_port)
@@ -309,18 +313,20 @@ def free_port() -> int:
 def server_env(server: str, media_root: str, metrics_dir: str, redis_url: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_ML_")}
     env.pop("DATABASE_TEST_NAME", None)
-    env.update({
-        "DATABASE_URL": f"{server}/{DB_NAME}",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": env.get("DJANGO_SECRET_KEY") or f"labelhub-bench-load-{uuid.uuid4().hex}",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_Q_SYNC": "0",
-        "DJANGO_Q_NAME": f"labelhub-bench-load-{uuid.uuid4().hex[:8]}",
-        "REDIS_URL": redis_url,
-        "STORAGE_BACKEND": "local",
-        "MEDIA_ROOT": media_root,
-        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
-    })
+    env.update(
+        {
+            "DATABASE_URL": f"{server}/{DB_NAME}",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": env.get("DJANGO_SECRET_KEY") or f"labelhub-bench-load-{uuid.uuid4().hex}",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_Q_SYNC": "0",
+            "DJANGO_Q_NAME": f"labelhub-bench-load-{uuid.uuid4().hex[:8]}",
+            "REDIS_URL": redis_url,
+            "STORAGE_BACKEND": "local",
+            "MEDIA_ROOT": media_root,
+            "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+        }
+    )
     return env
 
 
@@ -371,8 +377,13 @@ class Server:
         self.log_path = log_path
         with open(log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "serve", f"127.0.0.1:{self.port}"], cwd=ROOT, env=env,
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                [sys.executable, "manage.py", "serve", f"127.0.0.1:{self.port}"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
 
     def log_tail(self, chars: int = 3000) -> str:
@@ -451,7 +462,7 @@ def set_up(port: int, admin: dict, images: int, rng: random.Random) -> dict:
     http.json("PUT", f"{API}/image_sets/{imageset_id}", {"new_status": "finished"}, admin)
     deadline = time.monotonic() + 180
     while True:
-        job = (http.json("GET", f"{API}/image_sets/{imageset_id}", headers=admin).get("job") or {})
+        job = http.json("GET", f"{API}/image_sets/{imageset_id}", headers=admin).get("job") or {}
         if job.get("status") == "succeeded":
             break
         if job.get("status") == "failed" or time.monotonic() > deadline:
@@ -468,11 +479,14 @@ def set_up(port: int, admin: dict, images: int, rng: random.Random) -> dict:
     if len(image_ids) != images:
         raise RuntimeError(f"{len(image_ids)} images registered, {images} uploaded")
 
-    campaign = http.json("POST", f"{API}/campaigns", {"title": f"bench-load-{tag}",
-                                                      "labeler_email": f"agency-{tag}@example.com"}, admin)
+    campaign = http.json(
+        "POST", f"{API}/campaigns", {"title": f"bench-load-{tag}", "labeler_email": f"agency-{tag}@example.com"}, admin
+    )
     campaign_id = campaign["campaign_id"]
-    agency = {"Authentication-Key": campaign["access_token"]["apikey"],
-              "Authentication-Secret": campaign["access_token"]["apisecret"]}
+    agency = {
+        "Authentication-Key": campaign["access_token"]["apikey"],
+        "Authentication-Secret": campaign["access_token"]["apisecret"],
+    }
     http.json("POST", f"{API}/campaigns/{campaign_id}/images", [{"id": i} for i in image_ids], admin)
     http.json("PUT", f"{API}/campaigns/{campaign_id}", {"new_status": "active"}, admin)
 
@@ -480,8 +494,12 @@ def set_up(port: int, admin: dict, images: int, rng: random.Random) -> dict:
     upload_path, upload_query = dropbox_target(uploads["dropbox_url"])
     http.close()
     return {
-        "campaign_id": campaign_id, "agency": agency, "image_ids": sorted(image_ids),
-        "upload_path": upload_path, "upload_query": upload_query, "png_sizes": sizes,
+        "campaign_id": campaign_id,
+        "agency": agency,
+        "image_ids": sorted(image_ids),
+        "upload_path": upload_path,
+        "upload_query": upload_query,
+        "png_sizes": sizes,
     }
 
 
@@ -489,8 +507,9 @@ def set_up(port: int, admin: dict, images: int, rng: random.Random) -> dict:
 
 
 class Worker(threading.Thread):
-    def __init__(self, index: int, port: int, setup: dict, mix: list[tuple[str, int]], args, deadline: float,
-                 budget: "Budget"):
+    def __init__(
+        self, index: int, port: int, setup: dict, mix: list[tuple[str, int]], args, deadline: float, budget: Budget
+    ):
         super().__init__(name=f"client-{index}", daemon=True)
         self.index = index
         self.client = Client(port, timeout=args.timeout)
@@ -537,8 +556,7 @@ class Worker(threading.Thread):
 
     def do_fetch(self) -> None:
         image_id = self.rng.choice(self.setup["image_ids"])
-        status, headers, body, seconds = self.client.request("GET", f"{API}/images/{image_id}",
-                                                             headers=self.agency_get)
+        status, headers, body, seconds = self.client.request("GET", f"{API}/images/{image_id}", headers=self.agency_get)
         if not self.record("image", status, seconds, body):
             return
         location = urlsplit(headers.get("Location", ""))
@@ -557,12 +575,18 @@ class Worker(threading.Thread):
             objects = []
             for b in range(self.args.boxes):
                 x, y = self.rng.randrange(width - 8), self.rng.randrange(height - 8)
-                objects.append({"label": f"label-{b % 4}", "confidence": round(self.rng.random(), 3),
-                                "bounding_box": {"xmin": x, "xmax": x + 8, "ymin": y, "ymax": y + 8}})
+                objects.append(
+                    {
+                        "label": f"label-{b % 4}",
+                        "confidence": round(self.rng.random(), 3),
+                        "bounding_box": {"xmin": x, "xmax": x + 8, "ymin": y, "ymax": y + 8},
+                    }
+                )
             items.append({"image_id": image_id, "objects": objects})
         body = json.dumps(items).encode()
         status, _, data, seconds = self.client.request(
-            "PUT", f"{API}/campaigns/{self.setup['campaign_id']}/objects", body, self.agency_put)
+            "PUT", f"{API}/campaigns/{self.setup['campaign_id']}/objects", body, self.agency_put
+        )
         self.record("submit", status, seconds, data)
 
     def do_upload(self) -> None:
@@ -570,7 +594,8 @@ class Worker(threading.Thread):
         name = f"up-{self.index:03}-{self.uploads:06}.png"
         path = f"{self.setup['upload_path']}/{name}?{self.setup['upload_query']}"
         status, _, data, seconds = self.client.request(
-            "PUT", path, self.upload_body, {"x-ms-blob-type": "BlockBlob", "Content-Type": "image/png"})
+            "PUT", path, self.upload_body, {"x-ms-blob-type": "BlockBlob", "Content-Type": "image/png"}
+        )
         self.record("upload", status, seconds, data)
 
 
@@ -626,7 +651,11 @@ def cpu_meter(serve_pid: int, server: str):
             for process in psutil.Process(serve_pid).children(recursive=True):
                 with suppress(psutil.Error):
                     parent = process.parent()
-                    if "gunicorn" in " ".join(process.cmdline()) and parent and "gunicorn" in " ".join(parent.cmdline()):
+                    if (
+                        "gunicorn" in " ".join(process.cmdline())
+                        and parent
+                        and "gunicorn" in " ".join(parent.cmdline())
+                    ):
                         times = process.cpu_times()
                         web += times.user + times.system
         with admin_connection(server) as conn:
@@ -667,8 +696,11 @@ def measure_ratio(port: int, setup: dict, samples: int, meter=None) -> dict:
             for _ in range(samples):
                 client.request("GET", path, headers=headers)
             web_after, backends_after = meter()
-            cpu[name] = ((web_after - web) / samples, (backends_after - backends) / samples,
-                         (time.thread_time() - own) / samples)
+            cpu[name] = (
+                (web_after - web) / samples,
+                (backends_after - backends) / samples,
+                (time.thread_time() - own) / samples,
+            )
     client.close()
     return {"authed": authed, "anonymous": anonymous, "statuses": statuses, "cpu": cpu}
 
@@ -704,24 +736,32 @@ def report(args, config, elapsed, workers, monitor: ConnectionMonitor, ratio_dat
     server_errors = sum(n for status, n in by_status.items() if status >= 500 or status == 0)
 
     print()
-    print(f"{args.clients} clients for {elapsed:.1f} s, mix {args.mix}; server: {config['WEB_WORKERS']} web workers x "
-          f"{config['WEB_THREADS']} threads, {config['DJANGO_Q_WORKERS']} job workers, pool max "
-          f"{config['DATABASE_POOL_MAX_SIZE']} per process")
+    print(
+        f"{args.clients} clients for {elapsed:.1f} s, mix {args.mix}; server: {config['WEB_WORKERS']} web workers x "
+        f"{config['WEB_THREADS']} threads, {config['DJANGO_Q_WORKERS']} job workers, pool max "
+        f"{config['DATABASE_POOL_MAX_SIZE']} per process"
+    )
     connects = sum(worker.client.connects for worker in workers)
-    print(f"{total} requests, {total / elapsed:.1f} requests/s over {connects} TCP connections (keep-alive); CPU: server {cpu['server']:.1f} s, "
-          f"load generator {cpu['client']:.1f} s of {elapsed * (os.cpu_count() or 1):.0f} s on {os.cpu_count()} cores; "
-          f"machine load average {cpu['load'][0]:.1f} before, {cpu['load'][1]:.1f} after")
+    print(
+        f"{total} requests, {total / elapsed:.1f} requests/s over {connects} TCP connections (keep-alive); CPU: server {cpu['server']:.1f} s, "
+        f"load generator {cpu['client']:.1f} s of {elapsed * (os.cpu_count() or 1):.0f} s on {os.cpu_count()} cores; "
+        f"machine load average {cpu['load'][0]:.1f} before, {cpu['load'][1]:.1f} after"
+    )
     print()
-    print(f"{'kind':<8} {'requests':>9} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}  other statuses")
+    print(
+        f"{'kind':<8} {'requests':>9} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}  other statuses"
+    )
     for kind in ("list", "image", "file", "submit", "upload"):
         if kind not in statuses:
             continue
         values = latencies[kind]
         count = sum(statuses[kind].values())
         others = ", ".join(f"{NOT_HTTP.get(s, s)}: {n}" for s, n in sorted(unexpected[kind].items())) or "-"
-        print(f"{kind:<8} {count:>9} {count / elapsed:>7.1f} {percentile(values, .5) * 1e3:>8.1f} "
-              f"{percentile(values, .95) * 1e3:>8.1f} {percentile(values, .99) * 1e3:>8.1f} "
-              f"{(max(values) if values else float('nan')) * 1e3:>8.1f}  {others}")
+        print(
+            f"{kind:<8} {count:>9} {count / elapsed:>7.1f} {percentile(values, 0.5) * 1e3:>8.1f} "
+            f"{percentile(values, 0.95) * 1e3:>8.1f} {percentile(values, 0.99) * 1e3:>8.1f} "
+            f"{(max(values) if values else float('nan')) * 1e3:>8.1f}  {others}"
+        )
     print()
     print("statuses: " + ", ".join(f"{NOT_HTTP.get(s, s)}: {n}" for s, n in sorted(by_status.items())))
     for failure in failures[:10]:
@@ -732,17 +772,25 @@ def report(args, config, elapsed, workers, monitor: ConnectionMonitor, ratio_dat
     total_bound = sum(shares.values())
     print()
     print(f"PostgreSQL connections to {DB_NAME} ({monitor.samples} samples, every {monitor.interval * 1e3:.0f} ms):")
-    print(f"  peak {monitor.peak} at {monitor.peak_at:.1f} s (peak active at once: {monitor.peak_active}); "
-          f"{len(monitor.backends)} distinct backends over the whole run")
+    print(
+        f"  peak {monitor.peak} at {monitor.peak_at:.1f} s (peak active at once: {monitor.peak_active}); "
+        f"{len(monitor.backends)} distinct backends over the whole run"
+    )
     if monitor.peak_by_role:
         print("  peak by process role: " + ", ".join(f"{role} {n}" for role, n in sorted(monitor.peak_by_role.items())))
         print("  peak by process: " + ", ".join(f"{key} {n}" for key, n in sorted(monitor.peak_per_process.items())))
-    print(f"  configured (processes x pool {pool_max}): web {config['WEB_WORKERS']} x {pool_max} = {shares['web']}, "
-          f"job workers {config['DJANGO_Q_WORKERS']} x {pool_max} = {shares['worker']}, sentinel {pool_max}, "
-          f"monitor {pool_max}, serve {pool_max}; total {total_bound}")
+    print(
+        f"  configured (processes x pool {pool_max}): web {config['WEB_WORKERS']} x {pool_max} = {shares['web']}, "
+        f"job workers {config['DJANGO_Q_WORKERS']} x {pool_max} = {shares['worker']}, sentinel {pool_max}, "
+        f"monitor {pool_max}, serve {pool_max}; total {total_bound}"
+    )
     if monitor.roles.shared:
-        print("  connection sockets open in several processes: " + "; ".join(
-            f"port {port}: {', '.join(sorted(holders))}" for port, holders in sorted(monitor.roles.shared.items())))
+        print(
+            "  connection sockets open in several processes: "
+            + "; ".join(
+                f"port {port}: {', '.join(sorted(holders))}" for port, holders in sorted(monitor.roles.shared.items())
+            )
+        )
     if not config["DATABASE_POOL"]:
         print("  DATABASE_POOL is off: nothing bounds the connections, the configured total does not apply")
     if monitor.error:
@@ -752,34 +800,53 @@ def report(args, config, elapsed, workers, monitor: ConnectionMonitor, ratio_dat
     ratio = statistics.median(authed) / statistics.median(anonymous) if authed and anonymous else float("inf")
     print()
     print(f"GET /campaigns/{{id}}/images?per_page=1, sequential, {len(authed)} + {len(anonymous)} samples:")
-    print(f"  with the agency key (200): median {statistics.median(authed) * 1e3:.2f} ms, "
-          f"p95 {percentile(authed, .95) * 1e3:.2f} ms" if authed else "  with the agency key: no 200")
-    print(f"  without a key (401):       median {statistics.median(anonymous) * 1e3:.2f} ms, "
-          f"p95 {percentile(anonymous, .95) * 1e3:.2f} ms" if anonymous else "  without a key: no 401")
+    print(
+        f"  with the agency key (200): median {statistics.median(authed) * 1e3:.2f} ms, "
+        f"p95 {percentile(authed, 0.95) * 1e3:.2f} ms"
+        if authed
+        else "  with the agency key: no 200"
+    )
+    print(
+        f"  without a key (401):       median {statistics.median(anonymous) * 1e3:.2f} ms, "
+        f"p95 {percentile(anonymous, 0.95) * 1e3:.2f} ms"
+        if anonymous
+        else "  without a key: no 401"
+    )
     wrong = {k: n for k, n in ratio_statuses.items() if k[0] != k[1]}
     if wrong:
         print(f"  unexpected statuses (expected, got): {wrong}")
-    print(f"  ratio {ratio:.2f} (of the fastest samples: {min(authed) / min(anonymous):.2f}; machine load "
-          f"average {os.getloadavg()[0]:.1f})" if authed and anonymous else f"  ratio {ratio:.2f}")
+    print(
+        f"  ratio {ratio:.2f} (of the fastest samples: {min(authed) / min(anonymous):.2f}; machine load "
+        f"average {os.getloadavg()[0]:.1f})"
+        if authed and anonymous
+        else f"  ratio {ratio:.2f}"
+    )
     for name, label in (("authed", "with the key"), ("anonymous", "without a key")):
         if name in ratio_data["cpu"]:
             web, backends, own = ratio_data["cpu"][name]
-            print(f"  CPU per request {label + ':':<15} web worker {web * 1e3:.2f} ms + PostgreSQL {backends * 1e3:.2f} ms "
-                  f"+ client {own * 1e3:.2f} ms = {(web + backends + own) * 1e3:.2f} ms")
+            print(
+                f"  CPU per request {label + ':':<15} web worker {web * 1e3:.2f} ms + PostgreSQL {backends * 1e3:.2f} ms "
+                f"+ client {own * 1e3:.2f} ms = {(web + backends + own) * 1e3:.2f} ms"
+            )
 
     goals = [
         (f"zero 5xx / connection errors ({server_errors})", server_errors == 0),
-        (f"peak connections {monitor.peak} <= configured total {total_bound}",
-         config["DATABASE_POOL"] and monitor.error is None and monitor.samples > 0 and monitor.peak <= total_bound),
+        (
+            f"peak connections {monitor.peak} <= configured total {total_bound}",
+            config["DATABASE_POOL"] and monitor.error is None and monitor.samples > 0 and monitor.peak <= total_bound,
+        ),
         (f"authenticated / 401 median ratio {ratio:.2f} <= {GOAL_RATIO:g}", ratio <= GOAL_RATIO),
     ]
     if monitor.peak_by_role:
         over = {role: n for role, n in monitor.peak_by_role.items() if n > shares.get(role, 0)}
-        goals.append((
-            "every kind of process within its share (" + ", ".join(
-                f"{role} {n}/{shares.get(role, 0)}" for role, n in sorted(monitor.peak_by_role.items())) + ")",
-            not over,
-        ))
+        goals.append(
+            (
+                "every kind of process within its share ("
+                + ", ".join(f"{role} {n}/{shares.get(role, 0)}" for role, n in sorted(monitor.peak_by_role.items()))
+                + ")",
+                not over,
+            )
+        )
     print()
     for text, ok in goals:
         print(f"{'PASS' if ok else 'FAIL'}  {text}")
@@ -799,10 +866,16 @@ def main() -> int:
     parser.add_argument("--ratio-samples", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a client waits for an answer")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--server", default=os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432"),
-                        help="PostgreSQL server URL without a database name")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="the broker (django-q2's keys are "
-                        "named by a unique DJANGO_Q_NAME)")
+    parser.add_argument(
+        "--server",
+        default=os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432"),
+        help="PostgreSQL server URL without a database name",
+    )
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/0",
+        help="the broker (django-q2's keys are named by a unique DJANGO_Q_NAME)",
+    )
     parser.add_argument("--keep-log", action="store_true", help="keep the server's log (its path is printed)")
     args = parser.parse_args()
     if not 1 <= args.clients <= 1000 or not 0 < args.duration <= 600:
@@ -827,21 +900,32 @@ def main() -> int:
         admin = server.wait_ready()
         started = time.monotonic()
         setup = set_up(server.port, admin, args.images, rng)
-        print(f"setup: {args.images} images finished, campaign {setup['campaign_id']} active "
-              f"({time.monotonic() - started:.1f} s); load for {args.duration:g} s ...", flush=True)
+        print(
+            f"setup: {args.images} images finished, campaign {setup['campaign_id']} active "
+            f"({time.monotonic() - started:.1f} s); load for {args.duration:g} s ...",
+            flush=True,
+        )
 
         load_before = os.getloadavg()
-        monitor = ConnectionMonitor(server_url, ProcessRoles(server.process.pid, urlsplit(server_url).port or 5432, server.log_path))
+        monitor = ConnectionMonitor(
+            server_url, ProcessRoles(server.process.pid, urlsplit(server_url).port or 5432, server.log_path)
+        )
         monitor.start()
         cpu_before = (server.cpu_seconds(), time.process_time())
         elapsed, workers = run_load(server.port, setup, args, mix)
-        cpu = {"server": server.cpu_seconds() - cpu_before[0], "client": time.process_time() - cpu_before[1],
-               "load": (load_before[0], os.getloadavg()[0])}
+        cpu = {
+            "server": server.cpu_seconds() - cpu_before[0],
+            "client": time.process_time() - cpu_before[1],
+            "load": (load_before[0], os.getloadavg()[0]),
+        }
         monitor.stop()
         ratio_data = measure_ratio(server.port, setup, args.ratio_samples, cpu_meter(server.process.pid, server_url))
         ok = report(args, config, elapsed, workers, monitor, ratio_data, cpu)
-        errors = [line for line in server.log_path.read_text(errors="replace").splitlines()
-                  if " ERROR " in line or "Traceback" in line]
+        errors = [
+            line
+            for line in server.log_path.read_text(errors="replace").splitlines()
+            if " ERROR " in line or "Traceback" in line
+        ]
         if errors:
             print(f"\nthe server logged {len(errors)} error line(s), e.g.: {errors[0][:300]}")
     finally:

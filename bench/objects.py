@@ -110,12 +110,19 @@ def make_campaign(size: int, admin) -> tuple[int, list[int]]:
     from campaigns.models import Campaign, CampaignImage
     from imagesets.models import Image, ImageSet
 
-    campaign = Campaign.objects.create(title=f"bench-{size}-{time.monotonic_ns()}", status=Campaign.Status.ACTIVE,
-                                       created_by=admin)
+    campaign = Campaign.objects.create(
+        title=f"bench-{size}-{time.monotonic_ns()}", status=Campaign.Status.ACTIVE, created_by=admin
+    )
     imageset = ImageSet.objects.create(title=f"set-{campaign.pk}", status=ImageSet.Status.FINISHED)
     images = Image.objects.bulk_create(
-        Image(imageset=imageset, blobstorage_path=f"images/uploads/{imageset.title}/{i}.png", filetype="PNG",
-              width=4000, height=3000, filesize=1000)
+        Image(
+            imageset=imageset,
+            blobstorage_path=f"images/uploads/{imageset.title}/{i}.png",
+            filetype="PNG",
+            width=4000,
+            height=3000,
+            filesize=1000,
+        )
         for i in range(size)
     )
     CampaignImage.objects.bulk_create(CampaignImage(campaign=campaign, image=image) for image in images)
@@ -123,14 +130,22 @@ def make_campaign(size: int, admin) -> tuple[int, list[int]]:
 
 
 def body_for(image_ids: list[int]) -> bytes:
-    return json.dumps([
-        {"image_id": image_id, "objects": [
-            {"label": f"label-{b % 4}", "confidence": 0.5 + b / 100,
-             "bounding_box": {"xmin": 10 * b, "xmax": 10 * b + 50, "ymin": 5 * b, "ymax": 5 * b + 40}}
-            for b in range(BOXES_PER_IMAGE)
-        ]}
-        for image_id in image_ids
-    ]).encode()
+    return json.dumps(
+        [
+            {
+                "image_id": image_id,
+                "objects": [
+                    {
+                        "label": f"label-{b % 4}",
+                        "confidence": 0.5 + b / 100,
+                        "bounding_box": {"xmin": 10 * b, "xmax": 10 * b + 50, "ymin": 5 * b, "ymax": 5 * b + 40},
+                    }
+                    for b in range(BOXES_PER_IMAGE)
+                ],
+            }
+            for image_id in image_ids
+        ]
+    ).encode()
 
 
 def make_history(campaign_id: int, body: bytes, rounds: int) -> None:
@@ -145,9 +160,8 @@ def make_history(campaign_id: int, body: bytes, rounds: int) -> None:
 
 def run(repeat: int, history: int = 0) -> bool:
     import requests
-    from django.core.wsgi import get_wsgi_application
-
     from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
 
     from accounts.models import User
     from accounts.services import apikey_issue
@@ -155,8 +169,11 @@ def run(repeat: int, history: int = 0) -> bool:
 
     admin = User.objects.create_user(email="bench-admin@example.com", is_staff=True)
     issued = apikey_issue(user=admin)
-    headers = {"Authentication-Key": issued.apikey, "Authentication-Secret": issued.secret,
-               "Content-Type": "application/json"}
+    headers = {
+        "Authentication-Key": issued.apikey,
+        "Authentication-Secret": issued.secret,
+        "Content-Type": "application/json",
+    }
 
     app = Measured(get_wsgi_application())
     httpd = make_server("127.0.0.1", 0, app, server_class=WSGIServer, handler_class=QuietHandler)
@@ -187,8 +204,10 @@ def run(repeat: int, history: int = 0) -> bool:
         httpd.shutdown()
         httpd.server_close()
 
-    print(f"PUT /campaigns/{{id}}/objects, {BOXES_PER_IMAGE} boxes per image, PostgreSQL, "
-          f"median of {repeat} run(s), after {history} earlier submission(s) of the same images")
+    print(
+        f"PUT /campaigns/{{id}}/objects, {BOXES_PER_IMAGE} boxes per image, PostgreSQL, "
+        f"median of {repeat} run(s), after {history} earlier submission(s) of the same images"
+    )
     print(f"{'images':>7} {'objects':>8} {'body':>9} {'wall s':>8} {'server s':>9} {'queries':>8}")
     medians = {}
     for size, runs in results.items():
@@ -196,14 +215,18 @@ def run(repeat: int, history: int = 0) -> bool:
         server = statistics.median(r[1] for r in runs)
         queries = sorted({r[2] for r in runs})
         medians[size] = (wall, server, queries)
-        print(f"{size:>7} {size * BOXES_PER_IMAGE:>8} {runs[0][3] / 1e6:>7.2f}MB {wall:>8.3f} {server:>9.3f} "
-              f"{','.join(map(str, queries)):>8}")
+        print(
+            f"{size:>7} {size * BOXES_PER_IMAGE:>8} {runs[0][3] / 1e6:>7.2f}MB {wall:>8.3f} {server:>9.3f} "
+            f"{','.join(map(str, queries)):>8}"
+        )
     small, large = SIZES
     ratio = medians[large][0] / medians[small][0]
     server_ratio = medians[large][1] / medians[small][1]
     same_queries = medians[small][2] == medians[large][2] and len(medians[small][2]) == 1
-    print(f"t({large})/t({small}) = {ratio:.2f} wall, {server_ratio:.2f} server (goal <= {GOAL_RATIO}); "
-          f"query count {'the same' if same_queries else 'DIFFERS'}")
+    print(
+        f"t({large})/t({small}) = {ratio:.2f} wall, {server_ratio:.2f} server (goal <= {GOAL_RATIO}); "
+        f"query count {'the same' if same_queries else 'DIFFERS'}"
+    )
     ok = same_queries and ratio <= GOAL_RATIO
     print("goal met" if ok else "goal NOT met")
     return ok
@@ -211,8 +234,11 @@ def run(repeat: int, history: int = 0) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--server", default=os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432"),
-                        help="PostgreSQL server URL without a database name")
+    parser.add_argument(
+        "--server",
+        default=os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432"),
+        help="PostgreSQL server URL without a database name",
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--history", type=int, default=0, help="earlier submissions of the same images")
     args = parser.parse_args()

@@ -108,7 +108,7 @@ def registered_count(db_url: str, imageset_id: int) -> int:
     """Images registered for the set, read straight from the database (the job's process is not asked)."""
     query = "SELECT count(*) FROM imagesets_image WHERE imageset_id = {}"
     if db_url.startswith("sqlite:///"):
-        with sqlite3.connect(db_url[len("sqlite:///"):], timeout=30) as conn:
+        with sqlite3.connect(db_url[len("sqlite:///") :], timeout=30) as conn:
             return conn.execute(query.format("?"), (imageset_id,)).fetchone()[0]
     import psycopg
 
@@ -120,21 +120,26 @@ def registered_count(db_url: str, imageset_id: int) -> int:
 
 
 def child_env(*, db_url: str, backend: str, media_root: Path, azure: str = "") -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AZURE_ML_", "AZURE_STORAGE_")) and k not in (
-               "DATABASE_TEST_NAME", "PROMETHEUS_MULTIPROC_DIR", "REDIS_URL")}
-    env.update({
-        "DATABASE_URL": db_url,
-        "DJANGO_SETTINGS_MODULE": "labelhub.settings",
-        "DJANGO_DEBUG": "0",  # DEBUG would keep every query in memory
-        "DJANGO_SECRET_KEY": env.get("DJANGO_SECRET_KEY", "labelhub-bench-secret-key-not-for-production"),
-        "DJANGO_Q_NAME": f"bench-scale-{uuid.uuid4().hex[:8]}",
-        "DJANGO_Q_SYNC": "0",
-        "LOG_LEVEL": "WARNING",
-        "STORAGE_BACKEND": backend,
-        "MEDIA_ROOT": str(media_root),
-        "PYTHONPATH": str(ROOT),
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AZURE_ML_", "AZURE_STORAGE_"))
+        and k not in ("DATABASE_TEST_NAME", "PROMETHEUS_MULTIPROC_DIR", "REDIS_URL")
+    }
+    env.update(
+        {
+            "DATABASE_URL": db_url,
+            "DJANGO_SETTINGS_MODULE": "labelhub.settings",
+            "DJANGO_DEBUG": "0",  # DEBUG would keep every query in memory
+            "DJANGO_SECRET_KEY": env.get("DJANGO_SECRET_KEY", "labelhub-bench-secret-key-not-for-production"),
+            "DJANGO_Q_NAME": f"bench-scale-{uuid.uuid4().hex[:8]}",
+            "DJANGO_Q_SYNC": "0",
+            "LOG_LEVEL": "WARNING",
+            "STORAGE_BACKEND": backend,
+            "MEDIA_ROOT": str(media_root),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     if azure:
         env["AZURE_STORAGE_CONNECTION_STRING"] = azure
     return env
@@ -143,7 +148,11 @@ def child_env(*, db_url: str, backend: str, media_root: Path, azure: str = "") -
 def start_child(mode: str, env: dict, **params) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, __file__, "--child", mode, "--params", json.dumps(params)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -153,7 +162,7 @@ def child_result(process: subprocess.Popen, timeout: float = CHILD_TIMEOUT) -> d
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         out, err = process.communicate()
-        raise SystemExit(f"a benchmark process ran over {timeout:.0f} s and was killed:\n{err[-3000:]}")
+        raise SystemExit(f"a benchmark process ran over {timeout:.0f} s and was killed:\n{err[-3000:]}") from None
     if process.returncode != 0:
         raise SystemExit(f"a benchmark process failed ({process.returncode}):\n{out[-2000:]}\n{err[-3000:]}")
     return json.loads(out.strip().splitlines()[-1])
@@ -299,8 +308,10 @@ def child_run(params: dict) -> dict:
 
     job = ImageSetJob.objects.get(imageset_id=imageset_id)
     fifth = len(copied_at) // 5
-    rates = [1000 * fifth / (copied_at[fifth] - started) if fifth else float("nan"),
-             1000 * fifth / (copied_at[-1] - copied_at[-1 - fifth]) if fifth else float("nan")]
+    rates = [
+        1000 * fifth / (copied_at[fifth] - started) if fifth else float("nan"),
+        1000 * fifth / (copied_at[-1] - copied_at[-1 - fifth]) if fifth else float("nan"),
+    ]
     return {
         "seconds": seconds,
         "status": job.status,
@@ -338,18 +349,29 @@ def one_run(*, backend: str, count: int, size_bytes: int, kill_at: int | None = 
             azure = azurite.connection_string
         env = child_env(db_url=db_url, backend=backend, media_root=workdir / "media", azure=azure)
         prepared = run_child("prepare", env, count=count, backend=backend, size_bytes=size_bytes)
-        print(f"  {backend} {count:,}: wrote {count:,} files of {prepared['file_bytes']:,} bytes into the dropbox "
-              f"in {prepared['write_seconds']:.1f} s", flush=True)
-        run = {"backend": backend, "count": count, "file_bytes": prepared["file_bytes"],
-               "database": "postgresql" if postgres_server_url() else "sqlite"}
+        print(
+            f"  {backend} {count:,}: wrote {count:,} files of {prepared['file_bytes']:,} bytes into the dropbox "
+            f"in {prepared['write_seconds']:.1f} s",
+            flush=True,
+        )
+        run = {
+            "backend": backend,
+            "count": count,
+            "file_bytes": prepared["file_bytes"],
+            "database": "postgresql" if postgres_server_url() else "sqlite",
+        }
         if kill_at is not None:
             run["killed"] = run_killed(env, db_url, prepared["imageset_id"], kill_at)
-            print(f"  killed the first run with {run['killed']['registered_at_kill']:,} images registered "
-                  f"after {run['killed']['seconds']:.1f} s", flush=True)
+            print(
+                f"  killed the first run with {run['killed']['registered_at_kill']:,} images registered "
+                f"after {run['killed']['seconds']:.1f} s",
+                flush=True,
+            )
         run.update(run_child("run", env, imageset_id=prepared["imageset_id"]))
         if run["status"] != "succeeded" or run["registered"] != count:
-            raise SystemExit(f"the job ended {run['status']} with {run['registered']} of {count} images: "
-                             f"{run['error']}")
+            raise SystemExit(
+                f"the job ended {run['status']} with {run['registered']} of {count} images: {run['error']}"
+            )
         return run
     finally:
         if azurite is not None:
@@ -421,8 +443,9 @@ def main() -> int:
     parser.add_argument("--local", default="1000,10000,100000", help="set sizes on local storage ('' for none)")
     parser.add_argument("--azure", default="20000", help="set sizes on Azurite ('' for none)")
     parser.add_argument("--resume", type=int, default=100000, help="size of the interrupted local set (0: none)")
-    parser.add_argument("--kill-at", type=int, default=None, help="kill the first run past this many images "
-                        "(default 60%% of --resume)")
+    parser.add_argument(
+        "--kill-at", type=int, default=None, help="kill the first run past this many images (default 60%% of --resume)"
+    )
     parser.add_argument("--size-bytes", type=int, default=1500, help="about how large each JPEG is (default 1500)")
     parser.add_argument("--child", choices=["prepare", "run"], help=argparse.SUPPRESS)
     parser.add_argument("--params", help=argparse.SUPPRESS)
@@ -435,8 +458,10 @@ def main() -> int:
         return 0
 
     database = f"PostgreSQL ({BENCH_DATABASE})" if postgres_server_url() else "SQLite"
-    print(f"database {database}, {os.cpu_count()} CPUs, load average "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+    print(
+        f"database {database}, {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
+        flush=True,
+    )
     runs = []
     print(HEADER)
     for backend, sizes in (("local", counts(args.local)), ("azure", counts(args.azure))):
@@ -450,20 +475,26 @@ def main() -> int:
     if len(local) > 1:
         low, high = min(local, key=lambda r: r["count"]), max(local, key=lambda r: r["count"])
         growth = high["peak_mb"] - low["peak_mb"]
-        print(f"\npeak RSS from {low['count']:,} to {high['count']:,} local images: "
-              f"{low['peak_mb']:.0f} -> {high['peak_mb']:.0f} MB ({growth:+.0f} MB)")
+        print(
+            f"\npeak RSS from {low['count']:,} to {high['count']:,} local images: "
+            f"{low['peak_mb']:.0f} -> {high['peak_mb']:.0f} MB ({growth:+.0f} MB)"
+        )
 
     if args.resume:
         kill_at = args.kill_at if args.kill_at is not None else int(args.resume * 0.6)
-        print(f"\nresume: {args.resume:,} local images, first run killed with SIGKILL past {kill_at:,} registered",
-              flush=True)
+        print(
+            f"\nresume: {args.resume:,} local images, first run killed with SIGKILL past {kill_at:,} registered",
+            flush=True,
+        )
         run = one_run(backend="local", count=args.resume, size_bytes=args.size_bytes, kill_at=kill_at)
         remaining = args.resume - run["killed"]["registered_at_kill"]
         print(HEADER)
         print_row(run)
-        print(f"\nkilled at {run['killed']['registered_at_kill']:,} registered images; the second run "
-              f"(attempt {run['attempts']}) made {run['copies']:,} copies for the {remaining:,} images not "
-              f"yet registered ({run['copies'] - remaining:+,}) and registered all {run['registered']:,}")
+        print(
+            f"\nkilled at {run['killed']['registered_at_kill']:,} registered images; the second run "
+            f"(attempt {run['attempts']}) made {run['copies']:,} copies for the {remaining:,} images not "
+            f"yet registered ({run['copies'] - remaining:+,}) and registered all {run['registered']:,}"
+        )
         if run["copies"] > remaining + 1000:
             print("  resume goal MISSED: the second run redid copies the first run had registered")
             ok = False

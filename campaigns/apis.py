@@ -68,13 +68,22 @@ class CampaignListApi(GenericAPIView):
         responses={
             200: CampaignCreatedOutputSerializer,
             **errors(
-                (400, "Malformed body, an invalid `labeler_email`, or `metadata`/`label_translations` "
-                      "that are not JSON objects of the documented shape. " + JSON_BODY_MALFORMED),
+                (
+                    400,
+                    "Malformed body, an invalid `labeler_email`, or `metadata`/`label_translations` "
+                    "that are not JSON objects of the documented shape. " + JSON_BODY_MALFORMED,
+                ),
                 401,
-                (409, "A campaign with this title already exists, or `labeler_email` belongs to a staff "
-                      "account (staff get no key through a campaign; nothing is stored)."),
-                (422, "The title is not a valid name: 1-53 lowercase letters, digits and single dashes, "
-                      "not starting or ending with a dash."),
+                (
+                    409,
+                    "A campaign with this title already exists, or `labeler_email` belongs to a staff "
+                    "account (staff get no key through a campaign; nothing is stored).",
+                ),
+                (
+                    422,
+                    "The title is not a valid name: 1-53 lowercase letters, digits and single dashes, "
+                    "not starting or ending with a dash.",
+                ),
             ),
         },
     )
@@ -153,7 +162,7 @@ class CampaignImagesApi(GenericAPIView):
         operation_id="campaigns_images_list",
         tags=["campaigns"],
         summary="List a campaign's images",
-        description="Each image as `{\"image_id\", \"url\"}`, 1000 per page by default; `url` is "
+        description='Each image as `{"image_id", "url"}`, 1000 per page by default; `url` is '
         "relative to the API base (`GET /images/{image_id}` redirects to the file). Image-admins and "
         "the campaign's labeler.",
         parameters=[_CAMPAIGN_ID],
@@ -180,9 +189,13 @@ class CampaignImagesApi(GenericAPIView):
         responses={
             200: ok("The images are in the campaign."),
             **errors(
-                400, 401,
-                (404, "The campaign, or one of the listed images, does not exist (an `id` outside "
-                      "1..2^63-1 included). `id` must be a JSON integer: `\"1\"` and `1.0` are a 400."),
+                400,
+                401,
+                (
+                    404,
+                    "The campaign, or one of the listed images, does not exist (an `id` outside "
+                    '1..2^63-1 included). `id` must be a JSON integer: `"1"` and `1.0` are a 400.',
+                ),
                 (409, "The campaign is no longer `created`."),
                 (413, _TOO_MANY_IMAGES),
             ),
@@ -239,17 +252,23 @@ class CampaignObjectsApi(GenericAPIView):
         responses={
             200: ok("Stored."),
             **errors(
-                (400, "Malformed body: not a list, a missing or mistyped field (`image_id` must be a "
-                      "JSON integer: `\"1\"` and `1.0` are refused), an image listed twice. `image_id` "
-                      "and `object_index` name the offending item. " + JSON_BODY_MALFORMED),
+                (
+                    400,
+                    "Malformed body: not a list, a missing or mistyped field (`image_id` must be a "
+                    'JSON integer: `"1"` and `1.0` are refused), an image listed twice. `image_id` '
+                    "and `object_index` name the offending item. " + JSON_BODY_MALFORMED,
+                ),
                 (401, "No valid key, or a labeler of other campaigns."),
                 (404, "The campaign does not exist, or a listed image is not part of it (`image_id`)."),
                 (409, "The campaign is not `active`."),
                 (413, _TOO_MANY_IMAGES),
-                (422, "A value out of range: a label longer than 128 characters, a confidence outside "
-                      "0..1, a bounding box with min > max or outside the image, more than "
-                      "`OBJECTS_PER_IMAGE_MAX` (default 1000) objects for one image. `image_id` and "
-                      "`object_index` name the offending image or object."),
+                (
+                    422,
+                    "A value out of range: a label longer than 128 characters, a confidence outside "
+                    "0..1, a bounding box with min > max or outside the image, more than "
+                    "`OBJECTS_PER_IMAGE_MAX` (default 1000) objects for one image. `image_id` and "
+                    "`object_index` name the offending image or object.",
+                ),
             ),
         },
     )
@@ -292,7 +311,9 @@ class ImageObjectsApi(GenericAPIView):
         parameters=[
             OpenApiParameter("id", int, OpenApiParameter.PATH, description="The image's id."),
             OpenApiParameter(
-                "campaigns", {"type": "array", "items": {"type": "integer"}}, explode=True,
+                "campaigns",
+                {"type": "array", "items": {"type": "integer"}},
+                explode=True,
                 description="Campaign ids in order of priority (`?campaigns=3&campaigns=5`); none: the "
                 "most recently finished campaign.",
             ),

@@ -70,9 +70,7 @@ class Campaign(models.Model):
     labelers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="CampaignLabeler", related_name="labeled_campaigns", blank=True
     )
-    images = models.ManyToManyField(
-        "imagesets.Image", through="CampaignImage", related_name="campaigns", blank=True
-    )
+    images = models.ManyToManyField("imagesets.Image", through="CampaignImage", related_name="campaigns", blank=True)
 
     objects = CampaignQuerySet.as_manager()
 
@@ -131,9 +129,7 @@ class Submission(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    api_key = models.ForeignKey(
-        "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    api_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     image_count = models.PositiveIntegerField(default=0)
     object_count = models.PositiveIntegerField(default=0)
     date_created = models.DateTimeField(default=timezone.now, editable=False)

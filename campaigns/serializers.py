@@ -6,7 +6,6 @@ everything that needs the database or the domain rules.
 
 from __future__ import annotations
 
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -34,18 +33,21 @@ class JsonObjectField(serializers.JSONField):
     """Any JSON value is read; the service accepts an object or null (400 otherwise)."""
 
 
-@extend_schema_field({
-    "type": "object",
-    "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 128},
-    "nullable": True,
-    "example": {"PET": "Plastic"},
-})
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 128},
+        "nullable": True,
+        "example": {"PET": "Plastic"},
+    }
+)
 class LabelTranslationsField(serializers.JSONField):
     """Any JSON value is read; the service checks the mapping (400 otherwise)."""
 
 
-@extend_schema_field({"type": "string", "enum": [Campaign.Status.ACTIVE, Campaign.Status.COMPLETED,
-                                                 Campaign.Status.FINISHED]})
+@extend_schema_field(
+    {"type": "string", "enum": [Campaign.Status.ACTIVE, Campaign.Status.COMPLETED, Campaign.Status.FINISHED]}
+)
 class CampaignNewStatusField(StrictCharField):
     """Any string is read; the service answers an unknown status 400 and a disallowed one 409."""
 
@@ -66,7 +68,9 @@ class CampaignCreateInputSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, help_text="Free-form JSON object (optional)."
     )
     label_translations = LabelTranslationsField(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="Optional: label as sent by the agency -> label stored. Applied to objects sent "
         "without `label_translated`.",
     )
@@ -102,7 +106,10 @@ class BoundingBoxSerializer(serializers.Serializer):
 class NewObjectInputSerializer(serializers.Serializer):
     label = serializers.CharField(min_length=1, max_length=128, help_text="What was found.")
     label_translated = serializers.CharField(
-        required=False, allow_null=True, min_length=1, max_length=128,
+        required=False,
+        allow_null=True,
+        min_length=1,
+        max_length=128,
         help_text="Optional: stored as the label, and `label` kept as `label_original`.",
     )
     confidence = serializers.FloatField(

@@ -82,8 +82,7 @@ def validate_label_translations(translations: Any) -> dict[str, str] | None:
             or not 1 <= len(label) <= LABEL_MAX_LENGTH
         ):
             raise BadRequest(
-                f"'label_translations' must map labels to labels of 1-{LABEL_MAX_LENGTH} characters; "
-                f"{label!r} does not"
+                f"'label_translations' must map labels to labels of 1-{LABEL_MAX_LENGTH} characters; {label!r} does not"
             )
     return translations
 
@@ -167,9 +166,7 @@ def campaign_set_status(
     export on commit.
     """
     if not isinstance(new_status, str) or new_status not in Status.values:
-        raise BadRequest(
-            f"'new_status' must be one of {', '.join(Status.values)}; got {str(new_status)[:60]!r}"
-        )
+        raise BadRequest(f"'new_status' must be one of {', '.join(Status.values)}; got {str(new_status)[:60]!r}")
     campaign = _lock_campaign(campaign_id)
     current = campaign.status
     if current == new_status == Status.FINISHED and from_status is None:
@@ -418,9 +415,7 @@ def _prune_revisions(*, campaign_image_ids: list[int], current: Submission) -> N
     superseded = (
         Object.objects.filter(campaign_image_id__in=campaign_image_ids)
         .exclude(submission=current)
-        .annotate(
-            revision=Window(DenseRank(), partition_by=F("campaign_image_id"), order_by=F("submission_id").desc())
-        )
+        .annotate(revision=Window(DenseRank(), partition_by=F("campaign_image_id"), order_by=F("submission_id").desc()))
         .filter(revision__gt=settings.SUBMISSION_REVISIONS_KEPT)
         .values("pk")
     )
@@ -461,9 +456,7 @@ def objects_replace(
     by_image = {row.image_id: row for row in rows}
     for image_id in image_ids:
         if image_id not in by_image:
-            raise NotFound(
-                f"Image {image_id} is not part of campaign {campaign.pk}", extra={"image_id": image_id}
-            )
+            raise NotFound(f"Image {image_id} is not part of campaign {campaign.pk}", extra={"image_id": image_id})
 
     for image_id, new_objects in parsed:
         image = by_image[image_id].image

@@ -84,19 +84,21 @@ class ImageSetListCreateApi(ListAPIView):
         responses={
             200: ImageSetCreatedSerializer,
             **errors(
-                400, 401,
+                400,
+                401,
                 (409, "An image set with this title already exists."),
-                (422, "The title is not a valid name: 1-53 lowercase letters, digits and single dashes, "
-                      "not starting or ending with a dash."),
+                (
+                    422,
+                    "The title is not a valid name: 1-53 lowercase letters, digits and single dashes, "
+                    "not starting or ending with a dash.",
+                ),
                 503,
             ),
         },
     )
     def post(self, request):
         data = _validated(ImageSetCreateInputSerializer, request.data)
-        created = services.imageset_create(
-            title=data["title"], metadata=data["metadata"], created_by=request.user
-        )
+        created = services.imageset_create(title=data["title"], metadata=data["metadata"], created_by=request.user)
         imageset = selectors.imageset_get(imageset_id=created.pk)
         dropbox_url = _absolute(request, created.dropbox_url)
         body = ImageSetCreatedSerializer(imageset, context={"dropbox_url": dropbox_url}).data
@@ -121,7 +123,7 @@ class ImageSetDetailApi(APIView):
         tags=["image sets"],
         summary="Finish an image set",
         description=(
-            "`{\"new_status\": \"finished\"}` closes the dropbox and starts the background job that "
+            '`{"new_status": "finished"}` closes the dropbox and starts the background job that '
             "copies every uploaded file to its final place and registers it as an image; follow it in "
             "the set's `job`. `created` -> `finished` is the only transition. The answer never "
             "depends on the job broker: if it is down, the job stays `queued` and starts once it is back.\n\n"
@@ -136,8 +138,11 @@ class ImageSetDetailApi(APIView):
                 (400, "`new_status` is missing or not a status. " + JSON_BODY_MALFORMED),
                 401,
                 (404, "The image set does not exist."),
-                (409, "The set cannot go to that status (it is already finished, and its job is queued, "
-                      "running or succeeded)."),
+                (
+                    409,
+                    "The set cannot go to that status (it is already finished, and its job is queued, "
+                    "running or succeeded).",
+                ),
             ),
         },
     )
@@ -179,13 +184,20 @@ class ImageSetImagesApi(ListAPIView):
         responses={
             200: ok("The images are in the set."),
             **errors(
-                400, 401,
-                (404, "The image set, or one of the listed images, does not exist (`unknown` lists them; "
-                      "an `id` outside 1..2^63-1 included). `id` must be a JSON integer: `\"1\"` and `1.0` "
-                      "are a 400."),
+                400,
+                401,
+                (
+                    404,
+                    "The image set, or one of the listed images, does not exist (`unknown` lists them; "
+                    'an `id` outside 1..2^63-1 included). `id` must be a JSON integer: `"1"` and `1.0` '
+                    "are a 400.",
+                ),
                 (409, "The set is finished, or an image belongs to another set (`image_ids`)."),
-                (413, "More than `IMAGES_PER_REQUEST_MAX` (default 10,000) images listed (send them in "
-                      "several requests), or a body over `DATA_UPLOAD_MAX_MEMORY_SIZE` bytes. Nothing is stored."),
+                (
+                    413,
+                    "More than `IMAGES_PER_REQUEST_MAX` (default 10,000) images listed (send them in "
+                    "several requests), or a body over `DATA_UPLOAD_MAX_MEMORY_SIZE` bytes. Nothing is stored.",
+                ),
             ),
         },
     )
@@ -229,7 +241,10 @@ class ImageDetailApi(APIView):
         parameters=[
             _IMAGE_ID,
             OpenApiParameter(
-                "Location", OpenApiTypes.URI, OpenApiParameter.HEADER, response=[303],
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                response=[303],
                 description="The read URL of the image file.",
             ),
         ],
@@ -307,12 +322,19 @@ class DropboxUploadApi(APIView):
             201: OpenApiResponse(description="Stored."),
             **errors(
                 (400, "Invalid file name or Content-Length, or a body shorter than Content-Length."),
-                (403, "The URL is forged or expired, or its image set is gone (deleted, even if a new "
-                      "set has the same title)."),
+                (
+                    403,
+                    "The URL is forged or expired, or its image set is gone (deleted, even if a new "
+                    "set has the same title).",
+                ),
                 (404, "The URL names no file: the token or file name is empty or malformed."),
-                (409, "The image set is finished (also while this upload was streaming): its dropbox "
-                      "is closed and the file is not kept."),
-                411, 413,
+                (
+                    409,
+                    "The image set is finished (also while this upload was streaming): its dropbox "
+                    "is closed and the file is not kept.",
+                ),
+                411,
+                413,
             ),
         },
     )

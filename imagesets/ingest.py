@@ -23,8 +23,8 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Iterable, Iterator
 
 from django.conf import settings
 from django.db import transaction
@@ -182,9 +182,7 @@ def _chunks(files: Iterable[StoredFile], size: int, first_size: int | None = Non
         yield chunk
 
 
-def _ingest_pass(
-    storage, imageset: ImageSet, dropbox: str, folder: str, progress: _Progress, *, first: bool
-) -> int:
+def _ingest_pass(storage, imageset: ImageSet, dropbox: str, folder: str, progress: _Progress, *, first: bool) -> int:
     """One pass over the dropbox listing; returns how many files it copied (0: nothing new).
 
     The first pass counts every listed file in the progress; a later one
@@ -226,7 +224,9 @@ def _ingest_pass(
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imageset-copy") as pool:
         try:
-            for chunk in _chunks(_list_dropbox(storage, dropbox, first=first), INSERT_BATCH, min(FIRST_CHUNK, INSERT_BATCH)):
+            for chunk in _chunks(
+                _list_dropbox(storage, dropbox, first=first), INSERT_BATCH, min(FIRST_CHUNK, INSERT_BATCH)
+            ):
                 done = _already_done(chunk, folder, progress)
                 progress.listed(len(chunk) if first else len(chunk) - len(done))
                 for stored in chunk:

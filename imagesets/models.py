@@ -76,9 +76,7 @@ class ImageSetJob(Job):
 class Image(models.Model):
     """One stored image file. ``blobstorage_path`` is ``<container>/<folder>/<set title>/<name>``."""
 
-    imageset = models.ForeignKey(
-        ImageSet, null=True, blank=True, on_delete=models.PROTECT, related_name="images"
-    )
+    imageset = models.ForeignKey(ImageSet, null=True, blank=True, on_delete=models.PROTECT, related_name="images")
     blobstorage_path = models.CharField(max_length=1024, unique=True)
     filetype = models.CharField(max_length=16, blank=True, default="")
     content_type = models.CharField(max_length=128, blank=True, default="")
@@ -86,12 +84,13 @@ class Image(models.Model):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     date_taken = models.DateTimeField(null=True, blank=True)
-    location_description = models.CharField(max_length=512, null=True, blank=True)
+    # null, not "": the API tells an unknown value (null) from an empty one.
+    location_description = models.CharField(max_length=512, null=True, blank=True)  # noqa: DJ001
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
-    type = models.CharField(max_length=64, null=True, blank=True)
+    type = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     metadata = models.JSONField(null=True, blank=True)
-    tss_id = models.CharField(max_length=128, null=True, blank=True)
+    tss_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     date_added = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -54,9 +54,7 @@ class ImageRefSerializer(serializers.Serializer):
 
     # No range: an integer that names no image is the contract's 404 (the service's).
     id = StrictIntegerField(required=False, help_text="An image id; or give `filepath`.")
-    filepath = StrictStringField(
-        required=False, help_text="An image's `blobstorage_path`; or give `id`."
-    )
+    filepath = StrictStringField(required=False, help_text="An image's `blobstorage_path`; or give `id`.")
 
     class Meta:
         list_serializer_class = ImageRefListSerializer
@@ -89,15 +87,20 @@ class ImageSetSerializer(serializers.ModelSerializer):
         help_text="The dropbox (`dropbox-<title>`) while created; the final folder once finished."
     )
     created_by = serializers.SerializerMethodField(help_text="E-mail of the image-admin who created it.")
-    job = serializers.SerializerMethodField(
-        help_text="The finish job: null before the set is finished."
-    )
+    job = serializers.SerializerMethodField(help_text="The finish job: null before the set is finished.")
 
     class Meta:
         model = ImageSet
         fields = [
-            "imageset_id", "title", "status", "metadata", "blobstorage_path",
-            "date_created", "date_finished", "created_by", "job",
+            "imageset_id",
+            "title",
+            "status",
+            "metadata",
+            "blobstorage_path",
+            "date_created",
+            "date_finished",
+            "created_by",
+            "job",
         ]
         read_only_fields = fields  # an answer only: every field is always present
 
@@ -160,8 +163,15 @@ class ImageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Image
         fields = [
-            "image_id", "blobstorage_path", "imageset", "date_taken", "location",
-            "type", "metadata", "tss_id", "file",
+            "image_id",
+            "blobstorage_path",
+            "imageset",
+            "date_taken",
+            "location",
+            "type",
+            "metadata",
+            "tss_id",
+            "file",
         ]
         read_only_fields = fields  # an answer only: every field is always present
 

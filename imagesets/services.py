@@ -222,9 +222,7 @@ def imageset_job_retry(*, imageset_id: int, queue: bool = True) -> ImageSetJob:
     job = ImageSetJob.objects.select_for_update().filter(imageset=imageset).first()
     if job is None or not job.may_retry:
         state = job.status if job else "not started"
-        raise Conflict(
-            f"Only a failed or stuck job can be retried; this one is {state}"
-        )
+        raise Conflict(f"Only a failed or stuck job can be retried; this one is {state}")
     job.reset()
     job.save()
     if queue:
@@ -264,16 +262,14 @@ def imageset_add_images(*, imageset_id: int, items: list[dict]) -> int:
         raise NotFound("Unknown image provided", extra={"unknown": named[:20]})
     taken = [image.pk for image in images if image.imageset_id not in (None, imageset.pk)]
     if taken:
-        raise Conflict(
-            "Image already belongs to another image set", extra={"image_ids": sorted(taken)[:20]}
-        )
+        raise Conflict("Image already belongs to another image set", extra={"image_ids": sorted(taken)[:20]})
     to_attach = [image.pk for image in images if image.imageset_id is None]
     return Image.objects.filter(pk__in=to_attach).update(imageset=imageset)
 
 
 def _split_refs(items) -> tuple[set[int], set[str]]:
     if not isinstance(items, list):
-        raise BadRequest("Expected a list of {\"id\": n} or {\"filepath\": \"...\"} objects")
+        raise BadRequest('Expected a list of {"id": n} or {"filepath": "..."} objects')
     check_images_per_request(items)
     ids: set[int] = set()
     paths: set[str] = set()

@@ -180,9 +180,16 @@ def render_form_page(
 ) -> TemplateResponse:
     """A one-form admin page (the custom add views and the intermediate action pages)."""
     context = admin_page_context(
-        request, model_admin,
-        title=title, form=form, submit=submit, intro=intro, hidden=list(hidden), cancel_url=cancel_url,
-        media=model_admin.media + form.media, **extra,
+        request,
+        model_admin,
+        title=title,
+        form=form,
+        submit=submit,
+        intro=intro,
+        hidden=list(hidden),
+        cancel_url=cancel_url,
+        media=model_admin.media + form.media,
+        **extra,
     )
     return TemplateResponse(request, template, context)
 
@@ -213,7 +220,13 @@ def render_secrets_page(
     shows the secret again.
     """
     context = admin_page_context(
-        request, model_admin, title=title, rows=rows, intro=intro, links=list(links), media=model_admin.media,
+        request,
+        model_admin,
+        title=title,
+        rows=rows,
+        intro=intro,
+        links=list(links),
+        media=model_admin.media,
     )
     response = TemplateResponse(request, "admin/labelhub/secrets_once.html", context)
     response["Cache-Control"] = "no-store"

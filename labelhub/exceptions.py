@@ -21,8 +21,7 @@ from rest_framework.response import Response
 logger = logging.getLogger(__name__)
 
 UNAUTHORIZED_DETAIL = (
-    "Unauthorized request please make sure you set the Authentication-Key "
-    "and Authentication-Secret in the header"
+    "Unauthorized request please make sure you set the Authentication-Key and Authentication-Secret in the header"
 )
 
 
@@ -127,8 +126,15 @@ def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return Response(_body(exc.detail, exc.status_code, exc.extra), status=exc.status_code)
 
-    if isinstance(exc, (drf_exceptions.NotAuthenticated, drf_exceptions.AuthenticationFailed,
-                        drf_exceptions.PermissionDenied, DjangoPermissionDenied)):
+    if isinstance(
+        exc,
+        (
+            drf_exceptions.NotAuthenticated,
+            drf_exceptions.AuthenticationFailed,
+            drf_exceptions.PermissionDenied,
+            DjangoPermissionDenied,
+        ),
+    ):
         # The contract answers 401 for "not allowed" as well as for bad keys.
         response = Response(_body(UNAUTHORIZED_DETAIL, 401), status=401)
         response["WWW-Authenticate"] = 'Authentication-Key realm="api"'

@@ -38,6 +38,7 @@ def child_exit(server, worker):
 
         multiprocess.mark_process_dead(worker.pid)
 
+
 # gunicorn's runtime control socket (one fixed path per user) is not used: several
 # labelhub servers on one machine would fight over it.
 control_socket_disable = True

@@ -33,9 +33,9 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable
 
 from django.conf import settings
 from django.db import close_old_connections, connection, models, transaction
@@ -60,7 +60,7 @@ class Job(models.Model):
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
-    error = models.TextField(null=True, blank=True)
+    error = models.TextField(null=True, blank=True)  # noqa: DJ001 (null: no error; "" is not one)
     result = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     task_id = models.CharField(max_length=64, blank=True, default="")

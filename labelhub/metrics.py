@@ -30,8 +30,8 @@ if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, disable_created_metrics  # noqa: E402
-from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,14 @@ SCRAPE_ATTEMPTS = 5
 JOB_KINDS = ("imageset_finish", "campaign_export")
 # Methods outside this set are counted as "other", so a client cannot invent label values.
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-AUTH_FAILURE_REASONS = ("missing_header", "malformed_key", "unknown_key", "wrong_secret", "expired_key", "inactive_user")
+AUTH_FAILURE_REASONS = (
+    "missing_header",
+    "malformed_key",
+    "unknown_key",
+    "wrong_secret",
+    "expired_key",
+    "inactive_user",
+)
 
 REQUESTS = Counter(
     "labelhub_http_requests",
@@ -258,4 +265,3 @@ def prepare_multiproc_dir(path: str | os.PathLike) -> Path:
     for stale in folder.glob("*.db"):
         stale.unlink(missing_ok=True)
     return folder
-

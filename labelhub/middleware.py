@@ -89,8 +89,12 @@ class RequestMiddleware:
             logger.log(
                 level,
                 "%s %s %s %.1fms api_key=%s request_id=%s",
-                request.method, path, status, duration_ms,
-                api_key_id if api_key_id is not None else "-", request.request_id,
+                request.method,
+                path,
+                status,
+                duration_ms,
+                api_key_id if api_key_id is not None else "-",
+                request.request_id,
                 extra={
                     "method": request.method,
                     "path": path,

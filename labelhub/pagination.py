@@ -97,9 +97,18 @@ class ContractPagination(BasePagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": "page", "in": "query", "required": False,
-             "description": "Page number, 1 or more.", "schema": {"type": "integer", "minimum": 1}},
-            {"name": "per_page", "in": "query", "required": False,
-             "description": f"Items per page, 1 to {MAX_PER_PAGE}.",
-             "schema": {"type": "integer", "minimum": 1}},
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "description": "Page number, 1 or more.",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": "per_page",
+                "in": "query",
+                "required": False,
+                "description": f"Items per page, 1 to {MAX_PER_PAGE}.",
+                "schema": {"type": "integer", "minimum": 1},
+            },
         ]

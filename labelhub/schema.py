@@ -45,8 +45,7 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
                 "type": "apiKey",
                 "in": "header",
                 "name": KEY_HEADER,
-                "description": "The API key: 32 hex characters. Always sent together with "
-                f"`{SECRET_HEADER}`.",
+                "description": f"The API key: 32 hex characters. Always sent together with `{SECRET_HEADER}`.",
             },
             {
                 "type": "apiKey",
@@ -98,9 +97,7 @@ ERROR_DESCRIPTIONS = {
 
 
 # Every operation taking a JSON body (added to each by postprocess_schema).
-JSON_BODY_TOO_LARGE = (
-    "The body is larger than `DATA_UPLOAD_MAX_MEMORY_SIZE` bytes (default 10 MiB); nothing is stored."
-)
+JSON_BODY_TOO_LARGE = "The body is larger than `DATA_UPLOAD_MAX_MEMORY_SIZE` bytes (default 10 MiB); nothing is stored."
 # The malformed-body answers of the JSON input layer (labelhub.parsers), for operations
 # that describe their own 400.
 JSON_BODY_MALFORMED = (
@@ -120,9 +117,7 @@ def errors(*codes: int | tuple[int, str]) -> dict[int, OpenApiResponse]:
 
 def ok(description: str) -> OpenApiResponse:
     """The contract's bare JSON string ``"ok"``."""
-    return OpenApiResponse(
-        {"type": "string", "enum": ["ok"], "example": "ok"}, description=description
-    )
+    return OpenApiResponse({"type": "string", "enum": ["ok"], "example": "ok"}, description=description)
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -222,9 +217,7 @@ LINKS = {
         "FinishImageSet": _link(
             "image_sets_set_status", "Finish it once the files are uploaded", imageset_id="$response.body#/imageset_id"
         ),
-        "ListImageSetImages": _link(
-            "image_sets_images_list", "Its images", imageset_id="$response.body#/imageset_id"
-        ),
+        "ListImageSetImages": _link("image_sets_images_list", "Its images", imageset_id="$response.body#/imageset_id"),
         "AddImageSetImages": _link(
             "image_sets_images_add", "Add existing images to it", imageset_id="$response.body#/imageset_id"
         ),

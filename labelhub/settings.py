@@ -25,10 +25,12 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Keys anyone can read (the placeholder in .env.example, the development
 # constant of earlier versions): whoever knows the key can forge read and
 # upload links and sessions.
-PUBLIC_SECRET_KEYS = frozenset({
-    "change-me-to-50-random-characters",
-    "django-insecure-labelhub-development-only",
-})
+PUBLIC_SECRET_KEYS = frozenset(
+    {
+        "change-me-to-50-random-characters",
+        "django-insecure-labelhub-development-only",
+    }
+)
 # The development key (DJANGO_DEBUG=1 without DJANGO_SECRET_KEY): random, made
 # for this installation on first start and read back afterwards.
 SECRET_KEY_FILE = Path(env.str("DJANGO_SECRET_KEY_FILE", default="var/secret_key"))
@@ -64,8 +66,7 @@ def _installation_secret_key(path: Path) -> str:
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not DEBUG and not SECRET_KEY:
     raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off "
-        "(set DJANGO_DEBUG=1 for local development)."
+        "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off (set DJANGO_DEBUG=1 for local development)."
     )
 if not DEBUG and SECRET_KEY in PUBLIC_SECRET_KEYS:
     raise ImproperlyConfigured(

@@ -36,9 +36,7 @@ def has_surrogate(text: str) -> bool:
     return not text.isascii() and _SURROGATE_RE.search(text) is not None
 
 
-def json_problem(
-    value: Any, *, max_depth: int | None = None, nul: bool = False, surrogates: bool = True
-) -> str | None:
+def json_problem(value: Any, *, max_depth: int | None = None, nul: bool = False, surrogates: bool = True) -> str | None:
     """Why a parsed JSON value may not be stored, or ``None``; keys are checked like values.
 
     ``max_depth`` limits nesting (a bare list or object is depth 1); ``nul`` refuses NUL
@@ -69,8 +67,7 @@ def check_images_per_request(items: list) -> None:
     limit = settings.IMAGES_PER_REQUEST_MAX
     if len(items) > limit:
         raise RequestTooLarge(
-            f"Too many images in one request: {len(items)} listed, at most {limit}; "
-            "send them in several requests",
+            f"Too many images in one request: {len(items)} listed, at most {limit}; send them in several requests",
             extra={"limit": limit},
         )
 
@@ -93,7 +90,6 @@ def validate_title(title) -> str:
     """
     if not isinstance(title, str) or not (1 <= len(title) <= TITLE_MAX_LENGTH) or not TITLE_RE.fullmatch(title):
         raise InvalidName(
-            "Invalid title: use 1-53 lowercase letters, digits and single dashes, "
-            "not starting or ending with a dash"
+            "Invalid title: use 1-53 lowercase letters, digits and single dashes, not starting or ending with a dash"
         )
     return title

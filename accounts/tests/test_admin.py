@@ -26,9 +26,7 @@ def run_action(client, model, action, pks):
 def test_issue_key_action_shows_the_secret_once(staff_client):
     agency = UserFactory(email="agency@example.com")
     response = run_action(staff_client, "user", "issue_key", [agency.pk])
-    messages = [str(m) for m in get_messages(response.wsgi_request)] or [
-        str(m) for m in response.context["messages"]
-    ]
+    messages = [str(m) for m in get_messages(response.wsgi_request)] or [str(m) for m in response.context["messages"]]
     api_key = ApiKey.objects.get(user=agency)
     shown = next(m for m in messages if api_key.key in m)
     secret = shown.split("secret ")[1].split(" ")[0]
@@ -113,9 +111,14 @@ def test_the_key_add_page_issues_a_key_to_an_existing_user(staff_client):
     assert secret_matches(shown_secret(response), api_key.secret_hash)
 
 
-@pytest.mark.parametrize("email, reason", [("nobody@example.com", "No user has this e-mail"),
-                                           ("agency@example.com", "already has an active key"),
-                                           ("not-an-email", "valid email")])
+@pytest.mark.parametrize(
+    "email, reason",
+    [
+        ("nobody@example.com", "No user has this e-mail"),
+        ("agency@example.com", "already has an active key"),
+        ("not-an-email", "valid email"),
+    ],
+)
 def test_the_key_add_page_refuses_and_issues_nothing(staff_client, email, reason):
     apikey_issue(user=UserFactory(email="agency@example.com"))
     before = list(ApiKey.objects.values_list("id", "secret_hash"))

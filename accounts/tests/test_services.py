@@ -3,8 +3,8 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError, transaction
 
-from accounts.models import ApiKey, User
 from accounts import services
+from accounts.models import ApiKey, User
 from accounts.services import (
     StaffEmailConflict,
     apikey_issue,

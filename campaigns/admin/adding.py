@@ -33,6 +33,6 @@ def add_images_to_campaign(*, campaign_id: int, image_ids: Iterable[int]) -> Add
         campaign_add_images(campaign_id=campaign_id, items=[])
         before = CampaignImage.objects.filter(campaign_id=campaign_id).count()
         for start in range(0, len(ids), BATCH_SIZE):
-            campaign_add_images(campaign_id=campaign_id, items=[{"id": i} for i in ids[start:start + BATCH_SIZE]])
+            campaign_add_images(campaign_id=campaign_id, items=[{"id": i} for i in ids[start : start + BATCH_SIZE]])
         total = CampaignImage.objects.filter(campaign_id=campaign_id).count()
     return Added(listed=len(ids), new=total - before, total=total)

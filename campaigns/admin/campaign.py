@@ -49,11 +49,13 @@ FILE_LINK_VALID_FOR = timedelta(hours=1)
 
 def _as_form_error(check):
     """Run one of the services' input checks as a form field's cleaning."""
+
     def clean(value):
         try:
             return check(value)
         except ApplicationError as exc:
             raise forms.ValidationError(exc.detail) from None
+
     return clean
 
 
@@ -81,11 +83,17 @@ class CampaignCreateForm(forms.Form):
         label="Agency e-mail",
         help_text="The labeler is found by this e-mail or created, and may label this campaign only.",
     )
-    metadata = JsonObjectField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-                               help_text='Optional JSON object, e.g. <code>{"to_be_used_for": "New train set"}</code>.')
+    metadata = JsonObjectField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text='Optional JSON object, e.g. <code>{"to_be_used_for": "New train set"}</code>.',
+    )
     label_translations = JsonObjectField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text='Optional JSON object mapping a submitted label to the stored one, e.g. <code>{"PET": "Plastic"}</code>.',
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=(
+            'Optional JSON object mapping a submitted label to the stored one, e.g. <code>{"PET": "Plastic"}</code>.'
+        ),
     )
 
     def clean_metadata(self):
@@ -106,16 +114,40 @@ class Step:
 
 
 STEPS: dict[str, Step] = {
-    "activate": Step("Activate", "Activated", (Status.CREATED,), lambda pk, user: services.campaign_set_status(
-        campaign_id=pk, new_status=Status.ACTIVE, from_status=Status.CREATED, user=user)),
-    "complete": Step("Mark completed", "Completed", (Status.ACTIVE,), lambda pk, user: services.campaign_set_status(
-        campaign_id=pk, new_status=Status.COMPLETED, user=user)),
-    "reopen": Step("Reopen", "Reopened", (Status.COMPLETED,), lambda pk, user: services.campaign_set_status(
-        campaign_id=pk, new_status=Status.ACTIVE, from_status=Status.COMPLETED, user=user)),
-    "finish": Step("Finish and export", "Finished", (Status.COMPLETED,), lambda pk, user: services.campaign_set_status(
-        campaign_id=pk, new_status=Status.FINISHED, user=user)),
-    "retry_export": Step("Retry the export", "Queued the export of", (Status.FINISHED,),
-                         lambda pk, user: services.campaign_export_retry(campaign_id=pk)),
+    "activate": Step(
+        "Activate",
+        "Activated",
+        (Status.CREATED,),
+        lambda pk, user: services.campaign_set_status(
+            campaign_id=pk, new_status=Status.ACTIVE, from_status=Status.CREATED, user=user
+        ),
+    ),
+    "complete": Step(
+        "Mark completed",
+        "Completed",
+        (Status.ACTIVE,),
+        lambda pk, user: services.campaign_set_status(campaign_id=pk, new_status=Status.COMPLETED, user=user),
+    ),
+    "reopen": Step(
+        "Reopen",
+        "Reopened",
+        (Status.COMPLETED,),
+        lambda pk, user: services.campaign_set_status(
+            campaign_id=pk, new_status=Status.ACTIVE, from_status=Status.COMPLETED, user=user
+        ),
+    ),
+    "finish": Step(
+        "Finish and export",
+        "Finished",
+        (Status.COMPLETED,),
+        lambda pk, user: services.campaign_set_status(campaign_id=pk, new_status=Status.FINISHED, user=user),
+    ),
+    "retry_export": Step(
+        "Retry the export",
+        "Queued the export of",
+        (Status.FINISHED,),
+        lambda pk, user: services.campaign_export_retry(campaign_id=pk),
+    ),
 }
 
 
@@ -147,12 +179,30 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("title", "labelers__email")
     readonly_fields = (
-        "title", "status", "progress", "export", "export_error", "created_by",
-        "date_created", "date_started", "date_completed", "date_finished",
+        "title",
+        "status",
+        "progress",
+        "export",
+        "export_error",
+        "created_by",
+        "date_created",
+        "date_started",
+        "date_completed",
+        "date_finished",
     )
     fields = (
-        "title", "status", "progress", "metadata", "label_translations", "created_by",
-        "date_created", "date_started", "date_completed", "date_finished", "export", "export_error",
+        "title",
+        "status",
+        "progress",
+        "metadata",
+        "label_translations",
+        "created_by",
+        "date_created",
+        "date_started",
+        "date_completed",
+        "date_finished",
+        "export",
+        "export_error",
     )
     inlines = [CampaignLabelerInline]
     actions = ["activate", "complete", "reopen", "finish", "retry_export"]
@@ -163,7 +213,8 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return (
-            super().get_queryset(request)
+            super()
+            .get_queryset(request)
             .with_progress()
             .select_related("created_by", "job")
             .prefetch_related("labelers")
@@ -240,11 +291,16 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
 
         return [
             path("<rowid:object_id>/step/<str:step>/", wrap(self.step_view), name="campaigns_campaign_step"),
-            path("<rowid:object_id>/add-imageset/", wrap(self.add_imageset_view), name="campaigns_campaign_add_imageset"),
+            path(
+                "<rowid:object_id>/add-imageset/", wrap(self.add_imageset_view), name="campaigns_campaign_add_imageset"
+            ),
             path("<rowid:object_id>/labels.csv", wrap(self.labels_csv_view), name="campaigns_campaign_labels_csv"),
             path("<rowid:object_id>/review/", wrap(self.review_view), name="campaigns_campaign_review"),
-            path("<rowid:object_id>/review/<rowid:image_id>/", wrap(self.review_view),
-                 name="campaigns_campaign_review_image"),
+            path(
+                "<rowid:object_id>/review/<rowid:image_id>/",
+                wrap(self.review_view),
+                name="campaigns_campaign_review_image",
+            ),
             *super().get_urls(),
         ]
 
@@ -252,7 +308,9 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
         campaign = Campaign.objects.filter(pk=object_id).first()
         if campaign is None:
             raise Http404("Campaign not found")
-        allowed = self.has_change_permission(request, campaign) if change else self.has_view_permission(request, campaign)
+        allowed = (
+            self.has_change_permission(request, campaign) if change else self.has_view_permission(request, campaign)
+        )
         if not allowed:
             raise PermissionDenied
         return campaign
@@ -266,8 +324,11 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
             data = form.cleaned_data
             try:
                 campaign, issued = services.campaign_create(
-                    title=data["title"], labeler_email=data["labeler_email"], metadata=data["metadata"],
-                    label_translations=data["label_translations"], created_by=request.user,
+                    title=data["title"],
+                    labeler_email=data["labeler_email"],
+                    metadata=data["metadata"],
+                    label_translations=data["label_translations"],
+                    created_by=request.user,
                 )
             except StaffEmailConflict as exc:
                 form.add_error("labeler_email", exc.detail)
@@ -278,23 +339,34 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
             else:
                 self.log_addition(request, campaign, [{"added": {}}])
                 return render_secrets_page(
-                    request, self,
+                    request,
+                    self,
                     title=f"Campaign {campaign.title} created",
                     intro=f"Hand this key to {issued.api_key.user.email}: it lists, fetches and labels the images "
                     "of their campaigns only.",
-                    rows=[ShownSecret(
-                        owner=issued.api_key.user.email, apikey=issued.apikey, secret=issued.secret,
-                        note="This user already had a key, which now also opens this campaign. Its secret is "
-                        "stored only as a hash and cannot be shown; rotate the key (API keys) for a new one.",
-                    )],
+                    rows=[
+                        ShownSecret(
+                            owner=issued.api_key.user.email,
+                            apikey=issued.apikey,
+                            secret=issued.secret,
+                            note="This user already had a key, which now also opens this campaign. Its secret is "
+                            "stored only as a hash and cannot be shown; rotate the key (API keys) for a new one.",
+                        )
+                    ],
                     links=[
-                        (reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
-                         "Go to the campaign: add images, then activate it"),
+                        (
+                            reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
+                            "Go to the campaign: add images, then activate it",
+                        ),
                         (reverse("admin:imagesets_image_changelist"), "Pick images on the image list"),
                     ],
                 )
         return render_form_page(
-            request, self, form=form, title="Add campaign", submit="Create campaign",
+            request,
+            self,
+            form=form,
+            title="Add campaign",
+            submit="Create campaign",
             intro="The agency gets an API key for this campaign; its secret is shown once, on the next page.",
             cancel_url=reverse("admin:campaigns_campaign_changelist"),
         )
@@ -303,7 +375,8 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
         campaign_id = parse_id(object_id)
         campaign = (
             Campaign.objects.with_progress().select_related("job").filter(pk=campaign_id).first()
-            if campaign_id is not None else None
+            if campaign_id is not None
+            else None
         )
         if campaign is not None and self.has_view_permission(request, campaign):
             extra_context = {**(extra_context or {}), "lh": self._panel_context(request, campaign)}
@@ -312,13 +385,18 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
     def _panel_context(self, request, campaign: Campaign) -> dict:
         job = _job(campaign)
         steps = [
-            {"name": name, "label": step.label, "url": reverse("admin:campaigns_campaign_step", args=[campaign.pk, name])}
+            {
+                "name": name,
+                "label": step.label,
+                "url": reverse("admin:campaigns_campaign_step", args=[campaign.pk, name]),
+            }
             for name, step in STEPS.items()
-            if campaign.status in step.offered_in
-            and (name != "retry_export" or job is None or job.may_retry)
+            if campaign.status in step.offered_in and (name != "retry_export" or job is None or job.may_retry)
         ]
         images = list(
-            CampaignImage.objects.filter(campaign=campaign).select_related("image").order_by("image_id")[:IMAGES_ON_PAGE]
+            CampaignImage.objects.filter(campaign=campaign)
+            .select_related("image")
+            .order_by("image_id")[:IMAGES_ON_PAGE]
         )
         context = {
             "status": campaign.status,
@@ -332,14 +410,17 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
             "urls": {
                 "review": reverse("admin:campaigns_campaign_review", args=[campaign.pk]),
                 "csv": reverse("admin:campaigns_campaign_labels_csv", args=[campaign.pk]),
-                "all_images": reverse("admin:campaigns_campaignimage_changelist") + f"?campaign__id__exact={campaign.pk}",
+                "all_images": reverse("admin:campaigns_campaignimage_changelist")
+                + f"?campaign__id__exact={campaign.pk}",
                 "image_list": reverse("admin:imagesets_image_changelist"),
                 "add_imageset": reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]),
             },
         }
         if campaign.status == Status.CREATED:
             context["imagesets"] = list(
-                ImageSet.objects.annotate(n=Count("images")).filter(n__gt=0).order_by("-id")
+                ImageSet.objects.annotate(n=Count("images"))
+                .filter(n__gt=0)
+                .order_by("-id")
                 .values_list("pk", "title", "n")[:IMAGESETS_OFFERED]
             )
         return context

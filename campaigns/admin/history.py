@@ -82,13 +82,32 @@ class SubmissionAdmin(ReadOnlyAdminMixin, ImageAdminAccess, admin.ModelAdmin):
 
 @admin.register(Object)
 class ObjectAdmin(ReadOnlyAdminMixin, ImageAdminAccess, admin.ModelAdmin):
-    list_display = ("id", "label", "label_original", "confidence", "box", "image_id", "campaign", "submission", "current")
+    list_display = (
+        "id",
+        "label",
+        "label_original",
+        "confidence",
+        "box",
+        "image_id",
+        "campaign",
+        "submission",
+        "current",
+    )
     list_filter = (("campaign_image__campaign", admin.RelatedOnlyFieldListFilter), "label")
     search_fields = ("label", "label_original")
     list_select_related = ("campaign_image__campaign",)
     readonly_fields = (
-        "campaign_image", "submission", "label", "label_original", "confidence",
-        "xmin", "xmax", "ymin", "ymax", "position", "date_added",
+        "campaign_image",
+        "submission",
+        "label",
+        "label_original",
+        "confidence",
+        "xmin",
+        "xmax",
+        "ymin",
+        "ymax",
+        "position",
+        "date_added",
     )
     fields = readonly_fields
 
@@ -115,7 +134,16 @@ class CampaignJobAdmin(ReadOnlyAdminMixin, ImageAdminAccess, admin.ModelAdmin):
     list_filter = ("status",)
     list_select_related = ("campaign",)
     fields = (
-        "campaign", "status", "done", "total", "error", "result", "attempts", "task_id",
-        "date_queued", "date_started", "date_done",
+        "campaign",
+        "status",
+        "done",
+        "total",
+        "error",
+        "result",
+        "attempts",
+        "task_id",
+        "date_queued",
+        "date_started",
+        "date_done",
     )
     readonly_fields = fields

@@ -36,8 +36,20 @@ FILTER_NAMES = {name for name, _ in FILTERS}
 
 # Saturated and distinct, so boxes stand out on photos; a label keeps its colour on every image and campaign.
 PALETTE = (
-    "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
-    "#bfef45", "#469990", "#9a6324", "#800000", "#808000", "#000075",
+    "#e6194b",
+    "#3cb44b",
+    "#ffe119",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#42d4f4",
+    "#f032e6",
+    "#bfef45",
+    "#469990",
+    "#9a6324",
+    "#800000",
+    "#808000",
+    "#000075",
 )
 # The image is shown at most this large, and small images are enlarged up to it (at most 4×).
 STAGE_WIDTH, STAGE_HEIGHT, MAX_ENLARGE = 960, 720, 4
@@ -130,13 +142,19 @@ def review_page(request, model_admin, *, campaign: Campaign, image_id: int | Non
     images = review_images(campaign_id=campaign.pk, show=show)
     counts = review_counts(campaign_id=campaign.pk)
     context = admin_page_context(
-        request, model_admin,
+        request,
+        model_admin,
         title=f"Review {campaign.title}",
         campaign=campaign,
         show=show,
         filters=[
-            {"name": name, "label": label, "count": counts[name], "url": _url(campaign.pk, image_id, show=name),
-             "selected": name == show}
+            {
+                "name": name,
+                "label": label,
+                "count": counts[name],
+                "url": _url(campaign.pk, image_id, show=name),
+                "selected": name == show,
+            }
             for name, label in FILTERS
         ],
         campaign_url=reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
@@ -165,10 +183,20 @@ def review_page(request, model_admin, *, campaign: Campaign, image_id: int | Non
     chosen = _chosen_revision(request, row, revisions)
     objects = (
         list(Object.objects.filter(campaign_image=row, submission_id=chosen).order_by("position", "pk"))
-        if chosen is not None else []
+        if chosen is not None
+        else []
     )
     boxes = [
-        Box(obj.label, obj.label_original, obj.confidence, obj.xmin, obj.ymin, obj.xmax, obj.ymax, label_colour(obj.label))
+        Box(
+            obj.label,
+            obj.label_original,
+            obj.confidence,
+            obj.xmin,
+            obj.ymin,
+            obj.xmax,
+            obj.ymax,
+            label_colour(obj.label),
+        )
         for obj in objects
     ]
     legend: dict[str, dict] = {}
@@ -193,8 +221,13 @@ def review_page(request, model_admin, *, campaign: Campaign, image_id: int | Non
         boxes=boxes,
         legend=sorted(legend.values(), key=lambda item: item["label"]),
         revisions=[
-            {"submission": s, "objects": n, "current": s.pk == row.current_submission_id, "selected": s.pk == chosen,
-             "url": _url(campaign.pk, image_id, show=show, rev=None if s.pk == row.current_submission_id else s.pk)}
+            {
+                "submission": s,
+                "objects": n,
+                "current": s.pk == row.current_submission_id,
+                "selected": s.pk == chosen,
+                "url": _url(campaign.pk, image_id, show=show, rev=None if s.pk == row.current_submission_id else s.pk),
+            }
             for s, n in revisions
         ],
         chosen=chosen,

@@ -31,8 +31,8 @@ class CampaignLabelsCsvApi(APIView):
         description=(
             "The labels CSV the export job writes, streamed, in any campaign status. Header "
             "`image_url,label,label_confidence`; one row per campaign image: `image_url` is the image "
-            "path inside its container, `label` a JSON list of `{\"label\", \"topX\", \"topY\", "
-            "\"bottomX\", \"bottomY\"}` as fractions of the image size (Azure ML's convention) and "
+            'path inside its container, `label` a JSON list of `{"label", "topX", "topY", '
+            '"bottomX", "bottomY"}` as fractions of the image size (Azure ML\'s convention) and '
             "`label_confidence` a JSON list of the confidences in the same order. Image-admins only."
         ),
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The campaign's id.")],

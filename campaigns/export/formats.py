@@ -30,9 +30,9 @@ import csv
 import io
 import json
 import posixpath
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 from campaigns.export.selectors import (
     ExportImage,
@@ -160,9 +160,7 @@ class SkippedImages:
         return {"count": self.count, "image_ids": list(self.image_ids)}
 
 
-def automl_jsonl_chunks(
-    *, campaign_id: int, datastore: str, unsized: SkippedImages | None = None
-) -> Iterator[str]:
+def automl_jsonl_chunks(*, campaign_id: int, datastore: str, unsized: SkippedImages | None = None) -> Iterator[str]:
     """One AutoML object-detection line per labeled image of known size.
 
     Labeled images left out for an unknown size are counted in ``unsized``.
@@ -178,8 +176,7 @@ def automl_jsonl_chunks(
                 continue
             url = json.dumps(datastore_uri(image.path_in_container, datastore), ensure_ascii=False)
             details = (
-                f'{{"format": {_json_string(_image_format(image))}, '
-                f'"width": {image.width}, "height": {image.height}}}'
+                f'{{"format": {_json_string(_image_format(image))}, "width": {image.width}, "height": {image.height}}}'
             )
             boxes = boxes_json(image, extra=', "isCrowd": 0')
             yield f'{{"image_url": {url}, "image_details": {details}, "label": {boxes}}}\n'

@@ -9,8 +9,9 @@ exported.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 from django.db.models import F, FilteredRelation, Q
 
@@ -63,11 +64,7 @@ def campaign_export_images(*, campaign_id: int, chunk_size: int = CHUNK_SIZE) ->
     """
     rows = (
         CampaignImage.objects.filter(campaign_id=campaign_id)
-        .annotate(
-            cur=FilteredRelation(
-                "object", condition=Q(object__submission_id=F("current_submission_id"))
-            )
-        )
+        .annotate(cur=FilteredRelation("object", condition=Q(object__submission_id=F("current_submission_id"))))
         .order_by("image_id", "cur__position", "cur__id")
         .values_list(*_IMAGE_FIELDS, *_OBJECT_FIELDS)
         .iterator(chunk_size=chunk_size)

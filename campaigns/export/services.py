@@ -25,8 +25,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from django.conf import settings
 
@@ -54,7 +54,7 @@ class ExportPaths:
     title: str
 
     @classmethod
-    def for_campaign(cls, campaign: Campaign) -> "ExportPaths":
+    def for_campaign(cls, campaign: Campaign) -> ExportPaths:
         return cls(container=settings.AZURE_STORAGE_IMAGESET_CONTAINER, title=campaign.title)
 
     def key(self, name: str) -> str:
@@ -179,33 +179,46 @@ def _export(campaign: Campaign, job: CampaignJob, written: list[dict]) -> dict:
 
     def labels_csv():
         hashes["labels_csv"] = _write(
-            storage, paths.labels_csv, formats.labels_csv_chunks(campaign_id=campaign.pk),
-            content_type="text/csv; charset=utf-8", written=written,
+            storage,
+            paths.labels_csv,
+            formats.labels_csv_chunks(campaign_id=campaign.pk),
+            content_type="text/csv; charset=utf-8",
+            written=written,
         )["sha256"]
 
     def automl():
         jsonl = _write(
-            storage, paths.automl_jsonl,
+            storage,
+            paths.automl_jsonl,
             formats.automl_jsonl_chunks(campaign_id=campaign.pk, datastore=datastore, unsized=unsized),
-            content_type="application/jsonl; charset=utf-8", written=written,
+            content_type="application/jsonl; charset=utf-8",
+            written=written,
         )
         mltable = _write(
-            storage, paths.automl_mltable, [formats.automl_mltable(jsonl_name=paths.automl_jsonl_name)],
-            content_type="application/yaml; charset=utf-8", written=written,
+            storage,
+            paths.automl_mltable,
+            [formats.automl_mltable(jsonl_name=paths.automl_jsonl_name)],
+            content_type="application/yaml; charset=utf-8",
+            written=written,
         )
         hashes["automl"] = hashlib.sha256(f"{jsonl['sha256']}\n{mltable['sha256']}".encode()).hexdigest()
 
     def coco():
         _write(
-            storage, paths.coco_json, formats.coco_json_chunks(campaign_id=campaign.pk),
-            content_type="application/json; charset=utf-8", written=written,
+            storage,
+            paths.coco_json,
+            formats.coco_json_chunks(campaign_id=campaign.pk),
+            content_type="application/json; charset=utf-8",
+            written=written,
         )
 
     def images_mltable():
         hashes["images_mltable"] = _write(
-            storage, paths.images_mltable,
+            storage,
+            paths.images_mltable,
             formats.images_mltable_chunks(campaign_id=campaign.pk, datastore=datastore),
-            content_type="application/yaml; charset=utf-8", written=written,
+            content_type="application/yaml; charset=utf-8",
+            written=written,
         )["sha256"]
 
     registration: dict = {}
@@ -213,7 +226,7 @@ def _export(campaign: Campaign, job: CampaignJob, written: list[dict]) -> dict:
     def register():
         registration.update(_register(campaign, paths, hashes))
 
-    for name, run in zip(STEPS, (labels_csv, automl, coco, images_mltable, register)):
+    for name, run in zip(STEPS, (labels_csv, automl, coco, images_mltable, register), strict=False):
         step(name, run)
 
     return {

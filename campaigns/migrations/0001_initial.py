@@ -7,152 +7,270 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('imagesets', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("imagesets", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=53, unique=True)),
-                ('status', models.CharField(choices=[('created', 'Created'), ('active', 'Active'), ('completed', 'Completed'), ('finished', 'Finished')], default='created', max_length=16)),
-                ('metadata', models.JSONField(blank=True, null=True)),
-                ('label_translations', models.JSONField(blank=True, null=True)),
-                ('date_created', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('date_started', models.DateTimeField(blank=True, null=True)),
-                ('date_completed', models.DateTimeField(blank=True, null=True)),
-                ('date_finished', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=53, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("active", "Active"),
+                            ("completed", "Completed"),
+                            ("finished", "Finished"),
+                        ],
+                        default="created",
+                        max_length=16,
+                    ),
+                ),
+                ("metadata", models.JSONField(blank=True, null=True)),
+                ("label_translations", models.JSONField(blank=True, null=True)),
+                ("date_created", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("date_started", models.DateTimeField(blank=True, null=True)),
+                ("date_completed", models.DateTimeField(blank=True, null=True)),
+                ("date_finished", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='CampaignImage',
+            name="CampaignImage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('labeled', models.BooleanField(default=False)),
-                ('date_labeled', models.DateTimeField(blank=True, null=True)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='campaign_images', to='campaigns.campaign')),
-                ('image', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='campaign_images', to='imagesets.image')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("labeled", models.BooleanField(default=False)),
+                ("date_labeled", models.DateTimeField(blank=True, null=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="campaign_images",
+                        to="campaigns.campaign",
+                    ),
+                ),
+                (
+                    "image",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="campaign_images",
+                        to="imagesets.image",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['image_id'],
-            },
-        ),
-        migrations.AddField(
-            model_name='campaign',
-            name='images',
-            field=models.ManyToManyField(blank=True, related_name='campaigns', through='campaigns.CampaignImage', to='imagesets.image'),
-        ),
-        migrations.CreateModel(
-            name='CampaignJob',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=16)),
-                ('done', models.PositiveIntegerField(default=0)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True, null=True)),
-                ('result', models.JSONField(blank=True, default=dict)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('task_id', models.CharField(blank=True, default='', max_length=64)),
-                ('date_queued', models.DateTimeField(default=django.utils.timezone.now)),
-                ('date_started', models.DateTimeField(blank=True, null=True)),
-                ('date_done', models.DateTimeField(blank=True, null=True)),
-                ('campaign', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='job', to='campaigns.campaign')),
-            ],
-            options={
-                'verbose_name': 'export job',
-            },
-        ),
-        migrations.CreateModel(
-            name='CampaignLabeler',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date_added', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='labeler_links', to='campaigns.campaign')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='campaign_links', to=settings.AUTH_USER_MODEL)),
-            ],
-        ),
-        migrations.AddField(
-            model_name='campaign',
-            name='labelers',
-            field=models.ManyToManyField(blank=True, related_name='labeled_campaigns', through='campaigns.CampaignLabeler', to=settings.AUTH_USER_MODEL),
-        ),
-        migrations.CreateModel(
-            name='Submission',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image_count', models.PositiveIntegerField(default=0)),
-                ('object_count', models.PositiveIntegerField(default=0)),
-                ('date_created', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('api_key', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.apikey')),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to='campaigns.campaign')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'ordering': ['-id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='Object',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=128)),
-                ('label_original', models.CharField(max_length=128)),
-                ('confidence', models.FloatField(blank=True, null=True)),
-                ('xmin', models.IntegerField(db_column='box_xmin')),
-                ('xmax', models.IntegerField(db_column='box_xmax')),
-                ('ymin', models.IntegerField(db_column='box_ymin')),
-                ('ymax', models.IntegerField(db_column='box_ymax')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('date_added', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('campaign_image', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='campaigns.campaignimage')),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='campaigns.submission')),
-            ],
-            options={
-                'ordering': ['campaign_image_id', 'submission_id', 'position'],
+                "ordering": ["image_id"],
             },
         ),
         migrations.AddField(
-            model_name='campaignimage',
-            name='current_submission',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='campaigns.submission'),
+            model_name="campaign",
+            name="images",
+            field=models.ManyToManyField(
+                blank=True, related_name="campaigns", through="campaigns.CampaignImage", to="imagesets.image"
+            ),
+        ),
+        migrations.CreateModel(
+            name="CampaignJob",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("done", models.PositiveIntegerField(default=0)),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True, null=True)),
+                ("result", models.JSONField(blank=True, default=dict)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("task_id", models.CharField(blank=True, default="", max_length=64)),
+                ("date_queued", models.DateTimeField(default=django.utils.timezone.now)),
+                ("date_started", models.DateTimeField(blank=True, null=True)),
+                ("date_done", models.DateTimeField(blank=True, null=True)),
+                (
+                    "campaign",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="job", to="campaigns.campaign"
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "export job",
+            },
+        ),
+        migrations.CreateModel(
+            name="CampaignLabeler",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date_added", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="labeler_links",
+                        to="campaigns.campaign",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="campaign_links",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+        ),
+        migrations.AddField(
+            model_name="campaign",
+            name="labelers",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="labeled_campaigns",
+                through="campaigns.CampaignLabeler",
+                to=settings.AUTH_USER_MODEL,
+            ),
+        ),
+        migrations.CreateModel(
+            name="Submission",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("image_count", models.PositiveIntegerField(default=0)),
+                ("object_count", models.PositiveIntegerField(default=0)),
+                ("date_created", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "api_key",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.apikey",
+                    ),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="submissions", to="campaigns.campaign"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-id"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Object",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("label", models.CharField(max_length=128)),
+                ("label_original", models.CharField(max_length=128)),
+                ("confidence", models.FloatField(blank=True, null=True)),
+                ("xmin", models.IntegerField(db_column="box_xmin")),
+                ("xmax", models.IntegerField(db_column="box_xmax")),
+                ("ymin", models.IntegerField(db_column="box_ymin")),
+                ("ymax", models.IntegerField(db_column="box_ymax")),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("date_added", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "campaign_image",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="campaigns.campaignimage"),
+                ),
+                (
+                    "submission",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="campaigns.submission"),
+                ),
+            ],
+            options={
+                "ordering": ["campaign_image_id", "submission_id", "position"],
+            },
+        ),
+        migrations.AddField(
+            model_name="campaignimage",
+            name="current_submission",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="campaigns.submission",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaignlabeler',
-            constraint=models.UniqueConstraint(fields=('campaign', 'user'), name='campaigns_labeler_unique'),
+            model_name="campaignlabeler",
+            constraint=models.UniqueConstraint(fields=("campaign", "user"), name="campaigns_labeler_unique"),
         ),
         migrations.AddIndex(
-            model_name='object',
-            index=models.Index(fields=['campaign_image', 'submission', 'position'], name='campaigns_obj_ci_sub_idx'),
+            model_name="object",
+            index=models.Index(fields=["campaign_image", "submission", "position"], name="campaigns_obj_ci_sub_idx"),
         ),
         migrations.AddConstraint(
-            model_name='object',
-            constraint=models.CheckConstraint(condition=models.Q(('xmin__gte', 0), ('xmin__lte', models.F('xmax'))), name='campaigns_object_x_range'),
+            model_name="object",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("xmin__gte", 0), ("xmin__lte", models.F("xmax"))), name="campaigns_object_x_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='object',
-            constraint=models.CheckConstraint(condition=models.Q(('ymin__gte', 0), ('ymin__lte', models.F('ymax'))), name='campaigns_object_y_range'),
+            model_name="object",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ymin__gte", 0), ("ymin__lte", models.F("ymax"))), name="campaigns_object_y_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='object',
-            constraint=models.CheckConstraint(condition=models.Q(('confidence__isnull', True), models.Q(('confidence__gte', 0), ('confidence__lte', 1)), _connector='OR'), name='campaigns_object_confidence_range'),
+            model_name="object",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("confidence__isnull", True),
+                    models.Q(("confidence__gte", 0), ("confidence__lte", 1)),
+                    _connector="OR",
+                ),
+                name="campaigns_object_confidence_range",
+            ),
         ),
         migrations.AddIndex(
-            model_name='campaignimage',
-            index=models.Index(fields=['campaign', 'labeled'], name='campaigns_ci_labeled_idx'),
+            model_name="campaignimage",
+            index=models.Index(fields=["campaign", "labeled"], name="campaigns_ci_labeled_idx"),
         ),
         migrations.AddConstraint(
-            model_name='campaignimage',
-            constraint=models.UniqueConstraint(fields=('campaign', 'image'), name='campaigns_image_unique'),
+            model_name="campaignimage",
+            constraint=models.UniqueConstraint(fields=("campaign", "image"), name="campaigns_image_unique"),
         ),
     ]

@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0001_initial'),
+        ("campaigns", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='campaignjob',
-            name='enqueued_at',
+            model_name="campaignjob",
+            name="enqueued_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='campaignjob',
-            name='heartbeat_at',
+            model_name="campaignjob",
+            name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='campaignjob',
-            name='worker',
-            field=models.CharField(blank=True, default='', max_length=128),
+            model_name="campaignjob",
+            name="worker",
+            field=models.CharField(blank=True, default="", max_length=128),
         ),
     ]

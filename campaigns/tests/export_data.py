@@ -9,9 +9,7 @@ from imagesets.tests.factories import ImageFactory
 
 def label_image(campaign_image: CampaignImage, boxes: list[dict]) -> Submission:
     """Store ``boxes`` as the current submission of the image (created in reverse, so ids differ from positions)."""
-    submission = Submission.objects.create(
-        campaign=campaign_image.campaign, image_count=1, object_count=len(boxes)
-    )
+    submission = Submission.objects.create(campaign=campaign_image.campaign, image_count=1, object_count=len(boxes))
     for position, box in reversed(list(enumerate(boxes))):
         Object.objects.create(
             campaign_image=campaign_image,

@@ -15,7 +15,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -78,10 +78,20 @@ class FakeAzureML(BaseAdapter):
 
     def seed_version(self, name: str, version: str, *, data_uri: str, data_type: str = "uri_file", tags=None):
         """A version that already exists in the workspace before the test."""
-        self._store(name, version, {"properties": {
-            "dataUri": data_uri, "dataType": data_type, "tags": tags or {}, "isArchived": False,
-            "isAnonymous": False, "properties": {},
-        }})
+        self._store(
+            name,
+            version,
+            {
+                "properties": {
+                    "dataUri": data_uri,
+                    "dataType": data_type,
+                    "tags": tags or {},
+                    "isArchived": False,
+                    "isAnonymous": False,
+                    "properties": {},
+                }
+            },
+        )
 
     # --- requests.adapters.BaseAdapter ----------------------------------------
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
@@ -130,11 +140,16 @@ class FakeAzureML(BaseAdapter):
             if not stored:
                 return self._answer(request, 404, self._error("UserError", f"Could not find asset with name {name}"))
             latest = max(stored, key=lambda v: int(v) if v.isdigit() else -1)
-            return self._answer(request, 200, {
-                "id": f"{WORKSPACE_PATH}/data/{name}", "name": name,
-                "type": "Microsoft.MachineLearningServices/workspaces/data",
-                "properties": {"latestVersion": latest, "nextVersion": str(int(latest) + 1), "isArchived": False},
-            })
+            return self._answer(
+                request,
+                200,
+                {
+                    "id": f"{WORKSPACE_PATH}/data/{name}",
+                    "name": name,
+                    "type": "Microsoft.MachineLearningServices/workspaces/data",
+                    "properties": {"latestVersion": latest, "nextVersion": str(int(latest) + 1), "isArchived": False},
+                },
+            )
         if request.method == "PUT" and version:
             if self.fail_puts:
                 return self._answer(request, 500, self._error("InternalServerError", "the fake is told to fail"))
@@ -145,14 +160,18 @@ class FakeAzureML(BaseAdapter):
         return self._answer(request, 405, self._error("MethodNotAllowed", request.method))
 
     def _store(self, name: str, version: str, body: dict) -> dict:
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         resource = {
             "id": f"{WORKSPACE_PATH}/data/{name}/versions/{version}",
             "name": version,
             "type": "Microsoft.MachineLearningServices/workspaces/data/versions",
             "properties": body["properties"],
-            "systemData": {"createdAt": now, "createdBy": "labelhub", "createdByType": "Application",
-                           "lastModifiedAt": now},
+            "systemData": {
+                "createdAt": now,
+                "createdBy": "labelhub",
+                "createdByType": "Application",
+                "lastModifiedAt": now,
+            },
         }
         self.versions.setdefault(name, {})[version] = resource
         return resource
@@ -166,8 +185,11 @@ class FakeAzureML(BaseAdapter):
         if unexpected:
             self.unexpected.append(f"{request.method} {request.url}")
         content = json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json; charset=utf-8", "Content-Length": str(len(content)),
-                   "x-ms-request-id": f"fake-{len(self.requests)}"}
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Content-Length": str(len(content)),
+            "x-ms-request-id": f"fake-{len(self.requests)}",
+        }
         response = requests.Response()
         response.status_code = status
         response.url = request.url
@@ -175,8 +197,9 @@ class FakeAzureML(BaseAdapter):
         response.reason = "fake"
         response.encoding = "utf-8"
         response.headers.update(headers)
-        response.raw = HTTPResponse(body=io.BytesIO(content), headers=headers, status=status,
-                                    preload_content=False, decode_content=False)
+        response.raw = HTTPResponse(
+            body=io.BytesIO(content), headers=headers, status=status, preload_content=False, decode_content=False
+        )
         return response
 
 

@@ -141,9 +141,12 @@ def test_the_edit_form_rejects_bad_label_translations(site):
     response = site.post(
         reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
         {
-            "metadata": "null", "label_translations": '{"Plastic": 5}',
-            "labeler_links-TOTAL_FORMS": "0", "labeler_links-INITIAL_FORMS": "0",
-            "campaign_images-TOTAL_FORMS": "0", "campaign_images-INITIAL_FORMS": "0",
+            "metadata": "null",
+            "label_translations": '{"Plastic": 5}',
+            "labeler_links-TOTAL_FORMS": "0",
+            "labeler_links-INITIAL_FORMS": "0",
+            "campaign_images-TOTAL_FORMS": "0",
+            "campaign_images-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 200  # the form again, with the error
@@ -187,8 +190,18 @@ def test_objects_are_filterable_by_campaign(site):
 def snapshot():
     """Everything the campaign admin can write."""
     return (
-        list(Campaign.objects.values_list("id", "title", "status", "metadata", "label_translations",
-                                          "date_started", "date_completed", "date_finished")),
+        list(
+            Campaign.objects.values_list(
+                "id",
+                "title",
+                "status",
+                "metadata",
+                "label_translations",
+                "date_started",
+                "date_completed",
+                "date_finished",
+            )
+        ),
         list(CampaignImage.objects.values_list("id", "campaign_id", "image_id", "labeled")),
         list(CampaignLabeler.objects.values_list("campaign_id", "user_id")),
         list(User.objects.values_list("id", "email")),
@@ -198,10 +211,15 @@ def snapshot():
 
 
 def test_the_add_page_creates_the_campaign_and_shows_the_new_key_once(site):
-    response = site.post(reverse("admin:campaigns_campaign_add"), {
-        "title": "campaign-26-10-2020", "labeler_email": "New_User@Example.com",
-        "metadata": '{"to_be_used_for": "New train set"}', "label_translations": '{"PET": "Plastic"}',
-    })
+    response = site.post(
+        reverse("admin:campaigns_campaign_add"),
+        {
+            "title": "campaign-26-10-2020",
+            "labeler_email": "New_User@Example.com",
+            "metadata": '{"to_be_used_for": "New train set"}',
+            "label_translations": '{"PET": "Plastic"}',
+        },
+    )
 
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -226,7 +244,9 @@ def test_a_labeler_who_has_a_key_gets_no_secret_on_the_add_page(site):
     agency = UserFactory(email="agency@example.com")
     issued = apikey_issue(user=agency)
 
-    response = site.post(reverse("admin:campaigns_campaign_add"), {"title": "second", "labeler_email": "agency@example.com"})
+    response = site.post(
+        reverse("admin:campaigns_campaign_add"), {"title": "second", "labeler_email": "agency@example.com"}
+    )
 
     page = response.content.decode()
     assert issued.apikey in page and 'class="lh-secret"' not in page
@@ -242,7 +262,11 @@ def test_a_labeler_who_has_a_key_gets_no_secret_on_the_add_page(site):
         ({"title": "taken", "labeler_email": "a@example.com"}, "title", "already exists"),
         ({"title": "fine", "labeler_email": "not-an-email"}, "labeler_email", "valid email"),
         ({"title": "fine", "labeler_email": "a@example.com", "metadata": "[1]"}, "metadata", "JSON object"),
-        ({"title": "fine", "labeler_email": "a@example.com", "label_translations": '{"PET": 5}'}, "label_translations", "map labels"),
+        (
+            {"title": "fine", "labeler_email": "a@example.com", "label_translations": '{"PET": 5}'},
+            "label_translations",
+            "map labels",
+        ),
         ({"title": "fine", "labeler_email": ""}, "labeler_email", "required"),
         ({"title": "fine", "labeler_email": "ROOT@example.com"}, "labeler_email", "staff account"),
         ({"title": "fine", "labeler_email": "other-staff@example.com"}, "labeler_email", "staff account"),
@@ -291,7 +315,9 @@ def test_a_refused_step_is_an_error_message_and_changes_nothing(site):
 
     response = step(site, campaign, "finish")
 
-    assert any(level == "error" and "cannot go from 'active' to 'finished'" in text for level, text in messages_of(response))
+    assert any(
+        level == "error" and "cannot go from 'active' to 'finished'" in text for level, text in messages_of(response)
+    )
     assert snapshot() == before
     assert site.post(reverse("admin:campaigns_campaign_step", args=[campaign.pk, "explode"])).status_code == 404
     assert site.get(reverse("admin:campaigns_campaign_step", args=[campaign.pk, "finish"])).status_code == 405
@@ -344,7 +370,9 @@ def test_the_campaign_page_shows_progress_and_links_the_export_files(site, local
 def test_the_files_of_a_failed_export_stay_listed_with_the_error(site):
     campaign = CampaignFactory(status=Status.FINISHED)
     CampaignJob.objects.create(
-        campaign=campaign, status=CampaignJob.Status.FAILED, error="StorageError: gone",
+        campaign=campaign,
+        status=CampaignJob.Status.FAILED,
+        error="StorageError: gone",
         result={"files": [{"path": "images/label_sets/x_labels.csv", "size": 10, "sha256": "0"}]},
     )
     page = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
@@ -364,7 +392,9 @@ def test_a_whole_set_is_added_from_the_campaign_page(site):
     page = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
     assert f'<option value="{imageset.pk}">{imageset.title} (3 images)</option>' in page
 
-    response = site.post(reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": imageset.pk}, follow=True)
+    response = site.post(
+        reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": imageset.pk}, follow=True
+    )
 
     assert sorted(image_ids(campaign)) == sorted(i.pk for i in images)
     assert any("Added 2 image(s)" in text and "1 already in it" in text for _, text in messages_of(response))
@@ -376,11 +406,18 @@ def test_a_set_cannot_be_added_to_an_active_campaign(site):
     campaign = CampaignFactory(status=Status.ACTIVE)
     before = snapshot()
 
-    response = site.post(reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": imageset.pk}, follow=True)
+    response = site.post(
+        reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": imageset.pk}, follow=True
+    )
 
-    assert any(level == "error" and "only be added while the campaign is 'created'" in text for level, text in messages_of(response))
+    assert any(
+        level == "error" and "only be added while the campaign is 'created'" in text
+        for level, text in messages_of(response)
+    )
     assert snapshot() == before
-    bad = site.post(reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": "x"}, follow=True)
+    bad = site.post(
+        reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": "x"}, follow=True
+    )
     assert ("error", "Choose an image set.") in messages_of(bad)
     assert site.get(reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk])).status_code == 405
 
@@ -433,11 +470,11 @@ def review(site, campaign, image=None, **query):
 def drawn(response) -> list[tuple[str, str, str]]:
     """(caption, x, y) of every box drawn over the image."""
     page = response.content.decode()
-    svg = page[page.index('<svg id="lh-boxes"'):page.index("</svg>", page.index('<svg id="lh-boxes"'))]
+    svg = page[page.index('<svg id="lh-boxes"') : page.index("</svg>", page.index('<svg id="lh-boxes"'))]
     rects = re.findall(r'<rect x="(\d+)" y="(\d+)"', svg)
     captions = [html.unescape(t) for t in re.findall(r'<text class="lh-box-label"[^>]*>([^<]*)</text>', svg)]
     assert len(rects) == len(captions) == svg.count('<g class="lh-box"')
-    return [(caption, x, y) for caption, (x, y) in zip(captions, rects)]
+    return [(caption, x, y) for caption, (x, y) in zip(captions, rects, strict=False)]
 
 
 def test_review_draws_the_current_objects_of_the_image(site):
@@ -478,7 +515,12 @@ def test_review_filters_and_steps_through_the_images(site):
     first = review(site, campaign)
     assert first.status_code == 302 and first["Location"].endswith(f"/review/{a.pk}/")
     page = review(site, campaign, a)
-    assert {f["name"]: f["count"] for f in page.context["filters"]} == {"all": 4, "unlabeled": 1, "labeled": 2, "empty": 1}
+    assert {f["name"]: f["count"] for f in page.context["filters"]} == {
+        "all": 4,
+        "unlabeled": 1,
+        "labeled": 2,
+        "empty": 1,
+    }
     assert page.context["previous_url"] is None
     assert page.context["next_url"].endswith(f"/review/{b.pk}/")
     assert 'id="lh-next"' in page.content.decode() and 'id="lh-prev"' not in page.content.decode()
@@ -532,7 +574,11 @@ def campaign_admin_requests(campaign, image_id):
         ("post", reverse("admin:campaigns_campaign_add"), {"title": "sneaky", "labeler_email": "x@example.com"}),
         ("get", reverse("admin:campaigns_campaign_change", args=[campaign.pk]), None),
         ("post", reverse("admin:campaigns_campaign_step", args=[campaign.pk, "finish"]), {}),
-        ("post", reverse("admin:campaigns_campaign_changelist"), {"action": "finish", "_selected_action": [campaign.pk]}),
+        (
+            "post",
+            reverse("admin:campaigns_campaign_changelist"),
+            {"action": "finish", "_selected_action": [campaign.pk]},
+        ),
         ("post", reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": "1"}),
         ("get", reverse("admin:campaigns_campaign_labels_csv", args=[campaign.pk]), None),
         ("get", reverse("admin:campaigns_campaign_review", args=[campaign.pk]), None),
@@ -565,7 +611,7 @@ def test_an_image_admin_runs_campaigns_without_django_permissions(client):
     client.force_login(UserFactory(email="imageadmin@example.com", is_staff=True, is_superuser=False))
     campaign, images = make_exportable_campaign(status=Status.COMPLETED)
 
-    for method, url, data in campaign_admin_requests(campaign, images["a"].pk):
+    for method, url, _data in campaign_admin_requests(campaign, images["a"].pk):
         if method == "get":
             response = client.get(url, follow=True)
             assert response.status_code == 200, url
@@ -665,8 +711,10 @@ def test_json_that_cannot_be_stored_or_shown_is_a_form_error_on_both_campaign_fo
 
     pages = [
         page_site.post(change_url, {"metadata": "", "label_translations": "", **management, field: value}),
-        page_site.post(reverse("admin:campaigns_campaign_add"),
-                       {"title": "fresh", "labeler_email": "agency@example.com", field: value}),
+        page_site.post(
+            reverse("admin:campaigns_campaign_add"),
+            {"title": "fresh", "labeler_email": "agency@example.com", field: value},
+        ),
     ]
 
     for page in pages:

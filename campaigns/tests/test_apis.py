@@ -26,8 +26,18 @@ Status = Campaign.Status
 API = "/api/v1"
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 CAMPAIGN_KEYS = {
-    "campaign_id", "title", "status", "progress", "metadata", "label_translations", "date_created",
-    "date_started", "date_completed", "date_finished", "created_by", "job",
+    "campaign_id",
+    "title",
+    "status",
+    "progress",
+    "metadata",
+    "label_translations",
+    "date_created",
+    "date_started",
+    "date_completed",
+    "date_finished",
+    "created_by",
+    "job",
 }
 
 
@@ -69,8 +79,11 @@ def queries(client, method, url, data=None):
 def test_creating_a_campaign_answers_the_representation_with_a_new_labelers_key(admin_client):
     response = admin_client.post(
         f"{API}/campaigns",
-        {"title": "campaign-26-10-2020", "metadata": {"to_be_used_for": "New train set"},
-         "labeler_email": "new_user@example.com"},
+        {
+            "title": "campaign-26-10-2020",
+            "metadata": {"to_be_used_for": "New train set"},
+            "labeler_email": "new_user@example.com",
+        },
         format="json",
     )
     assert response.status_code == 200
@@ -132,8 +145,9 @@ def test_an_existing_labeler_gets_their_key_with_a_null_secret(admin_client):
         pytest.param({"title": "ok"}, 400, id="email-missing"),
         pytest.param({"title": "ok", "labeler_email": "nope"}, 400, id="email-invalid"),
         pytest.param({"title": "ok", "labeler_email": "a@example.com", "metadata": [1]}, 400, id="metadata-list"),
-        pytest.param({"title": "ok", "labeler_email": "a@example.com", "label_translations": "x"}, 400,
-                     id="translations-string"),
+        pytest.param(
+            {"title": "ok", "labeler_email": "a@example.com", "label_translations": "x"}, 400, id="translations-string"
+        ),
         pytest.param([{"title": "ok"}], 400, id="body-a-list"),
         pytest.param("ok", 400, id="body-a-string"),
     ],
@@ -345,10 +359,13 @@ def test_objects_are_submitted_and_listed_per_image(admin_client, labeler_user):
     response = labeler.put(
         f"{API}/campaigns/{campaign.pk}/objects",
         [
-            {"image_id": first, "objects": [
-                {"label": "Plastic", "confidence": 1, "bounding_box": box(13, 57, 123, 198)},
-                {"label": "Organic", "confidence": 0.56, "bounding_box": box(26, 98, 12, 54)},
-            ]},
+            {
+                "image_id": first,
+                "objects": [
+                    {"label": "Plastic", "confidence": 1, "bounding_box": box(13, 57, 123, 198)},
+                    {"label": "Organic", "confidence": 0.56, "bounding_box": box(26, 98, 12, 54)},
+                ],
+            },
             {"image_id": second, "objects": []},
         ],
         format="json",
@@ -362,7 +379,14 @@ def test_objects_are_submitted_and_listed_per_image(admin_client, labeler_user):
     assert [(i["image_id"], i["url"]) for i in body["images"]] == [(i, f"/images/{i}") for i in (first, second, third)]
     plastic, organic = body["images"][0]["objects"]
     assert set(plastic) == {
-        "object_id", "image_id", "campaign_id", "label", "label_original", "confidence", "bounding_box", "date_added"
+        "object_id",
+        "image_id",
+        "campaign_id",
+        "label",
+        "label_original",
+        "confidence",
+        "bounding_box",
+        "date_added",
     }
     assert plastic["image_id"] == first and plastic["campaign_id"] == campaign.pk
     assert (plastic["label"], plastic["label_original"], plastic["confidence"]) == ("Plastic", "Plastic", 1.0)
@@ -442,7 +466,14 @@ def test_an_invalid_object_answers_naming_image_and_object_and_nothing_is_stored
 
 @pytest.mark.parametrize(
     "body",
-    [{"image_id": 1, "objects": []}, [1], [{"image_id": "1", "objects": []}], "x", None, [{"image_id": 1, "objects": "none"}]],
+    [
+        {"image_id": 1, "objects": []},
+        [1],
+        [{"image_id": "1", "objects": []}],
+        "x",
+        None,
+        [{"image_id": 1, "objects": "none"}],
+    ],
 )
 def test_a_malformed_objects_body_is_a_400(admin_client, body):
     campaign = make_campaign(images=1, status=Status.ACTIVE)
@@ -456,7 +487,8 @@ def test_objects_unless_active_are_a_409(admin_client, status):
     campaign = make_campaign(images=1, status=status)
     before = stored_state()
     assert_error(
-        admin_client.put(f"{API}/campaigns/{campaign.pk}/objects", objects_body(image_ids(campaign)), format="json"), 409
+        admin_client.put(f"{API}/campaigns/{campaign.pk}/objects", objects_body(image_ids(campaign)), format="json"),
+        409,
     )
     assert stored_state() == before
 
@@ -565,8 +597,11 @@ def test_put_objects_takes_the_same_queries_for_2_and_20_images(admin_client):
     counts = []
     for n in (2, 20):
         campaign = make_campaign(images=n + 1, status=Status.ACTIVE)
-        counts.append(queries(admin_client, "put", f"{API}/campaigns/{campaign.pk}/objects",
-                              objects_body(image_ids(campaign)[:n], 3)))
+        counts.append(
+            queries(
+                admin_client, "put", f"{API}/campaigns/{campaign.pk}/objects", objects_body(image_ids(campaign)[:n], 3)
+            )
+        )
     assert counts[0] == counts[1]
 
 

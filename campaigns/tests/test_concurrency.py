@@ -65,10 +65,12 @@ def test_two_clients_replacing_the_same_images_objects_never_mix(admin_user):
         return clients[name].put(url, body, format="json").status_code
 
     for round_ in range(ROUNDS):
-        assert run_at_once(lambda: put("A", round_), lambda: put("B", round_)) == [200, 200]
+        assert run_at_once(lambda r=round_: put("A", r), lambda r=round_: put("B", r)) == [200, 200]
 
         campaign_image = CampaignImage.objects.get(campaign=campaign, image_id=image_id)
-        current = list(Object.objects.current().filter(campaign_image=campaign_image).values_list("label", "submission"))
+        current = list(
+            Object.objects.current().filter(campaign_image=campaign_image).values_list("label", "submission")
+        )
         labels = {label for label, _ in current}
         assert len(labels) == 1, f"round {round_}: a mix of submissions {current}"
         (label,) = labels
@@ -93,8 +95,10 @@ def test_labeling_the_last_two_images_at_once_completes_the_campaign(admin_user)
         clients = [client_for(labeler), admin]
         url = f"{API}/campaigns/{campaign.pk}/objects"
         codes = run_at_once(
-            lambda: clients[0].put(url, [{"image_id": first, "objects": [new_object()]}], format="json").status_code,
-            lambda: clients[1].put(url, [{"image_id": second, "objects": []}], format="json").status_code,
+            lambda c=clients[0], u=url, i=first: (
+                c.put(u, [{"image_id": i, "objects": [new_object()]}], format="json").status_code
+            ),
+            lambda c=clients[1], u=url, i=second: c.put(u, [{"image_id": i, "objects": []}], format="json").status_code,
         )
         assert codes == [200, 200]
         campaign.refresh_from_db()
@@ -111,8 +115,12 @@ def test_two_admins_finishing_a_campaign_at_once_queue_one_export(admin_user):
         # The queue is not under test here: count the calls the commit hooks make.
         with mock.patch("labelhub.jobs.async_task", return_value="task") as queue:
             codes = run_at_once(
-                *[lambda client=client: client.put(url, {"new_status": "finished"}, format="json").status_code
-                  for client in admins]
+                *[
+                    lambda client=client, url=url: (
+                        client.put(url, {"new_status": "finished"}, format="json").status_code
+                    )
+                    for client in admins
+                ]
             )
         assert sorted(codes) == [200, 409]
         assert queue.call_count == 1

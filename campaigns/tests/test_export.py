@@ -92,9 +92,7 @@ def test_labels_csv_exports_only_the_current_revision_with_its_translated_label(
 
     row = {r["image_url"]: r for r in csv.DictReader(io.StringIO(csv_text(campaign)))}["uploads/set-b/d.png"]
 
-    assert json.loads(row["label"]) == [
-        {"label": "PET", "topX": 0.1, "topY": 0.1, "bottomX": 0.2, "bottomY": 0.3}
-    ]
+    assert json.loads(row["label"]) == [{"label": "PET", "topX": 0.1, "topY": 0.1, "bottomX": 0.2, "bottomY": 0.3}]
     assert "Old" not in csv_text(campaign) and "Other" not in csv_text(campaign)
 
 
@@ -133,8 +131,11 @@ def test_hand_written_box_json_is_what_json_dumps_writes():
         width = rng.choice([None, 0, 1, 3, 7, 1920, 4000])
         height = rng.choice([None, 0, 1, 3, 1080, 2999])
         objects = [
-            ExportObject(rng.choice(labels), rng.choice([None, 0.0, 1.0, rng.random()]),
-                         *(rng.randrange(0, 5000) for _ in range(4)))
+            ExportObject(
+                rng.choice(labels),
+                rng.choice([None, 0.0, 1.0, rng.random()]),
+                *(rng.randrange(0, 5000) for _ in range(4)),
+            )
             for _ in range(rng.randrange(0, 4))
         ]
         image = ExportImage(1, "images/x.png", "PNG", width, height, True, objects)
@@ -143,8 +144,13 @@ def test_hand_written_box_json_is_what_json_dumps_writes():
             return value / side if side else None
 
         expected = [
-            {"label": o.label, "topX": fraction(o.xmin, width), "topY": fraction(o.ymin, height),
-             "bottomX": fraction(o.xmax, width), "bottomY": fraction(o.ymax, height)}
+            {
+                "label": o.label,
+                "topX": fraction(o.xmin, width),
+                "topY": fraction(o.ymin, height),
+                "bottomX": fraction(o.xmax, width),
+                "bottomY": fraction(o.ymax, height),
+            }
             for o in objects
         ]
         assert formats.boxes_json(image) == json.dumps(expected, ensure_ascii=False)
@@ -178,9 +184,10 @@ def test_labels_csv_reads_the_campaign_in_one_query(django_assert_num_queries):
 def test_automl_jsonl_has_one_line_per_labeled_image_with_datastore_urls():
     campaign, _ = make_exportable_campaign()
 
-    lines = [json.loads(line) for line in "".join(
-        formats.automl_jsonl_chunks(campaign_id=campaign.pk, datastore="imgstore")
-    ).splitlines()]
+    lines = [
+        json.loads(line)
+        for line in "".join(formats.automl_jsonl_chunks(campaign_id=campaign.pk, datastore="imgstore")).splitlines()
+    ]
 
     assert lines == [
         {
@@ -298,7 +305,9 @@ def test_export_writes_every_file_to_storage(any_storage, no_azureml, settings):
     assert read(any_storage, paths.labels_csv) == EXPECTED_CSV
     jsonl = read(any_storage, f"{container}/label_sets/beach-2024_automl/beach-2024_automl.jsonl")
     assert [json.loads(line)["image_url"] for line in jsonl.splitlines()] == [
-        "uploads/set-a/a.png", "uploads/set-a/b.JPG", "uploads/set-b/d.png",  # no datastore configured
+        "uploads/set-a/a.png",
+        "uploads/set-a/b.JPG",
+        "uploads/set-b/d.png",  # no datastore configured
     ]
     mltable = yaml.safe_load(read(any_storage, f"{container}/label_sets/beach-2024_automl/MLTable"))
     assert mltable["paths"] == [{"file": "./beach-2024_automl.jsonl"}]
@@ -309,7 +318,11 @@ def test_export_writes_every_file_to_storage(any_storage, no_azureml, settings):
 
     assert job.status == CampaignJob.Status.SUCCEEDED
     assert [f["path"] for f in job.result["files"]] == [
-        paths.labels_csv, paths.automl_jsonl, paths.automl_mltable, paths.coco_json, paths.images_mltable,
+        paths.labels_csv,
+        paths.automl_jsonl,
+        paths.automl_mltable,
+        paths.coco_json,
+        paths.images_mltable,
     ]
     assert job.result["files"][0]["size"] == len(EXPECTED_CSV.encode())
     assert all(any_storage.size(f["path"]) == f["size"] for f in job.result["files"])
@@ -328,8 +341,9 @@ def test_export_without_azure_ml_settings_records_the_step_as_skipped(local_stor
     assert job.as_contract()["error"] is None
 
 
-def test_export_is_started_by_finishing_the_campaign(admin_client, local_storage, no_azureml,
-                                                     django_capture_on_commit_callbacks):
+def test_export_is_started_by_finishing_the_campaign(
+    admin_client, local_storage, no_azureml, django_capture_on_commit_callbacks
+):
     campaign, _ = make_exportable_campaign(status=Campaign.Status.COMPLETED)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -393,9 +407,7 @@ class BreaksHalfWay:
         return getattr(self.storage, name)
 
 
-def test_a_storage_failure_half_way_fails_the_job_and_keeps_the_campaign_finished(
-    any_storage, no_azureml, monkeypatch
-):
+def test_a_storage_failure_half_way_fails_the_job_and_keeps_the_campaign_finished(any_storage, no_azureml, monkeypatch):
     campaign, _ = make_exportable_campaign()
     CampaignJob.objects.create(campaign=campaign)
     paths = ExportPaths.for_campaign(campaign)
@@ -466,34 +478,43 @@ def test_export_registers_the_three_data_assets_through_azure_ml(local_storage, 
     assert all(r.query["api-version"] for r in ml_workspace.puts)
     common = {"isAnonymous": False, "isArchived": False, "properties": {}}
     assert _put_bodies(ml_workspace) == {
-        "beach-2024_images/versions/1": {"properties": {
-            **common,
-            "description": "The images of labelhub campaign beach-2024",
-            "dataType": "mltable",
-            "dataUri": f"{ds}/beach-2024_images/",
-            "tags": {**tags, "labelhub_sha256": job.result["files"][4]["sha256"]},
-        }},
-        "beach-2024_labels/versions/1": {"properties": {
-            **common,
-            "description": "The labels CSV of labelhub campaign beach-2024",
-            "dataType": "uri_file",
-            "dataUri": f"{ds}/beach-2024_labels.csv",
-            "tags": {**tags, "labelhub_sha256": files["beach-2024_labels.csv"]},
-        }},
-        "beach-2024_automl/versions/1": {"properties": {
-            **common,
-            "description": "AutoML object detection data of labelhub campaign beach-2024",
-            "dataType": "mltable",
-            "dataUri": f"{ds}/beach-2024_automl/",
-            "tags": {**tags, "labelhub_sha256": automl_hash},
-        }},
+        "beach-2024_images/versions/1": {
+            "properties": {
+                **common,
+                "description": "The images of labelhub campaign beach-2024",
+                "dataType": "mltable",
+                "dataUri": f"{ds}/beach-2024_images/",
+                "tags": {**tags, "labelhub_sha256": job.result["files"][4]["sha256"]},
+            }
+        },
+        "beach-2024_labels/versions/1": {
+            "properties": {
+                **common,
+                "description": "The labels CSV of labelhub campaign beach-2024",
+                "dataType": "uri_file",
+                "dataUri": f"{ds}/beach-2024_labels.csv",
+                "tags": {**tags, "labelhub_sha256": files["beach-2024_labels.csv"]},
+            }
+        },
+        "beach-2024_automl/versions/1": {
+            "properties": {
+                **common,
+                "description": "AutoML object detection data of labelhub campaign beach-2024",
+                "dataType": "mltable",
+                "dataUri": f"{ds}/beach-2024_automl/",
+                "tags": {**tags, "labelhub_sha256": automl_hash},
+            }
+        },
     }
     assert all(r.headers["Authorization"] == "Bearer fake-token" for r in ml_workspace.requests)
-    assert job.result["azureml"] == {"status": "registered", "assets": [
-        {"name": "beach-2024_images", "version": "1", "created": True},
-        {"name": "beach-2024_labels", "version": "1", "created": True},
-        {"name": "beach-2024_automl", "version": "1", "created": True},
-    ]}
+    assert job.result["azureml"] == {
+        "status": "registered",
+        "assets": [
+            {"name": "beach-2024_images", "version": "1", "created": True},
+            {"name": "beach-2024_labels", "version": "1", "created": True},
+            {"name": "beach-2024_automl", "version": "1", "created": True},
+        ],
+    }
     jsonl = read(local_storage, ExportPaths.for_campaign(campaign).automl_jsonl)
     assert json.loads(jsonl.splitlines()[0])["image_url"] == (
         f"azureml://datastores/{fake_azureml.DATASTORE}/paths/uploads/set-a/a.png"
@@ -515,8 +536,12 @@ def test_a_rerun_writes_the_same_files_and_registers_no_new_version(local_storag
 
 def test_changed_labels_register_a_new_version_after_the_latest(local_storage, ml_workspace):
     campaign, images = make_exportable_campaign()
-    ml_workspace.seed_version("beach-2024_labels", "7", data_uri="azureml://datastores/x/paths/old.csv",
-                              tags={"labelhub_sha256": "an-older-content"})
+    ml_workspace.seed_version(
+        "beach-2024_labels",
+        "7",
+        data_uri="azureml://datastores/x/paths/old.csv",
+        tags={"labelhub_sha256": "an-older-content"},
+    )
     ml_workspace.seed_version("beach-2024_labels", "2", data_uri="azureml://datastores/x/paths/older.csv")
     campaign_export_run(campaign_id=campaign.pk)
     label_image(campaign.campaign_images.get(image=images["c"]), [obj("Can", 0.7, 0, 0, 100, 100)])
@@ -530,8 +555,11 @@ def test_changed_labels_register_a_new_version_after_the_latest(local_storage, m
         "beach-2024_automl": ("2", True),
     }
     assert [r.path.rsplit("/data/", 1)[1] for r in ml_workspace.puts] == [
-        "beach-2024_images/versions/1", "beach-2024_labels/versions/8", "beach-2024_automl/versions/1",
-        "beach-2024_labels/versions/9", "beach-2024_automl/versions/2",
+        "beach-2024_images/versions/1",
+        "beach-2024_labels/versions/8",
+        "beach-2024_automl/versions/1",
+        "beach-2024_labels/versions/9",
+        "beach-2024_automl/versions/2",
     ]
 
 

@@ -153,13 +153,18 @@ def test_export_campaign_command_exports_a_finished_campaign_inline(local_storag
 
 def test_export_campaign_command_retries_a_failed_export(local_storage):
     campaign, _ = make_exportable_campaign()
-    CampaignJob.objects.create(campaign=campaign, status=CampaignJob.Status.FAILED, error="StorageError: down",
-                               attempts=1)
+    CampaignJob.objects.create(
+        campaign=campaign, status=CampaignJob.Status.FAILED, error="StorageError: down", attempts=1
+    )
 
     call_command("export_campaign", str(campaign.pk), stdout=io.StringIO())
 
     job = CampaignJob.objects.get(campaign=campaign)
-    assert (job.status, job.error, job.attempts) == (CampaignJob.Status.SUCCEEDED, None, 1)  # a rerun starts a fresh count
+    assert (job.status, job.error, job.attempts) == (
+        CampaignJob.Status.SUCCEEDED,
+        None,
+        1,
+    )  # a rerun starts a fresh count
 
 
 def test_export_campaign_command_refuses_a_campaign_that_is_not_finished(local_storage):

@@ -100,7 +100,9 @@ def test_submitting_objects_for_more_images_than_the_limit_is_a_413_and_nothing_
     settings.IMAGES_PER_REQUEST_MAX = 3
     before = stored()
 
-    response = labeler_client.put(f"{API}/campaigns/{active.pk}/objects", objects_body(image_ids(active)), format="json")
+    response = labeler_client.put(
+        f"{API}/campaigns/{active.pk}/objects", objects_body(image_ids(active)), format="json"
+    )
 
     body = assert_error(response, 413)
     assert "4 listed, at most 3" in body["detail"] and body["limit"] == 3

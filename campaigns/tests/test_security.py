@@ -24,7 +24,10 @@ class World:
         self.other_labeler = UserFactory(email="rival@example.com")
         self.own = make_campaign(images=2, status=Status.ACTIVE, labeler=self.labeler, title="own-campaign")
         self.other = make_campaign(
-            images=2, status=Status.ACTIVE, labeler=self.other_labeler, title="secret-campaign",
+            images=2,
+            status=Status.ACTIVE,
+            labeler=self.other_labeler,
+            title="secret-campaign",
             metadata={"customer": "confidential"},
         )
         self.stray = ImageFactory(blobstorage_path="images/uploads/set/stray-secret.png")
@@ -114,7 +117,13 @@ def test_a_labeler_key_reaches_only_what_the_contract_allows(world, endpoint, wh
     elif name == "image":
         assert response.status_code == 303
         assert response["Location"]
-    for secret in ("secret-campaign", "confidential", "rival@example.com", "stray-secret", *map(str, world.other_images)):
+    for secret in (
+        "secret-campaign",
+        "confidential",
+        "rival@example.com",
+        "stray-secret",
+        *map(str, world.other_images),
+    ):
         assert secret not in response.content.decode()
 
 
@@ -130,7 +139,8 @@ def test_an_unknown_campaign_or_image_is_refused_like_a_foreign_one(world, endpo
 def test_a_labeler_cannot_submit_objects_for_another_campaigns_image_through_their_own(world):
     before = world.state()
     response = world.client.put(
-        f"{API}/campaigns/{world.own.pk}/objects", objects_body([world.own_images[0], world.other_images[0]]),
+        f"{API}/campaigns/{world.own.pk}/objects",
+        objects_body([world.own_images[0], world.other_images[0]]),
         format="json",
     )
     assert response.status_code == 404

@@ -2,8 +2,8 @@ from unittest import mock
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import ApiKey, User
 from accounts.services import apikey_issue
@@ -63,8 +63,10 @@ def stored_state():
 
 def test_creating_a_campaign_creates_the_labeler_with_a_new_key_and_secret(admin_user):
     campaign, issued = campaign_create(
-        title="campaign-26-10-2020", labeler_email="new_user@example.com",
-        metadata={"to_be_used_for": "New train set"}, created_by=admin_user,
+        title="campaign-26-10-2020",
+        labeler_email="new_user@example.com",
+        metadata={"to_be_used_for": "New train set"},
+        created_by=admin_user,
     )
     labeler = User.objects.get(email="new_user@example.com")
     assert not labeler.is_staff
@@ -287,7 +289,9 @@ def test_a_failed_export_can_be_retried_and_is_reset_to_queued(django_capture_on
     assert CampaignJob.objects.count() == 1
 
 
-@pytest.mark.parametrize("job_status", [CampaignJob.Status.QUEUED, CampaignJob.Status.RUNNING, CampaignJob.Status.SUCCEEDED])
+@pytest.mark.parametrize(
+    "job_status", [CampaignJob.Status.QUEUED, CampaignJob.Status.RUNNING, CampaignJob.Status.SUCCEEDED]
+)
 def test_only_a_failed_or_stuck_export_can_be_retried(django_capture_on_commit_callbacks, job_status):
     campaign = CampaignFactory(status=Status.FINISHED)
     now = timezone.now()  # handed to the broker / beating just now: not stuck
@@ -404,8 +408,13 @@ def test_objects_are_stored_in_order_and_the_images_marked_labeled(active, label
     submission = objects_replace(
         campaign_id=active.pk,
         items=[
-            {"image_id": first, "objects": [new_object("Plastic", bounding_box=box(13, 57, 123, 198)),
-                                            new_object("Organic", confidence=0.56)]},
+            {
+                "image_id": first,
+                "objects": [
+                    new_object("Plastic", bounding_box=box(13, 57, 123, 198)),
+                    new_object("Organic", confidence=0.56),
+                ],
+            },
             {"image_id": second, "objects": []},
         ],
         user=labeler_user,
@@ -448,16 +457,24 @@ def test_the_campaign_translations_apply_when_no_label_translated_is_given(label
     image = image_ids(campaign)[0]
     objects_replace(
         campaign_id=campaign.pk,
-        items=[{"image_id": image, "objects": [
-            new_object("Plastic"),
-            new_object("Wood"),
-            new_object("Plastic", label_translated="HDPE"),
-            new_object("Plastic", label_translated=None),
-        ]}],
+        items=[
+            {
+                "image_id": image,
+                "objects": [
+                    new_object("Plastic"),
+                    new_object("Wood"),
+                    new_object("Plastic", label_translated="HDPE"),
+                    new_object("Plastic", label_translated=None),
+                ],
+            }
+        ],
         user=labeler_user,
     )
     assert list(Object.objects.order_by("position").values_list("label", "label_original")) == [
-        ("PET", "Plastic"), ("Wood", "Wood"), ("HDPE", "Plastic"), ("PET", "Plastic"),
+        ("PET", "Plastic"),
+        ("Wood", "Wood"),
+        ("HDPE", "Plastic"),
+        ("PET", "Plastic"),
     ]
 
 
@@ -771,7 +788,4 @@ class TestImageObjectsPriority:
         objects_replace(campaign_id=campaign.pk, items=objects_body([image.pk], 2, "New"), user=None)
         objects = image_objects_for_campaigns(image_id=image.pk, campaign_ids=[campaign.pk])
         assert [o.label for o in objects] == ["New", "New"]
-        assert {(o.campaign_image.campaign_id, o.campaign_image.image_id) for o in objects} == {
-            (campaign.pk, image.pk)
-        }
-
+        assert {(o.campaign_image.campaign_id, o.campaign_image.image_id) for o in objects} == {(campaign.pk, image.pk)}

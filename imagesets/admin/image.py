@@ -86,13 +86,35 @@ class ImageAdmin(ImageAdminAccess, admin.ModelAdmin):
     ordering = ("-id",)
     actions = ["add_to_campaign"]
     readonly_fields = (
-        "preview", "blobstorage_path", "imageset", "filetype", "content_type", "filesize", "width", "height",
-        "date_added", "campaigns_of_image",
+        "preview",
+        "blobstorage_path",
+        "imageset",
+        "filetype",
+        "content_type",
+        "filesize",
+        "width",
+        "height",
+        "date_added",
+        "campaigns_of_image",
     )
     fields = (
-        "preview", "blobstorage_path", "imageset", "filetype", "content_type", "filesize", "width", "height",
-        "date_added", "campaigns_of_image",
-        "type", "date_taken", "location_description", "lat", "lon", "tss_id", "metadata",
+        "preview",
+        "blobstorage_path",
+        "imageset",
+        "filetype",
+        "content_type",
+        "filesize",
+        "width",
+        "height",
+        "date_added",
+        "campaigns_of_image",
+        "type",
+        "date_taken",
+        "location_description",
+        "lat",
+        "lon",
+        "tss_id",
+        "metadata",
     )
 
     class Media:
@@ -116,7 +138,11 @@ class ImageAdmin(ImageAdminAccess, admin.ModelAdmin):
             return format_html('<img src="{}" class="{}" loading="lazy" alt="{}">', url, css_class, obj.name)
         return format_html(
             '<img src="{}" class="{}" loading="lazy" alt="{}" width="{}" height="{}">',
-            url, css_class, obj.name, size[0], size[1],
+            url,
+            css_class,
+            obj.name,
+            size[0],
+            size[1],
         )
 
     @admin.display(description="image")
@@ -143,9 +169,7 @@ class ImageAdmin(ImageAdminAccess, admin.ModelAdmin):
 
     @admin.display(description="campaigns")
     def campaigns_of_image(self, obj):
-        rows = list(
-            CampaignImage.objects.filter(image=obj).select_related("campaign").order_by("campaign_id")
-        )
+        rows = list(CampaignImage.objects.filter(image=obj).select_related("campaign").order_by("campaign_id"))
         if not rows:
             return "—"
         links = [
@@ -191,7 +215,10 @@ class ImageAdmin(ImageAdminAccess, admin.ModelAdmin):
         hidden += [(ACTION_CHECKBOX_NAME, pk) for pk in request.POST.getlist(ACTION_CHECKBOX_NAME)]
         no_campaign = not form.fields["campaign"].queryset.exists()
         return render_form_page(
-            request, self, form=form, hidden=hidden,
+            request,
+            self,
+            form=form,
+            hidden=hidden,
             title="Add images to a campaign",
             submit=f"Add {count} image(s)",
             intro=f"{count} image(s) selected. Choose the campaign to add them to.",

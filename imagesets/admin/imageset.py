@@ -100,19 +100,49 @@ class ImageSetForm(forms.ModelForm):
 @admin.register(ImageSet)
 class ImageSetAdmin(ImageAdminAccess, admin.ModelAdmin):
     form = ImageSetForm
-    list_display = ("title", "status", "image_count", "job_status", "job_progress", "date_created", "date_finished", "created_by")
+    list_display = (
+        "title",
+        "status",
+        "image_count",
+        "job_status",
+        "job_progress",
+        "date_created",
+        "date_finished",
+        "created_by",
+    )
     list_filter = ("status", "job__status")
     search_fields = ("title",)
     list_select_related = ("job", "created_by")
     ordering = ("-id",)
     actions = ["finish", "retry_failed_job", "delete_selected"]
     fields = (
-        "title", "status", "metadata", "blobstorage_path", "created_by", "date_created", "date_finished",
-        "image_count", "job_status", "job_progress", "job_error", "job_skipped", "job_dates",
+        "title",
+        "status",
+        "metadata",
+        "blobstorage_path",
+        "created_by",
+        "date_created",
+        "date_finished",
+        "image_count",
+        "job_status",
+        "job_progress",
+        "job_error",
+        "job_skipped",
+        "job_dates",
     )
     readonly_fields = (
-        "title", "status", "blobstorage_path", "created_by", "date_created", "date_finished",
-        "image_count", "job_status", "job_progress", "job_error", "job_skipped", "job_dates",
+        "title",
+        "status",
+        "blobstorage_path",
+        "created_by",
+        "date_created",
+        "date_finished",
+        "image_count",
+        "job_status",
+        "job_progress",
+        "job_error",
+        "job_skipped",
+        "job_dates",
     )
 
     class Media:
@@ -140,7 +170,10 @@ class ImageSetAdmin(ImageAdminAccess, admin.ModelAdmin):
             return "—"
         return format_html(
             '<progress class="lh-progress" value="{}" max="{}"></progress> {}/{}',
-            job.done, max(job.total, 1), job.done, job.total,
+            job.done,
+            max(job.total, 1),
+            job.done,
+            job.total,
         )
 
     @admin.display(description="job error")
@@ -158,7 +191,10 @@ class ImageSetAdmin(ImageAdminAccess, admin.ModelAdmin):
         job = _job(obj)
         if not job:
             return "—"
-        return f"queued {job.date_queued:%Y-%m-%d %H:%M:%S}, started {job.date_started or '—'}, done {job.date_done or '—'} (attempts: {job.attempts})"
+        return (
+            f"queued {job.date_queued:%Y-%m-%d %H:%M:%S}, started {job.date_started or '—'}, "
+            f"done {job.date_done or '—'} (attempts: {job.attempts})"
+        )
 
     # --- actions -----------------------------------------------------------------
 
@@ -187,8 +223,9 @@ class ImageSetAdmin(ImageAdminAccess, admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"{imageset.title}: {exc.detail}", messages.ERROR)
             except StorageError as exc:
-                self.message_user(request, f"{imageset.title}: storage is unavailable, not deleted: {exc}",
-                                  messages.ERROR)
+                self.message_user(
+                    request, f"{imageset.title}: storage is unavailable, not deleted: {exc}", messages.ERROR
+                )
             else:
                 deleted += 1
         if deleted:
@@ -245,12 +282,17 @@ class ImageSetAdmin(ImageAdminAccess, admin.ModelAdmin):
             else:
                 self.log_addition(request, imageset, [{"added": {}}])
                 self.message_user(
-                    request, f"Image set {imageset.title} created. Upload its images below, then finish it.",
+                    request,
+                    f"Image set {imageset.title} created. Upload its images below, then finish it.",
                     messages.SUCCESS,
                 )
                 return redirect("admin:imagesets_imageset_change", imageset.pk)
         return render_form_page(
-            request, self, form=form, title="Add image set", submit="Create image set",
+            request,
+            self,
+            form=form,
+            title="Add image set",
+            submit="Create image set",
             intro="A new set gets a dropbox: upload images to it from its page (or any client), then finish it.",
             cancel_url=reverse("admin:imagesets_imageset_changelist"),
         )
@@ -301,7 +343,9 @@ class ImageSetAdmin(ImageAdminAccess, admin.ModelAdmin):
         imageset = self._get_set(object_id)
         if imageset is None:
             raise Http404("Image set not found")
-        allowed = self.has_change_permission(request, imageset) if change else self.has_view_permission(request, imageset)
+        allowed = (
+            self.has_change_permission(request, imageset) if change else self.has_view_permission(request, imageset)
+        )
         if not allowed:
             raise PermissionDenied
         return imageset

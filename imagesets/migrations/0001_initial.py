@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,64 +15,104 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ImageSet',
+            name="ImageSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=53, unique=True)),
-                ('status', models.CharField(choices=[('created', 'Created'), ('finished', 'Finished')], default='created', max_length=16)),
-                ('metadata', models.JSONField(blank=True, null=True)),
-                ('blobstorage_path', models.CharField(blank=True, default='', max_length=1024)),
-                ('date_created', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('date_finished', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=53, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("created", "Created"), ("finished", "Finished")], default="created", max_length=16
+                    ),
+                ),
+                ("metadata", models.JSONField(blank=True, null=True)),
+                ("blobstorage_path", models.CharField(blank=True, default="", max_length=1024)),
+                ("date_created", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("date_finished", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Image',
+            name="Image",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('blobstorage_path', models.CharField(max_length=1024, unique=True)),
-                ('filetype', models.CharField(blank=True, default='', max_length=16)),
-                ('content_type', models.CharField(blank=True, default='', max_length=128)),
-                ('filesize', models.BigIntegerField(blank=True, null=True)),
-                ('width', models.PositiveIntegerField(blank=True, null=True)),
-                ('height', models.PositiveIntegerField(blank=True, null=True)),
-                ('date_taken', models.DateTimeField(blank=True, null=True)),
-                ('location_description', models.CharField(blank=True, max_length=512, null=True)),
-                ('lat', models.FloatField(blank=True, null=True)),
-                ('lon', models.FloatField(blank=True, null=True)),
-                ('type', models.CharField(blank=True, max_length=64, null=True)),
-                ('metadata', models.JSONField(blank=True, null=True)),
-                ('tss_id', models.CharField(blank=True, max_length=128, null=True)),
-                ('date_added', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('imageset', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='images', to='imagesets.imageset')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("blobstorage_path", models.CharField(max_length=1024, unique=True)),
+                ("filetype", models.CharField(blank=True, default="", max_length=16)),
+                ("content_type", models.CharField(blank=True, default="", max_length=128)),
+                ("filesize", models.BigIntegerField(blank=True, null=True)),
+                ("width", models.PositiveIntegerField(blank=True, null=True)),
+                ("height", models.PositiveIntegerField(blank=True, null=True)),
+                ("date_taken", models.DateTimeField(blank=True, null=True)),
+                ("location_description", models.CharField(blank=True, max_length=512, null=True)),
+                ("lat", models.FloatField(blank=True, null=True)),
+                ("lon", models.FloatField(blank=True, null=True)),
+                ("type", models.CharField(blank=True, max_length=64, null=True)),
+                ("metadata", models.JSONField(blank=True, null=True)),
+                ("tss_id", models.CharField(blank=True, max_length=128, null=True)),
+                ("date_added", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "imageset",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="images",
+                        to="imagesets.imageset",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='ImageSetJob',
+            name="ImageSetJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=16)),
-                ('done', models.PositiveIntegerField(default=0)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True, null=True)),
-                ('result', models.JSONField(blank=True, default=dict)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('task_id', models.CharField(blank=True, default='', max_length=64)),
-                ('date_queued', models.DateTimeField(default=django.utils.timezone.now)),
-                ('date_started', models.DateTimeField(blank=True, null=True)),
-                ('date_done', models.DateTimeField(blank=True, null=True)),
-                ('skipped', models.JSONField(blank=True, default=list)),
-                ('imageset', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='job', to='imagesets.imageset')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("done", models.PositiveIntegerField(default=0)),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True, null=True)),
+                ("result", models.JSONField(blank=True, default=dict)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("task_id", models.CharField(blank=True, default="", max_length=64)),
+                ("date_queued", models.DateTimeField(default=django.utils.timezone.now)),
+                ("date_started", models.DateTimeField(blank=True, null=True)),
+                ("date_done", models.DateTimeField(blank=True, null=True)),
+                ("skipped", models.JSONField(blank=True, default=list)),
+                (
+                    "imageset",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="job", to="imagesets.imageset"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'image-set job',
+                "verbose_name": "image-set job",
             },
         ),
     ]

@@ -19,7 +19,6 @@ def fill_dropbox_keys(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("imagesets", "0002_job_heartbeat"),
     ]

@@ -86,7 +86,9 @@ def test_the_finish_action_finishes_and_runs_the_job(staff_client, local_storage
     assert not ImageSetJob.objects.filter(imageset=done).exists()
 
 
-def test_the_retry_action_reruns_only_failed_jobs(staff_client, local_storage, monkeypatch, django_capture_on_commit_callbacks):
+def test_the_retry_action_reruns_only_failed_jobs(
+    staff_client, local_storage, monkeypatch, django_capture_on_commit_callbacks
+):
     owner = UserFactory(is_staff=True)
     imageset = new_imageset(owner, files={"a.png": samples.png()}, storage=local_storage)
     copy = local_storage.copy
@@ -239,12 +241,22 @@ def test_the_status_json_reports_the_set_and_its_job(staff_client):
 def test_the_status_json_of_a_set_without_job_has_no_job(staff_client):
     imageset = ImageSetFactory()
     body = staff_client.get(reverse("admin:imagesets_imageset_status", args=[imageset.pk])).json()
-    assert body == {"imageset_id": imageset.pk, "title": imageset.title, "status": "created", "image_count": 0, "job": None,
-                    "may_retry": False}
+    assert body == {
+        "imageset_id": imageset.pk,
+        "title": imageset.title,
+        "status": "created",
+        "image_count": 0,
+        "job": None,
+        "may_retry": False,
+    }
 
 
-def test_the_finish_button_finishes_the_set_and_its_job_runs(staff_client, local_storage, django_capture_on_commit_callbacks):
-    imageset = new_imageset(UserFactory(is_staff=True), files={"a.png": samples.png(), "b.txt": b"text"}, storage=local_storage)
+def test_the_finish_button_finishes_the_set_and_its_job_runs(
+    staff_client, local_storage, django_capture_on_commit_callbacks
+):
+    imageset = new_imageset(
+        UserFactory(is_staff=True), files={"a.png": samples.png(), "b.txt": b"text"}, storage=local_storage
+    )
     url = reverse("admin:imagesets_imageset_finish", args=[imageset.pk])
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -292,11 +304,16 @@ def test_a_stuck_job_shows_the_retry_button_and_retrying_it_finishes_the_set(
     imageset = new_imageset(admin_user, files={"a.png": samples.png()}, storage=local_storage)
     ImageSet.objects.filter(pk=imageset.pk).update(status="finished")
     # Committed as queued, but the broker never got it (it was down).
-    ImageSetJob.objects.create(imageset=imageset, status="queued", enqueued_at=None,
-                               error="The job broker did not take the job (ConnectionError: refused)")
+    ImageSetJob.objects.create(
+        imageset=imageset,
+        status="queued",
+        enqueued_at=None,
+        error="The job broker did not take the job (ConnectionError: refused)",
+    )
     running = ImageSetFactory(status="finished")
-    ImageSetJob.objects.create(imageset=running, status="running", heartbeat_at=timezone.now(),
-                               date_started=timezone.now())
+    ImageSetJob.objects.create(
+        imageset=running, status="running", heartbeat_at=timezone.now(), date_started=timezone.now()
+    )
 
     page = staff_client.get(reverse("admin:imagesets_imageset_change", args=[imageset.pk])).content.decode()
     assert re.search(r'<form[^>]*id="lh-retry-form"(?![^>]*hidden)', page)
@@ -373,9 +390,7 @@ def test_add_to_campaign_asks_for_a_created_campaign_first(staff_client):
     created = CampaignFactory(title="open-one")
     CampaignFactory(title="running-one", status=Campaign.Status.ACTIVE)
 
-    response = run_image_action(
-        staff_client, {"action": "add_to_campaign", "_selected_action": [i.pk for i in images]}
-    )
+    response = run_image_action(staff_client, {"action": "add_to_campaign", "_selected_action": [i.pk for i in images]})
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -392,9 +407,15 @@ def test_add_to_campaign_adds_the_selected_images_and_goes_to_the_campaign(staff
     campaign = CampaignFactory()
     CampaignImageFactory(campaign=campaign, image=images[0])
 
-    response = run_image_action(staff_client, {
-        "action": "add_to_campaign", "_selected_action": [i.pk for i in images[:2]], "campaign": campaign.pk, "apply": "1",
-    })
+    response = run_image_action(
+        staff_client,
+        {
+            "action": "add_to_campaign",
+            "_selected_action": [i.pk for i in images[:2]],
+            "campaign": campaign.pk,
+            "apply": "1",
+        },
+    )
 
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:campaigns_campaign_change", args=[campaign.pk])
@@ -409,10 +430,17 @@ def test_add_to_campaign_with_select_all_takes_every_filtered_image(staff_client
     ImageFactory()  # filtered out
     campaign = CampaignFactory()
 
-    run_image_action(staff_client, {
-        "action": "add_to_campaign", "select_across": "1", "_selected_action": [in_set[0].pk],
-        "campaign": campaign.pk, "apply": "1",
-    }, query=f"?imageset__id__exact={imageset.pk}")
+    run_image_action(
+        staff_client,
+        {
+            "action": "add_to_campaign",
+            "select_across": "1",
+            "_selected_action": [in_set[0].pk],
+            "campaign": campaign.pk,
+            "apply": "1",
+        },
+        query=f"?imageset__id__exact={imageset.pk}",
+    )
 
     assert sorted(campaign.campaign_images.values_list("image_id", flat=True)) == sorted(i.pk for i in in_set)
 
@@ -421,9 +449,15 @@ def test_add_to_campaign_refuses_a_campaign_that_is_no_longer_created(staff_clie
     image = ImageFactory()
     active = CampaignFactory(status=Campaign.Status.ACTIVE)
 
-    response = run_image_action(staff_client, {
-        "action": "add_to_campaign", "_selected_action": [image.pk], "campaign": active.pk, "apply": "1",
-    })
+    response = run_image_action(
+        staff_client,
+        {
+            "action": "add_to_campaign",
+            "_selected_action": [image.pk],
+            "campaign": active.pk,
+            "apply": "1",
+        },
+    )
 
     assert response.status_code == 200
     assert "campaign" in response.context["form"].errors
@@ -442,12 +476,23 @@ def image_set_admin_requests(imageset, image):
         ("get", reverse("admin:imagesets_imageset_status", args=[imageset.pk]), None),
         ("post", reverse("admin:imagesets_imageset_finish", args=[imageset.pk]), None),
         ("post", reverse("admin:imagesets_imageset_retry", args=[imageset.pk]), None),
-        ("post", reverse("admin:imagesets_imageset_changelist"), {"action": "finish", "_selected_action": [imageset.pk]}),
+        (
+            "post",
+            reverse("admin:imagesets_imageset_changelist"),
+            {"action": "finish", "_selected_action": [imageset.pk]},
+        ),
         ("get", reverse("admin:imagesets_image_changelist"), None),
         ("get", reverse("admin:imagesets_image_change", args=[image.pk]), None),
-        ("post", reverse("admin:imagesets_image_changelist"), {
-            "action": "add_to_campaign", "_selected_action": [image.pk], "campaign": CampaignFactory().pk, "apply": "1",
-        }),
+        (
+            "post",
+            reverse("admin:imagesets_image_changelist"),
+            {
+                "action": "add_to_campaign",
+                "_selected_action": [image.pk],
+                "campaign": CampaignFactory().pk,
+                "apply": "1",
+            },
+        ),
     ]
 
 
@@ -474,7 +519,7 @@ def test_an_image_admin_uses_the_pages_without_django_permissions(client, local_
     image = ImageFactory()
 
     assert client.get(reverse("admin:index")).status_code == 200
-    for method, url, data in image_set_admin_requests(imageset, image)[:7]:
+    for method, url, _data in image_set_admin_requests(imageset, image)[:7]:
         if method == "get":
             assert client.get(url).status_code == 200, url
     assert client.post(reverse("admin:imagesets_imageset_add"), {"title": "by-image-admin"}).status_code == 302
@@ -494,7 +539,9 @@ def test_with_azure_storage_the_set_page_shows_a_sas_url_the_page_can_put_to(sta
     # The request the page's script sends: PUT <path>/<name>?<query>, x-ms-blob-type: BlockBlob.
     put = requests.put(
         f"{parts.scheme}://{parts.netloc}{parts.path}/photo.png?{parts.query}",
-        data=samples.png(), headers={"x-ms-blob-type": "BlockBlob"}, timeout=10,
+        data=samples.png(),
+        headers={"x-ms-blob-type": "BlockBlob"},
+        timeout=10,
     )
     assert put.status_code == 201, put.text
     assert [f.name for f in azure_storage.list("dropbox-azure-set")] == ["photo.png"]

@@ -138,7 +138,10 @@ def test_a_set_shows_its_job(admin_client, admin_user):
     assert body["created_by"] == admin_user.email
     job = body["job"]
     assert {k: job[k] for k in ("status", "progress", "error", "skipped")} == {
-        "status": "succeeded", "progress": {"done": 3, "total": 3}, "error": None, "skipped": ["a.txt"]
+        "status": "succeeded",
+        "progress": {"done": 3, "total": 3},
+        "error": None,
+        "skipped": ["a.txt"],
     }
     assert job["date_queued"].endswith("Z")
     assert "date_started" in job and "date_done" in job
@@ -153,8 +156,15 @@ def test_an_unknown_set_is_not_found(admin_client):
 
 @pytest.mark.parametrize(
     "method, path",
-    [("get", SETS), ("post", SETS), ("get", "/api/v1/image_sets/1"), ("put", "/api/v1/image_sets/1"),
-     ("get", "/api/v1/image_sets/1/images"), ("post", "/api/v1/image_sets/1/images"), ("get", IMAGES)],
+    [
+        ("get", SETS),
+        ("post", SETS),
+        ("get", "/api/v1/image_sets/1"),
+        ("put", "/api/v1/image_sets/1"),
+        ("get", "/api/v1/image_sets/1/images"),
+        ("post", "/api/v1/image_sets/1/images"),
+        ("get", IMAGES),
+    ],
 )
 def test_labelers_and_anonymous_callers_are_unauthorized(api_client, labeler_client, method, path):
     ImageSetFactory(id=1)
@@ -169,8 +179,12 @@ def test_labelers_and_anonymous_callers_are_unauthorized(api_client, labeler_cli
 # --- image sets: status ------------------------------------------------------------------
 
 
-def test_finishing_a_set_answers_ok_and_ingests_its_uploads(any_storage, admin_client, admin_user, django_capture_on_commit_callbacks):
-    imageset = new_imageset(admin_user, files={"car.png": samples.png(200, 200), "notes.txt": b"hi"}, storage=any_storage)
+def test_finishing_a_set_answers_ok_and_ingests_its_uploads(
+    any_storage, admin_client, admin_user, django_capture_on_commit_callbacks
+):
+    imageset = new_imageset(
+        admin_user, files={"car.png": samples.png(200, 200), "notes.txt": b"hi"}, storage=any_storage
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.put(set_url(imageset.pk), {"new_status": "finished"}, format="json")
@@ -185,12 +199,16 @@ def test_finishing_a_set_answers_ok_and_ingests_its_uploads(any_storage, admin_c
     assert body["job"]["progress"] == {"done": 2, "total": 2}
     images = admin_client.get(f"{set_url(imageset.pk)}/images").json()["images"]
     assert [(i["blobstorage_path"], i["file"]) for i in images] == [
-        (f"{final_folder(imageset.title)}/car.png",
-         {"filetype": "PNG", "filesize": len(samples.png(200, 200)), "dimensions": {"width": 200, "height": 200}})
+        (
+            f"{final_folder(imageset.title)}/car.png",
+            {"filetype": "PNG", "filesize": len(samples.png(200, 200)), "dimensions": {"width": 200, "height": 200}},
+        )
     ]
 
 
-def test_a_failing_job_still_answers_ok_and_shows_as_failed(local_storage, admin_client, admin_user, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_failing_job_still_answers_ok_and_shows_as_failed(
+    local_storage, admin_client, admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
     from labelhub.storage import StorageError
 
     imageset = new_imageset(admin_user, files={"car.png": samples.png()}, storage=local_storage)
@@ -219,7 +237,13 @@ def test_finishing_twice_is_a_conflict(local_storage, admin_client, admin_user, 
 
 @pytest.mark.parametrize(
     "body, code",
-    [({"new_status": "created"}, 409), ({"new_status": "archived"}, 400), ({"new_status": 1}, 400), ({}, 400), (["finished"], 400)],
+    [
+        ({"new_status": "created"}, 409),
+        ({"new_status": "archived"}, 400),
+        ({"new_status": 1}, 400),
+        ({}, 400),
+        (["finished"], 400),
+    ],
 )
 def test_any_other_status_change_is_refused(admin_client, body, code):
     imageset = ImageSetFactory()
@@ -235,7 +259,9 @@ def test_adding_images_to_a_set_answers_ok(admin_client):
     imageset = ImageSetFactory()
     a, b = ImageFactory(imageset=None), ImageFactory(imageset=None)
 
-    response = admin_client.post(f"{set_url(imageset.pk)}/images", [{"id": a.pk}, {"filepath": b.blobstorage_path}], format="json")
+    response = admin_client.post(
+        f"{set_url(imageset.pk)}/images", [{"id": a.pk}, {"filepath": b.blobstorage_path}], format="json"
+    )
 
     assert response.status_code == 200 and response.json() == "ok"
     listed = admin_client.get(f"{set_url(imageset.pk)}/images").json()
@@ -247,7 +273,11 @@ def test_adding_images_to_a_set_answers_ok(admin_client):
     "make_items, code, detail",
     [
         (lambda loose, other: [{"id": loose.pk}, {"id": 999999}], 404, "Unknown image provided"),
-        (lambda loose, other: [{"id": loose.pk}, {"filepath": "images/uploads/none.png"}], 404, "Unknown image provided"),
+        (
+            lambda loose, other: [{"id": loose.pk}, {"filepath": "images/uploads/none.png"}],
+            404,
+            "Unknown image provided",
+        ),
         (lambda loose, other: [{"id": loose.pk}, {"id": other.pk}], 409, "another image set"),
         (lambda loose, other: {"id": loose.pk}, 400, None),
         (lambda loose, other: [{"id": "abc"}], 400, None),
@@ -283,7 +313,9 @@ def test_listing_images_is_paginated_ordered_by_id_and_shaped_as_the_contract(ad
     imageset = ImageSetFactory(title="imageset-22-10-2020", status="finished")
     first = ImageFactory(imageset=imageset, blobstorage_path="extra-images/uploads/imageset-22-10-2020/car.png")
     ImageFactory.create_batch(10)
-    loose = ImageFactory(imageset=None, type="drone", lat=52.1, lon=4.3, location_description="Amsterdam", tss_id="t1", metadata={"k": 1})
+    loose = ImageFactory(
+        imageset=None, type="drone", lat=52.1, lon=4.3, location_description="Amsterdam", tss_id="t1", metadata={"k": 1}
+    )
 
     body = admin_client.get(IMAGES).json()
     assert body["pagination"]["total"] == 12 and body["pagination"]["pages"] == 2
@@ -293,7 +325,9 @@ def test_listing_images_is_paginated_ordered_by_id_and_shaped_as_the_contract(ad
         "imageset": {"imageset_id": imageset.pk, "title": "imageset-22-10-2020"},
         "date_taken": None,
         "location": {"description": None, "lat": None, "lon": None},
-        "type": None, "metadata": None, "tss_id": None,
+        "type": None,
+        "metadata": None,
+        "tss_id": None,
         "file": {"filetype": "PNG", "filesize": 4486, "dimensions": {"width": 200, "height": 200}},
     }
     ids = [i["image_id"] for i in body["images"]]
@@ -313,7 +347,9 @@ def stored_image(storage, user, capture, name="car.png", data=None):
     return Image.objects.get(imageset=imageset), data
 
 
-def test_an_image_redirects_admins_to_a_url_serving_exactly_its_bytes(any_storage, admin_client, admin_user, django_capture_on_commit_callbacks):
+def test_an_image_redirects_admins_to_a_url_serving_exactly_its_bytes(
+    any_storage, admin_client, admin_user, django_capture_on_commit_callbacks
+):
     image, data = stored_image(any_storage, admin_user, django_capture_on_commit_callbacks, name="a b é.png")
 
     response = admin_client.get(f"{IMAGES}/{image.pk}")
@@ -333,7 +369,9 @@ def test_an_image_redirects_admins_to_a_url_serving_exactly_its_bytes(any_storag
         assert served.content == data
 
 
-def test_a_labeler_may_fetch_an_image_of_its_campaign_only(local_storage, labeler_client, labeler_user, admin_user, django_capture_on_commit_callbacks):
+def test_a_labeler_may_fetch_an_image_of_its_campaign_only(
+    local_storage, labeler_client, labeler_user, admin_user, django_capture_on_commit_callbacks
+):
     image, data = stored_image(local_storage, admin_user, django_capture_on_commit_callbacks)
     other = ImageFactory()
     link = CampaignImageFactory(image=image)
@@ -413,7 +451,9 @@ def test_files_put_to_the_local_dropbox_land_in_it(local_storage, admin_client, 
     assert sorted(f.name for f in local_storage.list(f"dropbox-{title}")) == ["empty.bin", "sub/a b é.png"]
 
 
-def test_uploads_then_finish_through_the_api_register_the_images(local_storage, admin_client, api_client, django_capture_on_commit_callbacks):
+def test_uploads_then_finish_through_the_api_register_the_images(
+    local_storage, admin_client, api_client, django_capture_on_commit_callbacks
+):
     title = unique_title()
     base = dropbox_path(admin_client, title)
     for name, (data, _) in samples.dropbox_files().items():
@@ -467,7 +507,17 @@ def test_a_dropbox_whose_folder_was_removed_is_forbidden(local_storage, admin_cl
 
 @pytest.mark.parametrize(
     "name",
-    ["..%2Fescape.png", "sub/../../escape.png", "%2Fabsolute.png", "back%5Cslash.png", "ctrl%01.png", "nul%00.png", "tab%09.png", "dir/./a.png", "a//b.png"],
+    [
+        "..%2Fescape.png",
+        "sub/../../escape.png",
+        "%2Fabsolute.png",
+        "back%5Cslash.png",
+        "ctrl%01.png",
+        "nul%00.png",
+        "tab%09.png",
+        "dir/./a.png",
+        "a//b.png",
+    ],
 )
 def test_bad_file_names_are_refused(local_storage, admin_client, api_client, name):
     base = dropbox_path(admin_client, "names")
@@ -499,7 +549,6 @@ def test_the_dropbox_needs_no_api_key_but_only_takes_puts(local_storage, admin_c
     assert api_client.get(f"{base}/a.png").status_code == 405
     assert api_client.post(f"{base}/a.png", b"x", content_type="application/octet-stream").status_code == 405
     assert list(local_storage.list("dropbox-methods")) == []
-
 
 
 @pytest.mark.azurite

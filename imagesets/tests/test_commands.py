@@ -33,10 +33,14 @@ def folder(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_upload_images_puts_a_whole_folder_over_http_and_finishes_the_set(local_storage, live_server, admin_user, folder):
+def test_upload_images_puts_a_whole_folder_over_http_and_finishes_the_set(
+    local_storage, live_server, admin_user, folder
+):
     imageset = new_imageset(admin_user)
 
-    out, err = run("upload_images", str(imageset.pk), str(folder), "--finish", "--workers", "4", "--base-url", live_server.url)
+    out, err = run(
+        "upload_images", str(imageset.pk), str(folder), "--finish", "--workers", "4", "--base-url", live_server.url
+    )
 
     files = samples.dropbox_files()
     assert f"Uploaded {len(files)} of {len(files)} file(s)" in out
@@ -71,7 +75,9 @@ def test_upload_images_puts_to_an_azure_dropbox_with_the_same_plain_http(azure_s
 
 
 @pytest.mark.django_db(transaction=True)
-def test_upload_images_reports_every_failure_exits_non_zero_and_does_not_finish(local_storage, live_server, admin_user, tmp_path, settings):
+def test_upload_images_reports_every_failure_exits_non_zero_and_does_not_finish(
+    local_storage, live_server, admin_user, tmp_path, settings
+):
     settings.LOCAL_DROPBOX_MAX_FILE_SIZE = 1000
     (tmp_path / "ok.png").write_bytes(samples.png())
     (tmp_path / "big-1.bin").write_bytes(b"x" * 1001)
@@ -80,8 +86,16 @@ def test_upload_images_reports_every_failure_exits_non_zero_and_does_not_finish(
 
     out, err = StringIO(), StringIO()
     with pytest.raises(CommandError, match="2 of 3 file"):
-        call_command("upload_images", imageset.pk, str(tmp_path), "--finish", "--base-url", live_server.url,
-                     stdout=out, stderr=err)
+        call_command(
+            "upload_images",
+            imageset.pk,
+            str(tmp_path),
+            "--finish",
+            "--base-url",
+            live_server.url,
+            stdout=out,
+            stderr=err,
+        )
 
     assert "FAILED big-1.bin: HTTP 413" in err.getvalue()
     assert "FAILED big-2.bin: HTTP 413" in err.getvalue()
@@ -97,8 +111,17 @@ def test_upload_images_reports_an_unreachable_server(local_storage, admin_user, 
     err = StringIO()
 
     with pytest.raises(CommandError, match="1 of 1 file"):
-        call_command("upload_images", imageset.pk, str(tmp_path), "--retries", "0",
-                     "--base-url", f"http://127.0.0.1:{free_port()}", stdout=StringIO(), stderr=err)
+        call_command(
+            "upload_images",
+            imageset.pk,
+            str(tmp_path),
+            "--retries",
+            "0",
+            "--base-url",
+            f"http://127.0.0.1:{free_port()}",
+            stdout=StringIO(),
+            stderr=err,
+        )
     assert "FAILED a.png: ConnectionError" in err.getvalue()
 
 

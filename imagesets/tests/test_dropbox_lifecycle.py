@@ -43,7 +43,9 @@ def upload(storage, url: str, name: str, data: bytes = b"bytes") -> int:
     if isinstance(storage, AzureStorage):
         response = requests.put(
             f"{parts.scheme}://{parts.netloc}{parts.path}/{name}?{parts.query}",
-            data=data, headers={"x-ms-blob-type": "BlockBlob"}, timeout=10,
+            data=data,
+            headers={"x-ms-blob-type": "BlockBlob"},
+            timeout=10,
         )
         return response.status_code
     response = Client().put(f"{parts.path}/{name}", data=data, content_type="application/octet-stream")
@@ -80,7 +82,9 @@ def snapshot():
 # --- finishing closes the dropbox -------------------------------------------------------------
 
 
-def test_an_upload_after_finish_is_refused_and_leaves_no_orphan(any_storage, admin_user, django_capture_on_commit_callbacks):
+def test_an_upload_after_finish_is_refused_and_leaves_no_orphan(
+    any_storage, admin_user, django_capture_on_commit_callbacks
+):
     imageset = imageset_create(title=unique_title("late"), created_by=admin_user)
     assert upload(any_storage, imageset.dropbox_url, "early.png", samples.png()) == 201
 
@@ -148,7 +152,7 @@ class SlowBody:
         elif not self.release.wait(20):
             raise TimeoutError("the test never released the body")
         size = len(self.data) - self.sent if size is None or size < 0 else size
-        chunk = self.data[self.sent:self.sent + size]
+        chunk = self.data[self.sent : self.sent + size]
         self.sent += len(chunk)
         return chunk
 
@@ -159,7 +163,10 @@ def put_in_thread(path: str, body: SlowBody) -> tuple[threading.Thread, dict]:
     def send():
         try:
             result["response"] = Client().generic(
-                "PUT", path, b"", content_type="application/octet-stream",
+                "PUT",
+                path,
+                b"",
+                content_type="application/octet-stream",
                 **{"wsgi.input": body, "CONTENT_LENGTH": str(len(body.data))},
             )
         finally:
@@ -220,7 +227,10 @@ def test_a_body_shorter_than_its_content_length_is_refused_and_not_kept(local_st
     body.release.set()
 
     response = Client().generic(
-        "PUT", f"{urlsplit(imageset.dropbox_url).path}/cut.png", b"", content_type="application/octet-stream",
+        "PUT",
+        f"{urlsplit(imageset.dropbox_url).path}/cut.png",
+        b"",
+        content_type="application/octet-stream",
         **{"wsgi.input": body, "CONTENT_LENGTH": "10"},
     )
 
@@ -286,7 +296,9 @@ def test_a_storage_failure_while_deleting_deletes_nothing(local_storage, admin_u
     assert upload(local_storage, imageset.dropbox_url, "a.png") == 201  # the set and its URL live on
 
 
-def test_deleting_a_finished_set_without_images_removes_its_leftover_copies(any_storage, admin_user, django_capture_on_commit_callbacks):
+def test_deleting_a_finished_set_without_images_removes_its_leftover_copies(
+    any_storage, admin_user, django_capture_on_commit_callbacks
+):
     imageset = imageset_create(title=unique_title("skipped"), created_by=admin_user)
     assert upload(any_storage, imageset.dropbox_url, "notes.txt", b"not an image") == 201
     finish_and_run(imageset, django_capture_on_commit_callbacks)
@@ -332,7 +344,9 @@ def test_the_admin_delete_page_shows_a_refusal_as_a_message(superuser_client, lo
     assert snapshot() == before
 
 
-def test_the_admin_delete_action_deletes_each_set_and_reports_the_ones_it_cannot(superuser_client, local_storage, admin_user):
+def test_the_admin_delete_action_deletes_each_set_and_reports_the_ones_it_cannot(
+    superuser_client, local_storage, admin_user
+):
     deletable = imageset_create(title=unique_title("bulk"), created_by=admin_user)
     busy = imageset_create(title=unique_title("bulk"), created_by=admin_user)
     imageset_finish(imageset_id=busy.pk, queue=False)

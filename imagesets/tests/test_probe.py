@@ -33,7 +33,7 @@ class FakeStorage:
 
     def read_range(self, path, offset, length):
         self.reads.append((offset, length))
-        return self.data[offset:offset + length]
+        return self.data[offset : offset + length]
 
     def open(self, path):
         self.opens += 1

@@ -1,8 +1,8 @@
 from unittest import mock
 
 import pytest
-from django.utils import timezone
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.services import (
@@ -85,7 +85,9 @@ def test_a_storage_failure_while_creating_leaves_no_set(local_storage, admin_use
 # --- finish ---------------------------------------------------------------------
 
 
-def test_finishing_commits_the_status_and_queues_the_job_on_commit(local_storage, admin_user, django_capture_on_commit_callbacks):
+def test_finishing_commits_the_status_and_queues_the_job_on_commit(
+    local_storage, admin_user, django_capture_on_commit_callbacks
+):
     imageset = imageset_create(title=unique_title(), metadata=None, created_by=admin_user)
 
     with mock.patch("labelhub.jobs.async_task", return_value="task-1") as async_task:
@@ -101,7 +103,9 @@ def test_finishing_commits_the_status_and_queues_the_job_on_commit(local_storage
         assert len(callbacks) == 1
         callbacks[0]()
 
-    async_task.assert_called_once_with("imagesets.tasks.finish_imageset", imageset.pk, task_name=f"imageset_finish-{imageset.pk}")
+    async_task.assert_called_once_with(
+        "imagesets.tasks.finish_imageset", imageset.pk, task_name=f"imageset_finish-{imageset.pk}"
+    )
     job.refresh_from_db()
     assert job.task_id == "task-1"
 
@@ -156,7 +160,12 @@ def test_only_a_failed_or_stuck_job_can_be_retried(db, job_status):
         now = timezone.now()
         # Queued and handed to the broker just now / running with a fresh heartbeat: not stuck.
         ImageSetJob.objects.create(
-            imageset=imageset, status=job_status, done=3, total=5, enqueued_at=now, heartbeat_at=now,
+            imageset=imageset,
+            status=job_status,
+            done=3,
+            total=5,
+            enqueued_at=now,
+            heartbeat_at=now,
             date_started=now,
         )
 
@@ -249,10 +258,19 @@ def test_adding_to_an_unknown_set_is_not_found(db):
 
 @pytest.mark.parametrize(
     "items",
-    [{"id": 1}, [1], [{}], [{"id": 1, "filepath": "x"}], [{"id": "1"}], [{"id": True}], [{"id": 1.0}], [{"filepath": ""}], [{"filepath": 3}]],
+    [
+        {"id": 1},
+        [1],
+        [{}],
+        [{"id": 1, "filepath": "x"}],
+        [{"id": "1"}],
+        [{"id": True}],
+        [{"id": 1.0}],
+        [{"filepath": ""}],
+        [{"filepath": 3}],
+    ],
 )
 def test_malformed_items_are_a_bad_request(db, items):
     imageset = ImageSetFactory()
     with pytest.raises(BadRequest):
         imageset_add_images(imageset_id=imageset.pk, items=items)
-

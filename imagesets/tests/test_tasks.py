@@ -23,8 +23,8 @@ from django_q.models import OrmQ
 
 from imagesets import ingest, services
 from imagesets.models import Image, ImageSet, ImageSetJob
-from imagesets.probe import HEADER_BYTES
 from imagesets.naming import dropbox_name, final_folder
+from imagesets.probe import HEADER_BYTES
 from imagesets.services import imageset_job_retry
 from imagesets.tasks import finish_imageset
 from imagesets.tests import samples
@@ -81,7 +81,10 @@ def test_finished_set_lives_in_its_final_folder_and_the_dropbox_is_gone(
     imageset.refresh_from_db()
     folder = final_folder(imageset.title)
     assert imageset.blobstorage_path == folder
-    assert folder == f"{settings.AZURE_STORAGE_IMAGESET_CONTAINER}/{settings.AZURE_STORAGE_IMAGESET_FOLDER}/{imageset.title}"
+    assert (
+        folder
+        == f"{settings.AZURE_STORAGE_IMAGESET_CONTAINER}/{settings.AZURE_STORAGE_IMAGESET_FOLDER}/{imageset.title}"
+    )
     assert not any_storage.dropbox_exists(dropbox_name(imageset.title))
     # Skipped files are copied like the rest: nothing is lost.
     assert stored_names(any_storage, folder + "/") == sorted(FILES)
@@ -200,7 +203,9 @@ def test_a_failing_job_is_recorded_as_failed_and_a_retry_succeeds(
 def test_the_task_reraises_a_failure_so_the_worker_records_it_too(local_storage, admin_user, monkeypatch):
     imageset = new_imageset(admin_user, files={"a.png": samples.png()}, storage=local_storage)
     services.imageset_finish(imageset_id=imageset.pk, queue=False)
-    monkeypatch.setattr(local_storage, "copy", lambda source, destination: (_ for _ in ()).throw(StorageError("disk full")))
+    monkeypatch.setattr(
+        local_storage, "copy", lambda source, destination: (_ for _ in ()).throw(StorageError("disk full"))
+    )
 
     with pytest.raises(StorageError, match="disk full"):
         finish_imageset(imageset.pk)
@@ -234,7 +239,9 @@ def test_an_empty_dropbox_finishes_with_no_images(local_storage, admin_user, dja
     assert not local_storage.dropbox_exists(dropbox_name(imageset.title))
 
 
-def test_progress_is_written_in_batches_not_per_file(local_storage, admin_user, monkeypatch, django_capture_on_commit_callbacks):
+def test_progress_is_written_in_batches_not_per_file(
+    local_storage, admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setattr(ingest, "PROGRESS_STEP", 4)
     monkeypatch.setattr(ingest, "PROGRESS_INTERVAL", 3600)
     writes = []
@@ -262,7 +269,8 @@ def test_files_in_subfolders_keep_their_relative_names(local_storage, admin_user
 
     folder = final_folder(imageset.title)
     assert sorted(Image.objects.values_list("blobstorage_path", "width")) == [
-        (f"{folder}/day1/a.png", 40), (f"{folder}/day2/a.png", 20)
+        (f"{folder}/day1/a.png", 40),
+        (f"{folder}/day2/a.png", 20),
     ]
 
 
@@ -325,8 +333,13 @@ def qcluster(kind: str, name: str, media_root: str, log_path: Path):
         env.pop("REDIS_URL", None)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"], cwd=REPO_ROOT, env=env,
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     try:
         yield process
@@ -447,14 +460,17 @@ def test_a_file_uploaded_while_the_job_runs_is_registered_not_deleted_unseen(
 
     finish_and_run(imageset, django_capture_on_commit_callbacks)
 
-    names = sorted(p.rsplit("/", 1)[1] for p in Image.objects.filter(imageset=imageset).values_list("blobstorage_path", flat=True))
+    names = sorted(
+        p.rsplit("/", 1)[1] for p in Image.objects.filter(imageset=imageset).values_list("blobstorage_path", flat=True)
+    )
     assert names == ["a.png", "late.png"]
     job = ImageSetJob.objects.get(imageset=imageset)
     assert (job.status, job.done, job.total) == ("succeeded", 2, 2)
 
 
-def test_on_local_storage_the_dropbox_is_listed_once(local_storage, admin_user, monkeypatch,
-                                                    django_capture_on_commit_callbacks):
+def test_on_local_storage_the_dropbox_is_listed_once(
+    local_storage, admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
     # No upload can land in a local dropbox once its set is finished: no pass looks for late files.
     imageset = new_imageset(admin_user, files={"a.png": samples.png(10, 10)}, storage=local_storage)
     listings = []

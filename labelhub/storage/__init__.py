@@ -38,7 +38,7 @@ class FileTooLarge(StorageError):
     """An uploaded body larger than the configured limit."""
 
 
-_instances: dict[tuple, "Storage"] = {}
+_instances: dict[tuple, Storage] = {}
 _instances_lock = threading.Lock()
 
 
@@ -58,7 +58,7 @@ def _config_key() -> tuple:
     raise StorageError(f"Unknown STORAGE_BACKEND {backend!r}; use 'local' or 'azure'.")
 
 
-def _build(key: tuple) -> "Storage":
+def _build(key: tuple) -> Storage:
     if key[0] == "local":
         from labelhub.storage.local import LocalStorage
 
@@ -69,7 +69,7 @@ def _build(key: tuple) -> "Storage":
     return AzureStorage(connection_string, pool_size=workers + 4, retries=retries)
 
 
-def get_storage() -> "Storage":
+def get_storage() -> Storage:
     """The storage backend for the current settings (one shared instance per configuration)."""
     key = _config_key()
     storage = _instances.get(key)
@@ -81,8 +81,11 @@ def get_storage() -> "Storage":
     return storage
 
 
-def unsign_dropbox_token(token: str) -> "DropboxToken":
-    """``(name, key)``: the dropbox and set key a local upload token was issued for; ``InvalidToken`` if forged or expired."""
+def unsign_dropbox_token(token: str) -> DropboxToken:
+    """``(name, key)``: the dropbox and set key a local upload token was issued for.
+
+    ``InvalidToken`` if forged or expired.
+    """
     from labelhub.storage.local import unsign_dropbox_token as unsign
 
     return unsign(token)

@@ -25,10 +25,11 @@ import io
 import threading
 import time
 import urllib.request
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
 from urllib.parse import urlsplit
-from datetime import datetime, timedelta, timezone
-from typing import BinaryIO, Iterable, Iterator
 
 import requests
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
@@ -192,7 +193,7 @@ class AzureStorage(Storage):
         return _code(exc) == "ContainerNotFound"
 
     def _sas_expiry(self, valid_for: timedelta) -> tuple[datetime, datetime]:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         return now - SAS_CLOCK_SKEW, now + valid_for
 
     def _blob_read_sas_url(self, blob, *, valid_for: timedelta) -> str:
@@ -214,12 +215,13 @@ class AzureStorage(Storage):
         """Requests are authorised with the account's Shared Key (not a SAS or token credential)."""
         return bool(getattr(self._service.credential, "account_key", None))
 
-    def _same_account(self, other: "AzureStorage") -> bool:
+    def _same_account(self, other: AzureStorage) -> bool:
         return (other._account_name, other._service.primary_endpoint) == (
-            self._account_name, self._service.primary_endpoint
+            self._account_name,
+            self._service.primary_endpoint,
         )
 
-    def _copy_source_url(self, origin: "AzureStorage", blob) -> str:
+    def _copy_source_url(self, origin: AzureStorage, blob) -> str:
         """The source URL of a copy into this account: plain when our Shared Key authorises it, else a read SAS.
 
         Azure authorises a source blob in the destination's own account with

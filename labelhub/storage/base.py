@@ -8,9 +8,10 @@ in container ``<container>``. Backends raise ``StorageError`` subclasses only.
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
 
 def split_path(path: str) -> tuple[str, str]:
@@ -21,7 +22,7 @@ def split_path(path: str) -> tuple[str, str]:
 
 def relative_name(key: str, key_prefix: str) -> str:
     """A listed key as seen from the listed prefix: ``uploads/t/car.png`` under ``uploads/t/`` -> ``car.png``."""
-    return key[len(key_prefix):].lstrip("/")
+    return key[len(key_prefix) :].lstrip("/")
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Storage(abc.ABC):
         """
 
     @abc.abstractmethod
-    def copy(self, source: str, destination: str, *, source_storage: "Storage | None" = None) -> None:
+    def copy(self, source: str, destination: str, *, source_storage: Storage | None = None) -> None:
         """Server-side copy; returns once the copy has completed.
 
         ``source`` is a path in ``source_storage`` when given (another storage

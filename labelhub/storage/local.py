@@ -22,9 +22,10 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from datetime import timedelta
-from typing import BinaryIO, Iterable, Iterator, NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from django.core import signing
 from django.core.exceptions import SuspiciousFileOperation
@@ -389,7 +390,7 @@ class LocalStorage(Storage):
     def dropbox_exists(self, name: str) -> bool:
         return os.path.isdir(self._container_dir(name))
 
-    def stage_dropbox_file(self, dropbox: str, filename: str, stream, *, max_size: int) -> "StagedUpload":
+    def stage_dropbox_file(self, dropbox: str, filename: str, stream, *, max_size: int) -> StagedUpload:
         """Stream an uploaded body to a temporary file, to be moved into ``dropbox/filename`` later.
 
         ``stream`` is a file-like object (e.g. the Django request) or an
@@ -444,9 +445,7 @@ class StagedUpload:
             self._storage._makedirs(os.path.dirname(destination))
             os.replace(self._tmp, destination)
         except (NotADirectoryError, FileExistsError):
-            raise InvalidFileName(
-                f"A part of {self.filename!r} is a file in this dropbox, not a folder."
-            ) from None
+            raise InvalidFileName(f"A part of {self.filename!r} is a file in this dropbox, not a folder.") from None
         except IsADirectoryError:
             raise InvalidFileName(f"{self.filename!r} is a folder in this dropbox.") from None
         except OSError as exc:
@@ -459,7 +458,7 @@ class StagedUpload:
             with suppress(FileNotFoundError):
                 os.unlink(tmp)
 
-    def __enter__(self) -> "StagedUpload":
+    def __enter__(self) -> StagedUpload:
         return self
 
     def __exit__(self, *exc) -> None:

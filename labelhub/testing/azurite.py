@@ -59,7 +59,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 def _answers(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.5) as sock:
-            sock.sendall(f"GET /{ACCOUNT_NAME}?comp=list HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            sock.sendall(
+                f"GET /{ACCOUNT_NAME}?comp=list HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+            )
             return sock.recv(12).startswith(b"HTTP/1.1")
     except OSError:
         return False
@@ -92,7 +94,7 @@ class Azurite:
     def connection_string_for(self, account: str) -> str:
         return connection_string(self.host, self.port, account)
 
-    def start(self) -> "Azurite":
+    def start(self) -> Azurite:
         self.location.mkdir(parents=True, exist_ok=True)
         last_error = ""
         for _attempt in range(3):  # another process may grab the free port first
@@ -103,9 +105,12 @@ class Azurite:
             self.process = subprocess.Popen(
                 [
                     str(self.binary),
-                    "--blobHost", self.host,
-                    "--blobPort", str(self.port),
-                    "--location", str(self.location / "data"),
+                    "--blobHost",
+                    self.host,
+                    "--blobPort",
+                    str(self.port),
+                    "--location",
+                    str(self.location / "data"),
                     "--skipApiVersionCheck",
                     "--disableTelemetry",
                     "--silent",
@@ -141,7 +146,7 @@ class Azurite:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
 
-    def __enter__(self) -> "Azurite":
+    def __enter__(self) -> Azurite:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -211,7 +216,9 @@ def local_storage(settings):
     return get_storage()
 
 
-@pytest.fixture(params=[pytest.param("local", id="local"), pytest.param("azure", marks=pytest.mark.azurite, id="azure")])
+@pytest.fixture(
+    params=[pytest.param("local", id="local"), pytest.param("azure", marks=pytest.mark.azurite, id="azure")]
+)
 def any_storage(request):
     """The storage backend, once local and once Azure (Azurite)."""
     return request.getfixturevalue(f"{request.param}_storage")

@@ -65,7 +65,9 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     settings.STORAGE_BACKEND = "local"
     User.objects.create_superuser(email="staff@example.com", password=PASSWORD)
     ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(base_url=live_server.url, accept_downloads=True, viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(
+        base_url=live_server.url, accept_downloads=True, viewport={"width": 1400, "height": 1000}
+    )
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
@@ -96,9 +98,10 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
         "park.png": picture(200, 200, (40, 160, 60)),
         "street.png": picture(160, 120, (200, 90, 40)),
     }
-    page.set_input_files("#lh-files", [
-        {"name": name, "mimeType": "image/png", "buffer": files[name]} for name in ("beach.png", "park.png")
-    ])
+    page.set_input_files(
+        "#lh-files",
+        [{"name": name, "mimeType": "image/png", "buffer": files[name]} for name in ("beach.png", "park.png")],
+    )
     expect(page.locator(".lh-batch").nth(0)).to_have_attribute("data-state", "done")
     expect(page.locator(".lh-batch").nth(0)).to_contain_text("2 of 2 uploaded")
     dropped = page.evaluate_handle(
@@ -126,7 +129,9 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     expect(page.locator("#lh-retry")).to_be_hidden()
     assert ImageSetJob.objects.get(imageset=imageset).status == "succeeded"
     assert sorted(Image.objects.filter(imageset=imageset).values_list("width", "height")) == [
-        (160, 120), (200, 200), (240, 160),
+        (160, 120),
+        (200, 200),
+        (240, 160),
     ]
     assert not dropbox.exists()
 
@@ -165,7 +170,11 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     page.wait_for_function(
         "() => [...document.querySelectorAll('#result_list img.lh-thumb')].every(i => i.complete && i.naturalWidth > 0)"
     )
-    assert page.locator("#result_list img.lh-thumb").evaluate_all("imgs => imgs.map(i => i.naturalWidth)") == [160, 200, 240]
+    assert page.locator("#result_list img.lh-thumb").evaluate_all("imgs => imgs.map(i => i.naturalWidth)") == [
+        160,
+        200,
+        240,
+    ]
     page.screenshot(path=str(ARTIFACTS / "image-list.png"), full_page=True)
     page.check("#action-toggle")
     page.select_option("select[name=action]", "add_to_campaign")
@@ -186,17 +195,37 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     listed = http.get(f"{api}/campaigns/{campaign.pk}/images", headers=agency, timeout=10)
     assert listed.status_code == 200, listed.text
     image_ids = sorted(item["image_id"] for item in listed.json()["images"])
-    beach, park, street = (Image.objects.get(imageset=imageset, blobstorage_path__endswith=name).pk
-                           for name in ("beach.png", "park.png", "street.png"))
+    beach, park, street = (
+        Image.objects.get(imageset=imageset, blobstorage_path__endswith=name).pk
+        for name in ("beach.png", "park.png", "street.png")
+    )
     assert image_ids == sorted([beach, park, street])
     body = [
-        {"image_id": beach, "objects": [
-            {"label": "Plastic", "confidence": 1, "bounding_box": {"xmin": 13, "xmax": 57, "ymin": 100, "ymax": 150}},
-            {"label": "Organic", "confidence": 0.56, "bounding_box": {"xmin": 120, "xmax": 220, "ymin": 12, "ymax": 54}},
-        ]},
-        {"image_id": park, "objects": [
-            {"label": "Wood", "confidence": 0.12, "bounding_box": {"xmin": 74, "xmax": 172, "ymin": 91, "ymax": 112}},
-        ]},
+        {
+            "image_id": beach,
+            "objects": [
+                {
+                    "label": "Plastic",
+                    "confidence": 1,
+                    "bounding_box": {"xmin": 13, "xmax": 57, "ymin": 100, "ymax": 150},
+                },
+                {
+                    "label": "Organic",
+                    "confidence": 0.56,
+                    "bounding_box": {"xmin": 120, "xmax": 220, "ymin": 12, "ymax": 54},
+                },
+            ],
+        },
+        {
+            "image_id": park,
+            "objects": [
+                {
+                    "label": "Wood",
+                    "confidence": 0.12,
+                    "bounding_box": {"xmin": 74, "xmax": 172, "ymin": 91, "ymax": 112},
+                },
+            ],
+        },
         {"image_id": street, "objects": []},
     ]
     submitted = http.put(f"{api}/campaigns/{campaign.pk}/objects", json=body, headers=agency, timeout=10)

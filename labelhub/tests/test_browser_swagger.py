@@ -29,9 +29,9 @@ def page(browser, live_server):
     outside = []
     page.on(
         "request",
-        lambda request: outside.append(request.url)
-        if not request.url.startswith((live_server.url, "data:", "blob:"))
-        else None,
+        lambda request: (
+            outside.append(request.url) if not request.url.startswith((live_server.url, "data:", "blob:")) else None
+        ),
     )
     yield page
     context.close()

@@ -23,16 +23,40 @@ from imagesets.tests import samples
 pytestmark = pytest.mark.django_db(transaction=True)
 
 IMAGESET_KEYS = {
-    "imageset_id", "title", "status", "metadata", "blobstorage_path",
-    "date_created", "date_finished", "created_by", "job",
+    "imageset_id",
+    "title",
+    "status",
+    "metadata",
+    "blobstorage_path",
+    "date_created",
+    "date_finished",
+    "created_by",
+    "job",
 }
 CAMPAIGN_KEYS = {
-    "campaign_id", "title", "status", "progress", "metadata", "label_translations",
-    "date_created", "date_started", "date_completed", "date_finished", "created_by", "job",
+    "campaign_id",
+    "title",
+    "status",
+    "progress",
+    "metadata",
+    "label_translations",
+    "date_created",
+    "date_started",
+    "date_completed",
+    "date_finished",
+    "created_by",
+    "job",
 }
 IMAGE_KEYS = {
-    "image_id", "blobstorage_path", "imageset", "date_taken", "location", "type",
-    "metadata", "tss_id", "file",
+    "image_id",
+    "blobstorage_path",
+    "imageset",
+    "date_taken",
+    "location",
+    "type",
+    "metadata",
+    "tss_id",
+    "file",
 }
 
 
@@ -51,8 +75,11 @@ def test_the_seed_flow_runs_unchanged_over_http(live_server, any_storage, http, 
     issued = apikey_issue(user=admin)
     headers = {"Authentication-Key": issued.apikey, "Authentication-Secret": issued.secret}
     run_seed_flow(
-        http, f"{live_server.url}/api/v1", headers,
-        container=settings.AZURE_STORAGE_IMAGESET_CONTAINER, read_stored=lambda path: any_storage.open(path).read(),
+        http,
+        f"{live_server.url}/api/v1",
+        headers,
+        container=settings.AZURE_STORAGE_IMAGESET_CONTAINER,
+        read_stored=lambda path: any_storage.open(path).read(),
     )
 
 
@@ -70,8 +97,11 @@ def run_seed_flow(http, api_url: str, headers: dict, *, container: str, read_sto
     """shared/seed/full-flow-example.txt as its client script runs it, against ``api_url``."""
 
     # Create image set
-    r = http.post(f"{api_url}/image_sets", json={"title": "imageset-26-10-2020",
-                                                 "metadata": {"country": "Nederland"}}, headers=headers)
+    r = http.post(
+        f"{api_url}/image_sets",
+        json={"title": "imageset-26-10-2020", "metadata": {"country": "Nederland"}},
+        headers=headers,
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == IMAGESET_KEYS | {"dropbox_url"}
@@ -82,8 +112,12 @@ def run_seed_flow(http, api_url: str, headers: dict, *, container: str, read_sto
 
     # Upload images to the dropbox URL, the same way on both backends
     dropbox = urlsplit(body["dropbox_url"])
-    files = {"car.png": samples.png(200, 200), "jayke.jpg": samples.jpeg(310, 340),
-             "shady guy.png": samples.png(240, 203), "notes.txt": b"not an image"}
+    files = {
+        "car.png": samples.png(200, 200),
+        "jayke.jpg": samples.jpeg(310, 340),
+        "shady guy.png": samples.png(240, 203),
+        "notes.txt": b"not an image",
+    }
     for name, data in files.items():
         url = f"{dropbox.scheme}://{dropbox.netloc}{dropbox.path}/{name}?{dropbox.query}"
         put = http.put(url, data=data, headers={"x-ms-blob-type": "BlockBlob"})
@@ -99,27 +133,37 @@ def run_seed_flow(http, api_url: str, headers: dict, *, container: str, read_sto
     assert imageset["blobstorage_path"] == f"{container}/uploads/imageset-26-10-2020"
 
     # Create a labeling campaign; the agency gets its key once
-    r = http.post(f"{api_url}/campaigns", json={"title": "campaign-26-10-2020",
-                                                "metadata": {"to_be_used_for": "New train set"},
-                                                "labeler_email": "new_user@example.com"}, headers=headers)
+    r = http.post(
+        f"{api_url}/campaigns",
+        json={
+            "title": "campaign-26-10-2020",
+            "metadata": {"to_be_used_for": "New train set"},
+            "labeler_email": "new_user@example.com",
+        },
+        headers=headers,
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == CAMPAIGN_KEYS | {"access_token"}
     assert body["progress"] == {"done": 0, "total": 0} and body["status"] == "created"
     campaign_id = body["campaign_id"]
-    user_headers = {"Authentication-Key": body["access_token"]["apikey"],
-                    "Authentication-Secret": body["access_token"]["apisecret"]}
+    user_headers = {
+        "Authentication-Key": body["access_token"]["apikey"],
+        "Authentication-Secret": body["access_token"]["apisecret"],
+    }
 
     # Find the images and add them to the campaign
     r = http.get(f"{api_url}/images", headers=headers)
     listing = r.json()
-    assert listing["pagination"] == {"page": 1, "pages": 1, "total": 3, "per_page": 10,
-                                     "next": None, "prev": None}
+    assert listing["pagination"] == {"page": 1, "pages": 1, "total": 3, "per_page": 10, "next": None, "prev": None}
     images = listing["images"]
     assert all(set(image) == IMAGE_KEYS for image in images)
     by_name = {image["blobstorage_path"].rsplit("/", 1)[1]: image for image in images}
-    assert by_name["car.png"]["file"] == {"filetype": "PNG", "filesize": len(files["car.png"]),
-                                          "dimensions": {"width": 200, "height": 200}}
+    assert by_name["car.png"]["file"] == {
+        "filetype": "PNG",
+        "filesize": len(files["car.png"]),
+        "dimensions": {"width": 200, "height": 200},
+    }
     assert by_name["jayke.jpg"]["file"]["dimensions"] == {"width": 310, "height": 340}
     assert by_name["car.png"]["imageset"] == {"imageset_id": image_set_id, "title": "imageset-26-10-2020"}
     ids = sorted(image["image_id"] for image in images)
@@ -129,8 +173,9 @@ def run_seed_flow(http, api_url: str, headers: dict, *, container: str, read_sto
     assert campaign["progress"] == {"done": 0, "total": 3} and campaign["status"] == "created"
 
     # The agency cannot submit yet; then the campaign goes active
-    early = http.put(f"{api_url}/campaigns/{campaign_id}/objects",
-                     json=[{"image_id": ids[0], "objects": []}], headers=user_headers)
+    early = http.put(
+        f"{api_url}/campaigns/{campaign_id}/objects", json=[{"image_id": ids[0], "objects": []}], headers=user_headers
+    )
     assert early.status_code == 409 and early.json()["detail"]
     r = http.put(f"{api_url}/campaigns/{campaign_id}", json={"new_status": "active"}, headers=headers)
     assert (r.status_code, r.json()) == (200, "ok")
@@ -150,20 +195,27 @@ def run_seed_flow(http, api_url: str, headers: dict, *, container: str, read_sto
 
     # Labels for two images, then the rest: the campaign completes itself
     first = [
-        {"image_id": ids[0], "objects": [
-            {"label": "Plastic", "confidence": 1, "bounding_box": box(13, 57, 123, 198)},
-            {"label": "Organic", "confidence": 0.56, "bounding_box": box(26, 98, 12, 54)},
-        ]},
-        {"image_id": ids[1], "objects": [
-            {"label": "Wood", "confidence": 0.12, "bounding_box": box(74, 172, 91, 112)},
-        ]},
+        {
+            "image_id": ids[0],
+            "objects": [
+                {"label": "Plastic", "confidence": 1, "bounding_box": box(13, 57, 123, 198)},
+                {"label": "Organic", "confidence": 0.56, "bounding_box": box(26, 98, 12, 54)},
+            ],
+        },
+        {
+            "image_id": ids[1],
+            "objects": [
+                {"label": "Wood", "confidence": 0.12, "bounding_box": box(74, 172, 91, 112)},
+            ],
+        },
     ]
     r = http.put(f"{api_url}/campaigns/{campaign_id}/objects", json=first, headers=user_headers)
     assert (r.status_code, r.json()) == (200, "ok")
     progress = http.get(f"{api_url}/campaigns/{campaign_id}", headers=headers).json()["progress"]
     assert progress == {"done": 2, "total": 3}
-    r = http.put(f"{api_url}/campaigns/{campaign_id}/objects",
-                 json=[{"image_id": ids[2], "objects": []}], headers=user_headers)
+    r = http.put(
+        f"{api_url}/campaigns/{campaign_id}/objects", json=[{"image_id": ids[2], "objects": []}], headers=user_headers
+    )
     assert (r.status_code, r.json()) == (200, "ok")
     campaign = http.get(f"{api_url}/campaigns/{campaign_id}", headers=headers).json()
     assert campaign["status"] == "completed" and campaign["date_completed"].endswith("Z")
@@ -188,8 +240,13 @@ def run_seed_flow(http, api_url: str, headers: dict, *, container: str, read_sto
     first_row = json.loads(rows[0]["label"])
     width = by_name_from_id(images, ids[0])["file"]["dimensions"]["width"]
     height = by_name_from_id(images, ids[0])["file"]["dimensions"]["height"]
-    assert first_row[0] == {"label": "Plastic", "topX": 13 / width, "topY": 123 / height,
-                            "bottomX": 57 / width, "bottomY": 198 / height}
+    assert first_row[0] == {
+        "label": "Plastic",
+        "topX": 13 / width,
+        "topY": 123 / height,
+        "bottomX": 57 / width,
+        "bottomY": 198 / height,
+    }
     assert json.loads(rows[0]["label_confidence"]) == [1.0, 0.56]
     assert json.loads(rows[2]["label"]) == [] and json.loads(rows[2]["label_confidence"]) == []
     stored = read_stored(f"{container}/label_sets/campaign-26-10-2020_labels.csv").decode()

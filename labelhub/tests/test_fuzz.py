@@ -32,12 +32,12 @@ from datetime import timedelta
 
 import hypothesis
 import pytest
-from hypothesis import strategies as st
 import requests
 import schemathesis
 from django.conf import settings
 from django.core.management import call_command
 from drf_spectacular.renderers import OpenApiJsonRenderer
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
@@ -112,9 +112,11 @@ def _aim(case, world: World) -> None:
             kind = "dropbox_token" if case.path.startswith("/dropbox") else "file_token"
             pick = len(value) if isinstance(value, str) else None
         else:
-            kind = "campaign" if name == "id" and case.path.startswith("/campaigns") else {
-                "id": "image", "image_id": "image", "imageset_id": "imageset"
-            }.get(name)
+            kind = (
+                "campaign"
+                if name == "id" and case.path.startswith("/campaigns")
+                else {"id": "image", "image_id": "image", "imageset_id": "imageset"}.get(name)
+            )
             pick = int(value) if str(value).isdigit() else None
         if kind and pick is not None and pick % 2 == 0:
             seeded = world.ids[kind]
@@ -259,7 +261,11 @@ HOSTILE_EXAMPLES = int(os.environ.get("FUZZ_HOSTILE_EXAMPLES", 25))
 HOSTILE_BODY_LIMIT = 16 * 1024
 # kind -> the status the input layer answers before any service runs.
 HOSTILE_KINDS = {
-    "surrogate-escaped": 400, "surrogate-raw-utf8": 400, "deep": 400, "very-deep": 400, "oversize": 413,
+    "surrogate-escaped": 400,
+    "surrogate-raw-utf8": 400,
+    "deep": 400,
+    "very-deep": 400,
+    "oversize": 413,
 }
 _SENTINEL = "__hostile__"
 
@@ -336,8 +342,11 @@ def _path_kind(path: str, name: str) -> str:
 def _stored_counts() -> dict:
     from django.apps import apps
 
-    return {model._meta.label: model.objects.count() for model in apps.get_models() if model._meta.app_label in (
-        "accounts", "imagesets", "campaigns")}
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models()
+        if model._meta.app_label in ("accounts", "imagesets", "campaigns")
+    }
 
 
 @pytest.mark.parametrize("method, path", _json_body_operations())
@@ -351,7 +360,10 @@ def test_hostile_json_bodies_are_refused_with_no_5xx(world, base_url, settings, 
 
     @hypothesis.given(case=operation.as_strategy(), kind=st.sampled_from(sorted(HOSTILE_KINDS)), data=st.data())
     @hypothesis.settings(
-        max_examples=HOSTILE_EXAMPLES, derandomize=True, database=None, deadline=None,
+        max_examples=HOSTILE_EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
         suppress_health_check=list(hypothesis.HealthCheck),
     )
     def hostile(case, kind, data):

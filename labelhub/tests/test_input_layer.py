@@ -55,8 +55,13 @@ def world(local_storage, admin_client, labeler_client) -> World:
     CampaignImageFactory(campaign=active)  # a second image: one submission does not complete it
     CampaignLabelerFactory(campaign=active, user=labeler_client.user)
     return World(
-        admin=admin_client, labeler=labeler_client, imageset=imageset, loose=ImageFactory(imageset=None),
-        created=created, active=active, image=image,
+        admin=admin_client,
+        labeler=labeler_client,
+        imageset=imageset,
+        loose=ImageFactory(imageset=None),
+        created=created,
+        active=active,
+        image=image,
     )
 
 
@@ -105,21 +110,30 @@ def operations(world: World) -> dict[str, tuple]:
         "finish-image-set": ("admin", "put", f"/image_sets/{world.imageset.pk}", {"new_status": "finished"}),
         "add-set-images": ("admin", "post", f"/image_sets/{world.imageset.pk}/images", [{"id": world.loose.pk}]),
         "create-campaign": (
-            "admin", "post", "/campaigns",
+            "admin",
+            "post",
+            "/campaigns",
             {"title": "new-campaign", "labeler_email": "new@example.com", "metadata": None, "label_translations": None},
         ),
         "campaign-status": ("admin", "put", f"/campaigns/{world.created.pk}", {"new_status": "active"}),
         "add-campaign-images": ("admin", "post", f"/campaigns/{world.created.pk}/images", [{"id": world.loose.pk}]),
         "submit-objects": (
-            "labeler", "put", f"/campaigns/{world.active.pk}/objects",
+            "labeler",
+            "put",
+            f"/campaigns/{world.active.pk}/objects",
             [{"image_id": world.image.pk, "objects": [new_object()]}],
         ),
     }
 
 
 OPERATIONS = [
-    "create-image-set", "finish-image-set", "add-set-images", "create-campaign", "campaign-status",
-    "add-campaign-images", "submit-objects",
+    "create-image-set",
+    "finish-image-set",
+    "add-set-images",
+    "create-campaign",
+    "campaign-status",
+    "add-campaign-images",
+    "submit-objects",
 ]
 
 # Where a bad string can sit: (operation, the body with BAD in it).
@@ -131,10 +145,12 @@ SURROGATE_PLACES = {
     "image-set-status": ("finish-image-set", {"new_status": BAD}),
     "set-images-filepath": ("add-set-images", [{"filepath": f"images/{BAD}.png"}]),
     "campaign-metadata-value": (
-        "create-campaign", {"title": "new-campaign", "labeler_email": "new@example.com", "metadata": {"n": BAD}},
+        "create-campaign",
+        {"title": "new-campaign", "labeler_email": "new@example.com", "metadata": {"n": BAD}},
     ),
     "campaign-metadata-key": (
-        "create-campaign", {"title": "new-campaign", "labeler_email": "new@example.com", "metadata": {BAD: "n"}},
+        "create-campaign",
+        {"title": "new-campaign", "labeler_email": "new@example.com", "metadata": {BAD: "n"}},
     ),
     "label-translations-key": (
         "create-campaign",
@@ -149,7 +165,8 @@ SURROGATE_PLACES = {
     "campaign-images-filepath": ("add-campaign-images", [{"filepath": BAD}]),
     "object-label": ("submit-objects", [{"image_id": "<image>", "objects": [new_object(label=BAD)]}]),
     "object-label-translated": (
-        "submit-objects", [{"image_id": "<image>", "objects": [new_object(label_translated=BAD)]}],
+        "submit-objects",
+        [{"image_id": "<image>", "objects": [new_object(label_translated=BAD)]}],
     ),
     "object-key": ("submit-objects", [{"image_id": "<image>", "objects": [{**new_object(), BAD: 1}]}]),
 }
@@ -194,8 +211,14 @@ def test_a_lone_surrogate_in_any_string_of_a_body_is_a_400_and_nothing_is_stored
 
 
 def test_a_surrogate_pair_is_an_ordinary_character_and_is_stored(world):
-    body = json.dumps({"title": "emoji", "labeler_email": "e@example.com", "metadata": {"note": "\U0001f600"},
-                       "label_translations": {"\U0001f600": "smile"}})
+    body = json.dumps(
+        {
+            "title": "emoji",
+            "labeler_email": "e@example.com",
+            "metadata": {"note": "\U0001f600"},
+            "label_translations": {"\U0001f600": "smile"},
+        }
+    )
     assert "\\ud83d\\ude00" in body
 
     response = send(world.admin, "post", "/campaigns", body)
@@ -211,7 +234,10 @@ def test_a_surrogate_written_raw_by_a_non_utf8_charset_is_a_400(world):
     before = snapshot()
 
     response = send(
-        world.admin, "post", "/image_sets", b'{"title": "raw-set", "metadata": {"n": "\\ud800"}}',
+        world.admin,
+        "post",
+        "/image_sets",
+        b'{"title": "raw-set", "metadata": {"n": "\\ud800"}}',
         content_type="application/json; charset=unicode_escape",
     )
 
@@ -316,8 +342,9 @@ def test_the_local_dropbox_still_takes_files_larger_than_the_json_limit(world, s
 def test_an_exotic_charset_is_parsed_or_refused_never_a_500(world, charset):
     body = '{"title": "charset-set", "metadata": {"n": "\\ud800 xn--' + "a" * 80 + '"}}'
 
-    response = send(world.admin, "post", "/image_sets", body.encode("latin-1"),
-                    content_type=f"application/json; charset={charset}")
+    response = send(
+        world.admin, "post", "/image_sets", body.encode("latin-1"), content_type=f"application/json; charset={charset}"
+    )
 
     assert response.status_code in (200, 400), response.content
     assert response.json()["status"] == 400 or ImageSet.objects.filter(title="charset-set").exists()
@@ -329,11 +356,13 @@ def test_an_exotic_charset_is_parsed_or_refused_never_a_500(world, charset):
         pytest.param('{"title": "nan-set", "metadata": {"n": NaN}}', "application/json", id="NaN"),
         pytest.param('{"title": "nan-set", "metadata": {"n": -Infinity}}', "application/json", id="Infinity"),
         pytest.param('{"title": "nan-set", "metadata": {"n": 1e999}}', "application/json", id="float-overflow"),
-        pytest.param('{"title": "nan-set", "metadata": {"n": ' + "9" * 5000 + "}}", "application/json",
-                     id="5000-digit-integer"),
+        pytest.param(
+            '{"title": "nan-set", "metadata": {"n": ' + "9" * 5000 + "}}", "application/json", id="5000-digit-integer"
+        ),
         pytest.param(b'{"title": "nan-set", "metadata": {"n": "\xff\xfe"}}', "application/json", id="not-utf8"),
-        pytest.param(b'{"title": "nan-set", "metadata": {"n": "\xed\xa0\x80"}}', "application/json",
-                     id="utf8-encoded-surrogate"),
+        pytest.param(
+            b'{"title": "nan-set", "metadata": {"n": "\xed\xa0\x80"}}', "application/json", id="utf8-encoded-surrogate"
+        ),
         pytest.param('{"title": "nan-set"', "application/json", id="truncated"),
         pytest.param('{"title": "nan-set"}', "application/json; charset=bz2_codec", id="bytes-codec"),
     ],

@@ -142,7 +142,11 @@ def test_a_second_delivery_of_a_running_job_does_nothing(local_storage):
     campaign, _ = make_exportable_campaign()
     now = timezone.now()
     CampaignJob.objects.create(
-        campaign=campaign, status="running", heartbeat_at=now, date_started=now, worker=jobs.this_worker(),
+        campaign=campaign,
+        status="running",
+        heartbeat_at=now,
+        date_started=now,
+        worker=jobs.this_worker(),
         attempts=1,
     )
     ran = []
@@ -210,11 +214,20 @@ def test_the_sweep_reruns_a_job_whose_worker_process_died_and_it_resumes(
     imageset = new_imageset(admin_user, files=files, storage=local_storage)
     ImageSet.objects.filter(pk=imageset.pk).update(status=ImageSet.Status.FINISHED)
     # The dead worker had registered two images before it was killed.
-    Image.objects.create(imageset=imageset, blobstorage_path=f"images/uploads/{imageset.title}/img-0.png",
-                         filetype="PNG", width=10, height=10)
+    Image.objects.create(
+        imageset=imageset,
+        blobstorage_path=f"images/uploads/{imageset.title}/img-0.png",
+        filetype="PNG",
+        width=10,
+        height=10,
+    )
     job = ImageSetJob.objects.create(
-        imageset=imageset, status="running", attempts=1, heartbeat_at=timezone.now(),
-        date_started=timezone.now(), worker=f"{os.uname().nodename}:{dead_pid()}",
+        imageset=imageset,
+        status="running",
+        attempts=1,
+        heartbeat_at=timezone.now(),
+        date_started=timezone.now(),
+        worker=f"{os.uname().nodename}:{dead_pid()}",
     )
     assert job.is_stuck  # at once: its process is gone, no need to wait for staleness
 
@@ -232,7 +245,11 @@ def test_the_sweep_reruns_a_job_whose_heartbeat_went_stale(local_storage, settin
     campaign, _ = make_exportable_campaign()
     silent = timezone.now() - timedelta(seconds=settings.JOBS_STALE_AFTER + 1)
     CampaignJob.objects.create(
-        campaign=campaign, status="running", attempts=1, heartbeat_at=silent, date_started=silent,
+        campaign=campaign,
+        status="running",
+        attempts=1,
+        heartbeat_at=silent,
+        date_started=silent,
         worker="another-host:1234",
     )
     sent = []
@@ -248,8 +265,12 @@ def test_the_sweep_reruns_a_job_whose_heartbeat_went_stale(local_storage, settin
 def test_a_running_job_with_a_fresh_heartbeat_on_another_host_is_left_alone(local_storage, monkeypatch):
     campaign, _ = make_exportable_campaign()
     CampaignJob.objects.create(
-        campaign=campaign, status="running", attempts=1, heartbeat_at=timezone.now(),
-        date_started=timezone.now(), worker="another-host:1234",
+        campaign=campaign,
+        status="running",
+        attempts=1,
+        heartbeat_at=timezone.now(),
+        date_started=timezone.now(),
+        worker="another-host:1234",
     )
     monkeypatch.setattr(jobs, "job_send", lambda kind, pk: pytest.fail("nothing to send"))
     assert jobs.job_sweep() == {"recovered": 0, "requeued": 0, "failed": 0}
@@ -262,8 +283,12 @@ def test_a_job_that_lost_its_worker_too_often_fails_with_a_clear_error_and_can_b
     settings.JOBS_MAX_ATTEMPTS = 2
     campaign, _ = make_exportable_campaign()
     CampaignJob.objects.create(
-        campaign=campaign, status="running", attempts=2, heartbeat_at=timezone.now(),
-        date_started=timezone.now(), worker=f"{os.uname().nodename}:{dead_pid()}",
+        campaign=campaign,
+        status="running",
+        attempts=2,
+        heartbeat_at=timezone.now(),
+        date_started=timezone.now(),
+        worker=f"{os.uname().nodename}:{dead_pid()}",
     )
 
     assert jobs.job_sweep()["failed"] == 1
@@ -281,13 +306,18 @@ def test_a_job_that_lost_its_worker_too_often_fails_with_a_clear_error_and_can_b
 # --- retrying a stuck job from the API --------------------------------------------------------------
 
 
-def test_finishing_a_set_again_reruns_its_stuck_job(admin_client, local_storage, admin_user,
-                                                    django_capture_on_commit_callbacks):
+def test_finishing_a_set_again_reruns_its_stuck_job(
+    admin_client, local_storage, admin_user, django_capture_on_commit_callbacks
+):
     imageset = new_imageset(admin_user, files={"a.png": samples.png()}, storage=local_storage)
     ImageSet.objects.filter(pk=imageset.pk).update(status=ImageSet.Status.FINISHED)
     # The broker refused it (as job_send records it).
-    ImageSetJob.objects.create(imageset=imageset, status="queued", enqueued_at=None,
-                               error="The job broker did not take the job (ConnectionError: refused)")
+    ImageSetJob.objects.create(
+        imageset=imageset,
+        status="queued",
+        enqueued_at=None,
+        error="The job broker did not take the job (ConnectionError: refused)",
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.put(f"/api/v1/image_sets/{imageset.pk}", {"new_status": "finished"}, format="json")
@@ -311,14 +341,13 @@ def test_a_job_committed_a_moment_ago_and_not_yet_handed_over_is_not_stuck(admin
 
 
 @pytest.mark.parametrize("status", ["running", "succeeded"])
-def test_finishing_a_set_again_while_its_job_runs_or_after_it_succeeded_is_a_409(
-    admin_client, admin_user, status
-):
+def test_finishing_a_set_again_while_its_job_runs_or_after_it_succeeded_is_a_409(admin_client, admin_user, status):
     imageset = new_imageset(admin_user)
     ImageSet.objects.filter(pk=imageset.pk).update(status=ImageSet.Status.FINISHED)
     now = timezone.now()
-    ImageSetJob.objects.create(imageset=imageset, status=status, heartbeat_at=now, date_started=now,
-                               enqueued_at=now, worker=jobs.this_worker())
+    ImageSetJob.objects.create(
+        imageset=imageset, status=status, heartbeat_at=now, date_started=now, enqueued_at=now, worker=jobs.this_worker()
+    )
 
     response = admin_client.put(f"/api/v1/image_sets/{imageset.pk}", {"new_status": "finished"}, format="json")
 

@@ -151,7 +151,16 @@ def test_metrics_are_off_without_a_token(client, settings):
 
 @pytest.mark.parametrize(
     "header",
-    [None, "", f"Basic {TOKEN}", "Bearer", "Bearer wrong-token", f"Bearer {TOKEN}x", f"bearer {TOKEN[:-1]}", "Bearer é"],
+    [
+        None,
+        "",
+        f"Basic {TOKEN}",
+        "Bearer",
+        "Bearer wrong-token",
+        f"Bearer {TOKEN}x",
+        f"bearer {TOKEN[:-1]}",
+        "Bearer é",
+    ],
 )
 def test_metrics_refuse_a_missing_or_wrong_bearer_token(client, metrics_token, header):
     extra = {} if header is None else {"HTTP_AUTHORIZATION": header}
@@ -238,8 +247,12 @@ def test_a_wrong_secret_an_expired_key_and_a_disabled_user_are_counted_apart(api
         return sample("labelhub_api_key_auth_failures_total", {"reason": reason})
 
     before = {r: failures(r) for r in ("wrong_secret", "expired_key", "inactive_user")}
-    assert api_client.get("/api/v1/image_sets", HTTP_AUTHENTICATION_KEY=key,
-                          HTTP_AUTHENTICATION_SECRET="wrong").status_code == 401
+    assert (
+        api_client.get(
+            "/api/v1/image_sets", HTTP_AUTHENTICATION_KEY=key, HTTP_AUTHENTICATION_SECRET="wrong"
+        ).status_code
+        == 401
+    )
     api_key.expires_at = timezone.now() - timedelta(days=1)
     api_key.save(update_fields=["expires_at"])
     assert admin_client.get("/api/v1/image_sets").status_code == 401
@@ -276,11 +289,13 @@ def test_queue_depth_and_oldest_queued_age_are_read_from_the_job_tables(client, 
     now = timezone.now()
     for minutes in (2, 10):
         ImageSetJob.objects.create(
-            imageset=ImageSetFactory(status=ImageSet.Status.FINISHED), status=ImageSetJob.Status.QUEUED,
+            imageset=ImageSetFactory(status=ImageSet.Status.FINISHED),
+            status=ImageSetJob.Status.QUEUED,
             date_queued=now - timedelta(minutes=minutes),
         )
     ImageSetJob.objects.create(
-        imageset=ImageSetFactory(status=ImageSet.Status.FINISHED), status=ImageSetJob.Status.RUNNING,
+        imageset=ImageSetFactory(status=ImageSet.Status.FINISHED),
+        status=ImageSetJob.Status.RUNNING,
         date_queued=now - timedelta(hours=5),
     )
     values = scrape(client)
@@ -361,7 +376,11 @@ def test_each_api_request_logs_one_line_with_its_key_id_and_request_id(admin_cli
     request_id = response["X-Request-ID"]
     assert len(request_id) == 32 and int(request_id, 16) >= 0
     assert (record.method, record.path, record.status, record.api_key_id, record.request_id) == (
-        "GET", "/api/v1/image_sets", 200, api_key.pk, request_id
+        "GET",
+        "/api/v1/image_sets",
+        200,
+        api_key.pk,
+        request_id,
     )
     assert isinstance(record.duration_ms, float) and record.duration_ms >= 0
     message = record.getMessage()
@@ -372,8 +391,11 @@ def test_each_api_request_logs_one_line_with_its_key_id_and_request_id(admin_cli
 
 def test_a_refused_request_logs_no_key_id_and_never_the_secret(api_client, admin_client, caplog):
     caplog.set_level(logging.INFO, logger="labelhub.request")
-    api_client.get("/api/v1/image_sets", HTTP_AUTHENTICATION_KEY=admin_client.issued.apikey,
-                   HTTP_AUTHENTICATION_SECRET="a-wrong-secret-value")
+    api_client.get(
+        "/api/v1/image_sets",
+        HTTP_AUTHENTICATION_KEY=admin_client.issued.apikey,
+        HTTP_AUTHENTICATION_SECRET="a-wrong-secret-value",
+    )
     (record,) = request_records(caplog)
     assert record.status == 401 and record.api_key_id is None and "api_key=-" in record.getMessage()
     assert "a-wrong-secret-value" not in caplog.text
@@ -466,8 +488,9 @@ def test_the_request_line_in_json_has_every_field(admin_client):
     old_level = logger.level
     logger.setLevel(logging.INFO)
     try:
-        response = admin_client.put("/api/v1/image_sets/999999", {"title": "x"}, format="json",
-                                    HTTP_X_REQUEST_ID="trace-42")
+        response = admin_client.put(
+            "/api/v1/image_sets/999999", {"title": "x"}, format="json", HTTP_X_REQUEST_ID="trace-42"
+        )
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
@@ -490,7 +513,9 @@ def run_manage(*args, env):
 
 def test_log_format_json_switches_every_log_line_to_json():
     result = run_manage(
-        "shell", "-c", "import logging; logging.getLogger('labelhub.probe').warning('hello %s', 'world')",
+        "shell",
+        "-c",
+        "import logging; logging.getLogger('labelhub.probe').warning('hello %s', 'world')",
         env={"LOG_FORMAT": "json"},
     )
     assert result.returncode == 0, result.stderr
@@ -503,7 +528,6 @@ def test_an_unknown_log_format_fails_at_start_up():
     result = run_manage("check", env={"LOG_FORMAT": "xml"})
     assert result.returncode != 0
     assert "LOG_FORMAT" in result.stderr
-
 
 
 def test_metrics_speak_openmetrics_to_a_scraper_that_asks_for_it(client, metrics_token):
@@ -523,8 +547,9 @@ def test_a_server_error_record_of_django_hides_the_url_token(rf):
     token = "eyJwIjoiaW1hZ2VzL3NlY3JldCJ9:1sXyZq:signature-part"
     request = rf.get(f"/api/v1/files/{token}")
     request.resolver_match = resolve(request.path)
-    record = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "Internal Server Error: %s",
-                               (request.path,), None)
+    record = logging.LogRecord(
+        "django.request", logging.ERROR, __file__, 1, "Internal Server Error: %s", (request.path,), None
+    )
     record.request = request
     assert RedactTokenFilter().filter(record)
     assert record.getMessage() == "Internal Server Error: /api/v1/files/<token>"

@@ -92,9 +92,22 @@ def server(tmp_path):
     log = tmp_path / "server.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "labelhub/gunicorn_conf.py", "labelhub.wsgi",
-             "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "labelhub/gunicorn_conf.py",
+                "labelhub.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -138,9 +151,15 @@ def test_metrics_add_up_across_two_gunicorn_workers_and_survive_a_killed_worker(
     for _ in range(3):
         assert get(f"{base}/api/v1/image_sets", {"Authentication-Key": "nope", "Authentication-Secret": "x"})[0] == 401
     job_process = subprocess.run(
-        [sys.executable, "-c", "from labelhub import metrics; metrics.job_started('imageset_finish'); "
-                               "metrics.job_succeeded('imageset_finish', 2.5)"],
-        cwd=ROOT, env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "from labelhub import metrics; metrics.job_started('imageset_finish'); "
+            "metrics.job_succeeded('imageset_finish', 2.5)",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)},
+        timeout=60,
     )
     assert job_process.returncode == 0
 
@@ -150,7 +169,10 @@ def test_metrics_add_up_across_two_gunicorn_workers_and_survive_a_killed_worker(
         assert values[key] == sent
         assert values[("labelhub_api_key_auth_failures_total", (("reason", "unknown_key"),))] == 3
         assert values[("labelhub_jobs_started_total", (("kind", "imageset_finish"),))] == 1
-        assert values[("labelhub_job_duration_seconds_count", (("kind", "imageset_finish"), ("outcome", "succeeded")))] == 1
+        assert (
+            values[("labelhub_job_duration_seconds_count", (("kind", "imageset_finish"), ("outcome", "succeeded")))]
+            == 1
+        )
         assert values[("labelhub_jobs_queued", (("kind", "imageset_finish"),))] == 0
 
     # A worker killed outright is replaced by gunicorn; what it counted stays counted.
@@ -171,5 +193,8 @@ def test_metrics_add_up_across_two_gunicorn_workers_and_survive_a_killed_worker(
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     request_lines = [line for line in lines if line["logger"] == "labelhub.request"]
     assert len([line for line in request_lines if line["path"] == "/api/v1/image_sets"]) == 3
-    assert all(line["status"] == 401 and len(line["request_id"]) == 32 for line in request_lines
-               if line["path"] == "/api/v1/image_sets")
+    assert all(
+        line["status"] == 401 and len(line["request_id"]) == 32
+        for line in request_lines
+        if line["path"] == "/api/v1/image_sets"
+    )

@@ -33,8 +33,9 @@ def test_page_past_the_end_is_an_empty_list(api_client, users):
     assert response.json()["pagination"]["pages"] == 3
 
 
-@pytest.mark.parametrize("query", ["?page=9223372036854775807", "?page=29611377857979375616&per_page=19891",
-                                   f"?page={10**40}&per_page=1000"])
+@pytest.mark.parametrize(
+    "query", ["?page=9223372036854775807", "?page=29611377857979375616&per_page=19891", f"?page={10**40}&per_page=1000"]
+)
 def test_a_page_beyond_any_offset_the_database_holds_is_an_empty_list(api_client, users, query):
     # An OFFSET past 2**63 was a 500 on SQLite ("datatype mismatch"), found by the fuzz.
     response = get(api_client, query)

@@ -110,10 +110,15 @@ def test_every_json_body_operation_documents_the_input_layers_400_and_413(schema
         assert "JSON_MAX_DEPTH" in responses["400"]["description"], (method, path)
         assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in responses["413"]["description"], (method, path)
         assert responses["413"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
-    for method, path in [("put", "/campaigns/{id}/objects"), ("post", "/campaigns/{id}/images"),
-                         ("post", "/image_sets/{imageset_id}/images")]:
+    for method, path in [
+        ("put", "/campaigns/{id}/objects"),
+        ("post", "/campaigns/{id}/images"),
+        ("post", "/image_sets/{imageset_id}/images"),
+    ]:
         assert "IMAGES_PER_REQUEST_MAX" in schema["paths"][path][method]["responses"]["413"]["description"]
-    assert "OBJECTS_PER_IMAGE_MAX" in schema["paths"]["/campaigns/{id}/objects"]["put"]["responses"]["422"]["description"]
+    assert (
+        "OBJECTS_PER_IMAGE_MAX" in schema["paths"]["/campaigns/{id}/objects"]["put"]["responses"]["422"]["description"]
+    )
 
 
 def test_every_operation_has_a_summary_a_description_and_a_tag(schema):
@@ -127,10 +132,18 @@ def test_every_operation_has_a_summary_a_description_and_a_tag(schema):
 def test_both_key_headers_are_api_key_schemes_required_together(schema):
     schemes = schema["components"]["securitySchemes"]
     assert schemes == {
-        "AuthenticationKey": {"type": "apiKey", "in": "header", "name": "Authentication-Key",
-                              "description": schemes["AuthenticationKey"]["description"]},
-        "AuthenticationSecret": {"type": "apiKey", "in": "header", "name": "Authentication-Secret",
-                                 "description": schemes["AuthenticationSecret"]["description"]},
+        "AuthenticationKey": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authentication-Key",
+            "description": schemes["AuthenticationKey"]["description"],
+        },
+        "AuthenticationSecret": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authentication-Secret",
+            "description": schemes["AuthenticationSecret"]["description"],
+        },
     }
     for method, path, operation in operations(schema):
         if (method, path) in STORAGE_URLS:

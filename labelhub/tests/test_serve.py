@@ -80,8 +80,13 @@ def serve(env: dict, log_path: Path):
     port = free_port()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}"], cwd=REPO_ROOT, env=env,
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            [sys.executable, "manage.py", "serve", f"127.0.0.1:{port}"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -124,17 +129,16 @@ def wait_until(check, *, timeout: float, interval: float = 0.05, message: str = 
     pytest.fail(message or "timed out")
 
 
-def test_the_seed_flow_runs_on_the_real_server_and_a_killed_job_worker_loses_nothing(
-    local_storage, settings, tmp_path
-):
+def test_the_seed_flow_runs_on_the_real_server_and_a_killed_job_worker_loses_nothing(local_storage, settings, tmp_path):
     redis_url = REDIS_URL if is_postgres() else None
     if redis_url:
         redis.from_url(redis_url).ping()  # the machine's Redis must be up (CI starts it)
     env = server_env(settings.MEDIA_ROOT, tmp_path, redis_url=redis_url)
     # The README's production commands: collected static files served by WhiteNoise, /metrics on.
     env |= {"STATIC_ROOT": str(tmp_path / "static"), "WHITENOISE_USE_FINDERS": "0", "METRICS_TOKEN": "scrape-me"}
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=REPO_ROOT, env=env,
-                   check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=REPO_ROOT, env=env, check=True
+    )
     headers = admin_headers()
     log_path = tmp_path / "serve.log"
 
@@ -142,7 +146,10 @@ def test_the_seed_flow_runs_on_the_real_server_and_a_killed_job_worker_loses_not
         api = f"{base}/api/v1"
         assert http.get(f"{base}/static/admin/css/base.css").status_code == 200
         run_seed_flow(
-            http, api, headers, container=settings.AZURE_STORAGE_IMAGESET_CONTAINER,
+            http,
+            api,
+            headers,
+            container=settings.AZURE_STORAGE_IMAGESET_CONTAINER,
             read_stored=lambda path: local_storage.open(path).read(),
         )
         # The jobs ran in the job workers, the requests in two web workers: one scrape sums them all.
@@ -167,7 +174,8 @@ def test_the_seed_flow_runs_on_the_real_server_and_a_killed_job_worker_loses_not
         assert (response.status_code, response.json()) == (200, "ok")
         job = wait_until(
             lambda: ImageSetJob.objects.filter(imageset_id=imageset_id, status="running").exclude(worker="").first(),
-            timeout=30, message="the finish job never started",
+            timeout=30,
+            message="the finish job never started",
         )
         pid = int(job.worker.rpartition(":")[2])
         os.kill(pid, signal.SIGKILL)
@@ -175,7 +183,8 @@ def test_the_seed_flow_runs_on_the_real_server_and_a_killed_job_worker_loses_not
 
         job = wait_until(
             lambda: ImageSetJob.objects.filter(imageset_id=imageset_id, status__in=["succeeded", "failed"]).first(),
-            timeout=90, interval=0.2,
+            timeout=90,
+            interval=0.2,
             message=f"the job never ended after its worker was killed:\n{log_path.read_text(errors='replace')[-3000:]}",
         )
 
@@ -203,7 +212,8 @@ def test_a_campaign_finished_while_the_broker_is_down_exports_once_it_is_back(lo
     def start_broker():
         process = subprocess.Popen(
             [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=open(broker_log, "ab"), stderr=subprocess.STDOUT,
+            stdout=open(broker_log, "ab"),
+            stderr=subprocess.STDOUT,
         )
         wait_until(lambda: _pings(port), timeout=10, message="redis-server did not start")
         return process
@@ -230,7 +240,8 @@ def test_a_campaign_finished_while_the_broker_is_down_exports_once_it_is_back(lo
             broker = start_broker()
             job = wait_until(
                 lambda: CampaignJob.objects.filter(campaign=campaign, status__in=["succeeded", "failed"]).first(),
-                timeout=60, interval=0.2,
+                timeout=60,
+                interval=0.2,
                 message=f"the export never ran after the broker came back "
                 f"({CampaignJob.objects.filter(campaign=campaign).values('status', 'error', 'enqueued_at').first()}):"
                 f"\n{log_path.read_text(errors='replace')[-4000:]}",

@@ -20,7 +20,8 @@ def _key_file(tmp_path, monkeypatch):
 
 def _environment(env_overrides, drop=()):
     env = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if k not in drop and (not k.startswith("DJANGO_") or k == "DJANGO_SECRET_KEY_FILE")
     }
     env.update(env_overrides)
@@ -30,8 +31,12 @@ def _environment(env_overrides, drop=()):
 
 def run_manage(*args, env_overrides, drop=()):
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=_environment(env_overrides, drop),
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=_environment(env_overrides, drop),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -89,9 +94,13 @@ def test_debug_without_a_key_makes_a_private_random_key_once_and_then_reads_it(_
 
 def test_each_installation_gets_its_own_development_key(tmp_path):
     keys = {
-        run_python(PRINT_SECRET_KEY, env_overrides={
-            "DJANGO_DEBUG": "1", "DJANGO_SECRET_KEY_FILE": str(tmp_path / name / "secret_key"),
-        }).stdout.strip()
+        run_python(
+            PRINT_SECRET_KEY,
+            env_overrides={
+                "DJANGO_DEBUG": "1",
+                "DJANGO_SECRET_KEY_FILE": str(tmp_path / name / "secret_key"),
+            },
+        ).stdout.strip()
         for name in ("one", "two")
     }
     assert len(keys) == 2 and "" not in keys
@@ -108,9 +117,13 @@ def test_processes_starting_together_end_with_one_development_key(_key_file):
 
 
 def test_debug_with_the_placeholder_key_uses_the_installation_key_instead(_key_file):
-    result = run_python(PRINT_SECRET_KEY, env_overrides={
-        "DJANGO_DEBUG": "1", "DJANGO_SECRET_KEY": env_example_value("DJANGO_SECRET_KEY"),
-    })
+    result = run_python(
+        PRINT_SECRET_KEY,
+        env_overrides={
+            "DJANGO_DEBUG": "1",
+            "DJANGO_SECRET_KEY": env_example_value("DJANGO_SECRET_KEY"),
+        },
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == _key_file.read_text().strip()
 
@@ -147,7 +160,8 @@ def test_deploy_check_is_clean_with_the_documented_production_variables():
 
 def test_azure_storage_without_connection_string_fails_fast():
     result = run_manage(
-        "check", env_overrides={"DJANGO_DEBUG": "1", "STORAGE_BACKEND": "azure"},
+        "check",
+        env_overrides={"DJANGO_DEBUG": "1", "STORAGE_BACKEND": "azure"},
         drop=("AZURE_STORAGE_CONNECTION_STRING",),
     )
     assert result.returncode != 0

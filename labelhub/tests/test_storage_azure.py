@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import socket
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
@@ -59,7 +59,7 @@ def http_log(azure_storage):
 def parse_time(value: str) -> datetime:
     """An ISO 8601 time as Azure writes it (``...Z``, up to 7 fraction digits)."""
     head, _, fraction = value.rstrip("Z").partition(".")
-    return datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(head).replace(tzinfo=UTC)
 
 
 def put_blob(url: str, name: str, data: bytes = b"x") -> requests.Response:
@@ -69,7 +69,7 @@ def put_blob(url: str, name: str, data: bytes = b"x") -> requests.Response:
 
 def test_the_dropbox_sas_names_a_stored_policy_granting_exactly_create_write_add_list(azure_storage):
     azure_storage.create_dropbox("dropbox-perm")
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
 
     url = azure_storage.dropbox_upload_url("dropbox-perm", key="set-key-perm", valid_for=WEEK)
 
@@ -262,7 +262,7 @@ def test_a_copy_from_another_account_reads_its_source_through_a_short_read_sas(
 ):
     azure_second_account.write("box-other/src.jpg", [b"other account"])
     http_log.clear()
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
 
     azure_storage.copy("box-other/src.jpg", "box-cross/dst.jpg", source_storage=azure_second_account)
 
@@ -316,8 +316,9 @@ def test_a_copy_into_a_container_deleted_behind_our_back_makes_it_again(azure_st
 
 def test_azurite_checks_a_copy_source_sas_so_the_copy_test_proves_ours_is_valid(azure_storage):
     azure_storage.write("box-forged/src.jpg", [b"data"])
-    good = azure_storage._blob_read_sas_url(azure_storage._service.get_blob_client("box-forged", "src.jpg"),
-                                            valid_for=WEEK)
+    good = azure_storage._blob_read_sas_url(
+        azure_storage._service.get_blob_client("box-forged", "src.jpg"), valid_for=WEEK
+    )
     forged = good.replace("sp=r", "sp=rw")  # the signature no longer matches
     destination = azure_storage._service.get_blob_client("box-forged", "dst.jpg")
 

@@ -131,7 +131,7 @@ def test_open_streams_the_whole_file(any_storage):
 
 
 def test_write_streams_several_chunks_and_overwrites(any_storage):
-    chunks = [RANDOM[i:i + 100_000] for i in range(0, len(RANDOM), 100_000)]
+    chunks = [RANDOM[i : i + 100_000] for i in range(0, len(RANDOM), 100_000)]
     consumed = []
 
     def generate():

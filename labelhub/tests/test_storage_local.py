@@ -17,9 +17,9 @@ from labelhub.storage import (
     ObjectNotFound,
     StorageError,
     get_storage,
+    local,
     unsign_dropbox_token,
 )
-from labelhub.storage import local
 from labelhub.storage.local import _DROPBOX_SALT, DropboxToken, LocalStorage
 
 WEEK = timedelta(days=7)

@@ -3,7 +3,15 @@
 import pytest
 
 from labelhub.exceptions import InvalidName
-from labelhub.validators import ID_MAX, contains_nul, has_surrogate, is_json_int, is_valid_id, json_problem, validate_title
+from labelhub.validators import (
+    ID_MAX,
+    contains_nul,
+    has_surrogate,
+    is_json_int,
+    is_valid_id,
+    json_problem,
+    validate_title,
+)
 
 
 def nested(depth: int, leaf):
@@ -45,14 +53,30 @@ def test_a_surrogate_pair_combined_into_one_character_is_valid_unicode():
 
 def test_ids_are_json_integers_within_the_primary_key_range():
     assert [is_json_int(v) for v in (1, 0, -1, 2**70, True, 1.0, "1", None)] == [
-        True, True, True, True, False, False, False, False,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
     ]
     assert [is_valid_id(v) for v in (1, ID_MAX, ID_MAX + 1, 0, -1, True, 1.0, "1")] == [
-        True, True, False, False, False, False, False, False,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
     ]
 
 
-@pytest.mark.parametrize("title", ["nl\n", "\nnl", "n\nl", "nl\r", "nl\x00", "nl ", "Nl", "-nl", "nl-", "n--l", "", "a" * 54])
+@pytest.mark.parametrize(
+    "title", ["nl\n", "\nnl", "n\nl", "nl\r", "nl\x00", "nl ", "Nl", "-nl", "nl-", "n--l", "", "a" * 54]
+)
 def test_a_title_that_is_not_wholly_a_name_is_invalid(title):
     with pytest.raises(InvalidName):
         validate_title(title)

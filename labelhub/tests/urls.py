@@ -5,8 +5,8 @@ from django.urls import path
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
-from rest_framework.views import APIView
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.models import User
 from labelhub.exceptions import Conflict, InvalidName, NotFound

@@ -1,8 +1,8 @@
 import json
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
-from django.core.exceptions import ValidationError
 
 from accounts.models import normalize_email
 from accounts.services import apikey_issue, apikey_rotate, user_get_or_create
@@ -18,9 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("email")
         parser.add_argument("--admin", action="store_true", help="make the user an image-admin")
-        parser.add_argument(
-            "--rotate", action="store_true", help="issue a new secret for an existing key"
-        )
+        parser.add_argument("--rotate", action="store_true", help="issue a new secret for an existing key")
 
     def handle(self, *args, email, admin, rotate, **options):
         email = normalize_email(email)
@@ -34,6 +32,4 @@ class Command(BaseCommand):
             self.stderr.write(f"Created {user.role} {user.email}")
         if issued.secret is None:
             self.stderr.write("The user already has a key; its secret is not stored. Use --rotate for a new one.")
-        self.stdout.write(
-            json.dumps({"email": user.email, "apikey": issued.apikey, "apisecret": issued.secret})
-        )
+        self.stdout.write(json.dumps({"email": user.email, "apikey": issued.apikey, "apisecret": issued.secret}))

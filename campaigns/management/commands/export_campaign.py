@@ -40,6 +40,8 @@ class Command(BaseCommand):
             for asset in azure["assets"]:
                 state = "registered" if asset["created"] else "unchanged"
                 self.stdout.write(f"azure ml: {asset['name']} version {asset['version']} {state}")
-        self.stdout.write(self.style.SUCCESS(
-            f"Exported campaign {campaign_id}: {result['images']} images, {result['objects']} objects"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Exported campaign {campaign_id}: {result['images']} images, {result['objects']} objects"
+            )
+        )

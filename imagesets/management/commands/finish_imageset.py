@@ -5,9 +5,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from imagesets.models import ImageSet, ImageSetJob
-from labelhub.serializers import job_representation
 from imagesets.services import imageset_finish, imageset_finish_run, imageset_job_retry
 from labelhub.exceptions import ApplicationError
+from labelhub.serializers import job_representation
 
 
 class Command(BaseCommand):
@@ -22,7 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("imageset_id", type=int)
         parser.add_argument("--retry", action="store_true", help="rerun a failed job")
         parser.add_argument(
-            "--force", action="store_true",
+            "--force",
+            action="store_true",
             help="rerun a job marked running (only when no worker runs it any more)",
         )
 
@@ -57,6 +58,4 @@ class Command(BaseCommand):
         if job.status == ImageSetJob.Status.FAILED:
             raise CommandError(f"The job failed ({job.error}); rerun it with --retry")
         if job.status == ImageSetJob.Status.RUNNING and not force:
-            raise CommandError(
-                "The job is running; if its worker crashed, rerun it with --force"
-            )
+            raise CommandError("The job is running; if its worker crashed, rerun it with --force")

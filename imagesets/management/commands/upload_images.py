@@ -16,8 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from imagesets.models import ImageSet
-from imagesets.services import imageset_dropbox_url
-from imagesets.services import imageset_finish
+from imagesets.services import imageset_dropbox_url, imageset_finish
 from labelhub.exceptions import ApplicationError
 
 # Answers worth another try: the server or a proxy was busy, not the request wrong.
@@ -119,7 +118,8 @@ class Command(BaseCommand):
         parser.add_argument("--finish", action="store_true", help="finish the set when every upload succeeded")
         parser.add_argument("--workers", type=int, default=8, help="parallel uploads (default 8)")
         parser.add_argument(
-            "--base-url", default="http://127.0.0.1:8080",
+            "--base-url",
+            default="http://127.0.0.1:8080",
             help="labelhub's address, for local storage's site-relative dropbox URL (default http://127.0.0.1:8080)",
         )
         parser.add_argument("--retries", type=int, default=3, help="retries of a failed PUT (default 3)")
@@ -144,8 +144,9 @@ class Command(BaseCommand):
             dropbox_url = urljoin(base_url.rstrip("/") + "/", dropbox_url)
         self.stderr.write(f"Uploading {len(files)} file(s) from {root} to image set {imageset.title}")
 
-        failures = self._upload(files, dropbox_url, workers=workers, retries=retries, timeout=timeout,
-                                progress=not no_progress)
+        failures = self._upload(
+            files, dropbox_url, workers=workers, retries=retries, timeout=timeout, progress=not no_progress
+        )
         uploaded = len(files) - len(failures)
         for name, reason in failures:
             self.stderr.write(f"FAILED {name}: {reason}")
@@ -170,8 +171,7 @@ class Command(BaseCommand):
         try:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 futures = {
-                    pool.submit(uploader.put, upload_target(dropbox_url, name), path): name
-                    for name, path in files
+                    pool.submit(uploader.put, upload_target(dropbox_url, name), path): name for name, path in files
                 }
                 for future in as_completed(futures):
                     try:

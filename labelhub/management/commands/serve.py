@@ -24,8 +24,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connections
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 from accounts.models import User
 from accounts.services import apikey_issue
@@ -111,5 +111,6 @@ class Command(BaseCommand):
         self.stdout.write(
             "First run: created the local image-admin (shown only now, keep it):\n"
             f"  admin site: {LOCAL_ADMIN} / {password}\n"
-            f"  API headers: {json.dumps({'Authentication-Key': issued.apikey, 'Authentication-Secret': issued.secret})}"
+            "  API headers: "
+            + json.dumps({"Authentication-Key": issued.apikey, "Authentication-Secret": issued.secret})
         )
