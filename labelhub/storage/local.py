@@ -19,7 +19,6 @@ from __future__ import annotations
 import heapq
 import mimetypes
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -48,7 +47,8 @@ _DROPBOX_SALT = "labelhub.storage.local.dropbox"
 
 # Keys sorted in memory at most; a larger listing is sorted in runs spilled to
 # temporary files and merged, so listing a million-file dropbox holds a few MB.
-LIST_SORT_RUN = 20_000
+LIST_SORT_RUN = 5_000
+SPILL_READ_SIZE = 8 * 1024
 
 
 def _walk_keys(directory: str, relative: str) -> Iterator[str]:
@@ -99,11 +99,35 @@ def _spill(keys: list[str]):
 
 
 def _read_spilled(f) -> Iterator[str]:
+    # Small reads: the merge holds one buffer per run (a million keys are 200 runs).
     rest = b""
-    while chunk := f.read(CHUNK_SIZE):
+    while chunk := f.read(SPILL_READ_SIZE):
         *keys, rest = (rest + chunk).split(b"\0")
         for key in keys:
             yield os.fsdecode(key)
+
+
+def _remove_tree(path: str) -> None:
+    """``shutil.rmtree`` without reading a whole folder into memory first (it lists each one whole)."""
+    folders = []
+    stack = [path]
+    while stack:
+        folder = stack.pop()
+        folders.append(folder)
+        removed = True
+        while removed:  # entries removed while reading a folder may hide others: read it again until empty
+            removed = False
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.path not in stack:
+                            stack.append(entry.path)
+                    else:
+                        with suppress(FileNotFoundError):
+                            os.unlink(entry.path)
+                        removed = True
+    for folder in reversed(folders):
+        os.rmdir(folder)
 
 
 # --- names ---------------------------------------------------------------------
@@ -381,7 +405,7 @@ class LocalStorage(Storage):
 
     def delete_dropbox(self, name: str) -> None:
         try:
-            shutil.rmtree(self._container_dir(name))
+            _remove_tree(self._container_dir(name))
         except FileNotFoundError:
             pass
         except OSError as exc:

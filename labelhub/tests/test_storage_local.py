@@ -333,3 +333,16 @@ def test_the_bounded_memory_sort_equals_sorted(monkeypatch):
     assert list(local._sorted_in_bounded_memory(iter(keys), run=64)) == sorted(keys)
     assert list(local._sorted_in_bounded_memory(iter([]), run=64)) == []
     assert list(local._sorted_in_bounded_memory(iter(["b", "a"]), run=64)) == ["a", "b"]
+
+
+def test_deleting_a_dropbox_removes_nested_folders_file_by_file(local_storage, settings):
+    local_storage.create_dropbox("dropbox-nested")
+    names = [f"{folder}img-{i}.png" for folder in ("", "a/", "a/b/", "c/") for i in range(30)]
+    for name in names:
+        local_storage.write(f"dropbox-nested/{name}", [b"x"])
+
+    local_storage.delete_dropbox("dropbox-nested")
+    local_storage.delete_dropbox("dropbox-nested")  # already gone: nothing to do
+
+    assert not local_storage.dropbox_exists("dropbox-nested")
+    assert not os.path.exists(os.path.join(settings.MEDIA_ROOT, "dropbox-nested"))
