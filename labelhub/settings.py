@@ -255,8 +255,9 @@ IMAGESET_PROBE_MAX_BYTES = env.int("IMAGESET_PROBE_MAX_BYTES", default=1024 * 10
 IMAGESET_COPY_WORKERS = env.int("IMAGESET_COPY_WORKERS", default=16)
 # Retries of a failed Azure request (exponential backoff from 1 s).
 AZURE_STORAGE_RETRIES = env.int("AZURE_STORAGE_RETRIES", default=3)
-# Files per listing request when an image set is finished (Azure allows up to 5000).
-IMAGESET_LIST_PAGE_SIZE = env.int("IMAGESET_LIST_PAGE_SIZE", default=5000)
+# Files per listing request when an image set is finished (Azure allows up to 5000; the SDK
+# holds a whole page of parsed entries, about 10 KB each, so larger pages cost memory).
+IMAGESET_LIST_PAGE_SIZE = env.int("IMAGESET_LIST_PAGE_SIZE", default=1000)
 if STORAGE_BACKEND == "azure" and not AZURE_STORAGE_CONNECTION_STRING:
     raise ImproperlyConfigured("STORAGE_BACKEND=azure needs AZURE_STORAGE_CONNECTION_STRING.")
 

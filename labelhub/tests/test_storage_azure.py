@@ -372,6 +372,24 @@ def test_listing_a_missing_container_raises_object_not_found(azure_storage, http
         list(azure_storage.list("box-missing"))
 
 
+def test_a_copy_reuses_the_destination_client_for_the_read_and_keeps_only_a_few(azure_storage, monkeypatch):
+    from labelhub.storage import azure
+
+    monkeypatch.setattr(azure, "BLOB_CLIENTS_KEPT", 3)
+    for i in range(5):
+        azure_storage.write(f"box-kept/src-{i}.png", [b"png" * i])
+    azure_storage._blob_clients.clear()
+
+    for i in range(5):
+        azure_storage.copy(f"box-kept/src-{i}.png", f"box-kept/dst-{i}.png")
+        kept = azure_storage._blob_clients[f"box-kept/dst-{i}.png"]
+        assert azure_storage._blob(f"box-kept/dst-{i}.png") is kept
+        assert azure_storage.read_range(f"box-kept/dst-{i}.png", 0, 100) == b"png" * i
+
+    # The sources were named by URL only; the oldest destinations were let go.
+    assert list(azure_storage._blob_clients) == [f"box-kept/dst-{i}.png" for i in (2, 3, 4)]
+
+
 def test_a_streamed_write_is_uploaded_in_blocks(azure_storage, http_log):
     def chunks():
         for _ in range(3):
