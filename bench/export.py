@@ -132,11 +132,11 @@ def load_campaign(*, images: int, per_image: int) -> int:
     """A finished campaign of ``images`` images with ``per_image`` current objects each; returns its id."""
     from django.db import connection
 
-    from campaigns.models import Campaign, Object
+    from campaigns.models import BoundingBox, Campaign
     from imagesets.models import ImageSet
 
     # Column names as the model maps them (xmin/xmax are PostgreSQL system column names).
-    box = ", ".join(Object._meta.get_field(name).column for name in ("xmin", "xmax", "ymin", "ymax"))
+    box = ", ".join(BoundingBox._meta.get_field(name).column for name in ("xmin", "xmax", "ymin", "ymax"))
 
     title = f"bench-{images}"
     imageset = ImageSet.objects.create(
@@ -184,8 +184,8 @@ def load_campaign(*, images: int, per_image: int) -> int:
         cursor.execute("ANALYZE campaigns_campaignimage")
         cursor.execute(
             f"""
-            INSERT INTO campaigns_object (campaign_image_id, submission_id, label, label_original, confidence,
-                                          {box}, position, date_added)
+            INSERT INTO campaigns_boundingbox (campaign_image_id, submission_id, label, label_original, confidence,
+                                                {box}, position, date_added)
             SELECT ci.id, ci.current_submission_id, lbl, lbl, round(random()::numeric, 3)::float,
                    x, x + (random() * (1919 - x))::int, y, y + (random() * (1079 - y))::int, p, now()
             FROM campaigns_campaignimage ci
@@ -207,8 +207,8 @@ def load_campaign(*, images: int, per_image: int) -> int:
             ), sub AS (
                 SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM campaigns_submission WHERE campaign_id = %(campaign)s
             )
-            INSERT INTO campaigns_object (campaign_image_id, submission_id, label, label_original, confidence,
-                                          {box}, position, date_added)
+            INSERT INTO campaigns_boundingbox (campaign_image_id, submission_id, label, label_original, confidence,
+                                                {box}, position, date_added)
             SELECT ci.id, sub.id, 'Superseded', 'Superseded', 0.5, 0, 10, 0, 10, 0, now()
             FROM ci JOIN sub ON sub.n = ci.n / 100
             WHERE ci.n %% 10 = 0

@@ -165,7 +165,7 @@ def run(repeat: int, history: int = 0) -> bool:
 
     from accounts.models import User
     from accounts.services import apikey_issue
-    from campaigns.models import Campaign, Object
+    from campaigns.models import BoundingBox, Campaign
 
     admin = User.objects.create_user(email="bench-admin@example.com", is_staff=True)
     issued = apikey_issue(user=admin)
@@ -195,7 +195,7 @@ def run(repeat: int, history: int = 0) -> bool:
                 wall = time.perf_counter() - started
                 assert response.status_code == 200, response.text[:500]
                 kept = 1 + min(history, settings.SUBMISSION_REVISIONS_KEPT)
-                stored = Object.objects.filter(campaign_image__campaign_id=campaign_id).count()
+                stored = BoundingBox.objects.filter(campaign_image__campaign_id=campaign_id).count()
                 assert stored == size * BOXES_PER_IMAGE * kept, stored
                 assert Campaign.objects.get(pk=campaign_id).status == Campaign.Status.COMPLETED
                 runs.append((wall, app.seconds, app.queries, len(body)))

@@ -141,19 +141,23 @@ class Submission(models.Model):
         return f"submission {self.pk} to {self.campaign_id}"
 
 
-class ObjectQuerySet(models.QuerySet):
+class BoundingBoxQuerySet(models.QuerySet):
     def current(self):
-        """Only objects of each image's latest submission."""
+        """Only the boxes of each image's latest submission."""
         return self.filter(submission_id=models.F("campaign_image__current_submission_id"))
 
 
-class Object(models.Model):
-    """One labeled bounding box on a campaign image, part of one submission."""
+class BoundingBox(models.Model):
+    """One labeled bounding box on a campaign image, part of one submission.
 
-    # Django's default reverse names (``object_set``): ``related_name="objects"`` would
-    # replace the ``objects`` manager of CampaignImage and Submission.
-    campaign_image = models.ForeignKey(CampaignImage, on_delete=models.CASCADE)
-    submission = models.ForeignKey(Submission, on_delete=models.CASCADE)
+    The API calls these "objects" (``PUT /campaigns/{id}/objects``); the model is
+    named for what it stores.
+    """
+
+    # Not ``related_name="objects"``: that would replace the ``objects`` manager
+    # of CampaignImage and Submission.
+    campaign_image = models.ForeignKey(CampaignImage, on_delete=models.CASCADE, related_name="boxes")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="boxes")
     label = models.CharField(max_length=128)
     label_original = models.CharField(max_length=128)
     confidence = models.FloatField(null=True, blank=True)
@@ -166,10 +170,12 @@ class Object(models.Model):
     position = models.PositiveIntegerField(default=0)
     date_added = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = ObjectQuerySet.as_manager()
+    objects = BoundingBoxQuerySet.as_manager()
 
     class Meta:
         ordering = ["campaign_image_id", "submission_id", "position"]
+        # The index and constraint names keep the model's first name ("object"):
+        # renaming a check constraint re-validates every row of a large table.
         indexes = [
             models.Index(fields=["campaign_image", "submission", "position"], name="campaigns_obj_ci_sub_idx"),
         ]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from django.db.models import F, Prefetch, QuerySet
 
-from campaigns.models import Campaign, CampaignImage, Object
+from campaigns.models import BoundingBox, Campaign, CampaignImage
 from imagesets.models import Image
 from labelhub.exceptions import NotFound
 from labelhub.validators import is_valid_id as _valid_id
@@ -48,8 +48,8 @@ def campaign_image_list(*, campaign_id: int) -> QuerySet[CampaignImage]:
     return CampaignImage.objects.filter(campaign_id=campaign_id).only("id", "campaign", "image").order_by("image_id")
 
 
-def current_objects() -> QuerySet[Object]:
-    return Object.objects.current().order_by("position", "pk")
+def current_objects() -> QuerySet[BoundingBox]:
+    return BoundingBox.objects.current().order_by("position", "pk")
 
 
 def campaign_object_list(*, campaign_id: int) -> QuerySet[CampaignImage]:
@@ -61,11 +61,11 @@ def campaign_object_list(*, campaign_id: int) -> QuerySet[CampaignImage]:
         CampaignImage.objects.filter(campaign_id=campaign_id)
         .only("id", "campaign", "image", "current_submission")
         .order_by("image_id")
-        .prefetch_related(Prefetch("object_set", queryset=current_objects(), to_attr="current_objects"))
+        .prefetch_related(Prefetch("boxes", queryset=current_objects(), to_attr="current_objects"))
     )
 
 
-def image_objects_for_campaigns(*, image_id: int, campaign_ids: Sequence[int]) -> list[Object]:
+def image_objects_for_campaigns(*, image_id: int, campaign_ids: Sequence[int]) -> list[BoundingBox]:
     """The current objects of one image in exactly one campaign (``GET /images/{id}/objects``).
 
     With ``campaign_ids``: the first listed campaign (in the order given) in
@@ -99,7 +99,7 @@ def image_objects_for_campaigns(*, image_id: int, campaign_ids: Sequence[int]) -
     if chosen is None or chosen.current_submission_id is None:
         return []
     objects = list(
-        Object.objects.filter(campaign_image=chosen, submission_id=chosen.current_submission_id).order_by(
+        BoundingBox.objects.filter(campaign_image=chosen, submission_id=chosen.current_submission_id).order_by(
             "position", "pk"
         )
     )

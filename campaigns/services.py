@@ -14,29 +14,30 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Window
 from django.db.models.functions import DenseRank
 from django.utils import timezone
 
 from accounts.models import ApiKey, User
 from accounts.services import IssuedKey, apikey_issue, labeler_get_or_create
-from campaigns.models import Campaign, CampaignImage, CampaignJob, CampaignLabeler, Object, Submission
+from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, CampaignLabeler, Submission
 from imagesets.models import Image
+from labelhub.db import conflict_on_duplicate
 from labelhub.exceptions import BadRequest, Conflict, NotFound, Unprocessable
 from labelhub.jobs import job_enqueue
 from labelhub.validators import (
+    COORDINATE_MAX,
     ID_MAX,
     check_images_per_request,
     contains_nul,
     is_json_int,
     json_problem,
+    validate_metadata,
     validate_title,
 )
 
 LABEL_MAX_LENGTH = 128
-# Object coordinates are stored as 32-bit integers.
-COORDINATE_MAX = 2**31 - 1
 EMAIL_MAX_LENGTH = 254
 
 Status = Campaign.Status
@@ -55,15 +56,6 @@ def _json_problem(value: Any) -> str | None:
     The API's parser already refuses the last two; the admin's forms come here directly.
     """
     return json_problem(value, nul=True, max_depth=settings.JSON_MAX_DEPTH)
-
-
-def validate_metadata(metadata: Any) -> dict | None:
-    if metadata is not None and not isinstance(metadata, dict):
-        raise BadRequest("'metadata' must be a JSON object or null")
-    problem = _json_problem(metadata)
-    if problem:
-        raise BadRequest(f"'metadata' must not contain NUL characters or invalid Unicode: it {problem}")
-    return metadata
 
 
 def validate_label_translations(translations: Any) -> dict[str, str] | None:
@@ -136,14 +128,10 @@ def campaign_create(
 
     if Campaign.objects.filter(title=title).exists():
         raise Conflict(f"A campaign titled '{title}' already exists")
-    try:
-        # A savepoint: a concurrent insert of the same title fails here, not the whole request.
-        with transaction.atomic():
-            campaign = Campaign.objects.create(
-                title=title, metadata=metadata, label_translations=label_translations, created_by=created_by
-            )
-    except IntegrityError:
-        raise Conflict(f"A campaign titled '{title}' already exists") from None
+    with conflict_on_duplicate(f"A campaign titled '{title}' already exists"):
+        campaign = Campaign.objects.create(
+            title=title, metadata=metadata, label_translations=label_translations, created_by=created_by
+        )
 
     labeler, _ = labeler_get_or_create(email=email)
     CampaignLabeler.objects.create(campaign=campaign, user=labeler)
@@ -413,13 +401,13 @@ def _prune_revisions(*, campaign_image_ids: list[int], current: Submission) -> N
     (who sent what, when).
     """
     superseded = (
-        Object.objects.filter(campaign_image_id__in=campaign_image_ids)
+        BoundingBox.objects.filter(campaign_image_id__in=campaign_image_ids)
         .exclude(submission=current)
         .annotate(revision=Window(DenseRank(), partition_by=F("campaign_image_id"), order_by=F("submission_id").desc()))
         .filter(revision__gt=settings.SUBMISSION_REVISIONS_KEPT)
         .values("pk")
     )
-    Object.objects.filter(pk__in=superseded).delete()
+    BoundingBox.objects.filter(pk__in=superseded).delete()
 
 
 @transaction.atomic
@@ -486,7 +474,7 @@ def objects_replace(
         for position, new in enumerate(new_objects):
             label, label_original = _labels(new, translations)
             objects.append(
-                Object(
+                BoundingBox(
                     campaign_image_id=campaign_image_id,
                     submission=submission,
                     label=label,
@@ -500,7 +488,7 @@ def objects_replace(
                     date_added=now,
                 )
             )
-    Object.objects.bulk_create(objects)
+    BoundingBox.objects.bulk_create(objects)
     campaign_image_ids = [row.pk for row in by_image.values()]
     CampaignImage.objects.filter(pk__in=campaign_image_ids).update(
         current_submission=submission, labeled=True, date_labeled=now

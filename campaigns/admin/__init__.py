@@ -7,6 +7,6 @@
 """
 
 from campaigns.admin.campaign import CampaignAdmin
-from campaigns.admin.history import CampaignImageAdmin, CampaignJobAdmin, ObjectAdmin, SubmissionAdmin
+from campaigns.admin.history import BoundingBoxAdmin, CampaignImageAdmin, CampaignJobAdmin, SubmissionAdmin
 
-__all__ = ["CampaignAdmin", "CampaignImageAdmin", "CampaignJobAdmin", "ObjectAdmin", "SubmissionAdmin"]
+__all__ = ["CampaignAdmin", "CampaignImageAdmin", "CampaignJobAdmin", "BoundingBoxAdmin", "SubmissionAdmin"]

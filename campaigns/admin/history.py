@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from campaigns.models import CampaignImage, CampaignJob, Object, Submission
+from campaigns.models import BoundingBox, CampaignImage, CampaignJob, Submission
 from labelhub.admin import ImageAdminAccess
 
 
@@ -23,18 +23,18 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class ObjectInline(ReadOnlyAdminMixin, ImageAdminAccess, admin.TabularInline):
-    model = Object
+class BoundingBoxInline(ReadOnlyAdminMixin, ImageAdminAccess, admin.TabularInline):
+    model = BoundingBox
     extra = 0
     fields = ("label", "label_original", "confidence", "xmin", "xmax", "ymin", "ymax", "position", "date_added")
     readonly_fields = fields
     can_delete = False
 
 
-class ImageRevisionInline(ObjectInline):
+class ImageRevisionInline(BoundingBoxInline):
     """Every object ever submitted for the image, newest submission first."""
 
-    fields = ("submission", "current", *ObjectInline.fields)
+    fields = ("submission", "current", *BoundingBoxInline.fields)
     readonly_fields = fields
     ordering = ("-submission_id", "position")
 
@@ -77,11 +77,11 @@ class SubmissionAdmin(ReadOnlyAdminMixin, ImageAdminAccess, admin.ModelAdmin):
     list_select_related = ("campaign", "user", "api_key__user")
     fields = ("campaign", "user", "api_key", "image_count", "object_count", "date_created")
     readonly_fields = fields
-    inlines = [ObjectInline]
+    inlines = [BoundingBoxInline]
 
 
-@admin.register(Object)
-class ObjectAdmin(ReadOnlyAdminMixin, ImageAdminAccess, admin.ModelAdmin):
+@admin.register(BoundingBox)
+class BoundingBoxAdmin(ReadOnlyAdminMixin, ImageAdminAccess, admin.ModelAdmin):
     list_display = (
         "id",
         "label",

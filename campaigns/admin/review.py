@@ -20,7 +20,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from campaigns.models import Campaign, CampaignImage, Object, Submission
+from campaigns.models import BoundingBox, Campaign, CampaignImage, Submission
 from imagesets.selectors import image_read_url
 from labelhub.admin import admin_page_context, parse_id
 from labelhub.storage import StorageError
@@ -61,7 +61,7 @@ def label_colour(label: str) -> str:
 
 def _holds_current_objects():
     return Exists(
-        Object.objects.filter(campaign_image_id=OuterRef("pk"), submission_id=OuterRef("current_submission_id"))
+        BoundingBox.objects.filter(campaign_image_id=OuterRef("pk"), submission_id=OuterRef("current_submission_id"))
     )
 
 
@@ -182,7 +182,7 @@ def review_page(request, model_admin, *, campaign: Campaign, image_id: int | Non
     revisions = _revisions(row)
     chosen = _chosen_revision(request, row, revisions)
     objects = (
-        list(Object.objects.filter(campaign_image=row, submission_id=chosen).order_by("position", "pk"))
+        list(BoundingBox.objects.filter(campaign_image=row, submission_id=chosen).order_by("position", "pk"))
         if chosen is not None
         else []
     )
@@ -250,7 +250,7 @@ def _revisions(row: CampaignImage) -> list[tuple[Submission, int]]:
     only while it is the current one.
     """
     counts = dict(
-        Object.objects.filter(campaign_image=row).order_by().values_list("submission_id").annotate(n=Count("pk"))
+        BoundingBox.objects.filter(campaign_image=row).order_by().values_list("submission_id").annotate(n=Count("pk"))
     )
     ids = set(counts)
     if row.current_submission_id is not None:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from django.db.models import F, FilteredRelation, Q
 
-from campaigns.models import CampaignImage, Object
+from campaigns.models import BoundingBox, CampaignImage
 
 # Rows fetched per round trip; large enough that a 1M-object campaign is a
 # few hundred fetches, small enough to keep memory flat.
@@ -53,7 +53,7 @@ class ExportImage:
 
 
 _IMAGE_FIELDS = ("image_id", "image__blobstorage_path", "image__filetype", "image__width", "image__height", "labeled")
-_OBJECT_FIELDS = ("cur__label", "cur__confidence", "cur__xmin", "cur__ymin", "cur__xmax", "cur__ymax")
+_BOX_FIELDS = tuple(f"current_box__{name}" for name in ("label", "confidence", "xmin", "ymin", "xmax", "ymax"))
 
 
 def campaign_export_images(*, campaign_id: int, chunk_size: int = CHUNK_SIZE) -> Iterator[ExportImage]:
@@ -64,9 +64,9 @@ def campaign_export_images(*, campaign_id: int, chunk_size: int = CHUNK_SIZE) ->
     """
     rows = (
         CampaignImage.objects.filter(campaign_id=campaign_id)
-        .annotate(cur=FilteredRelation("object", condition=Q(object__submission_id=F("current_submission_id"))))
-        .order_by("image_id", "cur__position", "cur__id")
-        .values_list(*_IMAGE_FIELDS, *_OBJECT_FIELDS)
+        .annotate(current_box=FilteredRelation("boxes", condition=Q(boxes__submission_id=F("current_submission_id"))))
+        .order_by("image_id", "current_box__position", "current_box__id")
+        .values_list(*_IMAGE_FIELDS, *_BOX_FIELDS)
         .iterator(chunk_size=chunk_size)
     )
     current: ExportImage | None = None
@@ -97,7 +97,7 @@ def campaign_export_object_rows(*, campaign_id: int, chunk_size: int = CHUNK_SIZ
     Ordered by image id, then the labeler's order, like the CSV.
     """
     return (
-        Object.objects.current()
+        BoundingBox.objects.current()
         .filter(campaign_image__campaign_id=campaign_id, campaign_image__labeled=True)
         .order_by("campaign_image__image_id", "position", "id")
         .values_list("id", "campaign_image__image_id", "label", "confidence", "xmin", "ymin", "xmax", "ymax")
@@ -108,7 +108,7 @@ def campaign_export_object_rows(*, campaign_id: int, chunk_size: int = CHUNK_SIZ
 def campaign_export_labels(*, campaign_id: int) -> list[str]:
     """The distinct labels of the current objects of labeled images, sorted (COCO category order)."""
     return list(
-        Object.objects.current()
+        BoundingBox.objects.current()
         .filter(campaign_image__campaign_id=campaign_id, campaign_image__labeled=True)
         .order_by("label")
         .values_list("label", flat=True)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from campaigns.export import formats
-from campaigns.models import Campaign, CampaignImage, CampaignJob, Object
+from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob
 from labelhub import azureml
 from labelhub.exceptions import Conflict, NotFound
 from labelhub.jobs import job_run
@@ -159,7 +159,7 @@ def _counts(campaign: Campaign) -> dict:
     return {
         "images": images.count(),
         "labeled_images": images.filter(labeled=True).count(),
-        "objects": Object.objects.current().filter(campaign_image__campaign=campaign).count(),
+        "objects": BoundingBox.objects.current().filter(campaign_image__campaign=campaign).count(),
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from campaigns.models import Campaign, CampaignImage, Object, Submission
+from campaigns.models import BoundingBox, Campaign, CampaignImage, Submission
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory
 from imagesets.tests.factories import ImageFactory
 
@@ -11,7 +11,7 @@ def label_image(campaign_image: CampaignImage, boxes: list[dict]) -> Submission:
     """Store ``boxes`` as the current submission of the image (created in reverse, so ids differ from positions)."""
     submission = Submission.objects.create(campaign=campaign_image.campaign, image_count=1, object_count=len(boxes))
     for position, box in reversed(list(enumerate(boxes))):
-        Object.objects.create(
+        BoundingBox.objects.create(
             campaign_image=campaign_image,
             submission=submission,
             position=position,

@@ -177,7 +177,7 @@ def test_objects_are_filterable_by_campaign(site):
     hidden = make_campaign(images=1, status=Status.ACTIVE)
     objects_replace(campaign_id=shown.pk, items=objects_body(image_ids(shown), 1, "ShownLabel"), user=None)
     objects_replace(campaign_id=hidden.pk, items=objects_body(image_ids(hidden), 1, "HiddenLabel"), user=None)
-    url = reverse("admin:campaigns_object_changelist")
+    url = reverse("admin:campaigns_boundingbox_changelist")
     response = site.get(url, {"campaign_image__campaign__id__exact": shown.pk})
     assert [o.label for o in response.context["cl"].result_list] == ["ShownLabel"]
     assert "current" in response.content.decode()
@@ -584,7 +584,7 @@ def campaign_admin_requests(campaign, image_id):
         ("get", reverse("admin:campaigns_campaign_review", args=[campaign.pk]), None),
         ("get", reverse("admin:campaigns_campaign_review_image", args=[campaign.pk, image_id]), None),
         ("get", reverse("admin:campaigns_campaignimage_changelist"), None),
-        ("get", reverse("admin:campaigns_object_changelist"), None),
+        ("get", reverse("admin:campaigns_boundingbox_changelist"), None),
     ]
 
 

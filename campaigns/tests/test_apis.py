@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import ApiKey, User
 from accounts.services import apikey_issue, secret_matches
 from accounts.tests.factories import UserFactory
-from campaigns.models import Campaign, CampaignImage, CampaignJob, Object, Submission
+from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, Submission
 from campaigns.services import objects_replace
 from campaigns.tests.factories import (
     CampaignFactory,
@@ -50,7 +50,7 @@ def stored_state():
         Campaign.objects.count(),
         User.objects.count(),
         Submission.objects.count(),
-        Object.objects.count(),
+        BoundingBox.objects.count(),
         list(CampaignImage.objects.order_by("pk").values_list("pk", "campaign_id", "labeled", "current_submission_id")),
         list(Campaign.objects.order_by("pk").values_list("pk", "status", "date_started", "date_completed")),
         CampaignJob.objects.count(),
@@ -405,7 +405,7 @@ def test_a_put_overwrites_and_the_listing_shows_only_current_objects(admin_clien
     admin_client.put(url, objects_body([image], 1, "New"), format="json")
     objects = admin_client.get(url).json()["images"][0]["objects"]
     assert [o["label"] for o in objects] == ["New"]
-    assert Object.objects.count() == 4
+    assert BoundingBox.objects.count() == 4
 
 
 def test_labeling_every_image_completes_the_campaign(admin_client):

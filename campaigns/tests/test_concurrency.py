@@ -9,7 +9,7 @@ from django.db import connection, connections
 from accounts.models import ApiKey, User
 from accounts.services import secret_matches
 from accounts.tests.factories import UserFactory
-from campaigns.models import Campaign, CampaignImage, CampaignJob, Object, Submission
+from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, Submission
 from campaigns.selectors import campaign_progress
 from campaigns.tests.factories import CampaignFactory, make_campaign, new_object
 from conftest import client_for
@@ -69,7 +69,7 @@ def test_two_clients_replacing_the_same_images_objects_never_mix(admin_user):
 
         campaign_image = CampaignImage.objects.get(campaign=campaign, image_id=image_id)
         current = list(
-            Object.objects.current().filter(campaign_image=campaign_image).values_list("label", "submission")
+            BoundingBox.objects.current().filter(campaign_image=campaign_image).values_list("label", "submission")
         )
         labels = {label for label, _ in current}
         assert len(labels) == 1, f"round {round_}: a mix of submissions {current}"

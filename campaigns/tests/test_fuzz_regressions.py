@@ -6,7 +6,7 @@ JSON ``detail`` and leave everything stored as it was.
 
 import pytest
 
-from campaigns.models import Campaign, CampaignImage, CampaignLabeler, Object
+from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignLabeler
 from campaigns.tests.factories import make_campaign
 from imagesets.tests.factories import ImageFactory
 
@@ -18,7 +18,7 @@ def snapshot():
         list(Campaign.objects.values_list("id", "status", "date_started", "date_completed", "date_finished")),
         list(CampaignImage.objects.values_list("id", "campaign_id", "image_id", "labeled")),
         list(CampaignLabeler.objects.values_list("campaign_id", "user_id")),
-        list(Object.objects.values_list("id")),
+        list(BoundingBox.objects.values_list("id")),
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from campaigns.models import Campaign, CampaignImage, Object, Submission
+from campaigns.models import BoundingBox, Campaign, CampaignImage, Submission
 from campaigns.services import objects_replace
 from campaigns.tests.factories import CampaignFactory, CampaignLabelerFactory, make_campaign, new_object, objects_body
 from imagesets.models import Image
@@ -24,7 +24,7 @@ Status = Campaign.Status
 def stored():
     return (
         list(CampaignImage.objects.order_by("pk").values_list("pk", "campaign_id", "labeled", "current_submission_id")),
-        list(Object.objects.order_by("pk").values_list("pk", "campaign_image_id", "submission_id")),
+        list(BoundingBox.objects.order_by("pk").values_list("pk", "campaign_image_id", "submission_id")),
         Submission.objects.count(),
         list(Campaign.objects.order_by("pk").values_list("pk", "status")),
         list(Image.objects.order_by("pk").values_list("pk", "imageset_id")),
@@ -79,16 +79,16 @@ def test_objects_up_to_the_limit_for_each_image_are_stored(active, labeler_clien
     )
 
     assert response.status_code == 200, response.content
-    assert Object.objects.count() == 6
+    assert BoundingBox.objects.count() == 6
 
 
 def test_the_default_limit_is_a_thousand_objects_per_image(active, labeler_user):
     image = image_ids(active)[0]
     with pytest.raises(Unprocessable, match="1001 objects, at most 1000 per image"):
         objects_replace(campaign_id=active.pk, items=objects_body([image], per_image=1001), user=labeler_user)
-    assert not Object.objects.exists()
+    assert not BoundingBox.objects.exists()
     objects_replace(campaign_id=active.pk, items=objects_body([image], per_image=1000), user=labeler_user)
-    assert Object.objects.count() == 1000
+    assert BoundingBox.objects.count() == 1000
 
 
 # --- images per request -------------------------------------------------------------------
@@ -158,7 +158,7 @@ def test_the_limit_on_images_is_checked_before_any_item_is_read(admin_client, la
 def revisions(campaign_image_id) -> list[int]:
     """The submissions whose objects are stored for one campaign image, newest first."""
     return sorted(
-        set(Object.objects.filter(campaign_image_id=campaign_image_id).values_list("submission_id", flat=True)),
+        set(BoundingBox.objects.filter(campaign_image_id=campaign_image_id).values_list("submission_id", flat=True)),
         reverse=True,
     )
 
@@ -179,7 +179,7 @@ def test_only_the_current_and_the_latest_superseded_revisions_of_an_image_are_ke
     for image in (first, second):
         assert revisions(rows[image]) == [sent[4].pk, sent[3].pk, sent[2].pk]
         assert CampaignImage.objects.get(pk=rows[image]).current_submission_id == sent[4].pk
-        current = Object.objects.current().filter(campaign_image_id=rows[image])
+        current = BoundingBox.objects.current().filter(campaign_image_id=rows[image])
         assert list(current.values_list("label", flat=True)) == ["v4", "v4"]
     assert revisions(rows[third]) == [once.pk]
     # Who sent what stays recorded, objects or not.
@@ -194,7 +194,7 @@ def test_with_no_revisions_kept_only_the_current_objects_stay(active, labeler_us
         last = submit(active, [first], labeler_user)
 
     assert revisions(row.pk) == [last.pk]
-    assert Object.objects.count() == 2
+    assert BoundingBox.objects.count() == 2
 
 
 def test_a_revision_that_labeled_an_image_empty_keeps_the_earlier_ones_counted(active, labeler_user, settings):
@@ -207,7 +207,7 @@ def test_a_revision_that_labeled_an_image_empty_keeps_the_earlier_ones_counted(a
 
     assert revisions(row.pk) == [kept.pk]
     assert CampaignImage.objects.get(pk=row.pk).current_submission_id == empty.pk
-    assert not Object.objects.current().filter(campaign_image_id=row.pk).exists()
+    assert not BoundingBox.objects.current().filter(campaign_image_id=row.pk).exists()
 
 
 def test_the_revisions_of_other_campaigns_images_are_untouched(active, labeler_user, settings):
@@ -216,12 +216,12 @@ def test_the_revisions_of_other_campaigns_images_are_untouched(active, labeler_u
     CampaignLabelerFactory(campaign=other, user=labeler_user)
     other_image = image_ids(other)[0]
     submit(other, [other_image], labeler_user)
-    other_rows = list(Object.objects.filter(campaign_image__campaign=other).values_list("pk", flat=True))
+    other_rows = list(BoundingBox.objects.filter(campaign_image__campaign=other).values_list("pk", flat=True))
 
     for _ in range(3):
         submit(active, image_ids(active)[:2], labeler_user)
 
-    assert list(Object.objects.filter(campaign_image__campaign=other).values_list("pk", flat=True)) == other_rows
+    assert list(BoundingBox.objects.filter(campaign_image__campaign=other).values_list("pk", flat=True)) == other_rows
 
 
 def test_deleting_old_revisions_takes_no_more_queries_however_many_there_are(labeler_user, settings):
@@ -235,6 +235,6 @@ def test_deleting_old_revisions_takes_no_more_queries_however_many_there_are(lab
             submit(campaign, image_ids(campaign)[:images], labeler_user, per_image=3)
         counts.append(len(ctx))
         # 3 objects of the current revision and 3 of one superseded, per image.
-        assert Object.objects.filter(campaign_image__campaign=campaign).count() == 3 * images * min(rounds, 2)
+        assert BoundingBox.objects.filter(campaign_image__campaign=campaign).count() == 3 * images * min(rounds, 2)
     assert counts[0] == counts[1]
     assert len([q for q in ctx.captured_queries if q["sql"].startswith("DELETE")]) == 1

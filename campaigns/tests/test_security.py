@@ -4,7 +4,7 @@ import pytest
 
 from accounts.services import apikey_revoke
 from accounts.tests.factories import UserFactory
-from campaigns.models import Campaign, CampaignImage, Object, Submission
+from campaigns.models import BoundingBox, Campaign, CampaignImage, Submission
 from campaigns.tests.factories import make_campaign, objects_body
 from conftest import client_for
 from imagesets.tests.factories import ImageFactory
@@ -40,7 +40,7 @@ class World:
             Campaign.objects.count(),
             list(Campaign.objects.order_by("pk").values_list("status", "date_started", "date_completed")),
             Submission.objects.count(),
-            Object.objects.count(),
+            BoundingBox.objects.count(),
             list(CampaignImage.objects.order_by("pk").values_list("campaign_id", "image_id", "labeled")),
         )
 

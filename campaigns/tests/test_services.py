@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import ApiKey, User
 from accounts.services import apikey_issue
 from accounts.tests.factories import UserFactory
-from campaigns.models import Campaign, CampaignImage, CampaignJob, CampaignLabeler, Object, Submission
+from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, CampaignLabeler, Submission
 from campaigns.selectors import campaign_progress, image_objects_for_campaigns, labeler_can_read_image
 from campaigns.services import (
     campaign_add_images,
@@ -41,7 +41,7 @@ def image_ids(campaign):
 
 def current_labels(campaign, image_id):
     return list(
-        Object.objects.current()
+        BoundingBox.objects.current()
         .filter(campaign_image__campaign=campaign, campaign_image__image_id=image_id)
         .order_by("position")
         .values_list("label", flat=True)
@@ -52,7 +52,7 @@ def stored_state():
     """Everything objects_replace and campaign_add_images may write."""
     return (
         Submission.objects.count(),
-        Object.objects.count(),
+        BoundingBox.objects.count(),
         list(CampaignImage.objects.order_by("pk").values_list("pk", "labeled", "current_submission_id")),
         list(Campaign.objects.order_by("pk").values_list("pk", "status", "date_completed")),
     )
@@ -424,7 +424,7 @@ def test_objects_are_stored_in_order_and_the_images_marked_labeled(active, label
     assert (submission.image_count, submission.object_count) == (2, 2)
     assert current_labels(active, first) == ["Plastic", "Organic"]
     assert current_labels(active, second) == []
-    stored = Object.objects.get(label="Plastic")
+    stored = BoundingBox.objects.get(label="Plastic")
     assert (stored.xmin, stored.xmax, stored.ymin, stored.ymax) == (13, 57, 123, 198)
     assert campaign_progress(campaign_id=active.pk) == {"done": 2, "total": 3}
     active.refresh_from_db()
@@ -436,7 +436,7 @@ def test_a_second_put_replaces_the_objects_and_keeps_the_old_ones_as_a_revision(
     old = objects_replace(campaign_id=active.pk, items=objects_body([image], 2, "Old"), user=labeler_user)
     new = objects_replace(campaign_id=active.pk, items=objects_body([image], 1, "New"), user=labeler_user)
     assert current_labels(active, image) == ["New"]
-    assert Object.objects.filter(submission=old).count() == 2  # superseded, not lost
+    assert BoundingBox.objects.filter(submission=old).count() == 2  # superseded, not lost
     assert CampaignImage.objects.get(campaign=active, image_id=image).current_submission == new
     assert campaign_progress(campaign_id=active.pk) == {"done": 1, "total": 3}
 
@@ -448,7 +448,7 @@ def test_label_translated_becomes_the_label_and_keeps_the_original(active, label
         items=[{"image_id": image, "objects": [new_object("Plastic", label_translated="PET")]}],
         user=labeler_user,
     )
-    stored = Object.objects.get()
+    stored = BoundingBox.objects.get()
     assert (stored.label, stored.label_original) == ("PET", "Plastic")
 
 
@@ -470,7 +470,7 @@ def test_the_campaign_translations_apply_when_no_label_translated_is_given(label
         ],
         user=labeler_user,
     )
-    assert list(Object.objects.order_by("position").values_list("label", "label_original")) == [
+    assert list(BoundingBox.objects.order_by("position").values_list("label", "label_original")) == [
         ("PET", "Plastic"),
         ("Wood", "Wood"),
         ("HDPE", "Plastic"),
@@ -486,7 +486,7 @@ def test_confidence_may_be_null_or_a_number_from_0_to_1(active, labeler_user, co
         items=[{"image_id": image, "objects": [new_object(confidence=confidence)]}],
         user=labeler_user,
     )
-    assert Object.objects.get().confidence == stored
+    assert BoundingBox.objects.get().confidence == stored
 
 
 def test_a_missing_confidence_is_stored_as_null(active, labeler_user):
@@ -494,7 +494,7 @@ def test_a_missing_confidence_is_stored_as_null(active, labeler_user):
     obj = new_object()
     del obj["confidence"]
     objects_replace(campaign_id=active.pk, items=[{"image_id": image, "objects": [obj]}], user=labeler_user)
-    assert Object.objects.get().confidence is None
+    assert BoundingBox.objects.get().confidence is None
 
 
 def test_a_box_may_touch_the_image_border_and_integral_floats_are_integers(active, labeler_user):
@@ -504,7 +504,7 @@ def test_a_box_may_touch_the_image_border_and_integral_floats_are_integers(activ
         items=[{"image_id": image, "objects": [new_object(bounding_box=box(0, 200.0, 0, 200))]}],
         user=labeler_user,
     )
-    stored = Object.objects.get()
+    stored = BoundingBox.objects.get()
     assert (stored.xmin, stored.xmax, stored.ymin, stored.ymax) == (0, 200, 0, 200)
 
 
@@ -517,7 +517,7 @@ def test_any_box_fits_an_image_of_unknown_size(labeler_user):
         items=[{"image_id": image.pk, "objects": [new_object(bounding_box=box(0, 50_000, 0, 90_000))]}],
         user=labeler_user,
     )
-    assert Object.objects.get().ymax == 90_000
+    assert BoundingBox.objects.get().ymax == 90_000
 
 
 def test_labeling_the_last_image_completes_the_campaign(active, labeler_user):
@@ -673,7 +673,7 @@ def test_replacing_objects_takes_the_same_queries_for_2_and_20_images(labeler_us
         with CaptureQueriesContext(connection) as ctx:
             objects_replace(campaign_id=campaign.pk, items=body, user=labeler_user)
         counts.append(len(ctx))
-        assert Object.objects.filter(campaign_image__campaign=campaign).count() == 3 * n
+        assert BoundingBox.objects.filter(campaign_image__campaign=campaign).count() == 3 * n
     assert counts[0] == counts[1]
     assert counts[0] <= 10
 

@@ -26,7 +26,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from accounts.models import User
-from campaigns.models import Campaign, CampaignImage, Object
+from campaigns.models import BoundingBox, Campaign, CampaignImage
 from imagesets.models import Image, ImageSet, ImageSetJob
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -238,7 +238,7 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     expect(page).to_have_url(re.compile(rf"/review/{beach}/$"))
     expect(page.locator("#lh-review-image")).to_have_js_property("complete", True)
     assert page.locator("#lh-review-image").evaluate("img => img.naturalWidth") == 240
-    stored = Object.objects.current().filter(campaign_image__campaign=campaign, campaign_image__image_id=beach)
+    stored = BoundingBox.objects.current().filter(campaign_image__campaign=campaign, campaign_image__image_id=beach)
     boxes = page.locator("#lh-boxes g.lh-box")
     expect(boxes).to_have_count(stored.count())
     assert stored.count() == 2

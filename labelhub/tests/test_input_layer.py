@@ -19,7 +19,7 @@ import pytest
 from django.core.exceptions import RequestDataTooBig
 
 from accounts.models import ApiKey, User
-from campaigns.models import Campaign, CampaignImage, CampaignLabeler, Object, Submission
+from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignLabeler, Submission
 from campaigns.services import validate_label_translations, validate_metadata
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory, CampaignLabelerFactory, new_object
 from imagesets.models import Image, ImageSet
@@ -73,7 +73,7 @@ def snapshot():
         list(Campaign.objects.order_by("pk").values_list("pk", "title", "status", "metadata", "label_translations")),
         list(CampaignImage.objects.order_by("pk").values_list("pk", "campaign_id", "image_id", "labeled")),
         list(CampaignLabeler.objects.order_by("pk").values_list("campaign_id", "user_id")),
-        list(Object.objects.order_by("pk").values_list("pk", "label")),
+        list(BoundingBox.objects.order_by("pk").values_list("pk", "label")),
         Submission.objects.count(),
         User.objects.count(),
         ApiKey.objects.count(),
