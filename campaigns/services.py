@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Window
 from django.db.models.functions import DenseRank
 from django.utils import timezone
@@ -23,21 +23,20 @@ from accounts.models import ApiKey, User
 from accounts.services import IssuedKey, apikey_issue, labeler_get_or_create
 from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, CampaignLabeler, Submission
 from imagesets.models import Image
-from labelhub.db import conflict_on_duplicate
 from labelhub.exceptions import BadRequest, Conflict, NotFound, Unprocessable
 from labelhub.jobs import job_enqueue
 from labelhub.validators import (
-    COORDINATE_MAX,
     ID_MAX,
     check_images_per_request,
     contains_nul,
     is_json_int,
     json_problem,
-    validate_metadata,
     validate_title,
 )
 
 LABEL_MAX_LENGTH = 128
+# Box coordinates are stored as 32-bit integers.
+COORDINATE_MAX = 2**31 - 1
 EMAIL_MAX_LENGTH = 254
 
 Status = Campaign.Status
@@ -56,6 +55,15 @@ def _json_problem(value: Any) -> str | None:
     The API's parser already refuses the last two; the admin's forms come here directly.
     """
     return json_problem(value, nul=True, max_depth=settings.JSON_MAX_DEPTH)
+
+
+def validate_metadata(metadata: Any) -> dict | None:
+    if metadata is not None and not isinstance(metadata, dict):
+        raise BadRequest("'metadata' must be a JSON object or null")
+    problem = _json_problem(metadata)
+    if problem:
+        raise BadRequest(f"'metadata' must not contain NUL characters or invalid Unicode: it {problem}")
+    return metadata
 
 
 def validate_label_translations(translations: Any) -> dict[str, str] | None:
@@ -128,10 +136,14 @@ def campaign_create(
 
     if Campaign.objects.filter(title=title).exists():
         raise Conflict(f"A campaign titled '{title}' already exists")
-    with conflict_on_duplicate(f"A campaign titled '{title}' already exists"):
-        campaign = Campaign.objects.create(
-            title=title, metadata=metadata, label_translations=label_translations, created_by=created_by
-        )
+    try:
+        # A savepoint: a concurrent insert of the same title fails here, not the whole request.
+        with transaction.atomic():
+            campaign = Campaign.objects.create(
+                title=title, metadata=metadata, label_translations=label_translations, created_by=created_by
+            )
+    except IntegrityError:
+        raise Conflict(f"A campaign titled '{title}' already exists") from None
 
     labeler, _ = labeler_get_or_create(email=email)
     CampaignLabeler.objects.create(campaign=campaign, user=labeler)
