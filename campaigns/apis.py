@@ -7,8 +7,9 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts.models import ApiKey
-from accounts.permissions import IsImageAdmin, IsImageAdminOrCampaignLabeler
+from accounts.permissions import IsImageAdmin
 from campaigns import selectors, services
+from campaigns.permissions import IsImageAdminOrCampaignLabeler
 from campaigns.serializers import (
     CampaignCreatedOutputSerializer,
     CampaignCreateInputSerializer,

@@ -7,6 +7,8 @@ class CampaignsConfig(AppConfig):
 
     def ready(self):
         from campaigns.models import CampaignJob
+        from campaigns.selectors import labeler_can_read_image
+        from imagesets import hooks
         from labelhub import jobs
 
         jobs.register(
@@ -17,3 +19,5 @@ class CampaignsConfig(AppConfig):
                 task="campaigns.tasks.export_campaign",
             )
         )
+        # A labeler reads the images of its campaigns (imagesets asks through the hook).
+        hooks.register_image_reader(labeler_can_read_image)
