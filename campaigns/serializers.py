@@ -12,15 +12,7 @@ from rest_framework import serializers
 from campaigns.models import Campaign
 from labelhub.schema import JobSerializer, ProgressSerializer
 from labelhub.serializers import StrictStringField, TitleField, format_datetime, job_representation
-
-
-class StrictCharField(serializers.CharField):
-    """A JSON string only: unlike ``CharField`` it does not turn ``5`` into ``"5"``."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+from labelhub.validators import COORDINATE_MAX
 
 
 @extend_schema_field({"type": "string", "format": "email", "maxLength": 254, "example": "agency@example.com"})
@@ -48,7 +40,7 @@ class LabelTranslationsField(serializers.JSONField):
 @extend_schema_field(
     {"type": "string", "enum": [Campaign.Status.ACTIVE, Campaign.Status.COMPLETED, Campaign.Status.FINISHED]}
 )
-class CampaignNewStatusField(StrictCharField):
+class CampaignNewStatusField(StrictStringField):
     """Any string is read; the service answers an unknown status 400 and a disallowed one 409."""
 
 
@@ -97,10 +89,10 @@ class ImageRefInputSerializer(serializers.Serializer):
 class BoundingBoxSerializer(serializers.Serializer):
     """Pixels from the image's top left corner: `xmin <= xmax`, `ymin <= ymax`, inside the image."""
 
-    xmin = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
-    xmax = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
-    ymin = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
-    ymax = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+    xmin = serializers.IntegerField(min_value=0, max_value=COORDINATE_MAX)
+    xmax = serializers.IntegerField(min_value=0, max_value=COORDINATE_MAX)
+    ymin = serializers.IntegerField(min_value=0, max_value=COORDINATE_MAX)
+    ymax = serializers.IntegerField(min_value=0, max_value=COORDINATE_MAX)
 
 
 class NewObjectInputSerializer(serializers.Serializer):

@@ -20,7 +20,8 @@ from imagesets.serializers import (
     ImageSetSerializer,
     ImageSetStatusInputSerializer,
 )
-from labelhub.exceptions import ApplicationError, BadRequest, NotFound
+from labelhub.exceptions import BadRequest, DropboxClosed, LengthRequired, NotFound, PayloadTooLarge
+from labelhub.negotiation import ForcedNegotiationMixin
 from labelhub.schema import JSON_BODY_MALFORMED, errors, ok
 from labelhub.storage import (
     FileTooLarge,
@@ -266,22 +267,7 @@ class ImageDetailApi(APIView):
 # --- local storage: the dropbox upload endpoint ---------------------------------
 
 
-class DropboxClosed(ApplicationError):
-    status_code = status.HTTP_403_FORBIDDEN
-    default_detail = "This upload URL is invalid, expired or closed"
-
-
-class LengthRequired(ApplicationError):
-    status_code = status.HTTP_411_LENGTH_REQUIRED
-    default_detail = "Content-Length is required"
-
-
-class PayloadTooLarge(ApplicationError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "File too large"
-
-
-class DropboxUploadApi(APIView):
+class DropboxUploadApi(ForcedNegotiationMixin, APIView):
     """``PUT /dropbox/<token>/<filename>`` with the raw file as body, as Azure's Put Blob.
 
     The signed token is the credential (no API key): forged or expired 403,
@@ -295,10 +281,6 @@ class DropboxUploadApi(APIView):
 
     authentication_classes: list = []
     permission_classes: list = []
-
-    def perform_content_negotiation(self, request, force=False):
-        # Upload clients send whatever Accept they like; error bodies are JSON regardless.
-        return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(
         operation_id="dropbox_upload",

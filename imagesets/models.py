@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from imagesets.naming import new_dropbox_key
 from labelhub.jobs import Job
+from labelhub.storage.base import BlobPathMixin
+from labelhub.validators import TITLE_MAX_LENGTH
 
 
 class ImageSetQuerySet(models.QuerySet):
@@ -28,7 +30,7 @@ class ImageSet(models.Model):
         Status.FINISHED: set(),
     }
 
-    title = models.CharField(max_length=53, unique=True)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
     metadata = models.JSONField(null=True, blank=True)
     # The dropbox container while created; the final folder once finished.
@@ -73,7 +75,7 @@ class ImageSetJob(Job):
         }
 
 
-class Image(models.Model):
+class Image(BlobPathMixin, models.Model):
     """One stored image file. ``blobstorage_path`` is ``<container>/<folder>/<set title>/<name>``."""
 
     imageset = models.ForeignKey(ImageSet, null=True, blank=True, on_delete=models.PROTECT, related_name="images")
@@ -98,16 +100,3 @@ class Image(models.Model):
 
     def __str__(self) -> str:
         return self.blobstorage_path
-
-    @property
-    def container(self) -> str:
-        return self.blobstorage_path.split("/", 1)[0]
-
-    @property
-    def path_in_container(self) -> str:
-        """The image path inside its container (the CSV's ``image_url``)."""
-        return self.blobstorage_path.split("/", 1)[1] if "/" in self.blobstorage_path else ""
-
-    @property
-    def name(self) -> str:
-        return self.blobstorage_path.rsplit("/", 1)[-1]

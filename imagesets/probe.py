@@ -19,11 +19,13 @@ from io import BytesIO
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
+from labelhub.validators import INTEGER_COLUMN_MAX
+
 logger = logging.getLogger(__name__)
 
 HEADER_BYTES = 64 * 1024
-# Width and height are stored in integer columns (PostgreSQL's integer: 2**31 - 1).
-DIMENSION_MAX = 2**31 - 1
+# Width and height are stored in integer columns (PostgreSQL's integer).
+DIMENSION_MAX = INTEGER_COLUMN_MAX
 
 # Pillow reports a JPEG with an MPF extension (many cameras write one) as MPO.
 _FORMAT_ALIASES = {"MPO": "JPEG"}

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from imagesets.models import Image, ImageSet, ImageSetJob
 from labelhub.schema import JobSerializer
 from labelhub.serializers import StrictIntegerField, StrictStringField, TitleField, job_representation
-from labelhub.validators import check_images_per_request
+from labelhub.validators import NOT_AN_OBJECT, check_images_per_request, json_object_problem
 
 
 @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
@@ -16,7 +16,7 @@ class JsonObjectOrNullField(serializers.JSONField):
     default_error_messages = {"not_object": "Must be a JSON object or null."}
 
     def to_internal_value(self, data):
-        if data is not None and not isinstance(data, dict):
+        if json_object_problem(data) == NOT_AN_OBJECT:  # the rest is the service's (validate_metadata)
             self.fail("not_object")
         return data
 

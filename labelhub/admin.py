@@ -23,7 +23,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import register_converter
 
-from labelhub.validators import ID_MAX, json_problem
+from labelhub.validators import ID_MAX, NOT_AN_OBJECT, json_object_problem, json_problem
 
 
 def parse_id(raw: Any) -> int | None:
@@ -82,11 +82,9 @@ class JsonObjectField(forms.JSONField):
 
     def validate(self, value):
         super().validate(value)
-        if value is None:
-            return
-        if not isinstance(value, dict):
+        problem = json_object_problem(value)
+        if problem == NOT_AN_OBJECT:
             raise forms.ValidationError(self.error_messages["not_object"], code="not_object")
-        problem = json_problem(value, max_depth=settings.JSON_MAX_DEPTH, nul=True)
         if problem is not None:
             raise forms.ValidationError(f"This JSON {problem}.", code="invalid")
 

@@ -26,10 +26,21 @@ UNAUTHORIZED_DETAIL = (
 
 
 class ApplicationError(Exception):
-    """Base of every error a service raises on purpose."""
+    """Base of every error a service raises on purpose.
+
+    A subclass names its status and default message in its class line:
+    ``class Gone(ApplicationError, status=410, detail="Gone"): ...``
+    """
 
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "Bad request"
+
+    def __init_subclass__(cls, *, status: int | None = None, detail: str | None = None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status_code = status
+        if detail is not None:
+            cls.default_detail = detail
 
     def __init__(self, detail: str | None = None, *, extra: dict | None = None):
         self.detail = detail or self.default_detail
@@ -37,48 +48,26 @@ class ApplicationError(Exception):
         super().__init__(self.detail)
 
 
-class BadRequest(ApplicationError):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Bad request"
-
-
-class NotFound(ApplicationError):
-    status_code = status.HTTP_404_NOT_FOUND
-    default_detail = "Not found"
-
-
-class Conflict(ApplicationError):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Not allowed in the current status"
-
-
-class InvalidName(ApplicationError):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "Invalid name"
-
-
-class Unprocessable(ApplicationError):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "Unprocessable entity"
-
-
-class RequestTooLarge(ApplicationError):
-    """A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, or more items than one request may list."""
-
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Request too large"
-
-
-class StorageUnavailable(ApplicationError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Storage is unavailable, please try again later"
-
-
-class DatabaseBusy(ApplicationError):
-    """Every pooled database connection stayed busy for ``DATABASE_POOL_TIMEOUT`` seconds."""
-
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The service is busy, please try again in a moment"
+# fmt: off
+class BadRequest(ApplicationError, status=400, detail="Bad request"): ...
+class NotFound(ApplicationError, status=404, detail="Not found"): ...
+class Conflict(ApplicationError, status=409, detail="Not allowed in the current status"): ...
+class InvalidName(ApplicationError, status=422, detail="Invalid name"): ...
+class Unprocessable(ApplicationError, status=422, detail="Unprocessable entity"): ...
+# A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, or more items than one request may list.
+class RequestTooLarge(ApplicationError, status=413, detail="Request too large"): ...
+class StorageUnavailable(ApplicationError, status=503, detail="Storage is unavailable, please try again later"): ...
+# Every pooled database connection stayed busy for ``DATABASE_POOL_TIMEOUT`` seconds.
+class DatabaseBusy(ApplicationError, status=503, detail="The service is busy, please try again in a moment"): ...
+# The signed link of ``GET /api/v1/files/<token>`` (local storage) is forged or expired.
+class TokenRejected(ApplicationError, status=403, detail="This link is invalid or has expired"): ...
+# The local dropbox upload (``PUT /dropbox/<token>/<filename>``): a bad token or a closed set,
+class DropboxClosed(ApplicationError, status=403, detail="This upload URL is invalid, expired or closed"): ...
+# a chunked body without a length,
+class LengthRequired(ApplicationError, status=411, detail="Content-Length is required"): ...
+# a file over ``LOCAL_DROPBOX_MAX_FILE_SIZE``.
+class PayloadTooLarge(ApplicationError, status=413, detail="File too large"): ...
+# fmt: on
 
 
 def is_pool_exhausted(exc: BaseException | None) -> bool:

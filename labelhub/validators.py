@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 
-from labelhub.exceptions import InvalidName, RequestTooLarge
+from labelhub.exceptions import BadRequest, InvalidName, RequestTooLarge
 
 # Anchored at both ends and matched with ``fullmatch``: ``$`` alone also matches before a
 # trailing newline, which let "nl\n" through. (The pattern is also the OpenAPI ``pattern``.)
@@ -15,6 +15,9 @@ TITLE_MAX_LENGTH = 53
 # Primary keys are 64-bit: an id outside 1..ID_MAX names no row and must never reach a
 # query (SQLite raises OverflowError on it).
 ID_MAX = 2**63 - 1
+# Integer columns (PostgreSQL's ``integer``): image widths and heights, box coordinates.
+INTEGER_COLUMN_MAX = 2**31 - 1
+COORDINATE_MAX = INTEGER_COLUMN_MAX
 
 # A lone surrogate (U+D800..U+DFFF) is not valid Unicode: no UTF-8 encoder accepts it.
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
@@ -60,6 +63,31 @@ def json_problem(value: Any, *, max_depth: int | None = None, nul: bool = False,
             elif isinstance(child, (dict, list)):
                 pending.append((child, depth))
     return None
+
+
+NOT_AN_OBJECT = "is not a JSON object"
+
+
+def json_object_problem(value: Any) -> str | None:
+    """Why a free-form JSON field (``metadata``: an object or null) may not be stored, or ``None``.
+
+    ``NOT_AN_OBJECT`` for any other JSON value; then what PostgreSQL or a JSON
+    answer cannot hold: NUL, invalid Unicode, nesting deeper than ``JSON_MAX_DEPTH``
+    (the API's parser already refuses the last two; the admin's forms do not).
+    """
+    if value is not None and not isinstance(value, dict):
+        return NOT_AN_OBJECT
+    return json_problem(value, nul=True, max_depth=settings.JSON_MAX_DEPTH)
+
+
+def validate_metadata(metadata: Any) -> dict | None:
+    """The ``metadata`` of an image set or a campaign: a JSON object or null that can be stored; 400 otherwise."""
+    problem = json_object_problem(metadata)
+    if problem == NOT_AN_OBJECT:
+        raise BadRequest("'metadata' must be a JSON object or null")
+    if problem:
+        raise BadRequest(f"'metadata' must not contain NUL characters or invalid Unicode: it {problem}")
+    return metadata
 
 
 def check_images_per_request(items: list) -> None:

@@ -11,18 +11,14 @@ from accounts.permissions import IsImageAdmin
 from campaigns.export.formats import labels_csv_chunks
 from campaigns.models import Campaign
 from labelhub.exceptions import NotFound
+from labelhub.negotiation import ForcedNegotiationMixin
 from labelhub.schema import errors
 
 
-class CampaignLabelsCsvApi(APIView):
+class CampaignLabelsCsvApi(ForcedNegotiationMixin, APIView):
     """The same CSV the export job writes, built row by row while it is sent (any campaign status)."""
 
     permission_classes = [IsImageAdmin]
-
-    def perform_content_negotiation(self, request, force=False):
-        # A client asking for text/csv must get the CSV, not a 406; error
-        # bodies stay JSON.
-        return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(
         operation_id="campaigns_labels_csv",

@@ -20,6 +20,26 @@ def split_path(path: str) -> tuple[str, str]:
     return container, key
 
 
+class BlobPathMixin:
+    """The parts of a stored file's ``blobstorage_path`` (``<container>/<key>``), for models and rows."""
+
+    __slots__ = ()
+    blobstorage_path: str
+
+    @property
+    def container(self) -> str:
+        return split_path(self.blobstorage_path)[0]
+
+    @property
+    def path_in_container(self) -> str:
+        """The path inside its container (the labels CSV's ``image_url``)."""
+        return split_path(self.blobstorage_path)[1]
+
+    @property
+    def name(self) -> str:
+        return self.blobstorage_path.rsplit("/", 1)[-1]
+
+
 def relative_name(key: str, key_prefix: str) -> str:
     """A listed key as seen from the listed prefix: ``uploads/t/car.png`` under ``uploads/t/`` -> ``car.png``."""
     return key[len(key_prefix) :].lstrip("/")

@@ -7,30 +7,20 @@ import time
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from labelhub.exceptions import ApplicationError, NotFound
+from labelhub.exceptions import NotFound, TokenRejected
+from labelhub.negotiation import ForcedNegotiationMixin
 from labelhub.storage import InvalidToken, ObjectNotFound, get_storage
 from labelhub.storage.local import guess_content_type, unsign_read_token
 
 
-class TokenRejected(ApplicationError):
-    status_code = status.HTTP_403_FORBIDDEN
-    default_detail = "This link is invalid or has expired"
-
-
-class FileReadApi(APIView):
+class FileReadApi(ForcedNegotiationMixin, APIView):
     """Streams the one file the token was signed for; the token is the only credential."""
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
-
-    def perform_content_negotiation(self, request, force=False):
-        # An <img> or a client may send `Accept: image/png`; the JSON renderer
-        # is only used for error bodies, so never answer 406.
-        return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(
         operation_id="file_read",
