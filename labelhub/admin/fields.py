@@ -1,0 +1,60 @@
+"""The admin's JSON form field: a JSON object (or nothing) that both databases store and a page can show again."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.conf import settings
+from django.forms.fields import InvalidJSONInput
+
+from labelhub.validators import NOT_AN_OBJECT, json_object_problem, json_problem
+
+
+class JsonObjectField(forms.JSONField):
+    """A JSON object (or nothing) that both databases store and the page can show again.
+
+    Django's field took any JSON: a NUL character (PostgreSQL stores none), a
+    lone surrogate such as ``\\ud800`` (no UTF-8 encoder takes it) and deep
+    nesting (the json module raises RecursionError, parsing and printing)
+    answered 500 when saved or shown again. They are form errors here, and the
+    form shows the text as it was typed.
+    """
+
+    default_error_messages = {"not_object": "Enter a JSON object (or leave it empty)."}
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError(
+                f"This JSON is nested deeper than {settings.JSON_MAX_DEPTH} levels.", code="too_deep"
+            ) from None
+
+    def validate(self, value):
+        super().validate(value)
+        problem = json_object_problem(value)
+        if problem == NOT_AN_OBJECT:
+            raise forms.ValidationError(self.error_messages["not_object"], code="not_object")
+        if problem is not None:
+            raise forms.ValidationError(f"This JSON {problem}.", code="invalid")
+
+    def bound_data(self, data, initial):
+        if self.disabled or data is None:
+            return super().bound_data(data, initial)
+        try:
+            value = json.loads(data, cls=self.decoder)
+        except (json.JSONDecodeError, RecursionError):
+            return InvalidJSONInput(data)
+        if json_problem(value, max_depth=settings.JSON_MAX_DEPTH) is not None:
+            return InvalidJSONInput(data)  # shown as typed: printing it again could fail
+        return value
+
+    def prepare_value(self, value):
+        text = super().prepare_value(value)
+        if isinstance(text, str) and not isinstance(value, InvalidJSONInput) and not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # a stored lone surrogate: shown escaped, never a broken page
+                return json.dumps(value, cls=self.encoder)
+        return text
