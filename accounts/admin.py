@@ -2,16 +2,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ApiKey, User, normalize_email
+from accounts.selectors import user_find, user_has_unrevoked_key
 from accounts.services import IssuedKey, apikey_issue, apikey_revoke, apikey_rotate
-from labelhub.admin import RowIdChecks, ShownSecret, render_form_page, render_secrets_page
-from labelhub.exceptions import ApplicationError
+from labelhub.admin import AdminBase, FormPage, ShownSecret, render_secrets_page
 
-ADMIN_MEDIA = forms.Media(css={"all": ["labelhub/admin.css"]}, js=["labelhub/admin.js"])
 NO_SECRET_NOTE = (
     "This user already has a key; its secret is stored only as a hash and cannot be shown. "
     "Rotate the key for a new secret."
@@ -68,7 +66,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(RowIdChecks, DjangoUserAdmin):
+class UserAdmin(AdminBase, DjangoUserAdmin):
     add_form = UserCreationForm
     form = UserEditForm
     ordering = ("email",)
@@ -94,10 +92,6 @@ class UserAdmin(RowIdChecks, DjangoUserAdmin):
     def role(self, obj):
         return User.Role(obj.role).label
 
-    @property
-    def media(self):
-        return super().media + ADMIN_MEDIA
-
     @admin.action(description="Issue an API key (secret shown once)")
     def issue_key(self, request, queryset):
         return show_secrets(request, self, [(u, apikey_issue(user=u)) for u in queryset], title="API keys issued")
@@ -115,12 +109,12 @@ class ApiKeyCreateForm(forms.Form):
 
     def clean_email(self):
         email = normalize_email(self.cleaned_data["email"])
-        user = User.objects.filter(email=email).first()
+        user = user_find(email=email)
         if user is None:
             raise forms.ValidationError(
                 "No user has this e-mail. Add the user first, or create a campaign for an agency."
             )
-        if ApiKey.objects.filter(user=user, revoked_at__isnull=True).exists():
+        if user_has_unrevoked_key(user=user):
             raise forms.ValidationError(
                 "This user already has an active key: rotate it (action on the key list) or revoke it first."
             )
@@ -129,7 +123,7 @@ class ApiKeyCreateForm(forms.Form):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(RowIdChecks, admin.ModelAdmin):
+class ApiKeyAdmin(AdminBase, admin.ModelAdmin):
     list_display = ("key", "user", "created_at", "expires_at", "revoked_at", "last_used_at", "active")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
     search_fields = ("key", "user__email")
@@ -137,10 +131,10 @@ class ApiKeyAdmin(RowIdChecks, admin.ModelAdmin):
     readonly_fields = ("key", "user", "created_at", "rotated_at", "revoked_at", "last_used_at")
     fields = ("key", "user", "created_at", "rotated_at", "expires_at", "revoked_at", "last_used_at")
     actions = ["rotate", "revoke"]
-
-    @property
-    def media(self):
-        return super().media + ADMIN_MEDIA
+    create_form = ApiKeyCreateForm
+    create_page = FormPage(
+        title="Add API key", submit="Issue the key", intro="The new key's secret is shown once, on the next page."
+    )
 
     @admin.display(boolean=True, description="active")
     def active(self, obj):
@@ -149,24 +143,13 @@ class ApiKeyAdmin(RowIdChecks, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def add_view(self, request, form_url="", extra_context=None):
+    def create(self, request, form):
         """Issue a key to an existing user; the answer shows its secret this once."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = ApiKeyCreateForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            issued = apikey_issue(user=form.user)
-            self.log_addition(request, issued.api_key, [{"added": {}}])
-            return show_secrets(request, self, [(form.user, issued)], title="API key issued")
-        return render_form_page(
-            request,
-            self,
-            form=form,
-            title="Add API key",
-            submit="Issue the key",
-            intro="The new key's secret is shown once, on the next page.",
-            cancel_url=reverse("admin:accounts_apikey_changelist"),
-        )
+        issued = apikey_issue(user=form.user)
+        return issued.api_key, show_secrets(request, self, [(form.user, issued)], title="API key issued")
+
+    def row_title(self, obj) -> str:
+        return obj.key
 
     @admin.action(description="Rotate: a new secret for each selected key (old secret stops working)")
     def rotate(self, request, queryset):
@@ -182,12 +165,6 @@ class ApiKeyAdmin(RowIdChecks, admin.ModelAdmin):
 
     @admin.action(description="Revoke selected keys (cannot be undone)")
     def revoke(self, request, queryset):
-        done = 0
-        for api_key in queryset:
-            try:
-                apikey_revoke(api_key=api_key)
-                done += 1
-            except ApplicationError as exc:
-                messages.error(request, f"{api_key.key}: {exc.detail}")
-        if done:
-            messages.success(request, f"Revoked {done} key(s).")
+        self.run_per_row(
+            request, queryset, lambda api_key: apikey_revoke(api_key=api_key), done="Revoked {count} key(s)."
+        )
