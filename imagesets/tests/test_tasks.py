@@ -371,12 +371,14 @@ def test_a_real_worker_process_finishes_the_set(kind, local_storage, admin_user,
     name = f"labelhub-imagesets-{uuid.uuid4().hex[:10]}"
     broker = _broker(kind, name)
     imageset = new_imageset(admin_user, files=file_bytes(), storage=local_storage)
-    real_async_task = jobs.async_task
+    real_async_task = jobs.queue.async_task
     # This test process runs tasks inline (DJANGO_Q_SYNC=1); send this one to the real cluster,
     # signed with the cluster's name (django-q2 salts its packages with Q_CLUSTER["name"]).
     monkeypatch.setattr(Conf, "PREFIX", name)
     monkeypatch.setattr(
-        jobs, "async_task", lambda func, *args, **kw: real_async_task(func, *args, sync=False, broker=broker, **kw)
+        jobs.queue,
+        "async_task",
+        lambda func, *args, **kw: real_async_task(func, *args, sync=False, broker=broker, **kw),
     )
     log_path = tmp_path / "qcluster.log"
 

@@ -20,11 +20,12 @@ from django.core.exceptions import RequestDataTooBig
 
 from accounts.models import ApiKey, User
 from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignLabeler, Submission
-from campaigns.services import validate_label_translations, validate_metadata
+from campaigns.services import validate_label_translations
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory, CampaignLabelerFactory, new_object
 from imagesets.models import Image, ImageSet
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
 from labelhub.exceptions import BadRequest, exception_handler
+from labelhub.validators import validate_metadata
 
 pytestmark = pytest.mark.django_db
 

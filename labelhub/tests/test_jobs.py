@@ -1,4 +1,4 @@
-"""The shared job lifecycle (labelhub/jobs.py): outbox queueing, claiming, heartbeats, the sweep, retries."""
+"""The shared job lifecycle (labelhub/jobs/): outbox queueing, claiming, heartbeats, the sweep, retries."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def broker_down(monkeypatch):
     dead = broker_at("redis://127.0.0.1:1/0", "labelhub-down")
     monkeypatch.setattr(Conf, "SYNC", False)
     monkeypatch.setattr(
-        jobs, "async_task", lambda func, *args, **kw: real_async_task(func, *args, sync=False, broker=dead, **kw)
+        jobs.queue, "async_task", lambda func, *args, **kw: real_async_task(func, *args, sync=False, broker=dead, **kw)
     )
 
 
@@ -71,7 +71,9 @@ def live_broker(monkeypatch):
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
     monkeypatch.setattr(Conf, "SYNC", False)
     monkeypatch.setattr(
-        jobs, "async_task", lambda func, *args, **kw: real_async_task(func, *args, sync=False, broker=broker, **kw)
+        jobs.queue,
+        "async_task",
+        lambda func, *args, **kw: real_async_task(func, *args, sync=False, broker=broker, **kw),
     )
     yield broker
     broker.delete_queue()
@@ -104,7 +106,7 @@ def test_the_sweep_hands_a_job_the_broker_refused_to_the_broker_once_it_is_back(
     dead = broker_at("redis://127.0.0.1:1/0", "labelhub-down")
     monkeypatch.setattr(Conf, "SYNC", False)
     monkeypatch.setattr(
-        jobs, "async_task", lambda func, *args, **kw: real_async_task(func, *args, sync=False, broker=dead, **kw)
+        jobs.queue, "async_task", lambda func, *args, **kw: real_async_task(func, *args, sync=False, broker=dead, **kw)
     )
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.put(f"/api/v1/campaigns/{campaign.pk}", {"new_status": "finished"}, format="json")
@@ -112,7 +114,7 @@ def test_the_sweep_hands_a_job_the_broker_refused_to_the_broker_once_it_is_back(
     name = f"labelhub-jobs-{uuid.uuid4().hex[:10]}"
     back = broker_at(REDIS_URL, name)
     monkeypatch.setattr(
-        jobs, "async_task", lambda func, *args, **kw: real_async_task(func, *args, sync=False, broker=back, **kw)
+        jobs.queue, "async_task", lambda func, *args, **kw: real_async_task(func, *args, sync=False, broker=back, **kw)
     )
     try:
         assert jobs.job_sweep() == {"recovered": 0, "requeued": 1, "failed": 0}
@@ -253,7 +255,7 @@ def test_the_sweep_reruns_a_job_whose_heartbeat_went_stale(local_storage, settin
         worker="another-host:1234",
     )
     sent = []
-    monkeypatch.setattr(jobs, "job_send", lambda kind, pk: sent.append((kind.name, pk)))
+    monkeypatch.setattr(jobs.queue, "job_send", lambda kind, pk: sent.append((kind.name, pk)))
 
     assert jobs.job_sweep() == {"recovered": 1, "requeued": 0, "failed": 0}
 
@@ -272,7 +274,7 @@ def test_a_running_job_with_a_fresh_heartbeat_on_another_host_is_left_alone(loca
         date_started=timezone.now(),
         worker="another-host:1234",
     )
-    monkeypatch.setattr(jobs, "job_send", lambda kind, pk: pytest.fail("nothing to send"))
+    monkeypatch.setattr(jobs.queue, "job_send", lambda kind, pk: pytest.fail("nothing to send"))
     assert jobs.job_sweep() == {"recovered": 0, "requeued": 0, "failed": 0}
     assert CampaignJob.objects.get(campaign=campaign).status == "running"
 
@@ -332,7 +334,7 @@ def test_a_job_committed_a_moment_ago_and_not_yet_handed_over_is_not_stuck(admin
     ImageSet.objects.filter(pk=imageset.pk).update(status=ImageSet.Status.FINISHED)
     # Between its commit and the on_commit hand-over: a second "finished" must not queue it twice.
     ImageSetJob.objects.create(imageset=imageset, status="queued", enqueued_at=None)
-    monkeypatch.setattr(jobs, "job_send", lambda kind, pk: pytest.fail("nothing to send"))
+    monkeypatch.setattr(jobs.queue, "job_send", lambda kind, pk: pytest.fail("nothing to send"))
 
     response = admin_client.put(f"/api/v1/image_sets/{imageset.pk}", {"new_status": "finished"}, format="json")
 

@@ -1,0 +1,43 @@
+"""The kinds of background job: apps register theirs from their ``AppConfig``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from labelhub.jobs.models import Job
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """One kind of background job: its row model, the row's owner and its django-q2 task."""
+
+    name: str  # "imageset_finish", also the metrics label
+    model: type[Job]
+    owner_field: str  # the job row's foreign key to what it works on, e.g. "imageset_id"
+    task: str  # dotted path of the django-q2 entry point; called with the owner's id
+
+    def task_name(self, owner_id: int) -> str:
+        return f"{self.name}-{owner_id}"
+
+
+_KINDS: dict[str, JobKind] = {}
+
+
+def register(kind: JobKind) -> JobKind:
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def kinds() -> list[JobKind]:
+    return list(_KINDS.values())
+
+
+def kind_of(job: Job) -> JobKind:
+    for kind in _KINDS.values():
+        if isinstance(job, kind.model):
+            return kind
+    raise LookupError(f"{type(job).__name__} is not a registered kind of job")
+
+
+def kind_named(name: str) -> JobKind:
+    return _KINDS[name]
