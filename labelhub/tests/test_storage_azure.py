@@ -373,9 +373,9 @@ def test_listing_a_missing_container_raises_object_not_found(azure_storage, http
 
 
 def test_a_copy_reuses_the_destination_client_for_the_read_and_keeps_only_a_few(azure_storage, monkeypatch):
-    from labelhub.storage import azure
+    from labelhub.storage.azure import backend
 
-    monkeypatch.setattr(azure, "BLOB_CLIENTS_KEPT", 3)
+    monkeypatch.setattr(backend, "BLOB_CLIENTS_KEPT", 3)
     for i in range(5):
         azure_storage.write(f"box-kept/src-{i}.png", [b"png" * i])
     azure_storage._blob_clients.clear()

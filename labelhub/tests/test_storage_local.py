@@ -17,10 +17,10 @@ from labelhub.storage import (
     ObjectNotFound,
     StorageError,
     get_storage,
-    local,
     unsign_dropbox_token,
 )
-from labelhub.storage.local import _DROPBOX_SALT, DropboxToken, LocalStorage
+from labelhub.storage.local import DropboxToken, LocalStorage, listing
+from labelhub.storage.local.tokens import _DROPBOX_SALT
 
 WEEK = timedelta(days=7)
 EXPIRED = timedelta(seconds=-1)
@@ -315,7 +315,7 @@ def test_dropbox_names_must_be_one_safe_segment(local_storage, name):
 
 def test_a_listing_larger_than_one_sort_run_is_merged_in_name_order(local_storage, monkeypatch):
     # Runs of three keys spill to temporary files: memory does not grow with the dropbox.
-    monkeypatch.setattr(local, "LIST_SORT_RUN", 3)
+    monkeypatch.setattr(listing, "LIST_SORT_RUN", 3)
     names = ["b.png", "a-b.png", "a/b.png", "a/a.png", "é.png", "z/y/x.png", "c.png", "a.png", "A.png", "😀.png"]
     for name in names:
         local_storage.write(f"box-sorted/{name}", [name.encode()])
@@ -330,9 +330,9 @@ def test_a_listing_larger_than_one_sort_run_is_merged_in_name_order(local_storag
 def test_the_bounded_memory_sort_equals_sorted(monkeypatch):
     keys = [f"{i * 7919 % 1000:04}/{'é' * (i % 3)}{i}" for i in range(1000)]
 
-    assert list(local._sorted_in_bounded_memory(iter(keys), run=64)) == sorted(keys)
-    assert list(local._sorted_in_bounded_memory(iter([]), run=64)) == []
-    assert list(local._sorted_in_bounded_memory(iter(["b", "a"]), run=64)) == ["a", "b"]
+    assert list(listing.sorted_in_bounded_memory(iter(keys), run=64)) == sorted(keys)
+    assert list(listing.sorted_in_bounded_memory(iter([]), run=64)) == []
+    assert list(listing.sorted_in_bounded_memory(iter(["b", "a"]), run=64)) == ["a", "b"]
 
 
 def test_deleting_a_dropbox_removes_nested_folders_file_by_file(local_storage, settings):

@@ -1,230 +1,26 @@
-"""The ``local`` backend: files under ``MEDIA_ROOT``, URLs signed with ``django.core.signing``.
-
-Layout: ``MEDIA_ROOT/<container>/<key>``, the same paths as the Azure backend.
-A dropbox is the folder ``MEDIA_ROOT/<name>``. Files are written to
-``MEDIA_ROOT/.partial/`` first and renamed into place, so a reader never sees
-half a file and an interrupted upload leaves nothing behind.
-
-Read and upload URLs are site-relative and carry a signed token holding the
-path (or dropbox name and the set's ``dropbox_key``) and an expiry time;
-labelhub's own views serve them. An upload token is only honoured while an
-image set with that key exists and is ``created`` (the upload view checks it
-under the set's row lock, after the body has been staged and before the file
-is moved into the dropbox), so deleting or finishing the set closes it, and a
-new set with the same title never accepts the old set's URL.
-"""
+"""``LocalStorage``: the ``Storage`` interface over ``MEDIA_ROOT`` (see the package's docstring)."""
 
 from __future__ import annotations
 
-import heapq
-import mimetypes
 import os
 import tempfile
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from datetime import timedelta
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO
 
-from django.core import signing
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage
 from django.urls import get_script_prefix, reverse
 
-from labelhub.storage import FileTooLarge, InvalidFileName, InvalidToken, ObjectNotFound, StorageError
+from labelhub.storage import FileTooLarge, InvalidFileName, ObjectNotFound, StorageError
 from labelhub.storage.base import Storage, StoredFile, relative_name, split_path
+from labelhub.storage.local.listing import remove_tree, sorted_in_bounded_memory, walk_keys
+from labelhub.storage.local.names import check_container_name, check_file_name, guess_content_type
+from labelhub.storage.local.tokens import sign_dropbox_token, sign_read_token
 
 CHUNK_SIZE = 256 * 1024
 PARTIAL_DIR = ".partial"  # not a valid container name on Azure, so never a dropbox
-MAX_NAME_LENGTH = 1024  # Azure's limit for a blob name
-MAX_SEGMENT_BYTES = 255  # a file name on common file systems
-
-_READ_SALT = "labelhub.storage.local.read"
-_DROPBOX_SALT = "labelhub.storage.local.dropbox"
-
-
-# --- listing -------------------------------------------------------------------
-
-# Keys sorted in memory at most; a larger listing is sorted in runs spilled to
-# temporary files and merged, so listing a million-file dropbox holds a few MB.
-LIST_SORT_RUN = 5_000
-SPILL_READ_SIZE = 8 * 1024
-
-
-def _walk_keys(directory: str, relative: str) -> Iterator[str]:
-    """Every file key under ``directory`` (named ``relative`` in its container), one directory at a time."""
-    stack = [(directory, f"{relative}/" if relative else "")]
-    while stack:
-        path, key_prefix = stack.pop()
-        try:
-            entries = os.scandir(path)
-        except (FileNotFoundError, NotADirectoryError):  # removed while listing
-            continue
-        with entries:
-            for entry in entries:
-                if entry.is_dir():
-                    if not entry.is_symlink():  # as os.walk: a linked folder is neither listed nor entered
-                        stack.append((entry.path, f"{key_prefix}{entry.name}/"))
-                else:
-                    yield key_prefix + entry.name
-
-
-def _sorted_in_bounded_memory(keys: Iterable[str], run: int | None = None) -> Iterator[str]:
-    """``sorted(keys)``, holding at most ``run`` keys in memory (an external merge sort)."""
-    run = run or LIST_SORT_RUN
-    batch: list[str] = []
-    spilled: list = []
-    try:
-        for key in keys:
-            batch.append(key)
-            if len(batch) >= run:
-                spilled.append(_spill(sorted(batch)))
-                batch = []
-        batch.sort()
-        if not spilled:
-            yield from batch
-            return
-        yield from heapq.merge(batch, *(_read_spilled(f) for f in spilled))
-    finally:
-        for f in spilled:
-            f.close()
-
-
-def _spill(keys: list[str]):
-    f = tempfile.TemporaryFile()
-    # A file name cannot hold NUL: it separates the keys.
-    f.write(b"".join(os.fsencode(key) + b"\0" for key in keys))
-    f.seek(0)
-    return f
-
-
-def _read_spilled(f) -> Iterator[str]:
-    # Small reads: the merge holds one buffer per run (a million keys are 200 runs).
-    rest = b""
-    while chunk := f.read(SPILL_READ_SIZE):
-        *keys, rest = (rest + chunk).split(b"\0")
-        for key in keys:
-            yield os.fsdecode(key)
-
-
-def _remove_tree(path: str) -> None:
-    """``shutil.rmtree`` without reading a whole folder into memory first (it lists each one whole)."""
-    folders = []
-    stack = [path]
-    while stack:
-        folder = stack.pop()
-        folders.append(folder)
-        removed = True
-        while removed:  # entries removed while reading a folder may hide others: read it again until empty
-            removed = False
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        if entry.path not in stack:
-                            stack.append(entry.path)
-                    else:
-                        with suppress(FileNotFoundError):
-                            os.unlink(entry.path)
-                        removed = True
-    for folder in reversed(folders):
-        os.rmdir(folder)
-
-
-# --- names ---------------------------------------------------------------------
-
-
-def check_file_name(name: str) -> str:
-    """``name`` if it is a safe relative key (``a.jpg``, ``sub/a.jpg``), else ``InvalidFileName``."""
-    if not isinstance(name, str) or not name:
-        raise InvalidFileName("The file name is empty.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidFileName(f"The file name is longer than {MAX_NAME_LENGTH} characters.")
-    if "\\" in name:
-        raise InvalidFileName("The file name contains a backslash.")
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise InvalidFileName("The file name contains a NUL or control character.")
-    if name.startswith("/"):
-        raise InvalidFileName("The file name starts with '/'.")
-    for segment in name.split("/"):
-        if segment in ("", ".", ".."):
-            raise InvalidFileName("The file name contains an empty, '.' or '..' segment.")
-        try:
-            encoded = segment.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidFileName("The file name is not valid UTF-8.") from None
-        if len(encoded) > MAX_SEGMENT_BYTES:
-            raise InvalidFileName(f"A part of the file name is longer than {MAX_SEGMENT_BYTES} bytes.")
-    return name
-
-
-def check_container_name(name: str) -> str:
-    """A container (or dropbox) name is one safe path segment that does not start with a dot."""
-    check_file_name(name)
-    if "/" in name or name.startswith("."):
-        raise InvalidFileName(f"Invalid container name {name!r}.")
-    return name
-
-
-# --- signed tokens ------------------------------------------------------------------
-
-
-def _sign(payload: dict, *, salt: str, valid_for: timedelta) -> str:
-    expires = int(time.time() + valid_for.total_seconds())
-    return signing.dumps({**payload, "x": expires}, salt=salt, compress=True)
-
-
-def _unsign(token: str, *, salt: str) -> dict:
-    try:
-        payload = signing.loads(token, salt=salt)
-    except signing.BadSignature:
-        raise InvalidToken("The token is invalid.") from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("x"), int):
-        raise InvalidToken("The token is invalid.")
-    if time.time() > payload["x"]:
-        raise InvalidToken("The token has expired.")
-    return payload
-
-
-def sign_read_token(path: str, *, valid_for: timedelta) -> str:
-    return _sign({"p": path}, salt=_READ_SALT, valid_for=valid_for)
-
-
-def unsign_read_token(token: str) -> tuple[str, int]:
-    """The path a read token was issued for and its expiry (epoch seconds); ``InvalidToken`` if forged or expired."""
-    payload = _unsign(token, salt=_READ_SALT)
-    path = payload.get("p")
-    if not isinstance(path, str):
-        raise InvalidToken("The token is invalid.")
-    return path, payload["x"]
-
-
-class DropboxToken(NamedTuple):
-    """What a dropbox upload token was issued for."""
-
-    name: str  # the dropbox, e.g. "dropbox-<title>"
-    key: str  # the set's ``dropbox_key``: the token is only good while that set is created
-
-
-def sign_dropbox_token(name: str, *, key: str, valid_for: timedelta) -> str:
-    if not isinstance(key, str) or not key:
-        raise StorageError("A dropbox upload token needs the set's key.")
-    return _sign({"d": name, "k": key}, salt=_DROPBOX_SALT, valid_for=valid_for)
-
-
-def unsign_dropbox_token(token: str) -> DropboxToken:
-    """The dropbox and set key an upload token was issued for; ``InvalidToken`` if forged or expired."""
-    payload = _unsign(token, salt=_DROPBOX_SALT)
-    name, key = payload.get("d"), payload.get("k")
-    if not isinstance(name, str) or not isinstance(key, str) or not key:
-        raise InvalidToken("The token is invalid.")
-    return DropboxToken(name, key)
-
-
-def guess_content_type(name: str) -> str | None:
-    return mimetypes.guess_type(name, strict=False)[0]
-
-
-# --- the backend -----------------------------------------------------------------
 
 
 class LocalStorage(Storage):
@@ -305,8 +101,8 @@ class LocalStorage(Storage):
         folder = key_prefix.rpartition("/")[0]
         if folder:
             check_file_name(folder)
-        keys = (key for key in _walk_keys(os.path.join(root, folder), folder) if key.startswith(key_prefix))
-        for key in _sorted_in_bounded_memory(keys):  # the order Azure lists in
+        keys = (key for key in walk_keys(os.path.join(root, folder), folder) if key.startswith(key_prefix))
+        for key in sorted_in_bounded_memory(keys):  # the order Azure lists in
             try:
                 size = os.stat(os.path.join(root, key)).st_size
             except FileNotFoundError:  # deleted since the walk
@@ -405,7 +201,7 @@ class LocalStorage(Storage):
 
     def delete_dropbox(self, name: str) -> None:
         try:
-            _remove_tree(self._container_dir(name))
+            remove_tree(self._container_dir(name))
         except FileNotFoundError:
             pass
         except OSError as exc:
