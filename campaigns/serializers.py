@@ -10,8 +10,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns.models import Campaign
-from labelhub.schema import JobSerializer, ProgressSerializer
-from labelhub.serializers import StrictStringField, TitleField, format_datetime, job_representation
+from labelhub.serializers import (
+    JobSerializer,
+    ProgressSerializer,
+    StrictStringField,
+    TitleField,
+    format_datetime,
+    job_representation,
+)
 from labelhub.validators import COORDINATE_MAX
 
 

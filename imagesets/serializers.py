@@ -6,8 +6,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from imagesets.models import Image, ImageSet, ImageSetJob
-from labelhub.schema import JobSerializer
-from labelhub.serializers import StrictIntegerField, StrictStringField, TitleField, job_representation
+from labelhub.serializers import (
+    JobSerializer,
+    StrictIntegerField,
+    StrictStringField,
+    TitleField,
+    job_representation,
+)
 from labelhub.validators import NOT_AN_OBJECT, check_images_per_request, json_object_problem
 
 

@@ -26,8 +26,6 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from accounts.authentication import KEY_HEADER, SECRET_HEADER
-from labelhub.jobs import JobStatus
-from labelhub.validators import TITLE_MAX_LENGTH, TITLE_RE
 
 KEY_SCHEME = "AuthenticationKey"
 SECRET_SCHEME = "AuthenticationSecret"
@@ -223,20 +221,24 @@ LINKS = {
         ),
     },
     ("campaigns_create", "200"): {
-        "GetCampaign": _link("campaigns_retrieve", "The new campaign", id="$response.body#/campaign_id"),
-        "SetCampaignStatus": _link("campaigns_set_status", "Activate it", id="$response.body#/campaign_id"),
-        "AddCampaignImages": _link("campaigns_images_add", "Add its images", id="$response.body#/campaign_id"),
-        "ListCampaignImages": _link("campaigns_images_list", "Its images", id="$response.body#/campaign_id"),
-        "ListCampaignObjects": _link("campaigns_objects_list", "Its objects", id="$response.body#/campaign_id"),
-        "ReplaceCampaignObjects": _link(
-            "campaigns_objects_replace", "Submit objects", id="$response.body#/campaign_id"
+        "GetCampaign": _link("campaigns_retrieve", "The new campaign", campaign_id="$response.body#/campaign_id"),
+        "SetCampaignStatus": _link("campaigns_set_status", "Activate it", campaign_id="$response.body#/campaign_id"),
+        "AddCampaignImages": _link("campaigns_images_add", "Add its images", campaign_id="$response.body#/campaign_id"),
+        "ListCampaignImages": _link("campaigns_images_list", "Its images", campaign_id="$response.body#/campaign_id"),
+        "ListCampaignObjects": _link(
+            "campaigns_objects_list", "Its objects", campaign_id="$response.body#/campaign_id"
         ),
-        "GetCampaignLabelsCsv": _link("campaigns_labels_csv", "Its labels CSV", id="$response.body#/campaign_id"),
+        "ReplaceCampaignObjects": _link(
+            "campaigns_objects_replace", "Submit objects", campaign_id="$response.body#/campaign_id"
+        ),
+        "GetCampaignLabelsCsv": _link(
+            "campaigns_labels_csv", "Its labels CSV", campaign_id="$response.body#/campaign_id"
+        ),
     },
     ("images_list", "200"): {
         "GetFirstImage": _link("images_retrieve", "Read the first image", image_id="$response.body#/images/0/image_id"),
         "GetFirstImageObjects": _link(
-            "images_objects_list", "Objects of the first image", id="$response.body#/images/0/image_id"
+            "images_objects_list", "Objects of the first image", image_id="$response.body#/images/0/image_id"
         ),
     },
     ("campaigns_images_list", "200"): {
@@ -275,38 +277,3 @@ def postprocess_schema(result, generator, request, public):
                     # (the Error component is registered: the views' errors() use it)
                     response.setdefault("content", copy.deepcopy(ERROR_CONTENT))
     return result
-
-
-# --- shapes shared by several representations (documentation only) ------------------
-
-# An image set or campaign title (labelhub.validators.validate_title; 422 otherwise).
-TITLE_SCHEMA = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": TITLE_MAX_LENGTH,
-    "pattern": TITLE_RE.pattern,
-}
-
-
-class ProgressSerializer(serializers.Serializer):
-    done = serializers.IntegerField(min_value=0)
-    total = serializers.IntegerField(min_value=0)
-
-
-class JobSerializer(serializers.Serializer):
-    """The last background job of an image set (finish) or a campaign (export); see ``Job.as_contract``."""
-
-    status = serializers.ChoiceField(
-        choices=JobStatus.choices,
-        help_text="`queued` -> `running` -> `succeeded` or `failed`.",
-    )
-    progress = ProgressSerializer(help_text="Items done out of the total, while it runs.")
-    error = serializers.CharField(allow_null=True, help_text="Why it failed; null otherwise.")
-    date_queued = serializers.DateTimeField()
-    date_started = serializers.DateTimeField(allow_null=True)
-    date_done = serializers.DateTimeField(allow_null=True)
-    attempts = serializers.IntegerField(
-        min_value=0,
-        help_text="Added: runs started since the job was last queued by staff. A job whose worker died is "
-        "run again by itself (it goes on where it stopped) until `JOBS_MAX_ATTEMPTS`; then it is `failed`.",
-    )

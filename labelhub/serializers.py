@@ -8,8 +8,43 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from labelhub.schema import TITLE_SCHEMA
-from labelhub.validators import is_json_int
+from labelhub.jobs import JobStatus
+from labelhub.validators import TITLE_MAX_LENGTH, TITLE_RE, is_json_int
+
+# --- shapes shared by several representations (documentation only) ------------------
+
+# An image set or campaign title (labelhub.validators.validate_title; 422 otherwise).
+TITLE_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": TITLE_MAX_LENGTH,
+    "pattern": TITLE_RE.pattern,
+}
+
+
+class ProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField(min_value=0)
+    total = serializers.IntegerField(min_value=0)
+
+
+class JobSerializer(serializers.Serializer):
+    """The last background job of an image set (finish) or a campaign (export); see ``Job.as_contract``."""
+
+    status = serializers.ChoiceField(
+        choices=JobStatus.choices,
+        help_text="`queued` -> `running` -> `succeeded` or `failed`.",
+    )
+    progress = ProgressSerializer(help_text="Items done out of the total, while it runs.")
+    error = serializers.CharField(allow_null=True, help_text="Why it failed; null otherwise.")
+    date_queued = serializers.DateTimeField()
+    date_started = serializers.DateTimeField(allow_null=True)
+    date_done = serializers.DateTimeField(allow_null=True)
+    attempts = serializers.IntegerField(
+        min_value=0,
+        help_text="Added: runs started since the job was last queued by staff. A job whose worker died is "
+        "run again by itself (it goes on where it stopped) until `JOBS_MAX_ATTEMPTS`; then it is `failed`.",
+    )
+
 
 _datetime = serializers.DateTimeField()
 
