@@ -185,101 +185,115 @@ def _chunks(files: Iterable[StoredFile], size: int, first_size: int | None = Non
 def _ingest_pass(storage, imageset: ImageSet, dropbox: str, folder: str, progress: _Progress, *, first: bool) -> int:
     """One pass over the dropbox listing; returns how many files it copied (0: nothing new).
 
-    The first pass counts every listed file in the progress; a later one
-    (looking for files that arrived meanwhile) counts only the new ones.
-
     The listing is read lazily: while this thread waits for the next page,
-    the pool is still copying and probing the files of the pages before it.
+    the pool is still copying and probing the files of the pages before it
+    (at most ``window`` files in flight).
     """
-
-    def process(stored: StoredFile) -> tuple[StoredFile, str, ImageInfo | None, str]:
-        destination = f"{folder}/{stored.name}"
-        try:
-            storage.copy(stored.path, destination)
-        except ObjectNotFound:
-            return stored, destination, None, "deleted from the dropbox before it was copied"
-        try:
-            return stored, destination, probe(storage, destination, stored.size), ""
-        except NotAnImage as exc:
-            return stored, destination, None, str(exc)
-
     workers = max(1, int(settings.IMAGESET_COPY_WORKERS))
     window = workers * 8  # files in flight: enough to cover a listing round trip, bounded
+    registrar = _Registrar(imageset, progress)
     pending: deque[Future] = deque()
-    rows: list[Image] = []
     processed = 0
-
-    def settle(future: Future) -> None:
-        nonlocal rows
-        stored, destination, info, reason = future.result()
-        if info is None:
-            progress.skip(stored.name, reason)
-            metrics.images_skipped(1)
-        else:
-            rows.append(_image_row(imageset, stored, destination, info))
-            if len(rows) >= INSERT_BATCH:
-                _insert(rows)
-                rows = []
-        progress.step()
-
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imageset-copy") as pool:
         try:
-            for chunk in _chunks(
-                _list_dropbox(storage, dropbox, first=first), INSERT_BATCH, min(FIRST_CHUNK, INSERT_BATCH)
-            ):
-                done = _already_done(chunk, folder, progress)
-                progress.listed(len(chunk) if first else len(chunk) - len(done))
-                for stored in chunk:
-                    if stored.name in done:
-                        if first:
-                            progress.step()
-                        continue
-                    pending.append(pool.submit(process, stored))
-                    processed += 1
-                    while len(pending) >= window:
-                        settle(pending.popleft())
+            for stored in _files_to_copy(storage, dropbox, folder, progress, first=first):
+                pending.append(pool.submit(_copy_and_probe, storage, stored, folder))
+                processed += 1
+                while len(pending) >= window:
+                    registrar.settle(pending.popleft())
             while pending:
-                settle(pending.popleft())
+                registrar.settle(pending.popleft())
         except BaseException:
-            for future in pending:
-                future.cancel()
-            # What finished before the failure stays registered: a rerun goes on from there.
-            for future in pending:
-                if future.done() and not future.cancelled() and future.exception() is None:
-                    settle(future)
-            _insert(rows)
+            registrar.salvage(pending)
             raise
-    _insert(rows)
+    registrar.insert()
     return processed
 
 
-def _already_done(chunk: list[StoredFile], folder: str, progress: _Progress) -> set[str]:
-    """Names in ``chunk`` an earlier attempt registered, or found not to be images (one query)."""
-    by_destination = {f"{folder}/{stored.name}": stored.name for stored in chunk}
-    registered = Image.objects.filter(blobstorage_path__in=list(by_destination)).values_list(
-        "blobstorage_path", flat=True
-    )
-    done = {by_destination[path] for path in registered}
-    done.update(stored.name for stored in chunk if stored.name in progress.skipped)
-    return done
+def _files_to_copy(storage, dropbox: str, folder: str, progress: _Progress, *, first: bool) -> Iterator[StoredFile]:
+    """The listed files no earlier attempt has dealt with, chunk by chunk (one lookup query a chunk).
+
+    The first pass counts every listed file in the progress (those already
+    done as done); a later one, looking for files that arrived meanwhile,
+    counts only the new ones.
+    """
+    listing = _list_dropbox(storage, dropbox, first=first)
+    for chunk in _chunks(listing, INSERT_BATCH, min(FIRST_CHUNK, INSERT_BATCH)):
+        # Registered by an earlier attempt, or found by it not to be an image.
+        by_destination = {f"{folder}/{stored.name}": stored.name for stored in chunk}
+        registered = Image.objects.filter(blobstorage_path__in=list(by_destination))
+        done = {by_destination[path] for path in registered.values_list("blobstorage_path", flat=True)}
+        done.update(stored.name for stored in chunk if stored.name in progress.skipped)
+        progress.listed(len(chunk) if first else len(chunk) - len(done))
+        for stored in chunk:
+            if stored.name not in done:
+                yield stored
+            elif first:
+                progress.step()
 
 
-def _image_row(imageset, stored: StoredFile, destination: str, info: ImageInfo) -> Image:
-    listed = stored.content_type or ""
-    content_type = listed if listed.startswith("image/") else (info.content_type or listed)
-    return Image(
-        imageset=imageset,
-        blobstorage_path=destination,
-        filetype=info.filetype,
-        content_type=content_type[:128],
-        filesize=stored.size,
-        width=info.width,
-        height=info.height,
-    )
+# A copied file: where it went, what it is (``None``: not an image) and why it is skipped.
+_Copied = tuple[StoredFile, str, ImageInfo | None, str]
 
 
-def _insert(rows: list[Image]) -> None:
-    if rows:
-        # Unique blobstorage_path + ignore_conflicts: a rerun never duplicates.
-        Image.objects.bulk_create(rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
-        metrics.images_ingested(len(rows))
+def _copy_and_probe(storage, stored: StoredFile, folder: str) -> _Copied:
+    """Copy one file to the final folder and read its header (in a pool thread: no database)."""
+    destination = f"{folder}/{stored.name}"
+    try:
+        storage.copy(stored.path, destination)
+    except ObjectNotFound:
+        return stored, destination, None, "deleted from the dropbox before it was copied"
+    try:
+        return stored, destination, probe(storage, destination, stored.size), ""
+    except NotAnImage as exc:
+        return stored, destination, None, str(exc)
+
+
+class _Registrar:
+    """Takes the copied files in order (in the job's thread): image rows in batches, the rest skipped."""
+
+    def __init__(self, imageset: ImageSet, progress: _Progress):
+        self.imageset = imageset
+        self.progress = progress
+        self.rows: list[Image] = []
+
+    def settle(self, future: Future) -> None:
+        stored, destination, info, reason = future.result()
+        if info is None:
+            self.progress.skip(stored.name, reason)
+            metrics.images_skipped(1)
+        else:
+            self.rows.append(self._row(stored, destination, info))
+            if len(self.rows) >= INSERT_BATCH:
+                self.insert()
+        self.progress.step()
+
+    def _row(self, stored: StoredFile, destination: str, info: ImageInfo) -> Image:
+        listed = stored.content_type or ""
+        content_type = listed if listed.startswith("image/") else (info.content_type or listed)
+        return Image(
+            imageset=self.imageset,
+            blobstorage_path=destination,
+            filetype=info.filetype,
+            content_type=content_type[:128],
+            filesize=stored.size,
+            width=info.width,
+            height=info.height,
+        )
+
+    def salvage(self, pending: Iterable[Future]) -> None:
+        """After a failure: what finished before it stays registered, so a rerun goes on from there."""
+        pending = list(pending)
+        for future in pending:
+            future.cancel()
+        for future in pending:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self.settle(future)
+        self.insert()
+
+    def insert(self) -> None:
+        if self.rows:
+            # Unique blobstorage_path + ignore_conflicts: a rerun never duplicates.
+            Image.objects.bulk_create(self.rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
+            metrics.images_ingested(len(self.rows))
+        self.rows = []
