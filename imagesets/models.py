@@ -10,14 +10,6 @@ from labelhub.storage.base import BlobPathMixin
 from labelhub.validators import TITLE_MAX_LENGTH
 
 
-class ImageSetQuerySet(models.QuerySet):
-    def created(self):
-        return self.filter(status=ImageSet.Status.CREATED)
-
-    def finished(self):
-        return self.filter(status=ImageSet.Status.FINISHED)
-
-
 class ImageSet(models.Model):
     """A batch of uploaded images: a dropbox while ``created``, a folder once ``finished``."""
 
@@ -43,8 +35,6 @@ class ImageSet(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-
-    objects = ImageSetQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
