@@ -26,8 +26,9 @@ from labelhub.storage.base import Storage, StoredFile, relative_name, split_path
 DROPBOX_PERMISSION = ContainerSasPermissions(create=True, write=True, add=True, list=True)
 MAX_POLICY_ID_LENGTH = 64  # Azure's limit for a signed identifier
 
-# Blob clients an instance keeps (the finish job has 16 threads x 8 files in flight).
-BLOB_CLIENTS_KEPT = 512
+# Blob clients an instance keeps (about 32 KiB each). A finish-job thread reads
+# the file it has just copied, so a few per copy thread are enough.
+BLOB_CLIENTS_KEPT = 64
 
 
 class AzureStorage(Storage):
