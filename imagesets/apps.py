@@ -7,13 +7,8 @@ class ImagesetsConfig(AppConfig):
 
     def ready(self):
         from imagesets.models import ImageSetJob
-        from labelhub import jobs
+        from imagesets.services import FINISH_JOB
+        from labelhub.jobs import JobKind, register
 
-        jobs.register(
-            jobs.JobKind(
-                name="imageset_finish",
-                model=ImageSetJob,
-                owner_field="imageset_id",
-                task="imagesets.tasks.finish_imageset",
-            )
-        )
+        task = "imagesets.tasks.imageset_finish_run"
+        register(JobKind(name=FINISH_JOB, model=ImageSetJob, owner_field="imageset_id", task=task))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from imagesets.models import Image, ImageSet
 from labelhub.exceptions import NotFound
@@ -18,6 +18,14 @@ def imageset_list() -> QuerySet[ImageSet]:
 
 def imageset_get(*, imageset_id: int) -> ImageSet:
     imageset = imageset_list().filter(pk=imageset_id).first()
+    if imageset is None:
+        raise NotFound("Image set not found")
+    return imageset
+
+
+def imageset_lock(*, imageset_id: int) -> ImageSet:
+    """The set's row, locked until the caller's transaction ends (every transition takes it first); 404 if unknown."""
+    imageset = ImageSet.objects.select_for_update().filter(pk=imageset_id).first()
     if imageset is None:
         raise NotFound("Image set not found")
     return imageset
@@ -45,3 +53,26 @@ def image_read_url(*, image: Image) -> str:
     return get_storage().read_url(
         image.blobstorage_path, valid_for=timedelta(days=settings.IMAGE_READ_TOKEN_VALID_DAYS)
     )
+
+
+# --- the staff admin ------------------------------------------------------------------------------------------
+
+
+def imageset_list_counted() -> QuerySet[ImageSet]:
+    """``imageset_list`` with each set's number of images as ``image_count``, in the same query."""
+    return imageset_list().annotate(image_count=Count("images"))
+
+
+def imageset_image_count(*, imageset_id: int) -> int:
+    return Image.objects.filter(imageset_id=imageset_id).count()
+
+
+def imageset_image_ids(*, imageset_id: int) -> list[int]:
+    """The ids of a set's images, ascending."""
+    return list(Image.objects.filter(imageset_id=imageset_id).order_by("pk").values_list("pk", flat=True))
+
+
+def imagesets_holding_images(*, limit: int) -> list[tuple[int, str, int]]:
+    """``(id, title, image count)`` of the newest ``limit`` sets that hold images."""
+    holding = imageset_list_counted().filter(image_count__gt=0).order_by("-id")
+    return list(holding.values_list("pk", "title", "image_count")[:limit])

@@ -13,7 +13,7 @@ from labelhub.serializers import (
     TitleField,
     job_representation,
 )
-from labelhub.validators import NOT_AN_OBJECT, check_images_per_request, json_object_problem
+from labelhub.validators import NOT_AN_OBJECT, json_object_problem
 
 
 @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
@@ -45,34 +45,20 @@ class ImageSetStatusInputSerializer(serializers.Serializer):
     new_status = ImageSetNewStatusField(help_text="`finished`: the only transition (from `created`).")
 
 
-class ImageRefListSerializer(serializers.ListSerializer):
-    """At most ``IMAGES_PER_REQUEST_MAX`` items (413), checked before any item is."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, list):
-            check_images_per_request(data)
-        return super().to_internal_value(data)
-
-
-class ImageRefSerializer(serializers.Serializer):
+class ImageRefInputSerializer(serializers.Serializer):
     """An existing image: `{"id": 42}` or `{"filepath": "<blobstorage_path>"}`."""
+
+    # Documents the body only: ``imagesets.inputs.parse_image_refs`` parses it (fast for 10,000 items).
 
     # No range: an integer that names no image is the contract's 404 (the service's).
     id = StrictIntegerField(required=False, help_text="An image id; or give `filepath`.")
     filepath = StrictStringField(required=False, help_text="An image's `blobstorage_path`; or give `id`.")
 
     class Meta:
-        list_serializer_class = ImageRefListSerializer
-
-    def validate(self, attrs):
-        if len(attrs) != 1:
-            raise serializers.ValidationError("Give exactly one of 'id' or 'filepath'.")
-        if "filepath" in attrs and not attrs["filepath"]:
-            raise serializers.ValidationError({"filepath": ["Must not be empty."]})
-        return attrs
+        ref_name = "ImageRef"
 
 
-class ImageSetJobSerializer(JobSerializer):
+class ImageSetJobOutputSerializer(JobSerializer):
     """The finish job of an image set: copies the uploaded files and registers the images."""
 
     skipped = serializers.ListField(
@@ -85,8 +71,11 @@ class ImageSetJobSerializer(JobSerializer):
         "absurd dimensions, header unreadable within the first `IMAGESET_PROBE_MAX_BYTES`, ...).",
     )
 
+    class Meta:
+        ref_name = "ImageSetJob"
 
-class ImageSetSerializer(serializers.ModelSerializer):
+
+class ImageSetOutputSerializer(serializers.ModelSerializer):
     imageset_id = serializers.IntegerField(source="id")
     blobstorage_path = serializers.CharField(
         help_text="The dropbox (`dropbox-<title>`) while created; the final folder once finished."
@@ -108,11 +97,12 @@ class ImageSetSerializer(serializers.ModelSerializer):
             "job",
         ]
         read_only_fields = fields  # an answer only: every field is always present
+        ref_name = "ImageSet"  # the published OpenAPI component name
 
     def get_created_by(self, obj) -> str | None:
         return obj.created_by.email if obj.created_by_id else None
 
-    @extend_schema_field(ImageSetJobSerializer(allow_null=True))
+    @extend_schema_field(ImageSetJobOutputSerializer(allow_null=True))
     def get_job(self, obj) -> dict | None:
         try:
             job = obj.job
@@ -121,44 +111,57 @@ class ImageSetSerializer(serializers.ModelSerializer):
         return job_representation(job)
 
 
-class ImageSetCreatedSerializer(ImageSetSerializer):
+class ImageSetCreatedOutputSerializer(ImageSetOutputSerializer):
     """The answer to `POST /image_sets`: the new set plus the URL its files are uploaded to."""
 
     dropbox_url = serializers.SerializerMethodField(
         help_text="Upload each file as `PUT <path>/<filename>?<query>` of this URL until the set is finished."
     )
 
-    class Meta(ImageSetSerializer.Meta):
-        fields = [*ImageSetSerializer.Meta.fields, "dropbox_url"]
+    class Meta(ImageSetOutputSerializer.Meta):
+        fields = [*ImageSetOutputSerializer.Meta.fields, "dropbox_url"]
         read_only_fields = fields
+        ref_name = "ImageSetCreated"
 
     def get_dropbox_url(self, obj) -> str:
         return self.context["dropbox_url"]
 
 
-class ImageSetRefSerializer(serializers.Serializer):
+class ImageSetRefOutputSerializer(serializers.Serializer):
     imageset_id = serializers.IntegerField()
     title = serializers.CharField()
 
+    class Meta:
+        ref_name = "ImageSetRef"
 
-class ImageLocationSerializer(serializers.Serializer):
+
+class ImageLocationOutputSerializer(serializers.Serializer):
     description = serializers.CharField(allow_null=True)
     lat = serializers.FloatField(allow_null=True)
     lon = serializers.FloatField(allow_null=True)
 
+    class Meta:
+        ref_name = "ImageLocation"
 
-class ImageDimensionsSerializer(serializers.Serializer):
+
+class ImageDimensionsOutputSerializer(serializers.Serializer):
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
 
+    class Meta:
+        ref_name = "ImageDimensions"
 
-class ImageFileSerializer(serializers.Serializer):
+
+class ImageFileOutputSerializer(serializers.Serializer):
     filetype = serializers.CharField(allow_null=True, help_text="PNG, JPEG, ...; null when unknown.")
     filesize = serializers.IntegerField(allow_null=True, help_text="Bytes.")
-    dimensions = ImageDimensionsSerializer(help_text="Pixels; null when unknown.")
+    dimensions = ImageDimensionsOutputSerializer(help_text="Pixels; null when unknown.")
+
+    class Meta:
+        ref_name = "ImageFile"
 
 
-class ImageSerializer(serializers.ModelSerializer):
+class ImageOutputSerializer(serializers.ModelSerializer):
     image_id = serializers.IntegerField(source="id")
     blobstorage_path = serializers.CharField(help_text="`<container>/<folder>/<image set title>/<file name>`.")
     imageset = serializers.SerializerMethodField(help_text="The set holding the image; null for none.")
@@ -179,18 +182,19 @@ class ImageSerializer(serializers.ModelSerializer):
             "file",
         ]
         read_only_fields = fields  # an answer only: every field is always present
+        ref_name = "Image"
 
-    @extend_schema_field(ImageSetRefSerializer(allow_null=True))
+    @extend_schema_field(ImageSetRefOutputSerializer(allow_null=True))
     def get_imageset(self, obj) -> dict | None:
         if obj.imageset_id is None:
             return None
         return {"imageset_id": obj.imageset_id, "title": obj.imageset.title}
 
-    @extend_schema_field(ImageLocationSerializer)
+    @extend_schema_field(ImageLocationOutputSerializer)
     def get_location(self, obj) -> dict:
         return {"description": obj.location_description, "lat": obj.lat, "lon": obj.lon}
 
-    @extend_schema_field(ImageFileSerializer)
+    @extend_schema_field(ImageFileOutputSerializer)
     def get_file(self, obj) -> dict:
         return {
             "filetype": obj.filetype or None,
