@@ -23,6 +23,7 @@ import logging
 import os
 import struct
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -131,11 +132,6 @@ def request_finished(*, view: str, method: str, status: int, seconds: float) -> 
 
 
 @_never_raise
-def job_started(kind: str) -> None:
-    JOBS_STARTED.labels(kind).inc()
-
-
-@_never_raise
 def job_succeeded(kind: str, seconds: float) -> None:
     JOBS_SUCCEEDED.labels(kind).inc()
     JOB_DURATION.labels(kind, "succeeded").observe(seconds)
@@ -149,32 +145,36 @@ def job_failed(kind: str, seconds: float | None = None) -> None:
         JOB_DURATION.labels(kind, "failed").observe(seconds)
 
 
-@_never_raise
-def job_recovered(kind: str) -> None:
-    JOBS_RECOVERED.labels(kind).inc()
+def _named(record: Callable, counter: Counter) -> Callable:
+    record.__name__ = record.__qualname__ = counter.describe()[0].name  # named in the warning when it fails
+    return record
 
 
-@_never_raise
-def job_enqueue_failed(kind: str) -> None:
-    JOBS_ENQUEUE_FAILED.labels(kind).inc()
+def _per_kind(counter: Counter) -> Callable[[str], None]:
+    """A recorder adding one to ``counter`` for a kind of job."""
+
+    def record(kind: str) -> None:
+        counter.labels(kind).inc()
+
+    return _never_raise(_named(record, counter))
 
 
-@_never_raise
-def images_ingested(count: int) -> None:
-    if count > 0:
-        IMAGES_INGESTED.inc(count)
+def _adding(counter: Counter) -> Callable[[int], None]:
+    """A recorder adding a count (nothing for zero) to ``counter``."""
+
+    def record(count: int) -> None:
+        if count > 0:
+            counter.inc(count)
+
+    return _never_raise(_named(record, counter))
 
 
-@_never_raise
-def images_skipped(count: int) -> None:
-    if count > 0:
-        IMAGES_SKIPPED.inc(count)
-
-
-@_never_raise
-def objects_submitted(count: int) -> None:
-    if count > 0:
-        OBJECTS_SUBMITTED.inc(count)
+job_started = _per_kind(JOBS_STARTED)
+job_recovered = _per_kind(JOBS_RECOVERED)
+job_enqueue_failed = _per_kind(JOBS_ENQUEUE_FAILED)
+images_ingested = _adding(IMAGES_INGESTED)
+images_skipped = _adding(IMAGES_SKIPPED)
+objects_submitted = _adding(OBJECTS_SUBMITTED)
 
 
 @_never_raise

@@ -188,11 +188,7 @@ def azure_storage(settings, azurite):
     settings.STORAGE_BACKEND = "azure"
     settings.AZURE_STORAGE_CONNECTION_STRING = azurite
     settings.AZURE_STORAGE_IMAGESET_CONTAINER = f"images-{uuid.uuid4().hex[:12]}"
-    storage = get_storage()
-    before = set(storage.list_containers())
-    yield storage
-    for name in set(storage.list_containers()) - before:
-        storage.delete_dropbox(name)
+    yield from _deleting_new_containers(get_storage())
 
 
 @pytest.fixture
@@ -200,7 +196,13 @@ def azure_second_account(azurite_server):
     """Azure storage on the second account of the session's Azurite; its new containers are deleted afterwards."""
     from labelhub.storage.azure import AzureStorage
 
-    storage = AzureStorage(azurite_server.connection_string_for(SECOND_ACCOUNT_NAME), pool_size=4, retries=0)
+    yield from _deleting_new_containers(
+        AzureStorage(azurite_server.connection_string_for(SECOND_ACCOUNT_NAME), pool_size=4, retries=0)
+    )
+
+
+def _deleting_new_containers(storage):
+    """Yield ``storage`` (a fixture's value), then delete every container created meanwhile."""
     before = set(storage.list_containers())
     yield storage
     for name in set(storage.list_containers()) - before:
