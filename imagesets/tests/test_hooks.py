@@ -1,0 +1,81 @@
+import ast
+from pathlib import Path
+
+import pytest
+
+from imagesets import hooks
+from imagesets.hooks import ImageAdminExtension
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def no_hooks(monkeypatch):
+    """An empty registry for the test (campaigns registered its own when the apps loaded)."""
+    monkeypatch.setattr(hooks, "_image_readers", [])
+    monkeypatch.setattr(hooks, "_image_admin_extensions", [])
+
+
+def test_without_a_registered_reader_no_labeler_reads_an_image(no_hooks):
+    assert not hooks.image_readable_by_labeler(user=object(), image_id=1)
+
+
+def test_a_labeler_reads_an_image_when_any_registered_reader_lets_it(no_hooks):
+    asked = []
+
+    def never(*, user, image_id):
+        asked.append(("never", image_id))
+        return False
+
+    def only_seven(*, user, image_id):
+        asked.append(("only_seven", image_id))
+        return image_id == 7
+
+    hooks.register_image_reader(never)
+    hooks.register_image_reader(only_seven)
+    hooks.register_image_reader(never)  # again: still asked once
+
+    assert hooks.image_readable_by_labeler(user=object(), image_id=7)
+    assert not hooks.image_readable_by_labeler(user=object(), image_id=8)
+    assert asked == [("never", 7), ("only_seven", 7), ("never", 8), ("only_seven", 8)]
+
+
+def test_campaigns_registers_its_reader_when_the_apps_load():
+    from campaigns.selectors import labeler_can_read_image
+
+    assert labeler_can_read_image in hooks._image_readers
+
+
+def test_image_admin_extensions_are_merged_in_registration_order(no_hooks):
+    def first_action(modeladmin, request, queryset): ...
+
+    def second_action(modeladmin, request, queryset): ...
+
+    def field(obj): ...
+
+    hooks.register_image_admin_extension(ImageAdminExtension(list_filters=("a",), actions=(first_action,)))
+    hooks.register_image_admin_extension(ImageAdminExtension(actions=(second_action,), readonly_fields=(field,)))
+
+    assert hooks.image_admin_extensions() == ImageAdminExtension(
+        list_filters=("a",), actions=(first_action, second_action), readonly_fields=(field,)
+    )
+
+
+def imported_modules(app: str) -> set[tuple[str, str]]:
+    """``(file, module)`` for every import in an app's production code (tests left out)."""
+    found = set()
+    for path in (ROOT / app).rglob("*.py"):
+        if "tests" in path.relative_to(ROOT).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found.update((str(path.relative_to(ROOT)), alias.name) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add((str(path.relative_to(ROOT)), node.module))
+    return found
+
+
+@pytest.mark.parametrize("app, higher", [("imagesets", {"campaigns"}), ("accounts", {"campaigns", "imagesets"})])
+def test_a_lower_app_imports_no_higher_one(app, higher):
+    # campaigns -> imagesets -> accounts -> labelhub: a lower app gets what it needs through hooks.
+    assert {(file, module) for file, module in imported_modules(app) if module.split(".")[0] in higher} == set()
