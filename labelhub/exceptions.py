@@ -109,22 +109,20 @@ def _flatten_validation(detail) -> tuple[str, dict | list | None]:
     return str(detail), None
 
 
-def exception_handler(exc, context):
-    from labelhub.storage import StorageError  # storage imports settings-dependent code
+# The contract answers 401 for "not allowed" as well as for bad keys.
+_UNAUTHORIZED = (
+    drf_exceptions.NotAuthenticated,
+    drf_exceptions.AuthenticationFailed,
+    drf_exceptions.PermissionDenied,
+    DjangoPermissionDenied,
+)
 
+
+def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return Response(_body(exc.detail, exc.status_code, exc.extra), status=exc.status_code)
 
-    if isinstance(
-        exc,
-        (
-            drf_exceptions.NotAuthenticated,
-            drf_exceptions.AuthenticationFailed,
-            drf_exceptions.PermissionDenied,
-            DjangoPermissionDenied,
-        ),
-    ):
-        # The contract answers 401 for "not allowed" as well as for bad keys.
+    if isinstance(exc, _UNAUTHORIZED):
         response = Response(_body(UNAUTHORIZED_DETAIL, 401), status=401)
         response["WWW-Authenticate"] = 'Authentication-Key realm="api"'
         return response
@@ -140,16 +138,8 @@ def exception_handler(exc, context):
     if isinstance(exc, Http404):
         return Response(_body(str(exc) or "Not found", 404), status=404)
 
-    if isinstance(exc, DjangoValidationError):
-        if hasattr(exc, "message_dict"):
-            detail, fields = _flatten_validation(exc.message_dict)
-        else:
-            detail, fields = " ".join(exc.messages), None
-        return Response(_body(detail, 400, {"errors": fields} if fields else None), status=400)
-
-    if isinstance(exc, drf_exceptions.ValidationError):
-        detail, fields = _flatten_validation(exc.detail)
-        return Response(_body(detail, 400, {"errors": fields} if fields else None), status=400)
+    if isinstance(exc, (DjangoValidationError, drf_exceptions.ValidationError)):
+        return _validation_response(exc)
 
     if isinstance(exc, drf_exceptions.APIException):
         detail = exc.detail if isinstance(exc.detail, str) else _flatten_validation(exc.detail)[0]
@@ -157,6 +147,23 @@ def exception_handler(exc, context):
         if getattr(exc, "wait", None):
             response["Retry-After"] = str(exc.wait)
         return response
+
+    return _unavailable_response(exc, context)
+
+
+def _validation_response(exc: DjangoValidationError | drf_exceptions.ValidationError) -> Response:
+    if isinstance(exc, drf_exceptions.ValidationError):
+        detail, fields = _flatten_validation(exc.detail)
+    elif hasattr(exc, "message_dict"):
+        detail, fields = _flatten_validation(exc.message_dict)
+    else:
+        detail, fields = " ".join(exc.messages), None
+    return Response(_body(detail, 400, {"errors": fields} if fields else None), status=400)
+
+
+def _unavailable_response(exc, context) -> Response | None:
+    """503 for a database pool that stayed busy or a storage failure; ``None`` (a 500) for anything else."""
+    from labelhub.storage import StorageError  # storage imports settings-dependent code
 
     if is_pool_exhausted(exc):
         logger.warning("no database connection free within the pool timeout in %s", context.get("view"))
