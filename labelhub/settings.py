@@ -298,7 +298,7 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
-# The job lifecycle (labelhub/jobs.py). A running job writes a heartbeat every
+# The job lifecycle (labelhub/jobs/). A running job writes a heartbeat every
 # JOBS_HEARTBEAT_INTERVAL seconds; one silent for JOBS_STALE_AFTER seconds (or
 # whose worker process is gone) is queued again by the sweep, which runs when
 # a worker starts and every JOBS_SWEEP_INTERVAL seconds; after
