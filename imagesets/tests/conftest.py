@@ -1,4 +1,4 @@
-"""Fixtures of the imagesets tests: a spy on the storage backend, helpers to fill a dropbox."""
+"""Fixtures of the imagesets tests: a spy on the storage backend, helpers to fill a dropbox, the stored state."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from imagesets.models import ImageSet
+from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name
 from imagesets.services import imageset_create, imageset_finish
 from labelhub.storage import StorageError
@@ -21,6 +21,19 @@ def _small_job_settings(settings):
 
 def unique_title(prefix: str = "set") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def imageset_state():
+    """Everything the image-set endpoints and services can write: compare it before and after a refusal."""
+    return (
+        list(
+            ImageSet.objects.order_by("pk").values_list(
+                "pk", "title", "status", "metadata", "blobstorage_path", "dropbox_key", "date_finished"
+            )
+        ),
+        list(Image.objects.order_by("pk").values_list("pk", "imageset_id", "blobstorage_path")),
+        list(ImageSetJob.objects.order_by("pk").values_list("pk", "status")),
+    )
 
 
 def put_files(storage, imageset: ImageSet, files: dict[str, bytes]) -> None:

@@ -28,7 +28,7 @@ from imagesets.services import (
     imageset_finish_run,
 )
 from imagesets.tests import samples
-from imagesets.tests.conftest import finish_and_run, unique_title
+from imagesets.tests.conftest import finish_and_run, imageset_state, unique_title
 from imagesets.tests.factories import ImageFactory
 from labelhub.exceptions import Conflict
 from labelhub.storage import StorageError
@@ -69,14 +69,6 @@ def names_in(storage, prefix: str) -> list[str]:
 def partial_files(settings) -> list[str]:
     root = Path(settings.MEDIA_ROOT, ".partial")
     return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
-
-
-def snapshot():
-    return (
-        list(ImageSet.objects.values_list("id", "title", "status", "dropbox_key", "blobstorage_path")),
-        list(Image.objects.values_list("id", "imageset_id", "blobstorage_path")),
-        list(ImageSetJob.objects.values_list("id", "status")),
-    )
 
 
 # --- finishing closes the dropbox -------------------------------------------------------------
@@ -268,21 +260,21 @@ def test_a_set_with_images_or_an_unfinished_job_is_not_deleted(local_storage, ad
     ImageFactory(imageset=with_images)
     running = imageset_create(title=unique_title("running"), created_by=admin_user)
     imageset_finish(imageset_id=running.pk, queue=False)  # its job is queued
-    before = snapshot()
+    before = imageset_state()
 
     for imageset, reason in ((with_images, "has images"), (running, "job is queued")):
         with pytest.raises(Conflict) as refused:
             imageset_delete(imageset_id=imageset.pk)
         assert reason in refused.value.detail
 
-    assert snapshot() == before
+    assert imageset_state() == before
     assert local_storage.dropbox_exists(dropbox_name(with_images.title))
     assert upload(local_storage, with_images.dropbox_url, "still-open.png") == 201
 
 
 def test_a_storage_failure_while_deleting_deletes_nothing(local_storage, admin_user, monkeypatch):
     imageset = imageset_create(title=unique_title(), created_by=admin_user)
-    before = snapshot()
+    before = imageset_state()
 
     def broken(name):
         raise StorageError("storage is down")
@@ -292,7 +284,7 @@ def test_a_storage_failure_while_deleting_deletes_nothing(local_storage, admin_u
         imageset_delete(imageset_id=imageset.pk)
     monkeypatch.undo()
 
-    assert snapshot() == before
+    assert imageset_state() == before
     assert upload(local_storage, imageset.dropbox_url, "a.png") == 201  # the set and its URL live on
 
 
@@ -333,7 +325,7 @@ def test_the_admin_delete_page_deletes_the_set_its_dropbox_and_its_url(superuser
 def test_the_admin_delete_page_shows_a_refusal_as_a_message(superuser_client, local_storage, admin_user):
     imageset = imageset_create(title=unique_title("admin"), created_by=admin_user)
     imageset_finish(imageset_id=imageset.pk, queue=False)
-    before = snapshot()
+    before = imageset_state()
 
     response = superuser_client.post(
         reverse("admin:imagesets_imageset_delete", args=[imageset.pk]), {"post": "yes"}, follow=True
@@ -341,7 +333,7 @@ def test_the_admin_delete_page_shows_a_refusal_as_a_message(superuser_client, lo
 
     assert response.status_code == 200
     assert any("Not deleted" in str(m) and "queued" in str(m) for m in response.context["messages"])
-    assert snapshot() == before
+    assert imageset_state() == before
 
 
 def test_the_admin_delete_action_deletes_each_set_and_reports_the_ones_it_cannot(
