@@ -149,12 +149,13 @@ def body_for(image_ids: list[int]) -> bytes:
 
 
 def make_history(campaign_id: int, body: bytes, rounds: int) -> None:
+    from campaigns.inputs import parse_object_items
     from campaigns.models import Campaign
     from campaigns.services import objects_replace
 
-    items = json.loads(body)
+    objects_by_image = parse_object_items(json.loads(body))
     for _ in range(rounds):
-        objects_replace(campaign_id=campaign_id, items=items, user=None)
+        objects_replace(campaign_id=campaign_id, objects_by_image=objects_by_image, user=None)
         Campaign.objects.filter(pk=campaign_id).update(status=Campaign.Status.ACTIVE)
 
 

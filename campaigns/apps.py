@@ -16,7 +16,7 @@ class CampaignsConfig(AppConfig):
                 name="campaign_export",
                 model=CampaignJob,
                 owner_field="campaign_id",
-                task="campaigns.tasks.export_campaign",
+                task="campaigns.tasks.campaign_export_run",
             )
         )
         # A labeler reads the images of its campaigns (imagesets asks through the hook).

@@ -7,15 +7,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from labelhub.jobs import Job
+from labelhub.validators import TITLE_MAX_LENGTH
+
+# A label, as sent and as stored (``label_translations`` keys and values too).
+LABEL_MAX_LENGTH = 128
 
 
 class CampaignQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(status=Campaign.Status.ACTIVE)
-
-    def finished(self):
-        return self.filter(status=Campaign.Status.FINISHED)
-
     def with_progress(self):
         """``progress_done``/``progress_total`` for one campaign or a page, in the same query.
 
@@ -35,8 +33,8 @@ def _campaign_image_count(**filters):
         CampaignImage.objects.filter(campaign=models.OuterRef("pk"), **filters)
         .order_by()
         .values("campaign")
-        .annotate(n=models.Count("pk"))
-        .values("n")
+        .annotate(image_count=models.Count("pk"))
+        .values("image_count")
     )
     return Coalesce(models.Subquery(counted, output_field=models.IntegerField()), 0)
 
@@ -56,7 +54,7 @@ class Campaign(models.Model):
         Status.FINISHED: set(),
     }
 
-    title = models.CharField(max_length=53, unique=True)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
     metadata = models.JSONField(null=True, blank=True)
     label_translations = models.JSONField(null=True, blank=True)
@@ -158,8 +156,8 @@ class BoundingBox(models.Model):
     # of CampaignImage and Submission.
     campaign_image = models.ForeignKey(CampaignImage, on_delete=models.CASCADE, related_name="boxes")
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="boxes")
-    label = models.CharField(max_length=128)
-    label_original = models.CharField(max_length=128)
+    label = models.CharField(max_length=LABEL_MAX_LENGTH)
+    label_original = models.CharField(max_length=LABEL_MAX_LENGTH)
     confidence = models.FloatField(null=True, blank=True)
     # PostgreSQL reserves the column names xmin and xmax (system columns).
     xmin = models.IntegerField(db_column="box_xmin")

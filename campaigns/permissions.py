@@ -13,11 +13,11 @@ class IsImageAdminOrCampaignLabeler(ImageAdminOrLabeler):
     """Image-admins, or a labeler of the campaign named by the URL.
 
     The view names the URL keyword holding the campaign id in
-    ``campaign_url_kwarg`` (default ``"pk"``).
+    ``campaign_url_kwarg`` (default ``"campaign_id"``).
     """
 
     def labeler_allowed(self, user, view) -> bool:
-        campaign_id = view.kwargs.get(getattr(view, "campaign_url_kwarg", "pk"))
+        campaign_id = view.kwargs.get(getattr(view, "campaign_url_kwarg", "campaign_id"))
         allowed = is_valid_id(campaign_id) and _is_bound(user.pk, campaign_id)
         # The campaign exists (the labeler is bound to it): the view need not look again.
         view.campaign_exists = allowed

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
-from campaigns.models import BoundingBox, Campaign, CampaignImage
+from campaigns.models import BoundingBox, Campaign, CampaignImage, Submission
 from imagesets.models import Image
 from labelhub.exceptions import NotFound
 from labelhub.validators import is_valid_id as _valid_id
@@ -35,12 +36,6 @@ def campaign_get(*, campaign_id: int) -> Campaign:
 def campaign_ensure_exists(*, campaign_id: int) -> None:
     if not (_valid_id(campaign_id) and Campaign.objects.filter(pk=campaign_id).exists()):
         raise NotFound(f"Campaign {campaign_id} not found")
-
-
-def campaign_progress(*, campaign_id: int) -> dict:
-    """``{"done": n, "total": m}`` from one aggregate query."""
-    campaign = campaign_get(campaign_id=campaign_id)
-    return {"done": campaign.progress_done, "total": campaign.progress_total}
 
 
 def campaign_image_list(*, campaign_id: int) -> QuerySet[CampaignImage]:
@@ -106,3 +101,126 @@ def image_objects_for_campaigns(*, image_id: int, campaign_ids: Sequence[int]) -
     for obj in objects:
         obj.campaign_image = chosen
     return objects
+
+
+# --- the staff admin: campaign pages, the image list's campaign column and filter, the review page -------------
+
+
+def campaign_images_shown(*, campaign_id: int, limit: int) -> list[CampaignImage]:
+    """The first ``limit`` images of a campaign (by image id) with their image rows."""
+    return list(
+        CampaignImage.objects.filter(campaign_id=campaign_id).select_related("image").order_by("image_id")[:limit]
+    )
+
+
+def campaigns_taking_images() -> QuerySet[Campaign]:
+    """Campaigns images may be added to (status ``created``), newest first."""
+    return Campaign.objects.filter(status=Campaign.Status.CREATED).order_by("-id")
+
+
+def campaign_filter_choices(*, limit: int, selected: int | None = None) -> list[tuple[int, str]]:
+    """``(id, title)`` of the newest ``limit`` campaigns, and of ``selected`` if it is an older one."""
+    choices = list(Campaign.objects.order_by("-id").values_list("pk", "title")[:limit])
+    if selected is not None and all(pk != selected for pk, _ in choices):
+        choices += list(Campaign.objects.filter(pk=selected).values_list("pk", "title"))
+    return choices
+
+
+def image_campaign_list(*, image_id: int) -> list[CampaignImage]:
+    """The campaigns holding an image (one row each, with its campaign), by campaign id."""
+    return list(CampaignImage.objects.filter(image_id=image_id).select_related("campaign").order_by("campaign_id"))
+
+
+# The review page's filters: every image, not labeled yet, labeled with boxes, labeled empty.
+REVIEW_FILTERS = ("all", "unlabeled", "labeled", "empty")
+
+
+def _holds_current_boxes():
+    return Exists(
+        BoundingBox.objects.filter(campaign_image_id=OuterRef("pk"), submission_id=OuterRef("current_submission_id"))
+    )
+
+
+def review_images(*, campaign_id: int, show: str) -> QuerySet[CampaignImage]:
+    """The campaign's images in one review filter (``REVIEW_FILTERS``)."""
+    images = CampaignImage.objects.filter(campaign_id=campaign_id)
+    if show == "unlabeled":
+        return images.filter(labeled=False)
+    if show == "labeled":
+        return images.filter(_holds_current_boxes(), labeled=True)
+    if show == "empty":
+        return images.filter(~_holds_current_boxes(), labeled=True)
+    return images
+
+
+def review_counts(*, campaign_id: int) -> dict[str, int]:
+    """How many images each review filter holds, in one query."""
+    counts = (
+        CampaignImage.objects.filter(campaign_id=campaign_id)
+        .annotate(holds_boxes=_holds_current_boxes())
+        .aggregate(
+            n_all=Count("pk"),
+            n_unlabeled=Count("pk", filter=Q(labeled=False)),
+            n_labeled=Count("pk", filter=Q(labeled=True, holds_boxes=True)),
+            n_empty=Count("pk", filter=Q(labeled=True, holds_boxes=False)),
+        )
+    )
+    return {name: counts[f"n_{name}"] or 0 for name in REVIEW_FILTERS}
+
+
+def review_first_image_id(*, campaign_id: int, show: str) -> int | None:
+    """The first image (by id) in a review filter, or ``None`` when the filter is empty."""
+    images = review_images(campaign_id=campaign_id, show=show)
+    return images.order_by("image_id").values_list("image_id", flat=True).first()
+
+
+def review_image(*, campaign_id: int, image_id: int) -> CampaignImage | None:
+    """One image of the campaign with its image, set and current submission's user; ``None`` if not in it."""
+    return (
+        CampaignImage.objects.select_related("image__imageset", "current_submission__user")
+        .filter(campaign_id=campaign_id, image_id=image_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ReviewPlace:
+    """Where a review image stands in a filter: its neighbours, and its 1-based position (``None``: not in it)."""
+
+    previous_id: int | None
+    next_id: int | None
+    position: int | None
+
+
+def review_place(*, row: CampaignImage, show: str) -> ReviewPlace:
+    """The image before and after ``row`` in the filter, and its position there (at most four small queries)."""
+    images = review_images(campaign_id=row.campaign_id, show=show)
+    image_id = row.image_id
+    previous_id = images.filter(image_id__lt=image_id).order_by("-image_id").values_list("image_id", flat=True).first()
+    next_id = images.filter(image_id__gt=image_id).order_by("image_id").values_list("image_id", flat=True).first()
+    in_filter = images.filter(pk=row.pk).exists()
+    position = images.filter(image_id__lte=image_id).count() if in_filter else None
+    return ReviewPlace(previous_id=previous_id, next_id=next_id, position=position)
+
+
+def campaign_image_revisions(*, row: CampaignImage) -> list[tuple[Submission, int]]:
+    """Every submission that labeled this image (newest first) with its number of boxes for it.
+
+    A submission that labeled the image empty left no box; it is known
+    only while it is the current one.
+    """
+    counts = dict(
+        BoundingBox.objects.filter(campaign_image=row).order_by().values_list("submission_id").annotate(n=Count("pk"))
+    )
+    ids = set(counts)
+    if row.current_submission_id is not None:
+        ids.add(row.current_submission_id)
+    if not ids:
+        return []
+    submissions = Submission.objects.filter(pk__in=ids).select_related("user").order_by("-pk")
+    return [(submission, counts.get(submission.pk, 0)) for submission in submissions]
+
+
+def submission_boxes(*, row: CampaignImage, submission_id: int) -> list[BoundingBox]:
+    """The boxes one submission gave this image, in the order sent."""
+    return list(BoundingBox.objects.filter(campaign_image=row, submission_id=submission_id).order_by("position", "pk"))

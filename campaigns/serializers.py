@@ -1,7 +1,8 @@
 """Shapes of the campaign endpoints: request checks and the contract's representations.
 
-Request serializers only check presence and JSON types; the services check
-everything that needs the database or the domain rules.
+Request serializers only check presence and JSON types; ``campaigns.inputs``
+parses the values (and the bodies too large for DRF), the services check what
+needs the database.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from campaigns.models import Campaign
+from campaigns.inputs import EMAIL_MAX_LENGTH
+from campaigns.models import LABEL_MAX_LENGTH, Campaign
 from labelhub.serializers import (
     JobSerializer,
     ProgressSerializer,
@@ -21,33 +23,35 @@ from labelhub.serializers import (
 from labelhub.validators import COORDINATE_MAX
 
 
-@extend_schema_field({"type": "string", "format": "email", "maxLength": 254, "example": "agency@example.com"})
+@extend_schema_field(
+    {"type": "string", "format": "email", "maxLength": EMAIL_MAX_LENGTH, "example": "agency@example.com"}
+)
 class EmailStringField(StrictStringField):
-    """The service checks the address (400)."""
+    """``campaigns.inputs`` checks the address (400)."""
 
 
 @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
 class JsonObjectField(serializers.JSONField):
-    """Any JSON value is read; the service accepts an object or null (400 otherwise)."""
+    """Any JSON value is read; ``validate_metadata`` accepts an object or null (400 otherwise)."""
 
 
 @extend_schema_field(
     {
         "type": "object",
-        "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 128},
+        "additionalProperties": {"type": "string", "minLength": 1, "maxLength": LABEL_MAX_LENGTH},
         "nullable": True,
         "example": {"PET": "Plastic"},
     }
 )
 class LabelTranslationsField(serializers.JSONField):
-    """Any JSON value is read; the service checks the mapping (400 otherwise)."""
+    """Any JSON value is read; ``campaigns.inputs`` checks the mapping (400 otherwise)."""
 
 
 @extend_schema_field(
     {"type": "string", "enum": [Campaign.Status.ACTIVE, Campaign.Status.COMPLETED, Campaign.Status.FINISHED]}
 )
 class CampaignNewStatusField(StrictStringField):
-    """Any string is read; the service answers an unknown status 400 and a disallowed one 409."""
+    """Any string is read; an unknown status is a 400 (``campaigns.inputs``), a disallowed one a 409."""
 
 
 # --- requests -----------------------------------------------------------------
@@ -81,8 +85,8 @@ class CampaignStatusInputSerializer(serializers.Serializer):
     )
 
 
-# The next three describe request bodies in the API schema only: the services
-# check them (a 10,000-object body is validated in plain Python, not by DRF).
+# The next three describe request bodies in the API schema only: ``campaigns.inputs``
+# parses them (a 10,000-object body is validated in plain Python, not by DRF).
 
 
 class ImageRefInputSerializer(serializers.Serializer):
@@ -102,12 +106,12 @@ class BoundingBoxSerializer(serializers.Serializer):
 
 
 class NewObjectInputSerializer(serializers.Serializer):
-    label = serializers.CharField(min_length=1, max_length=128, help_text="What was found.")
+    label = serializers.CharField(min_length=1, max_length=LABEL_MAX_LENGTH, help_text="What was found.")
     label_translated = serializers.CharField(
         required=False,
         allow_null=True,
         min_length=1,
-        max_length=128,
+        max_length=LABEL_MAX_LENGTH,
         help_text="Optional: stored as the label, and `label` kept as `label_original`.",
     )
     confidence = serializers.FloatField(
@@ -154,7 +158,7 @@ class CampaignOutputSerializer(serializers.Serializer):
         return job_representation(getattr(campaign, "job", None))
 
 
-class AccessTokenSerializer(serializers.Serializer):
+class AccessTokenOutputSerializer(serializers.Serializer):
     apikey = serializers.CharField(help_text="The labeler's `Authentication-Key`.")
     apisecret = serializers.CharField(
         allow_null=True,
@@ -162,11 +166,14 @@ class AccessTokenSerializer(serializers.Serializer):
         "already had a key: its secret is stored hashed and cannot be shown again.",
     )
 
+    class Meta:
+        ref_name = "AccessToken"  # the published schema's name
+
 
 class CampaignCreatedOutputSerializer(CampaignOutputSerializer):
     access_token = serializers.SerializerMethodField(help_text="The key to hand to the labeling agency.")
 
-    @extend_schema_field(AccessTokenSerializer)
+    @extend_schema_field(AccessTokenOutputSerializer)
     def get_access_token(self, campaign) -> dict:
         return self.context["issued_key"].as_token()
 

@@ -6,8 +6,8 @@ from campaigns import apis
 
 urlpatterns = [
     path("campaigns", apis.CampaignListApi.as_view(), name="campaign-list"),
-    path("campaigns/<int:pk>", apis.CampaignDetailApi.as_view(), name="campaign-detail"),
-    path("campaigns/<int:pk>/images", apis.CampaignImagesApi.as_view(), name="campaign-images"),
-    path("campaigns/<int:pk>/objects", apis.CampaignObjectsApi.as_view(), name="campaign-objects"),
-    path("images/<int:pk>/objects", apis.ImageObjectsApi.as_view(), name="image-objects"),
+    path("campaigns/<int:campaign_id>", apis.CampaignDetailApi.as_view(), name="campaign-detail"),
+    path("campaigns/<int:campaign_id>/images", apis.CampaignImagesApi.as_view(), name="campaign-images"),
+    path("campaigns/<int:campaign_id>/objects", apis.CampaignObjectsApi.as_view(), name="campaign-objects"),
+    path("images/<int:image_id>/objects", apis.ImageObjectsApi.as_view(), name="image-objects"),
 ]

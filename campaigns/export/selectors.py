@@ -16,6 +16,7 @@ from typing import NamedTuple
 from django.db.models import F, FilteredRelation, Q
 
 from campaigns.models import BoundingBox, CampaignImage
+from labelhub.storage.base import BlobPathMixin
 
 # Rows fetched per round trip; large enough that a 1M-object campaign is a
 # few hundred fetches, small enough to keep memory flat.
@@ -32,7 +33,7 @@ class ExportObject(NamedTuple):
 
 
 @dataclass(slots=True)
-class ExportImage:
+class ExportImage(BlobPathMixin):
     """One campaign image with its current objects, in the labeler's order."""
 
     image_id: int
@@ -42,10 +43,6 @@ class ExportImage:
     height: int | None
     labeled: bool
     objects: list[ExportObject]
-
-    @property
-    def path_in_container(self) -> str:
-        return self.blobstorage_path.split("/", 1)[1] if "/" in self.blobstorage_path else ""
 
     @property
     def size_known(self) -> bool:

@@ -26,7 +26,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -39,119 +38,66 @@ from labelhub.storage import get_storage
 
 logger = logging.getLogger(__name__)
 
-# Files, then Azure ML: the job's progress counts these steps.
+# Files, then Azure ML: the job's progress counts these steps (each a method of ``_Export``).
 STEPS = ("labels_csv", "automl", "coco", "images_mltable", "azureml")
+CSV = "text/csv; charset=utf-8"
+JSONL = "application/jsonl; charset=utf-8"
+JSON = "application/json; charset=utf-8"
+YAML = "application/yaml; charset=utf-8"
 UNSIZED_LISTED = 100
 # The kind of job registered in campaigns.apps.
 EXPORT_JOB = "campaign_export"
 
 
-@dataclass(frozen=True)
 class ExportPaths:
-    """Where the export of one campaign goes: storage paths ``<container>/<key>``."""
+    """Where the export of one campaign goes: storage paths ``<container>/label_sets/<title>...``."""
 
-    container: str
-    title: str
+    def __init__(self, *, container: str, title: str):
+        self.container = container
+        self.title = title
+        self.automl_jsonl_name = f"{title}_automl.jsonl"
+        self.labels_csv = self.path(f"{title}_labels.csv")
+        self.automl_jsonl = self.path(f"{title}_automl/{self.automl_jsonl_name}")
+        self.automl_mltable = self.path(f"{title}_automl/MLTable")
+        self.coco_json = self.path(f"{title}_coco.json")
+        self.images_mltable = self.path(f"{title}_images/MLTable")
 
     @classmethod
     def for_campaign(cls, campaign: Campaign) -> ExportPaths:
         return cls(container=settings.AZURE_STORAGE_IMAGESET_CONTAINER, title=campaign.title)
 
     def key(self, name: str) -> str:
+        """A file's or folder's key inside the container."""
         return f"label_sets/{name}"
 
     def path(self, name: str) -> str:
         return f"{self.container}/{self.key(name)}"
 
-    @property
-    def labels_csv_name(self) -> str:
-        return f"{self.title}_labels.csv"
-
-    @property
-    def automl_folder(self) -> str:
-        return f"{self.title}_automl"
-
-    @property
-    def automl_jsonl_name(self) -> str:
-        return f"{self.title}_automl.jsonl"
-
-    @property
-    def coco_name(self) -> str:
-        return f"{self.title}_coco.json"
-
-    @property
-    def images_folder(self) -> str:
-        return f"{self.title}_images"
-
-    @property
-    def labels_csv(self) -> str:
-        return self.path(self.labels_csv_name)
-
-    @property
-    def automl_jsonl(self) -> str:
-        return self.path(f"{self.automl_folder}/{self.automl_jsonl_name}")
-
-    @property
-    def automl_mltable(self) -> str:
-        return self.path(f"{self.automl_folder}/MLTable")
-
-    @property
-    def coco_json(self) -> str:
-        return self.path(self.coco_name)
-
-    @property
-    def images_mltable(self) -> str:
-        return self.path(f"{self.images_folder}/MLTable")
-
-
-def _write(storage, path: str, chunks: Iterable[str], *, content_type: str, written: list[dict]) -> dict:
-    """Stream text chunks into storage as UTF-8, hashing on the way; appends the file's record to ``written``."""
-    digest = hashlib.sha256()
-
-    def hashed():
-        for chunk in formats.encoded(chunks):
-            digest.update(chunk)
-            yield chunk
-
-    size = storage.write(path, hashed(), content_type=content_type)
-    record = {"path": path, "size": size, "sha256": digest.hexdigest()}
-    written.append(record)
-    logger.info("export wrote %s (%d bytes)", path, size)
-    return record
-
 
 def _register(campaign: Campaign, paths: ExportPaths, hashes: dict[str, str]) -> dict:
     if not azureml.azureml_configured():
         return {"status": "skipped", "reason": "Azure ML is not configured (AZURE_ML_* settings)"}
-    tags = {"labelhub_campaign": campaign.title, "labelhub_campaign_id": str(campaign.pk)}
+    title = campaign.title
+    tags = {"labelhub_campaign": title, "labelhub_campaign_id": str(campaign.pk)}
+    # (asset, its type, the folder or file on the datastore, its content hash, what it holds)
+    assets = [
+        (f"{title}_images", "mltable", f"{title}_images/", hashes["images_mltable"], "The images"),
+        (f"{title}_labels", "uri_file", f"{title}_labels.csv", hashes["labels_csv"], "The labels CSV"),
+        (f"{title}_automl", "mltable", f"{title}_automl/", hashes["automl"], "AutoML object detection data"),
+    ]
     specs = [
         azureml.DataAssetSpec(
-            name=f"{campaign.title}_images",
-            type="mltable",
-            path=azureml.datastore_uri(paths.key(paths.images_folder) + "/"),
-            content_hash=hashes["images_mltable"],
-            description=f"The images of labelhub campaign {campaign.title}",
+            name=name,
+            type=kind,
+            path=azureml.datastore_uri(paths.key(where)),
+            content_hash=content_hash,
+            description=f"{what} of labelhub campaign {title}",
             tags=tags,
-        ),
-        azureml.DataAssetSpec(
-            name=f"{campaign.title}_labels",
-            type="uri_file",
-            path=azureml.datastore_uri(paths.key(paths.labels_csv_name)),
-            content_hash=hashes["labels_csv"],
-            description=f"The labels CSV of labelhub campaign {campaign.title}",
-            tags=tags,
-        ),
-        azureml.DataAssetSpec(
-            name=f"{campaign.title}_automl",
-            type="mltable",
-            path=azureml.datastore_uri(paths.key(paths.automl_folder) + "/"),
-            content_hash=hashes["automl"],
-            description=f"AutoML object detection data of labelhub campaign {campaign.title}",
-            tags=tags,
-        ),
+        )
+        for name, kind, where, content_hash, what in assets
     ]
-    assets = azureml.data_assets_register(specs)
-    return {"status": "registered", "assets": [asset.as_dict() for asset in assets]}
+    registered = azureml.data_assets_register(specs)
+    return {"status": "registered", "assets": [asset.as_dict() for asset in registered]}
 
 
 def _counts(campaign: Campaign) -> dict:
@@ -163,79 +109,73 @@ def _counts(campaign: Campaign) -> dict:
     }
 
 
-def _export(campaign: Campaign, job: CampaignJob, written: list[dict]) -> dict:
-    storage = get_storage()
-    paths = ExportPaths.for_campaign(campaign)
-    datastore = settings.AZURE_ML_DATASTORE
-    hashes: dict[str, str] = {}
-    seconds: dict[str, float] = {}
-    unsized = formats.SkippedImages(limit=UNSIZED_LISTED)
+class _Export:
+    """One run of the export: each step writes its files (recorded in ``written``, hashed) in turn."""
 
-    def step(name: str, run) -> None:
-        started = time.monotonic()
-        run()
-        seconds[name] = round(time.monotonic() - started, 3)
-        job.set_progress(done=STEPS.index(name) + 1)
+    def __init__(self, campaign: Campaign, job: CampaignJob, written: list[dict]):
+        self.campaign = campaign
+        self.job = job
+        self.written = written
+        self.storage = get_storage()
+        self.paths = ExportPaths.for_campaign(campaign)
+        self.datastore = settings.AZURE_ML_DATASTORE
+        self.hashes: dict[str, str] = {}
+        self.unsized = formats.SkippedImages(limit=UNSIZED_LISTED)
+        self.registration: dict = {}
 
-    def labels_csv():
-        hashes["labels_csv"] = _write(
-            storage,
-            paths.labels_csv,
-            formats.labels_csv_chunks(campaign_id=campaign.pk),
-            content_type="text/csv; charset=utf-8",
-            written=written,
-        )["sha256"]
+    def _write(self, path: str, chunks: Iterable[str], content_type: str) -> str:
+        """Stream text chunks into storage as UTF-8, hashing on the way; returns the SHA-256."""
+        digest = hashlib.sha256()
 
-    def automl():
-        jsonl = _write(
-            storage,
-            paths.automl_jsonl,
-            formats.automl_jsonl_chunks(campaign_id=campaign.pk, datastore=datastore, unsized=unsized),
-            content_type="application/jsonl; charset=utf-8",
-            written=written,
+        def hashed():
+            for chunk in formats.encoded(chunks):
+                digest.update(chunk)
+                yield chunk
+
+        size = self.storage.write(path, hashed(), content_type=content_type)
+        self.written.append({"path": path, "size": size, "sha256": digest.hexdigest()})
+        logger.info("export wrote %s (%d bytes)", path, size)
+        return digest.hexdigest()
+
+    def labels_csv(self) -> None:
+        chunks = formats.labels_csv_chunks(campaign_id=self.campaign.pk)
+        self.hashes["labels_csv"] = self._write(self.paths.labels_csv, chunks, CSV)
+
+    def automl(self) -> None:
+        chunks = formats.automl_jsonl_chunks(
+            campaign_id=self.campaign.pk, datastore=self.datastore, unsized=self.unsized
         )
-        mltable = _write(
-            storage,
-            paths.automl_mltable,
-            [formats.automl_mltable(jsonl_name=paths.automl_jsonl_name)],
-            content_type="application/yaml; charset=utf-8",
-            written=written,
+        jsonl = self._write(self.paths.automl_jsonl, chunks, JSONL)
+        mltable = self._write(
+            self.paths.automl_mltable, [formats.automl_mltable(jsonl_name=self.paths.automl_jsonl_name)], YAML
         )
-        hashes["automl"] = hashlib.sha256(f"{jsonl['sha256']}\n{mltable['sha256']}".encode()).hexdigest()
+        self.hashes["automl"] = hashlib.sha256(f"{jsonl}\n{mltable}".encode()).hexdigest()
 
-    def coco():
-        _write(
-            storage,
-            paths.coco_json,
-            formats.coco_json_chunks(campaign_id=campaign.pk),
-            content_type="application/json; charset=utf-8",
-            written=written,
-        )
+    def coco(self) -> None:
+        self._write(self.paths.coco_json, formats.coco_json_chunks(campaign_id=self.campaign.pk), JSON)
 
-    def images_mltable():
-        hashes["images_mltable"] = _write(
-            storage,
-            paths.images_mltable,
-            formats.images_mltable_chunks(campaign_id=campaign.pk, datastore=datastore),
-            content_type="application/yaml; charset=utf-8",
-            written=written,
-        )["sha256"]
+    def images_mltable(self) -> None:
+        chunks = formats.images_mltable_chunks(campaign_id=self.campaign.pk, datastore=self.datastore)
+        self.hashes["images_mltable"] = self._write(self.paths.images_mltable, chunks, YAML)
 
-    registration: dict = {}
+    def azureml(self) -> None:
+        self.registration = _register(self.campaign, self.paths, self.hashes)
 
-    def register():
-        registration.update(_register(campaign, paths, hashes))
-
-    for name, run in zip(STEPS, (labels_csv, automl, coco, images_mltable, register), strict=False):
-        step(name, run)
-
-    return {
-        **_counts(campaign),
-        "files": written,
-        "unsized_images": unsized.as_dict(),
-        "azureml": registration,
-        "seconds": seconds,
-    }
+    def run(self) -> dict:
+        """Every step in ``STEPS`` order, the job's progress counting them; the job's result."""
+        seconds: dict[str, float] = {}
+        for done, name in enumerate(STEPS, start=1):
+            started = time.monotonic()
+            getattr(self, name)()
+            seconds[name] = round(time.monotonic() - started, 3)
+            self.job.set_progress(done=done)
+        return {
+            **_counts(self.campaign),
+            "files": self.written,
+            "unsized_images": self.unsized.as_dict(),
+            "azureml": self.registration,
+            "seconds": seconds,
+        }
 
 
 def campaign_export_run(*, campaign_id: int, force: bool = False, queued: bool = False) -> CampaignJob | None:
@@ -263,7 +203,7 @@ def campaign_export_run(*, campaign_id: int, force: bool = False, queued: bool =
         job.set_progress(done=0, total=len(STEPS))
         written: list[dict] = []
         try:
-            return _export(campaign, job, written)
+            return _Export(campaign, job, written).run()
         except Exception:
             job.result = {"files": written}
             raise

@@ -1,7 +1,16 @@
 import factory
 
 from accounts.tests.factories import UserFactory
+from campaigns.inputs import parse_new_campaign, parse_new_status, parse_object_items
 from campaigns.models import Campaign, CampaignImage, CampaignLabeler
+from campaigns.selectors import campaign_get
+from campaigns.services import (
+    campaign_add_images,
+    campaign_create,
+    campaign_set_status,
+    objects_replace,
+)
+from imagesets.inputs import parse_image_refs
 from imagesets.tests.factories import ImageFactory
 
 
@@ -49,3 +58,42 @@ def new_object(label: str = "Plastic", **fields) -> dict:
 
 def objects_body(image_ids, per_image: int = 1, label: str = "Plastic") -> list[dict]:
     return [{"image_id": i, "objects": [new_object(label) for _ in range(per_image)]} for i in image_ids]
+
+
+# --- the API's calls without HTTP: the raw body parsed as the view parses it, then the service ---
+
+
+def create_campaign_from_body(*, created_by=None, **fields):
+    """``POST /campaigns``: ``campaigns.inputs.parse_new_campaign``, then ``campaign_create``."""
+    new = parse_new_campaign(**fields)
+    return campaign_create(
+        title=new.title,
+        labeler_email=new.labeler_email,
+        metadata=new.metadata,
+        label_translations=new.label_translations,
+        created_by=created_by,
+    )
+
+
+def set_status_from_body(*, campaign_id, new_status, **options) -> Campaign:
+    """``PUT /campaigns/{id}``: ``parse_new_status``, then ``campaign_set_status``."""
+    return campaign_set_status(campaign_id=campaign_id, new_status=parse_new_status(new_status), **options)
+
+
+def add_images_from_body(*, campaign_id, items):
+    """``POST /campaigns/{id}/images``: ``imagesets.inputs.parse_image_refs``, then ``campaign_add_images``."""
+    refs = parse_image_refs(items)
+    return campaign_add_images(campaign_id=campaign_id, image_ids=refs.ids, filepaths=refs.paths)
+
+
+def replace_objects_from_body(*, campaign_id, items, user, api_key=None):
+    """``PUT /campaigns/{id}/objects``: ``parse_object_items``, then ``objects_replace``."""
+    return objects_replace(
+        campaign_id=campaign_id, objects_by_image=parse_object_items(items), user=user, api_key=api_key
+    )
+
+
+def progress(campaign_id) -> dict:
+    """The campaign's ``progress`` as ``GET /campaigns/{id}`` reads it."""
+    campaign = campaign_get(campaign_id=campaign_id)
+    return {"done": campaign.progress_done, "total": campaign.progress_total}

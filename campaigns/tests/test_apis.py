@@ -9,7 +9,6 @@ from accounts.models import ApiKey, User
 from accounts.services import apikey_issue, secret_matches
 from accounts.tests.factories import UserFactory
 from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, Submission
-from campaigns.services import objects_replace
 from campaigns.tests.factories import (
     CampaignFactory,
     CampaignImageFactory,
@@ -17,6 +16,7 @@ from campaigns.tests.factories import (
     make_campaign,
     new_object,
     objects_body,
+    replace_objects_from_body,
 )
 from imagesets.tests.factories import ImageFactory
 
@@ -500,7 +500,7 @@ def _labeled_in(image, label, status=Status.ACTIVE):
     campaign = CampaignFactory(status=Status.ACTIVE)
     CampaignImageFactory(campaign=campaign, image=image)
     CampaignImageFactory(campaign=campaign)
-    objects_replace(campaign_id=campaign.pk, items=objects_body([image.pk], 1, label), user=None)
+    replace_objects_from_body(campaign_id=campaign.pk, items=objects_body([image.pk], 1, label), user=None)
     Campaign.objects.filter(pk=campaign.pk).update(status=status)
     return campaign
 
@@ -574,7 +574,9 @@ def test_campaign_lists_take_the_same_queries_for_2_and_20_images(
     for n in (2, 20):
         campaign = make_campaign(images=n + 1, status=Status.ACTIVE)
         if labeled:
-            objects_replace(campaign_id=campaign.pk, items=objects_body(image_ids(campaign)[:n], 3), user=None)
+            replace_objects_from_body(
+                campaign_id=campaign.pk, items=objects_body(image_ids(campaign)[:n], 3), user=None
+            )
         counts.append(queries(admin_client, method, f"{API}/campaigns/{campaign.pk}/{path}"))
     assert counts[0] == counts[1]
     with django_assert_max_num_queries(5):
@@ -585,7 +587,7 @@ def test_image_objects_take_few_queries(admin_client, django_assert_max_num_quer
     _warm(admin_client)
     image = ImageFactory()
     campaigns = [_labeled_in(image, f"L{i}") for i in range(5)]
-    objects_replace(campaign_id=campaigns[-1].pk, items=objects_body([image.pk], 20), user=None)
+    replace_objects_from_body(campaign_id=campaigns[-1].pk, items=objects_body([image.pk], 20), user=None)
     ids = ",".join(str(c.pk) for c in reversed(campaigns))
     with django_assert_max_num_queries(5):
         response = admin_client.get(f"{API}/images/{image.pk}/objects?campaigns={ids}")
@@ -621,6 +623,6 @@ def test_the_export_is_queued_with_the_campaign_id(admin_client, django_capture_
         with django_capture_on_commit_callbacks(execute=True):
             admin_client.put(f"{API}/campaigns/{campaign.pk}", {"new_status": "finished"}, format="json")
     queue.assert_called_once()
-    assert queue.call_args.args == ("campaigns.tasks.export_campaign", campaign.pk)
+    assert queue.call_args.args == ("campaigns.tasks.campaign_export_run", campaign.pk)
     job = admin_client.get(f"{API}/campaigns/{campaign.pk}").json()["job"]
     assert job["status"] == "queued" and ISO_Z.match(job["date_queued"])

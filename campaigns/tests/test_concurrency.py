@@ -10,8 +10,7 @@ from accounts.models import ApiKey, User
 from accounts.services import secret_matches
 from accounts.tests.factories import UserFactory
 from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, Submission
-from campaigns.selectors import campaign_progress
-from campaigns.tests.factories import CampaignFactory, make_campaign, new_object
+from campaigns.tests.factories import CampaignFactory, make_campaign, new_object, progress
 from conftest import client_for
 
 pytestmark = [
@@ -81,7 +80,7 @@ def test_two_clients_replacing_the_same_images_objects_never_mix(admin_user):
         assert campaign_image.current_submission_id == Submission.objects.filter(campaign=campaign).latest("pk").pk
 
     assert Submission.objects.filter(campaign=campaign).count() == 2 * ROUNDS
-    assert campaign_progress(campaign_id=campaign.pk) == {"done": 1, "total": 2}
+    assert progress(campaign.pk) == {"done": 1, "total": 2}
     campaign.refresh_from_db()
     assert campaign.status == Status.ACTIVE
 
@@ -103,7 +102,7 @@ def test_labeling_the_last_two_images_at_once_completes_the_campaign(admin_user)
         assert codes == [200, 200]
         campaign.refresh_from_db()
         assert campaign.status == Status.COMPLETED
-        assert campaign_progress(campaign_id=campaign.pk) == {"done": 2, "total": 2}
+        assert progress(campaign.pk) == {"done": 2, "total": 2}
 
 
 def test_two_admins_finishing_a_campaign_at_once_queue_one_export(admin_user):

@@ -15,7 +15,7 @@ import yaml
 from campaigns.export import formats
 from campaigns.export.services import ExportPaths, campaign_export_run
 from campaigns.models import Campaign, CampaignJob
-from campaigns.tasks import export_campaign
+from campaigns.tasks import campaign_export_run as export_task
 from campaigns.tests import fake_azureml
 from campaigns.tests.export_data import EXPECTED_CSV, label_image, make_exportable_campaign, obj
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory
@@ -415,7 +415,7 @@ def test_a_storage_failure_half_way_fails_the_job_and_keeps_the_campaign_finishe
     monkeypatch.setattr("campaigns.export.services.get_storage", lambda: broken)
 
     with pytest.raises(StorageError):
-        export_campaign(campaign.pk)
+        export_task(campaign.pk)
 
     job = CampaignJob.objects.get(campaign=campaign)
     campaign.refresh_from_db()
@@ -444,7 +444,7 @@ def test_storage_that_cannot_be_reached_fails_the_job(settings, no_azureml):
     campaign, _ = make_exportable_campaign()
 
     with pytest.raises(StorageError):
-        export_campaign(campaign.pk)
+        export_task(campaign.pk)
 
     job = CampaignJob.objects.get(campaign=campaign)
     assert job.status == CampaignJob.Status.FAILED
@@ -568,7 +568,7 @@ def test_an_azure_ml_failure_fails_the_job_and_a_retry_registers_what_is_missing
     ml_workspace.fail_puts = True
 
     with pytest.raises(azureml.AzureMLError):
-        export_campaign(campaign.pk)
+        export_task(campaign.pk)
 
     job = CampaignJob.objects.get(campaign=campaign)
     assert job.status == CampaignJob.Status.FAILED

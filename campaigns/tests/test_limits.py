@@ -9,8 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import BoundingBox, Campaign, CampaignImage, Submission
-from campaigns.services import objects_replace
-from campaigns.tests.factories import CampaignFactory, CampaignLabelerFactory, make_campaign, new_object, objects_body
+from campaigns.tests.factories import (
+    CampaignFactory,
+    CampaignLabelerFactory,
+    make_campaign,
+    new_object,
+    objects_body,
+    replace_objects_from_body,
+)
 from imagesets.models import Image
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
 from labelhub.exceptions import Unprocessable
@@ -85,9 +91,9 @@ def test_objects_up_to_the_limit_for_each_image_are_stored(active, labeler_clien
 def test_the_default_limit_is_a_thousand_objects_per_image(active, labeler_user):
     image = image_ids(active)[0]
     with pytest.raises(Unprocessable, match="1001 objects, at most 1000 per image"):
-        objects_replace(campaign_id=active.pk, items=objects_body([image], per_image=1001), user=labeler_user)
+        replace_objects_from_body(campaign_id=active.pk, items=objects_body([image], per_image=1001), user=labeler_user)
     assert not BoundingBox.objects.exists()
-    objects_replace(campaign_id=active.pk, items=objects_body([image], per_image=1000), user=labeler_user)
+    replace_objects_from_body(campaign_id=active.pk, items=objects_body([image], per_image=1000), user=labeler_user)
     assert BoundingBox.objects.count() == 1000
 
 
@@ -164,7 +170,7 @@ def revisions(campaign_image_id) -> list[int]:
 
 
 def submit(campaign, image_ids_, user, per_image=2, label="Plastic"):
-    return objects_replace(
+    return replace_objects_from_body(
         campaign_id=campaign.pk, items=objects_body(image_ids_, per_image=per_image, label=label), user=user
     )
 

@@ -9,23 +9,26 @@ from accounts.models import ApiKey, User
 from accounts.services import apikey_issue
 from accounts.tests.factories import UserFactory
 from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, CampaignLabeler, Submission
-from campaigns.selectors import campaign_progress, image_objects_for_campaigns, labeler_can_read_image
+from campaigns.selectors import image_objects_for_campaigns, labeler_can_read_image
 from campaigns.services import (
-    campaign_add_images,
     campaign_create,
     campaign_export_queue,
     campaign_export_retry,
     campaign_set_status,
-    objects_replace,
 )
 from campaigns.tests.factories import (
     CampaignFactory,
     CampaignImageFactory,
     CampaignLabelerFactory,
+    add_images_from_body,
     box,
+    create_campaign_from_body,
     make_campaign,
     new_object,
     objects_body,
+    progress,
+    replace_objects_from_body,
+    set_status_from_body,
 )
 from imagesets.tests.factories import ImageFactory
 from labelhub.exceptions import BadRequest, Conflict, InvalidName, NotFound, Unprocessable
@@ -132,7 +135,7 @@ def test_a_staff_email_stored_in_another_case_is_still_recognised(admin_user):
 @pytest.mark.parametrize("title", ["", "Campaign", "with space", "-dash", "dash-", "double--dash", "a" * 54, 5, None])
 def test_an_invalid_title_is_a_422_and_stores_nothing(admin_user, title):
     with pytest.raises(InvalidName):
-        campaign_create(title=title, labeler_email="x@example.com", created_by=admin_user)
+        create_campaign_from_body(title=title, labeler_email="x@example.com", created_by=admin_user)
     assert not Campaign.objects.exists()
     assert not User.objects.filter(email="x@example.com").exists()
 
@@ -173,7 +176,7 @@ def test_a_duplicate_title_that_slips_past_the_pre_check_is_still_a_409(admin_us
 def test_a_malformed_field_is_a_400_and_stores_nothing(admin_user, fields):
     kwargs = {"title": "ok", "labeler_email": "x@example.com", "created_by": admin_user, **fields}
     with pytest.raises(BadRequest):
-        campaign_create(**kwargs)
+        create_campaign_from_body(**kwargs)
     assert not Campaign.objects.exists()
     assert not CampaignLabeler.objects.exists()
 
@@ -219,7 +222,7 @@ def test_finishing_sets_date_finished_and_queues_one_export_on_commit(django_cap
             assert queue.call_count == 0  # not before the commit
     assert len(callbacks) == 1
     queue.assert_called_once_with(
-        "campaigns.tasks.export_campaign", campaign.pk, task_name=f"campaign_export-{campaign.pk}"
+        "campaigns.tasks.campaign_export_run", campaign.pk, task_name=f"campaign_export-{campaign.pk}"
     )
     campaign.refresh_from_db()
     assert campaign.status == Status.FINISHED and campaign.date_finished is not None
@@ -258,7 +261,7 @@ def test_a_transition_outside_the_table_is_a_409_and_queues_no_export(
 def test_an_unknown_status_is_a_400(status):
     campaign = CampaignFactory()
     with pytest.raises(BadRequest):
-        campaign_set_status(campaign_id=campaign.pk, new_status=status)
+        set_status_from_body(campaign_id=campaign.pk, new_status=status)
     campaign.refresh_from_db()
     assert campaign.status == Status.CREATED
 
@@ -326,16 +329,16 @@ def test_queueing_an_export_twice_reuses_the_one_job(django_capture_on_commit_ca
 def test_images_are_added_by_id_and_by_filepath():
     campaign = CampaignFactory()
     by_id, by_path = ImageFactory(), ImageFactory()
-    campaign_add_images(campaign_id=campaign.pk, items=[{"id": by_id.pk}, {"filepath": by_path.blobstorage_path}])
+    add_images_from_body(campaign_id=campaign.pk, items=[{"id": by_id.pk}, {"filepath": by_path.blobstorage_path}])
     assert image_ids(campaign) == sorted([by_id.pk, by_path.pk])
-    assert campaign_progress(campaign_id=campaign.pk) == {"done": 0, "total": 2}
+    assert progress(campaign.pk) == {"done": 0, "total": 2}
 
 
 def test_images_already_in_the_campaign_are_ignored():
     campaign = make_campaign(images=1)
     present = image_ids(campaign)[0]
     other = ImageFactory()
-    campaign_add_images(campaign_id=campaign.pk, items=[{"id": present}, {"id": other.pk}, {"id": other.pk}])
+    add_images_from_body(campaign_id=campaign.pk, items=[{"id": present}, {"id": other.pk}, {"id": other.pk}])
     assert image_ids(campaign) == sorted([present, other.pk])
 
 
@@ -344,7 +347,7 @@ def test_an_unknown_image_is_a_404_naming_it_and_nothing_is_added(unknown):
     campaign = CampaignFactory()
     known = ImageFactory()
     with pytest.raises(NotFound, match="Unknown image provided") as excinfo:
-        campaign_add_images(campaign_id=campaign.pk, items=[{"id": known.pk}, unknown])
+        add_images_from_body(campaign_id=campaign.pk, items=[{"id": known.pk}, unknown])
     assert str(next(iter(unknown.values()))) in excinfo.value.detail
     assert not CampaignImage.objects.exists()
 
@@ -354,7 +357,7 @@ def test_adding_images_unless_created_is_a_409(status):
     campaign = CampaignFactory(status=status)
     image = ImageFactory()
     with pytest.raises(Conflict):
-        campaign_add_images(campaign_id=campaign.pk, items=[{"id": image.pk}])
+        add_images_from_body(campaign_id=campaign.pk, items=[{"id": image.pk}])
     assert not CampaignImage.objects.exists()
 
 
@@ -377,7 +380,7 @@ def test_a_malformed_image_list_is_a_400(items):
     campaign = CampaignFactory()
     ImageFactory(pk=1)
     with pytest.raises(BadRequest):
-        campaign_add_images(campaign_id=campaign.pk, items=items)
+        add_images_from_body(campaign_id=campaign.pk, items=items)
     assert not CampaignImage.objects.exists()
 
 
@@ -388,7 +391,7 @@ def test_adding_images_takes_the_same_queries_for_2_and_20_images():
         images = ImageFactory.create_batch(n)
         items = [{"id": i.pk} for i in images[: n // 2]] + [{"filepath": i.blobstorage_path} for i in images[n // 2 :]]
         with CaptureQueriesContext(connection) as ctx:
-            campaign_add_images(campaign_id=campaign.pk, items=items)
+            add_images_from_body(campaign_id=campaign.pk, items=items)
         counts.append(len(ctx))
         assert campaign.campaign_images.count() == n
     assert counts[0] == counts[1]
@@ -405,7 +408,7 @@ def active():
 def test_objects_are_stored_in_order_and_the_images_marked_labeled(active, labeler_user):
     first, second, _ = image_ids(active)
     api_key = apikey_issue(user=labeler_user).api_key
-    submission = objects_replace(
+    submission = replace_objects_from_body(
         campaign_id=active.pk,
         items=[
             {
@@ -426,24 +429,24 @@ def test_objects_are_stored_in_order_and_the_images_marked_labeled(active, label
     assert current_labels(active, second) == []
     stored = BoundingBox.objects.get(label="Plastic")
     assert (stored.xmin, stored.xmax, stored.ymin, stored.ymax) == (13, 57, 123, 198)
-    assert campaign_progress(campaign_id=active.pk) == {"done": 2, "total": 3}
+    assert progress(active.pk) == {"done": 2, "total": 3}
     active.refresh_from_db()
     assert active.status == Status.ACTIVE
 
 
 def test_a_second_put_replaces_the_objects_and_keeps_the_old_ones_as_a_revision(active, labeler_user):
     image = image_ids(active)[0]
-    old = objects_replace(campaign_id=active.pk, items=objects_body([image], 2, "Old"), user=labeler_user)
-    new = objects_replace(campaign_id=active.pk, items=objects_body([image], 1, "New"), user=labeler_user)
+    old = replace_objects_from_body(campaign_id=active.pk, items=objects_body([image], 2, "Old"), user=labeler_user)
+    new = replace_objects_from_body(campaign_id=active.pk, items=objects_body([image], 1, "New"), user=labeler_user)
     assert current_labels(active, image) == ["New"]
     assert BoundingBox.objects.filter(submission=old).count() == 2  # superseded, not lost
     assert CampaignImage.objects.get(campaign=active, image_id=image).current_submission == new
-    assert campaign_progress(campaign_id=active.pk) == {"done": 1, "total": 3}
+    assert progress(active.pk) == {"done": 1, "total": 3}
 
 
 def test_label_translated_becomes_the_label_and_keeps_the_original(active, labeler_user):
     image = image_ids(active)[0]
-    objects_replace(
+    replace_objects_from_body(
         campaign_id=active.pk,
         items=[{"image_id": image, "objects": [new_object("Plastic", label_translated="PET")]}],
         user=labeler_user,
@@ -455,7 +458,7 @@ def test_label_translated_becomes_the_label_and_keeps_the_original(active, label
 def test_the_campaign_translations_apply_when_no_label_translated_is_given(labeler_user):
     campaign = make_campaign(images=1, status=Status.ACTIVE, label_translations={"Plastic": "PET"})
     image = image_ids(campaign)[0]
-    objects_replace(
+    replace_objects_from_body(
         campaign_id=campaign.pk,
         items=[
             {
@@ -481,7 +484,7 @@ def test_the_campaign_translations_apply_when_no_label_translated_is_given(label
 @pytest.mark.parametrize("confidence, stored", [(None, None), (0, 0.0), (1, 1.0), (0.56, 0.56)])
 def test_confidence_may_be_null_or_a_number_from_0_to_1(active, labeler_user, confidence, stored):
     image = image_ids(active)[0]
-    objects_replace(
+    replace_objects_from_body(
         campaign_id=active.pk,
         items=[{"image_id": image, "objects": [new_object(confidence=confidence)]}],
         user=labeler_user,
@@ -493,13 +496,13 @@ def test_a_missing_confidence_is_stored_as_null(active, labeler_user):
     image = image_ids(active)[0]
     obj = new_object()
     del obj["confidence"]
-    objects_replace(campaign_id=active.pk, items=[{"image_id": image, "objects": [obj]}], user=labeler_user)
+    replace_objects_from_body(campaign_id=active.pk, items=[{"image_id": image, "objects": [obj]}], user=labeler_user)
     assert BoundingBox.objects.get().confidence is None
 
 
 def test_a_box_may_touch_the_image_border_and_integral_floats_are_integers(active, labeler_user):
     image = image_ids(active)[0]  # 200 x 200
-    objects_replace(
+    replace_objects_from_body(
         campaign_id=active.pk,
         items=[{"image_id": image, "objects": [new_object(bounding_box=box(0, 200.0, 0, 200))]}],
         user=labeler_user,
@@ -512,7 +515,7 @@ def test_any_box_fits_an_image_of_unknown_size(labeler_user):
     campaign = CampaignFactory(status=Status.ACTIVE)
     image = ImageFactory(width=None, height=None)
     CampaignImageFactory(campaign=campaign, image=image)
-    objects_replace(
+    replace_objects_from_body(
         campaign_id=campaign.pk,
         items=[{"image_id": image.pk, "objects": [new_object(bounding_box=box(0, 50_000, 0, 90_000))]}],
         user=labeler_user,
@@ -522,21 +525,21 @@ def test_any_box_fits_an_image_of_unknown_size(labeler_user):
 
 def test_labeling_the_last_image_completes_the_campaign(active, labeler_user):
     first, second, third = image_ids(active)
-    objects_replace(campaign_id=active.pk, items=objects_body([first, second]), user=labeler_user)
+    replace_objects_from_body(campaign_id=active.pk, items=objects_body([first, second]), user=labeler_user)
     active.refresh_from_db()
     assert active.status == Status.ACTIVE
-    objects_replace(campaign_id=active.pk, items=[{"image_id": third, "objects": []}], user=labeler_user)
+    replace_objects_from_body(campaign_id=active.pk, items=[{"image_id": third, "objects": []}], user=labeler_user)
     active.refresh_from_db()
     assert active.status == Status.COMPLETED
     assert active.date_completed is not None
-    assert campaign_progress(campaign_id=active.pk) == {"done": 3, "total": 3}
+    assert progress(active.pk) == {"done": 3, "total": 3}
 
 
 def test_a_reopened_campaign_accepts_objects_again_and_completes_again(active, labeler_user):
-    objects_replace(campaign_id=active.pk, items=objects_body(image_ids(active)), user=labeler_user)
+    replace_objects_from_body(campaign_id=active.pk, items=objects_body(image_ids(active)), user=labeler_user)
     campaign_set_status(campaign_id=active.pk, new_status="active")
     image = image_ids(active)[0]
-    objects_replace(campaign_id=active.pk, items=objects_body([image], 1, "Fixed"), user=labeler_user)
+    replace_objects_from_body(campaign_id=active.pk, items=objects_body([image], 1, "Fixed"), user=labeler_user)
     assert current_labels(active, image) == ["Fixed"]
     active.refresh_from_db()
     assert active.status == Status.COMPLETED
@@ -547,7 +550,7 @@ def test_objects_unless_active_are_a_409_and_nothing_is_stored(labeler_user, sta
     campaign = make_campaign(images=1, status=status)
     before = stored_state()
     with pytest.raises(Conflict):
-        objects_replace(campaign_id=campaign.pk, items=objects_body(image_ids(campaign)), user=labeler_user)
+        replace_objects_from_body(campaign_id=campaign.pk, items=objects_body(image_ids(campaign)), user=labeler_user)
     assert stored_state() == before
 
 
@@ -556,7 +559,7 @@ def test_an_image_not_in_the_campaign_is_a_404_and_nothing_is_stored(active, lab
     foreign = image_ids(elsewhere)[0]
     before = stored_state()
     with pytest.raises(NotFound) as excinfo:
-        objects_replace(
+        replace_objects_from_body(
             campaign_id=active.pk, items=objects_body([image_ids(active)[0], foreign, 2**70]), user=labeler_user
         )
     assert str(foreign) in excinfo.value.detail
@@ -566,12 +569,12 @@ def test_an_image_not_in_the_campaign_is_a_404_and_nothing_is_stored(active, lab
 
 def test_objects_for_an_unknown_campaign_are_a_404(labeler_user):
     with pytest.raises(NotFound):
-        objects_replace(campaign_id=4242, items=[], user=labeler_user)
+        replace_objects_from_body(campaign_id=4242, items=[], user=labeler_user)
 
 
 def test_an_empty_list_changes_nothing(active, labeler_user):
     before = stored_state()
-    assert objects_replace(campaign_id=active.pk, items=[], user=labeler_user) is None
+    assert replace_objects_from_body(campaign_id=active.pk, items=[], user=labeler_user) is None
     assert stored_state() == before
 
 
@@ -631,7 +634,7 @@ def test_an_invalid_object_is_rejected_naming_the_image_and_object_and_nothing_i
     ]
     before = stored_state()
     with pytest.raises(error) as excinfo:
-        objects_replace(campaign_id=active.pk, items=items, user=labeler_user)
+        replace_objects_from_body(campaign_id=active.pk, items=items, user=labeler_user)
     assert f"Image {second}, object 2" in excinfo.value.detail
     assert excinfo.value.extra == {"image_id": second, "object_index": 2}
     assert stored_state() == before
@@ -653,7 +656,7 @@ def test_an_invalid_object_is_rejected_naming_the_image_and_object_and_nothing_i
 def test_a_malformed_body_is_a_400_and_nothing_is_stored(active, labeler_user, items):
     before = stored_state()
     with pytest.raises(BadRequest):
-        objects_replace(campaign_id=active.pk, items=items, user=labeler_user)
+        replace_objects_from_body(campaign_id=active.pk, items=items, user=labeler_user)
     assert stored_state() == before
 
 
@@ -661,7 +664,7 @@ def test_the_same_image_twice_in_one_body_is_a_400(active, labeler_user):
     image = image_ids(active)[0]
     before = stored_state()
     with pytest.raises(BadRequest, match="more than once"):
-        objects_replace(campaign_id=active.pk, items=objects_body([image, image]), user=labeler_user)
+        replace_objects_from_body(campaign_id=active.pk, items=objects_body([image, image]), user=labeler_user)
     assert stored_state() == before
 
 
@@ -671,7 +674,7 @@ def test_replacing_objects_takes_the_same_queries_for_2_and_20_images(labeler_us
         campaign = make_campaign(images=n + 1, status=Status.ACTIVE)  # one stays unlabeled
         body = objects_body(image_ids(campaign)[:n], per_image=3)
         with CaptureQueriesContext(connection) as ctx:
-            objects_replace(campaign_id=campaign.pk, items=body, user=labeler_user)
+            replace_objects_from_body(campaign_id=campaign.pk, items=body, user=labeler_user)
         counts.append(len(ctx))
         assert BoundingBox.objects.filter(campaign_image__campaign=campaign).count() == 3 * n
     assert counts[0] == counts[1]
@@ -683,7 +686,9 @@ def test_completing_by_objects_takes_the_same_queries_for_2_and_20_images(labele
     for n in (2, 20):
         campaign = make_campaign(images=n, status=Status.ACTIVE)
         with CaptureQueriesContext(connection) as ctx:
-            objects_replace(campaign_id=campaign.pk, items=objects_body(image_ids(campaign), 2), user=labeler_user)
+            replace_objects_from_body(
+                campaign_id=campaign.pk, items=objects_body(image_ids(campaign), 2), user=labeler_user
+            )
         counts.append(len(ctx))
         campaign.refresh_from_db()
         assert campaign.status == Status.COMPLETED
@@ -707,7 +712,7 @@ def test_progress_stays_right_when_the_query_also_joins_labelers():
 
 def test_progress_of_a_campaign_without_images_is_zero_of_zero():
     campaign = CampaignFactory()
-    assert campaign_progress(campaign_id=campaign.pk) == {"done": 0, "total": 0}
+    assert progress(campaign.pk) == {"done": 0, "total": 0}
 
 
 def test_a_labeler_can_read_only_images_of_their_campaigns(labeler_user):
@@ -730,7 +735,7 @@ class TestImageObjectsPriority:
         campaign = CampaignFactory(status=Status.ACTIVE)
         CampaignImageFactory(campaign=campaign, image=image)
         CampaignImageFactory(campaign=campaign)  # keeps it active after labeling
-        objects_replace(campaign_id=campaign.pk, items=objects_body([image.pk], 1, label), user=user)
+        replace_objects_from_body(campaign_id=campaign.pk, items=objects_body([image.pk], 1, label), user=user)
         Campaign.objects.filter(pk=campaign.pk).update(status=status)
         return campaign
 
@@ -785,7 +790,7 @@ class TestImageObjectsPriority:
 
     def test_only_the_current_objects_are_returned(self, image):
         campaign = self._label(image, "Old")
-        objects_replace(campaign_id=campaign.pk, items=objects_body([image.pk], 2, "New"), user=None)
+        replace_objects_from_body(campaign_id=campaign.pk, items=objects_body([image.pk], 2, "New"), user=None)
         objects = image_objects_for_campaigns(image_id=image.pk, campaign_ids=[campaign.pk])
         assert [o.label for o in objects] == ["New", "New"]
         assert {(o.campaign_image.campaign_id, o.campaign_image.image_id) for o in objects} == {(campaign.pk, image.pk)}

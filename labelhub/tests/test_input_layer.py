@@ -19,8 +19,8 @@ import pytest
 from django.core.exceptions import RequestDataTooBig
 
 from accounts.models import ApiKey, User
+from campaigns.inputs import validate_label_translations
 from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignLabeler, Submission
-from campaigns.services import validate_label_translations
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory, CampaignLabelerFactory, new_object
 from imagesets.models import Image, ImageSet
 from imagesets.tests.factories import ImageFactory, ImageSetFactory

@@ -22,16 +22,16 @@ CONTRACT = {
     ("post", "/image_sets/{imageset_id}/images"): True,
     ("get", "/images"): False,
     ("get", "/images/{image_id}"): False,
-    ("get", "/images/{id}/objects"): False,
+    ("get", "/images/{image_id}/objects"): False,
     ("get", "/campaigns"): False,
     ("post", "/campaigns"): True,
-    ("get", "/campaigns/{id}"): False,
-    ("put", "/campaigns/{id}"): True,
-    ("get", "/campaigns/{id}/images"): False,
-    ("post", "/campaigns/{id}/images"): True,
-    ("get", "/campaigns/{id}/objects"): False,
-    ("put", "/campaigns/{id}/objects"): True,
-    ("get", "/campaigns/{id}/labels.csv"): False,
+    ("get", "/campaigns/{campaign_id}"): False,
+    ("put", "/campaigns/{campaign_id}"): True,
+    ("get", "/campaigns/{campaign_id}/images"): False,
+    ("post", "/campaigns/{campaign_id}/images"): True,
+    ("get", "/campaigns/{campaign_id}/objects"): False,
+    ("put", "/campaigns/{campaign_id}/objects"): True,
+    ("get", "/campaigns/{campaign_id}/labels.csv"): False,
 }
 STORAGE_URLS = {("put", "/dropbox/{token}/{filename}"), ("get", "/files/{token}")}
 METHODS = {"get", "put", "post", "patch", "delete"}
@@ -111,13 +111,14 @@ def test_every_json_body_operation_documents_the_input_layers_400_and_413(schema
         assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in responses["413"]["description"], (method, path)
         assert responses["413"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     for method, path in [
-        ("put", "/campaigns/{id}/objects"),
-        ("post", "/campaigns/{id}/images"),
+        ("put", "/campaigns/{campaign_id}/objects"),
+        ("post", "/campaigns/{campaign_id}/images"),
         ("post", "/image_sets/{imageset_id}/images"),
     ]:
         assert "IMAGES_PER_REQUEST_MAX" in schema["paths"][path][method]["responses"]["413"]["description"]
     assert (
-        "OBJECTS_PER_IMAGE_MAX" in schema["paths"]["/campaigns/{id}/objects"]["put"]["responses"]["422"]["description"]
+        "OBJECTS_PER_IMAGE_MAX"
+        in schema["paths"]["/campaigns/{campaign_id}/objects"]["put"]["responses"]["422"]["description"]
     )
 
 
@@ -184,9 +185,9 @@ def test_status_changes_and_image_lists_answer_the_ok_string(schema):
     for method, path in [
         ("put", "/image_sets/{imageset_id}"),
         ("post", "/image_sets/{imageset_id}/images"),
-        ("put", "/campaigns/{id}"),
-        ("post", "/campaigns/{id}/images"),
-        ("put", "/campaigns/{id}/objects"),
+        ("put", "/campaigns/{campaign_id}"),
+        ("post", "/campaigns/{campaign_id}/images"),
+        ("put", "/campaigns/{campaign_id}/objects"),
     ]:
         ok = schema["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
         assert ok["type"] == "string" and ok["enum"] == ["ok"], (method, path)
@@ -200,7 +201,7 @@ def test_reading_an_image_is_a_303_with_a_location_header(schema):
 
 
 def test_the_labels_csv_is_text_csv(schema):
-    ok = schema["paths"]["/campaigns/{id}/labels.csv"]["get"]["responses"]["200"]
+    ok = schema["paths"]["/campaigns/{campaign_id}/labels.csv"]["get"]["responses"]["200"]
     assert set(ok["content"]) == {"text/csv"}
     assert ok["content"]["text/csv"]["schema"]["type"] == "string"
 
@@ -219,8 +220,8 @@ def test_paginated_lists_name_their_items_as_the_contract_does(schema):
         ("/images", "images"),
         ("/image_sets/{imageset_id}/images", "images"),
         ("/campaigns", "campaigns"),
-        ("/campaigns/{id}/images", "images"),
-        ("/campaigns/{id}/objects", "images"),
+        ("/campaigns/{campaign_id}/images", "images"),
+        ("/campaigns/{campaign_id}/objects", "images"),
     ]:
         operation = schema["paths"][path]["get"]
         body = resolve(schema, operation["responses"]["200"]["content"]["application/json"]["schema"])

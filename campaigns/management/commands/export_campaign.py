@@ -7,13 +7,15 @@ from django.core.management.base import BaseCommand, CommandError
 from campaigns.export.services import campaign_export_run
 from labelhub.exceptions import ApplicationError
 
+HELP = (
+    "Export a finished campaign now, in this process: the labels CSV, AutoML JSONL/MLTable, COCO and "
+    "images MLTable in storage, then the Azure ML data assets when configured. A rerun overwrites its "
+    "own files and registers no duplicate asset versions."
+)
+
 
 class Command(BaseCommand):
-    help = (
-        "Export a finished campaign now, in this process: the labels CSV, AutoML JSONL/MLTable, COCO and "
-        "images MLTable in storage, then the Azure ML data assets when configured. A rerun overwrites its "
-        "own files and registers no duplicate asset versions."
-    )
+    help = HELP
 
     def add_arguments(self, parser):
         parser.add_argument("campaign_id", type=int)

@@ -1,0 +1,7 @@
+"""The campaign endpoints of the contract: thin views that parse the input, then call services and selectors."""
+
+from campaigns.apis.campaigns import CampaignDetailApi, CampaignListApi
+from campaigns.apis.images import CampaignImagesApi
+from campaigns.apis.objects import CampaignObjectsApi, ImageObjectsApi
+
+__all__ = ["CampaignDetailApi", "CampaignImagesApi", "CampaignListApi", "CampaignObjectsApi", "ImageObjectsApi"]

@@ -1,0 +1,129 @@
+"""``/campaigns`` and ``/campaigns/{id}``: list, create, read, change the status."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from campaigns import inputs, selectors, services
+from campaigns.apis.common import NO_CAMPAIGN, campaign_operation
+from campaigns.serializers import (
+    CampaignCreatedOutputSerializer,
+    CampaignCreateInputSerializer,
+    CampaignOutputSerializer,
+    CampaignStatusInputSerializer,
+)
+from labelhub.schema import JSON_BODY_MALFORMED, errors, ok
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="campaigns_list",
+        tags=["campaigns"],
+        summary="List campaigns",
+        description="Every campaign, 10 per page by default. Image-admins only.",
+        responses={200: CampaignOutputSerializer(many=True), **errors(400, 401)},
+    )
+)
+class CampaignListApi(ListAPIView):
+    """``GET /campaigns`` (paginated, key ``campaigns``) and ``POST /campaigns``."""
+
+    items_key = "campaigns"
+    serializer_class = CampaignOutputSerializer
+
+    def get_queryset(self):
+        return selectors.campaign_list()
+
+    @extend_schema(
+        operation_id="campaigns_create",
+        tags=["campaigns"],
+        summary="Create a campaign and its labeler's key",
+        description=(
+            "Creates the campaign in status `created`. The labeler is found by `labeler_email` or "
+            "created, and may from now on read this campaign's images and submit its objects. "
+            "`access_token` is that labeler's key: a new key and secret for a user without one; for "
+            "a user who already has a key, its `apikey` and `apisecret: null` (secrets are stored "
+            "hashed). Next: add images, then set the status to `active`."
+        ),
+        request=CampaignCreateInputSerializer,
+        responses={
+            200: CampaignCreatedOutputSerializer,
+            **errors(
+                (
+                    400,
+                    "Malformed body, an invalid `labeler_email`, or `metadata`/`label_translations` "
+                    "that are not JSON objects of the documented shape. " + JSON_BODY_MALFORMED,
+                ),
+                401,
+                (
+                    409,
+                    "A campaign with this title already exists, or `labeler_email` belongs to a staff "
+                    "account (staff get no key through a campaign; nothing is stored).",
+                ),
+                (
+                    422,
+                    "The title is not a valid name: 1-53 lowercase letters, digits and single dashes, "
+                    "not starting or ending with a dash.",
+                ),
+            ),
+        },
+    )
+    def post(self, request):
+        serializer = CampaignCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        new = inputs.parse_new_campaign(**serializer.validated_data)
+        campaign, issued = services.campaign_create(
+            title=new.title,
+            labeler_email=new.labeler_email,
+            metadata=new.metadata,
+            label_translations=new.label_translations,
+            created_by=request.user,
+        )
+        campaign = selectors.campaign_get(campaign_id=campaign.pk)
+        return Response(CampaignCreatedOutputSerializer(campaign, context={"issued_key": issued}).data)
+
+
+class CampaignDetailApi(APIView):
+    """``GET /campaigns/{id}`` and ``PUT /campaigns/{id}`` ``{"new_status": ...}``."""
+
+    @campaign_operation(
+        "campaigns_retrieve",
+        "Get a campaign",
+        "The campaign with its status, `progress` (labeled images out of all) and the "
+        "export `job` once finished. Image-admins only.",
+        responses={200: CampaignOutputSerializer, **errors(401, NO_CAMPAIGN)},
+    )
+    def get(self, request, campaign_id: int):
+        return Response(CampaignOutputSerializer(selectors.campaign_get(campaign_id=campaign_id)).data)
+
+    @campaign_operation(
+        "campaigns_set_status",
+        "Change a campaign's status",
+        (
+            "Transitions: `created` -> `active` (labeling starts); `active` -> `completed` (also "
+            "automatic when every image is labeled); `completed` -> `active` (reopen); `completed` -> "
+            "`finished` (starts the export job: labels CSV and Azure ML data assets; follow it in "
+            "the campaign's `job`; if the job broker is down the export stays `queued` and starts "
+            "once it is back). Anything else is `409`.\n\n"
+            "Added: `finished` again on a finished campaign retries its export when it `failed` or is "
+            "stuck (its worker died, or it never reached the broker)."
+        ),
+        request=CampaignStatusInputSerializer,
+        responses={
+            200: ok("The status changed."),
+            **errors(
+                (400, "`new_status` is missing or not a status. " + JSON_BODY_MALFORMED),
+                401,
+                NO_CAMPAIGN,
+                (409, "The campaign cannot go from its current status to `new_status`."),
+            ),
+        },
+    )
+    def put(self, request, campaign_id: int):
+        serializer = CampaignStatusInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        new_status = inputs.parse_new_status(serializer.validated_data["new_status"])
+        services.campaign_set_status(campaign_id=campaign_id, new_status=new_status, user=request.user)
+        return Response("ok")

@@ -1,0 +1,44 @@
+"""What the campaign endpoints share: the path parameter, common answers, the image-page base."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import ListAPIView
+
+from accounts.models import ApiKey
+from accounts.permissions import IsImageAdmin
+from campaigns.permissions import IsImageAdminOrCampaignLabeler
+
+CAMPAIGN_ID = OpenApiParameter("campaign_id", int, OpenApiParameter.PATH, description="The campaign's id.")
+NO_CAMPAIGN = (404, "The campaign does not exist.")
+LABELER_OF_OTHER_CAMPAIGNS = (401, "No valid key, or a labeler of other campaigns.")
+
+
+def campaign_operation(operation_id: str, summary: str, description: str, **schema):
+    """``extend_schema`` of an operation on ``/campaigns/{campaign_id}...`` (tag ``campaigns``)."""
+    return extend_schema(
+        operation_id=operation_id,
+        tags=["campaigns"],
+        summary=summary,
+        description=description,
+        parameters=[CAMPAIGN_ID],
+        **schema,
+    )
+
+
+def api_key_of(request) -> ApiKey | None:
+    """The API key that authenticated the request (``None`` for a session)."""
+    return request.auth if isinstance(request.auth, ApiKey) else None
+
+
+class CampaignImagePagesApi(ListAPIView):
+    """A campaign's images, 1000 a page (key ``images``); ``labeler_method`` is open to its labeler too."""
+
+    items_key = "images"
+    default_per_page = 1000
+    labeler_method = "GET"
+
+    def get_permissions(self):
+        if self.request.method == self.labeler_method:
+            return [IsImageAdminOrCampaignLabeler()]
+        return [IsImageAdmin()]

@@ -1,0 +1,153 @@
+"""Objects (labeled boxes): a labeler's submission replaces an image's objects, older revisions pruned."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import DenseRank
+from django.utils import timezone
+
+from accounts.models import ApiKey, User
+from campaigns.inputs import NewObject, ObjectsByImage
+from campaigns.models import LABEL_MAX_LENGTH, BoundingBox, Campaign, CampaignImage, Submission
+from campaigns.services.campaigns import campaign_lock
+from labelhub.exceptions import Conflict, NotFound, Unprocessable
+from labelhub.validators import is_valid_id
+
+Status = Campaign.Status
+
+
+def _stored_labels(new: NewObject, translations: dict) -> tuple[str, str]:
+    """``(label, label_original)`` per the contract's translation rule."""
+    if new.label_translated is not None:
+        return new.label_translated, new.label
+    translated = translations.get(new.label)
+    if isinstance(translated, str) and 1 <= len(translated) <= LABEL_MAX_LENGTH:
+        return translated, new.label
+    return new.label, new.label
+
+
+def _lock_listed_images(campaign: Campaign, image_ids: list[int]) -> dict[int, CampaignImage]:
+    """The campaign's rows of the listed images (with the image's size), locked; 404 for one not in it."""
+    # Locked in id order, so two submissions touching the same images never deadlock.
+    rows = (
+        CampaignImage.objects.select_for_update(of=("self",))
+        .filter(campaign=campaign, image_id__in=[i for i in image_ids if is_valid_id(i)])
+        .select_related("image")
+        .only("id", "image", "image__width", "image__height")
+        .order_by("pk")
+    )
+    by_image = {row.image_id: row for row in rows}
+    for image_id in image_ids:
+        if image_id not in by_image:
+            raise NotFound(f"Image {image_id} is not part of campaign {campaign.pk}", extra={"image_id": image_id})
+    return by_image
+
+
+def _check_boxes_inside(objects_by_image: ObjectsByImage, by_image: dict[int, CampaignImage]) -> None:
+    """422 for a box reaching past its image (an image of unknown size takes any box)."""
+    for image_id, new_objects in objects_by_image:
+        image = by_image[image_id].image
+        for index, new in enumerate(new_objects):
+            if (image.width is not None and new.xmax > image.width) or (
+                image.height is not None and new.ymax > image.height
+            ):
+                raise Unprocessable(
+                    f"Image {image_id}, object {index}: the bounding box lies outside the image "
+                    f"({image.width}x{image.height})",
+                    extra={"image_id": image_id, "object_index": index},
+                )
+
+
+def _new_boxes(
+    objects_by_image: ObjectsByImage, by_image: dict[int, CampaignImage], *, submission: Submission, translations: dict
+) -> list[BoundingBox]:
+    boxes = []
+    for image_id, new_objects in objects_by_image:
+        campaign_image_id = by_image[image_id].pk
+        for position, new in enumerate(new_objects):
+            label, label_original = _stored_labels(new, translations)
+            boxes.append(
+                BoundingBox(
+                    campaign_image_id=campaign_image_id,
+                    submission=submission,
+                    label=label,
+                    label_original=label_original,
+                    confidence=new.confidence,
+                    xmin=new.xmin,
+                    xmax=new.xmax,
+                    ymin=new.ymin,
+                    ymax=new.ymax,
+                    position=position,
+                    date_added=submission.date_created,
+                )
+            )
+    return boxes
+
+
+def _prune_revisions(*, campaign_image_ids: list[int], current: Submission) -> None:
+    """Delete the objects of each image's superseded revisions beyond ``SUBMISSION_REVISIONS_KEPT``.
+
+    One DELETE for all the images: the objects of the listed images are ranked
+    by revision (newest submission first, the current one left out) and those
+    ranked past the limit go. A revision that labeled an image with no objects
+    left no rows, so it is neither counted nor kept. The submission rows stay
+    (who sent what, when).
+    """
+    superseded = (
+        BoundingBox.objects.filter(campaign_image_id__in=campaign_image_ids)
+        .exclude(submission=current)
+        .annotate(revision=Window(DenseRank(), partition_by=F("campaign_image_id"), order_by=F("submission_id").desc()))
+        .filter(revision__gt=settings.SUBMISSION_REVISIONS_KEPT)
+        .values("pk")
+    )
+    BoundingBox.objects.filter(pk__in=superseded).delete()
+
+
+@transaction.atomic
+def objects_replace(
+    *, campaign_id: int, objects_by_image: ObjectsByImage, user: User | None, api_key: ApiKey | None = None
+) -> Submission | None:
+    """Replace the objects of the listed images with the given ones; all or nothing.
+
+    ``objects_by_image`` is the parsed body (``campaigns.inputs.parse_object_items``).
+    The previous objects stay stored as a superseded submission, up to
+    ``SUBMISSION_REVISIONS_KEPT`` superseded revisions per image (older ones
+    are deleted). Marks the images labeled and completes the campaign when
+    none is left unlabeled. A fixed number of queries, however many images
+    and objects are sent (on SQLite ``bulk_create`` splits inserts into
+    batches of ~90 objects, a limit of that backend's bound parameters).
+    Returns the new submission (None for an empty list).
+    """
+    campaign = campaign_lock(campaign_id)
+    if campaign.status != Status.ACTIVE:
+        raise Conflict(f"Objects can only be submitted while the campaign is 'active'; it is '{campaign.status}'")
+    if not objects_by_image:
+        return None
+    by_image = _lock_listed_images(campaign, [image_id for image_id, _ in objects_by_image])
+    _check_boxes_inside(objects_by_image, by_image)
+
+    submission = Submission.objects.create(
+        campaign=campaign,
+        user=user,
+        api_key=api_key,
+        image_count=len(objects_by_image),
+        object_count=sum(len(new_objects) for _, new_objects in objects_by_image),
+        date_created=timezone.now(),
+    )
+    translations = campaign.label_translations if isinstance(campaign.label_translations, dict) else {}
+    BoundingBox.objects.bulk_create(
+        _new_boxes(objects_by_image, by_image, submission=submission, translations=translations)
+    )
+    campaign_image_ids = [row.pk for row in by_image.values()]
+    CampaignImage.objects.filter(pk__in=campaign_image_ids).update(
+        current_submission=submission, labeled=True, date_labeled=submission.date_created
+    )
+    _prune_revisions(campaign_image_ids=campaign_image_ids, current=submission)
+
+    if not CampaignImage.objects.filter(campaign=campaign, labeled=False).exists():
+        campaign.status = Status.COMPLETED
+        campaign.date_completed = submission.date_created
+        campaign.save(update_fields=["status", "date_completed"])
+    return submission
