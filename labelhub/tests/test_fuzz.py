@@ -112,11 +112,7 @@ def _aim(case, world: World) -> None:
             kind = "dropbox_token" if case.path.startswith("/dropbox") else "file_token"
             pick = len(value) if isinstance(value, str) else None
         else:
-            kind = (
-                "campaign"
-                if name == "id" and case.path.startswith("/campaigns")
-                else {"id": "image", "image_id": "image", "imageset_id": "imageset"}.get(name)
-            )
+            kind = _path_kind(case.path, name)
             pick = int(value) if str(value).isdigit() else None
         if kind and pick is not None and pick % 2 == 0:
             seeded = world.ids[kind]
@@ -333,10 +329,11 @@ def _hostile_body(body, kind: str, data) -> bytes:
     return text.replace(json.dumps(_SENTINEL), replacement, 1).encode()
 
 
-def _path_kind(path: str, name: str) -> str:
+def _path_kind(path: str, name: str) -> str | None:
+    """Which seeded rows a path parameter names (``None``: none)."""
     if name == "id" and path.startswith("/campaigns"):
         return "campaign"
-    return {"id": "image", "image_id": "image", "imageset_id": "imageset"}[name]
+    return {"id": "image", "image_id": "image", "imageset_id": "imageset", "campaign_id": "campaign"}.get(name)
 
 
 def _stored_counts() -> dict:
