@@ -1,167 +1,53 @@
 """The campaign admin: create for an agency, add images, every status step, the export and its files.
 
-Status changes (list actions and the buttons on a campaign's page) call the
-same services as the API, so the same locks and checks apply; a refusal (the
-API's 409) becomes an error message.
+Status changes (list actions and the buttons on a campaign's page, see
+``steps``) call the same services as the API, so the same locks and checks
+apply; a refusal (the API's 409) becomes an error message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count
-from django.http import Http404, HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.services import StaffEmailConflict
 from campaigns import services
 from campaigns.admin import review
-from campaigns.admin.adding import add_images_to_campaign
+from campaigns.admin.forms import CampaignCreateForm, CampaignForm
 from campaigns.admin.history import review_link
-from campaigns.export.formats import labels_csv_chunks
-from campaigns.models import Campaign, CampaignImage, CampaignJob, CampaignLabeler
-from imagesets.models import Image, ImageSet
+from campaigns.admin.steps import STEP_ACTIONS, STEPS, steps_offered
+from campaigns.export.apis import labels_csv_response
+from campaigns.models import Campaign, CampaignJob, CampaignLabeler
+from campaigns.selectors import campaign_get, campaign_images_shown, campaign_list
+from imagesets.selectors import imageset_get, imageset_image_ids, imagesets_holding_images
 from labelhub.admin import (
+    ExtraView,
+    FormPage,
     ImageAdminAccess,
-    JsonObjectField,
+    PanelsAboveForm,
     ShownSecret,
+    job_of,
     parse_id,
-    render_form_page,
+    progress_bar,
     render_secrets_page,
 )
-from labelhub.exceptions import ApplicationError, Conflict, InvalidName
+from labelhub.exceptions import ApplicationError, Conflict, InvalidName, NotFound
 from labelhub.storage import StorageError, get_storage
-
-Status = Campaign.Status
 
 IMAGES_ON_PAGE = 50
 IMAGESETS_OFFERED = 200
 # Links to the export's files stay valid this long (they are made afresh on every page view).
 FILE_LINK_VALID_FOR = timedelta(hours=1)
-
-
-def _as_form_error(check):
-    """Run one of the services' input checks as a form field's cleaning."""
-
-    def clean(value):
-        try:
-            return check(value)
-        except ApplicationError as exc:
-            raise forms.ValidationError(exc.detail) from None
-
-    return clean
-
-
-class CampaignForm(forms.ModelForm):
-    """The change page edits only metadata and label translations."""
-
-    class Meta:
-        model = Campaign
-        fields = ("metadata", "label_translations")
-        field_classes = {"metadata": JsonObjectField, "label_translations": JsonObjectField}
-
-    def clean_metadata(self):
-        return _as_form_error(services.validate_metadata)(self.cleaned_data.get("metadata"))
-
-    def clean_label_translations(self):
-        return _as_form_error(services.validate_label_translations)(self.cleaned_data.get("label_translations"))
-
-
-class CampaignCreateForm(forms.Form):
-    title = forms.CharField(
-        help_text="1–53 lowercase letters, digits and single dashes, e.g. <code>campaign-26-10-2020</code>.",
-        widget=forms.TextInput(attrs={"size": 53, "autofocus": True}),
-    )
-    labeler_email = forms.EmailField(
-        label="Agency e-mail",
-        help_text="The labeler is found by this e-mail or created, and may label this campaign only.",
-    )
-    metadata = JsonObjectField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text='Optional JSON object, e.g. <code>{"to_be_used_for": "New train set"}</code>.',
-    )
-    label_translations = JsonObjectField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text=(
-            'Optional JSON object mapping a submitted label to the stored one, e.g. <code>{"PET": "Plastic"}</code>.'
-        ),
-    )
-
-    def clean_metadata(self):
-        return _as_form_error(services.validate_metadata)(self.cleaned_data.get("metadata"))
-
-    def clean_label_translations(self):
-        return _as_form_error(services.validate_label_translations)(self.cleaned_data.get("label_translations"))
-
-
-@dataclass(frozen=True)
-class Step:
-    """One status step, offered as a list action and as a button on the campaign's page."""
-
-    label: str
-    verb: str  # for "<verb> 2 campaign(s)."
-    offered_in: tuple[str, ...]
-    run: Callable[[int, object], object]
-
-
-STEPS: dict[str, Step] = {
-    "activate": Step(
-        "Activate",
-        "Activated",
-        (Status.CREATED,),
-        lambda pk, user: services.campaign_set_status(
-            campaign_id=pk, new_status=Status.ACTIVE, from_status=Status.CREATED, user=user
-        ),
-    ),
-    "complete": Step(
-        "Mark completed",
-        "Completed",
-        (Status.ACTIVE,),
-        lambda pk, user: services.campaign_set_status(campaign_id=pk, new_status=Status.COMPLETED, user=user),
-    ),
-    "reopen": Step(
-        "Reopen",
-        "Reopened",
-        (Status.COMPLETED,),
-        lambda pk, user: services.campaign_set_status(
-            campaign_id=pk, new_status=Status.ACTIVE, from_status=Status.COMPLETED, user=user
-        ),
-    ),
-    "finish": Step(
-        "Finish and export",
-        "Finished",
-        (Status.COMPLETED,),
-        lambda pk, user: services.campaign_set_status(campaign_id=pk, new_status=Status.FINISHED, user=user),
-    ),
-    "retry_export": Step(
-        "Retry the export",
-        "Queued the export of",
-        (Status.FINISHED,),
-        lambda pk, user: services.campaign_export_retry(campaign_id=pk),
-    ),
-}
-
-
-def _job(campaign: Campaign) -> CampaignJob | None:
-    try:
-        return campaign.job
-    except CampaignJob.DoesNotExist:
-        return None
-
-
-def _progress_bar(done: int, total: int):
-    return format_html(
-        '<progress class="lh-progress" value="{}" max="{}"></progress> {}/{}', done, max(total, 1), done, total
-    )
+KEY_KEPT_NOTE = (
+    "This user already had a key, which now also opens this campaign. Its secret is stored only as a hash "
+    "and cannot be shown; rotate the key (API keys) for a new one."
+)
 
 
 class CampaignLabelerInline(ImageAdminAccess, admin.TabularInline):
@@ -173,23 +59,11 @@ class CampaignLabelerInline(ImageAdminAccess, admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
+class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
     form = CampaignForm
     list_display = ("title", "status", "progress", "labeler_emails", "export", "pages", "date_created", "date_finished")
     list_filter = ("status",)
     search_fields = ("title", "labelers__email")
-    readonly_fields = (
-        "title",
-        "status",
-        "progress",
-        "export",
-        "export_error",
-        "created_by",
-        "date_created",
-        "date_started",
-        "date_completed",
-        "date_finished",
-    )
     fields = (
         "title",
         "status",
@@ -204,27 +78,36 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
         "export",
         "export_error",
     )
+    readonly_fields = tuple(name for name in fields if name not in CampaignForm.Meta.fields)
     inlines = [CampaignLabelerInline]
-    actions = ["activate", "complete", "reopen", "finish", "retry_export"]
-
-    class Media:
-        css = {"all": ["labelhub/admin.css"]}
-        js = ["labelhub/admin.js"]
+    actions = STEP_ACTIONS
+    extra_views = (
+        ExtraView("<rowid:object_id>/step/<str:step>/", "step_view", "step", methods=("POST",)),
+        ExtraView("<rowid:object_id>/add-imageset/", "add_imageset_view", "add_imageset", methods=("POST",)),
+        ExtraView("<rowid:object_id>/labels.csv", "labels_csv_view", "labels_csv", methods=("GET", "HEAD")),
+        ExtraView("<rowid:object_id>/review/", "review_view", "review"),
+        ExtraView("<rowid:object_id>/review/<rowid:image_id>/", "review_view", "review_image"),
+    )
+    create_form = CampaignCreateForm
+    create_page = FormPage(
+        title="Add campaign",
+        submit="Create campaign",
+        intro="The agency gets an API key for this campaign; its secret is shown once, on the next page.",
+    )
+    # StaffEmailConflict is a Conflict: first match wins.
+    create_error_fields = ((StaffEmailConflict, "labeler_email"), ((InvalidName, Conflict), "title"))
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .with_progress()
-            .select_related("created_by", "job")
-            .prefetch_related("labelers")
-        )
+        return campaign_list().prefetch_related("labelers")
+
+    def select_object(self, object_id: int) -> Campaign:
+        return campaign_get(campaign_id=object_id)
 
     # --- columns -----------------------------------------------------------------
 
     @admin.display(description="progress", ordering="progress_done")
     def progress(self, obj):
-        return _progress_bar(obj.progress_done, obj.progress_total)
+        return progress_bar(obj.progress_done, obj.progress_total)
 
     @admin.display(description="labelers")
     def labeler_emails(self, obj):
@@ -232,197 +115,74 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
 
     @admin.display(description="export")
     def export(self, obj):
-        job = _job(obj)
-        if job is None:
-            return "-"
-        return f"{job.status} ({job.done}/{job.total})"
+        job = job_of(obj)
+        return "-" if job is None else f"{job.status} ({job.done}/{job.total})"
 
     @admin.display(description="export error")
     def export_error(self, obj):
-        job = _job(obj)
+        job = job_of(obj)
         return (job.error if job else None) or "-"
 
     @admin.display(description="")
     def pages(self, obj):
         return format_html(
             '<a href="{}">review</a> · <a href="{}">labels.csv</a>',
-            reverse("admin:campaigns_campaign_review", args=[obj.pk]),
-            reverse("admin:campaigns_campaign_labels_csv", args=[obj.pk]),
+            self.admin_url("review", obj.pk),
+            self.admin_url("labels_csv", obj.pk),
         )
 
-    # --- actions -----------------------------------------------------------------
+    # --- the add page and the campaign's page -------------------------------------
 
-    def _apply(self, request, queryset, step: Step) -> None:
-        done = 0
-        for campaign in queryset:
-            try:
-                step.run(campaign.pk, request.user)
-                done += 1
-            except ApplicationError as exc:
-                messages.error(request, f"{campaign.title}: {exc.detail}")
-        if done:
-            messages.success(request, f"{step.verb} {done} campaign(s).")
-
-    @admin.action(description="Activate (created → active)")
-    def activate(self, request, queryset):
-        self._apply(request, queryset, STEPS["activate"])
-
-    @admin.action(description="Mark completed (active → completed)")
-    def complete(self, request, queryset):
-        self._apply(request, queryset, STEPS["complete"])
-
-    @admin.action(description="Reopen (completed → active)")
-    def reopen(self, request, queryset):
-        self._apply(request, queryset, STEPS["reopen"])
-
-    @admin.action(description="Finish and export (completed → finished)")
-    def finish(self, request, queryset):
-        self._apply(request, queryset, STEPS["finish"])
-
-    @admin.action(description="Retry the failed or stuck export")
-    def retry_export(self, request, queryset):
-        self._apply(request, queryset, STEPS["retry_export"])
-
-    # --- pages ---------------------------------------------------------------------
-
-    def get_urls(self):
-        def wrap(view):
-            return self.admin_site.admin_view(view)
-
-        return [
-            path("<rowid:object_id>/step/<str:step>/", wrap(self.step_view), name="campaigns_campaign_step"),
-            path(
-                "<rowid:object_id>/add-imageset/", wrap(self.add_imageset_view), name="campaigns_campaign_add_imageset"
-            ),
-            path("<rowid:object_id>/labels.csv", wrap(self.labels_csv_view), name="campaigns_campaign_labels_csv"),
-            path("<rowid:object_id>/review/", wrap(self.review_view), name="campaigns_campaign_review"),
-            path(
-                "<rowid:object_id>/review/<rowid:image_id>/",
-                wrap(self.review_view),
-                name="campaigns_campaign_review_image",
-            ),
-            *super().get_urls(),
-        ]
-
-    def _campaign_or_404(self, request, object_id: int, *, change: bool) -> Campaign:
-        campaign = Campaign.objects.filter(pk=object_id).first()
-        if campaign is None:
-            raise Http404("Campaign not found")
-        allowed = (
-            self.has_change_permission(request, campaign) if change else self.has_view_permission(request, campaign)
-        )
-        if not allowed:
-            raise PermissionDenied
-        return campaign
-
-    def add_view(self, request, form_url="", extra_context=None):
+    def create(self, request, form):
         """Create through ``campaign_create``; the answer shows the agency's key and secret this once."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = CampaignCreateForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                campaign, issued = services.campaign_create(
-                    title=data["title"],
-                    labeler_email=data["labeler_email"],
-                    metadata=data["metadata"],
-                    label_translations=data["label_translations"],
-                    created_by=request.user,
-                )
-            except StaffEmailConflict as exc:
-                form.add_error("labeler_email", exc.detail)
-            except (InvalidName, Conflict) as exc:
-                form.add_error("title", exc.detail)
-            except ApplicationError as exc:
-                form.add_error(None, exc.detail)
-            else:
-                self.log_addition(request, campaign, [{"added": {}}])
-                return render_secrets_page(
-                    request,
-                    self,
-                    title=f"Campaign {campaign.title} created",
-                    intro=f"Hand this key to {issued.api_key.user.email}: it lists, fetches and labels the images "
-                    "of their campaigns only.",
-                    rows=[
-                        ShownSecret(
-                            owner=issued.api_key.user.email,
-                            apikey=issued.apikey,
-                            secret=issued.secret,
-                            note="This user already had a key, which now also opens this campaign. Its secret is "
-                            "stored only as a hash and cannot be shown; rotate the key (API keys) for a new one.",
-                        )
-                    ],
-                    links=[
-                        (
-                            reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
-                            "Go to the campaign: add images, then activate it",
-                        ),
-                        (reverse("admin:imagesets_image_changelist"), "Pick images on the image list"),
-                    ],
-                )
-        return render_form_page(
+        data = form.cleaned_data
+        campaign, issued = services.campaign_create(
+            title=data["title"],
+            labeler_email=data["labeler_email"],
+            metadata=data["metadata"],
+            label_translations=data["label_translations"],
+            created_by=request.user,
+        )
+        email = issued.api_key.user.email
+        return campaign, render_secrets_page(
             request,
             self,
-            form=form,
-            title="Add campaign",
-            submit="Create campaign",
-            intro="The agency gets an API key for this campaign; its secret is shown once, on the next page.",
-            cancel_url=reverse("admin:campaigns_campaign_changelist"),
+            title=f"Campaign {campaign.title} created",
+            intro=f"Hand this key to {email}: it lists, fetches and labels the images of their campaigns only.",
+            rows=[ShownSecret(owner=email, apikey=issued.apikey, secret=issued.secret, note=KEY_KEPT_NOTE)],
+            links=[
+                (self.admin_url("change", campaign.pk), "Go to the campaign: add images, then activate it"),
+                (reverse("admin:imagesets_image_changelist"), "Pick images on the image list"),
+            ],
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        campaign_id = parse_id(object_id)
-        campaign = (
-            Campaign.objects.with_progress().select_related("job").filter(pk=campaign_id).first()
-            if campaign_id is not None
-            else None
-        )
-        if campaign is not None and self.has_view_permission(request, campaign):
-            extra_context = {**(extra_context or {}), "lh": self._panel_context(request, campaign)}
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def _panel_context(self, request, campaign: Campaign) -> dict:
-        job = _job(campaign)
-        steps = [
-            {
-                "name": name,
-                "label": step.label,
-                "url": reverse("admin:campaigns_campaign_step", args=[campaign.pk, name]),
-            }
-            for name, step in STEPS.items()
-            if campaign.status in step.offered_in and (name != "retry_export" or job is None or job.may_retry)
-        ]
-        images = list(
-            CampaignImage.objects.filter(campaign=campaign)
-            .select_related("image")
-            .order_by("image_id")[:IMAGES_ON_PAGE]
-        )
+    def panels(self, request, campaign: Campaign) -> dict:
+        """Status and steps, adding images, the export and its files, the first images."""
+        job = job_of(campaign)
+        images = campaign_images_shown(campaign_id=campaign.pk, limit=IMAGES_ON_PAGE)
         context = {
             "status": campaign.status,
             "done": campaign.progress_done,
             "total": campaign.progress_total,
-            "steps": steps,
+            "steps": [
+                {"name": step.name, "label": step.label, "url": self.admin_url("step", campaign.pk, step.name)}
+                for step in steps_offered(campaign, job)
+            ],
             "job": job,
             "export_files": self._export_files(job),
             "azureml": (job.result or {}).get("azureml") if job else None,
             "images": [{"row": row, "review": review_link(campaign.pk, row.image_id)} for row in images],
             "urls": {
-                "review": reverse("admin:campaigns_campaign_review", args=[campaign.pk]),
-                "csv": reverse("admin:campaigns_campaign_labels_csv", args=[campaign.pk]),
+                "review": self.admin_url("review", campaign.pk),
+                "csv": self.admin_url("labels_csv", campaign.pk),
                 "all_images": reverse("admin:campaigns_campaignimage_changelist")
                 + f"?campaign__id__exact={campaign.pk}",
                 "image_list": reverse("admin:imagesets_image_changelist"),
-                "add_imageset": reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]),
+                "add_imageset": self.admin_url("add_imageset", campaign.pk),
             },
         }
-        if campaign.status == Status.CREATED:
-            context["imagesets"] = list(
-                ImageSet.objects.annotate(n=Count("images"))
-                .filter(n__gt=0)
-                .order_by("-id")
-                .values_list("pk", "title", "n")[:IMAGESETS_OFFERED]
-            )
+        if campaign.status == Campaign.Status.CREATED:
+            context["imagesets"] = imagesets_holding_images(limit=IMAGESETS_OFFERED)
         return context
 
     @staticmethod
@@ -441,35 +201,30 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
             shown.append({"path": record["path"], "size": record.get("size"), "url": url})
         return shown
 
+    # --- extra pages -----------------------------------------------------------------
+
     def step_view(self, request, object_id: int, step: str):
         """POST: one status step of one campaign (the buttons on its page)."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
         chosen = STEPS.get(step)
         if chosen is None:
             raise Http404("Unknown step")
-        campaign = self._campaign_or_404(request, object_id, change=True)
-        try:
-            chosen.run(campaign.pk, request.user)
-        except ApplicationError as exc:
-            self.message_user(request, f"{campaign.title}: {exc.detail}", messages.ERROR)
-        else:
-            self.message_user(request, f"{chosen.verb} {campaign.title}.", messages.SUCCESS)
-        return redirect("admin:campaigns_campaign_change", campaign.pk)
+        run = partial(chosen.run, user=request.user)
+        return self.run_on_object(request, object_id, run, done=f"{chosen.verb} {{title}}.")
 
     def add_imageset_view(self, request, object_id: int):
         """POST ``imageset``: add every image of that set (the campaign must be ``created``)."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        campaign = self._campaign_or_404(request, object_id, change=True)
+        campaign = self.guarded_object(request, object_id, change=True)
         imageset_id = parse_id(request.POST.get("imageset", ""))
-        imageset = ImageSet.objects.filter(pk=imageset_id).first() if imageset_id is not None else None
+        try:
+            imageset = imageset_get(imageset_id=imageset_id) if imageset_id is not None else None
+        except NotFound:
+            imageset = None
         if imageset is None:
             self.message_user(request, "Choose an image set.", messages.ERROR)
-            return redirect("admin:campaigns_campaign_change", campaign.pk)
-        image_ids = Image.objects.filter(imageset=imageset).order_by("pk").values_list("pk", flat=True)
+            return redirect(self.admin_url("change", campaign.pk))
+        image_ids = imageset_image_ids(imageset_id=imageset.pk)
         try:
-            added = add_images_to_campaign(campaign_id=campaign.pk, image_ids=image_ids)
+            added = services.campaign_add_images(campaign_id=campaign.pk, image_ids=image_ids)
         except ApplicationError as exc:
             self.message_user(request, f"{campaign.title}: {exc.detail}", messages.ERROR)
         else:
@@ -479,19 +234,13 @@ class CampaignAdmin(ImageAdminAccess, admin.ModelAdmin):
                 f"({added.listed - added.new} already in it); it now holds {added.total}.",
                 messages.SUCCESS,
             )
-        return redirect("admin:campaigns_campaign_change", campaign.pk)
+        return redirect(self.admin_url("change", campaign.pk))
 
     def labels_csv_view(self, request, object_id: int):
         """The labels CSV, streamed by the same generator as ``GET /campaigns/{id}/labels.csv``."""
-        if request.method not in ("GET", "HEAD"):
-            return HttpResponseNotAllowed(["GET", "HEAD"])
-        campaign = self._campaign_or_404(request, object_id, change=False)
-        response = StreamingHttpResponse(
-            labels_csv_chunks(campaign_id=campaign.pk), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{campaign.title}_labels.csv"'
-        return response
+        campaign = self.guarded_object(request, object_id, change=False)
+        return labels_csv_response(campaign_id=campaign.pk, title=campaign.title)
 
     def review_view(self, request, object_id: int, image_id: int | None = None):
-        campaign = self._campaign_or_404(request, object_id, change=False)
+        campaign = self.guarded_object(request, object_id, change=False)
         return review.review_page(request, self, campaign=campaign, image_id=image_id)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from campaigns.models import BoundingBox, CampaignImage, CampaignJob, Submission
-from labelhub.admin import ImageAdminAccess
+from labelhub.admin import AdminBase, ImageAdminAccess
 
 
 class ReadOnlyAdminMixin:
@@ -53,7 +53,7 @@ def review_link(campaign_id: int, image_id: int):
 
 
 @admin.register(CampaignImage)
-class CampaignImageAdmin(ReadOnlyAdminMixin, ImageAdminAccess, admin.ModelAdmin):
+class CampaignImageAdmin(ReadOnlyAdminMixin, ImageAdminAccess, AdminBase, admin.ModelAdmin):
     """A campaign image with its revisions: the objects of every submission, current ones flagged."""
 
     list_display = ("image", "campaign", "labeled", "date_labeled", "current_submission", "review")
@@ -70,7 +70,7 @@ class CampaignImageAdmin(ReadOnlyAdminMixin, ImageAdminAccess, admin.ModelAdmin)
 
 
 @admin.register(Submission)
-class SubmissionAdmin(ReadOnlyAdminMixin, ImageAdminAccess, admin.ModelAdmin):
+class SubmissionAdmin(ReadOnlyAdminMixin, ImageAdminAccess, AdminBase, admin.ModelAdmin):
     list_display = ("id", "campaign", "user", "api_key", "image_count", "object_count", "date_created")
     list_filter = ("campaign",)
     search_fields = ("user__email", "api_key__key", "campaign__title")
@@ -81,7 +81,7 @@ class SubmissionAdmin(ReadOnlyAdminMixin, ImageAdminAccess, admin.ModelAdmin):
 
 
 @admin.register(BoundingBox)
-class BoundingBoxAdmin(ReadOnlyAdminMixin, ImageAdminAccess, admin.ModelAdmin):
+class BoundingBoxAdmin(ReadOnlyAdminMixin, ImageAdminAccess, AdminBase, admin.ModelAdmin):
     list_display = (
         "id",
         "label",
@@ -129,7 +129,7 @@ class BoundingBoxAdmin(ReadOnlyAdminMixin, ImageAdminAccess, admin.ModelAdmin):
 
 
 @admin.register(CampaignJob)
-class CampaignJobAdmin(ReadOnlyAdminMixin, ImageAdminAccess, admin.ModelAdmin):
+class CampaignJobAdmin(ReadOnlyAdminMixin, ImageAdminAccess, AdminBase, admin.ModelAdmin):
     list_display = ("campaign", "status", "done", "total", "attempts", "date_queued", "date_done")
     list_filter = ("status",)
     list_select_related = ("campaign",)

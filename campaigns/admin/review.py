@@ -1,11 +1,12 @@
-"""The review page: one campaign image with its objects drawn over it.
+"""The review page: one campaign image with its boxes drawn over it.
 
 Staff check an agency's delivery here before finishing: the image (its
 signed read URL, scaled by the browser) under an SVG of the boxes of the
 current submission (or of an earlier one, switchable), label and confidence
 on each box, one colour per label; previous/next image (buttons and arrow
-keys) within a filter: all, unlabeled, labeled (with objects), labeled empty.
-A page costs a fixed number of queries whatever the campaign's size.
+keys) within a filter: all, unlabeled, labeled (with boxes), labeled empty.
+A page costs a fixed number of queries whatever the campaign's size
+(the reads are ``campaigns.selectors``' ``review_*``).
 """
 
 from __future__ import annotations
@@ -14,25 +15,29 @@ import zlib
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from campaigns.models import BoundingBox, Campaign, CampaignImage, Submission
+from campaigns.selectors import (
+    REVIEW_FILTERS,
+    campaign_image_revisions,
+    review_counts,
+    review_first_image_id,
+    review_image,
+    review_place,
+    submission_boxes,
+)
 from imagesets.selectors import image_read_url
-from labelhub.admin import admin_page_context, parse_id
+from labelhub.admin import admin_page_context, fit_size, parse_id
 from labelhub.storage import StorageError
 
-# (value of ?show=, label); "labeled" and "empty" split the labeled images by whether they hold objects.
-FILTERS = (
-    ("all", "all"),
-    ("unlabeled", "unlabeled"),
-    ("labeled", "labeled"),
-    ("empty", "labeled empty"),
-)
-FILTER_NAMES = {name for name, _ in FILTERS}
+TEMPLATE = "admin/campaigns/campaign/review.html"
+# The label of each filter of ``REVIEW_FILTERS``; "labeled" and "empty" split the labeled images by whether they
+# hold boxes.
+FILTER_LABELS = {"all": "all", "unlabeled": "unlabeled", "labeled": "labeled", "empty": "labeled empty"}
 
 # Saturated and distinct, so boxes stand out on photos; a label keeps its colour on every image and campaign.
 PALETTE = (
@@ -52,48 +57,17 @@ PALETTE = (
     "#000075",
 )
 # The image is shown at most this large, and small images are enlarged up to it (at most 4×).
-STAGE_WIDTH, STAGE_HEIGHT, MAX_ENLARGE = 960, 720, 4
+STAGE_SIZE, MAX_ENLARGE = (960, 720), 4
 
 
 def label_colour(label: str) -> str:
     return PALETTE[zlib.crc32(label.encode("utf-8")) % len(PALETTE)]
 
 
-def _holds_current_objects():
-    return Exists(
-        BoundingBox.objects.filter(campaign_image_id=OuterRef("pk"), submission_id=OuterRef("current_submission_id"))
-    )
-
-
-def review_images(*, campaign_id: int, show: str) -> QuerySet[CampaignImage]:
-    """The campaign's images in one review filter."""
-    images = CampaignImage.objects.filter(campaign_id=campaign_id)
-    if show == "unlabeled":
-        return images.filter(labeled=False)
-    if show == "labeled":
-        return images.filter(_holds_current_objects(), labeled=True)
-    if show == "empty":
-        return images.filter(~_holds_current_objects(), labeled=True)
-    return images
-
-
-def review_counts(*, campaign_id: int) -> dict[str, int]:
-    """How many images each filter holds, in one query."""
-    counts = (
-        CampaignImage.objects.filter(campaign_id=campaign_id)
-        .annotate(holds_objects=_holds_current_objects())
-        .aggregate(
-            n_all=Count("pk"),
-            n_unlabeled=Count("pk", filter=Q(labeled=False)),
-            n_labeled=Count("pk", filter=Q(labeled=True, holds_objects=True)),
-            n_empty=Count("pk", filter=Q(labeled=True, holds_objects=False)),
-        )
-    )
-    return {name: counts[f"n_{name}"] or 0 for name in FILTER_NAMES}
-
-
 @dataclass(frozen=True)
 class Box:
+    """A bounding box as drawn: its coordinates, caption and colour."""
+
     label: str
     label_original: str
     confidence: float | None
@@ -102,6 +76,19 @@ class Box:
     xmax: int
     ymax: int
     colour: str
+
+    @classmethod
+    def of(cls, box: BoundingBox) -> Box:
+        return cls(
+            box.label,
+            box.label_original,
+            box.confidence,
+            box.xmin,
+            box.ymin,
+            box.xmax,
+            box.ymax,
+            label_colour(box.label),
+        )
 
     @property
     def width(self) -> int:
@@ -116,14 +103,6 @@ class Box:
         return self.label if self.confidence is None else f"{self.label} {self.confidence:.2f}"
 
 
-def stage_size(width: int | None, height: int | None) -> tuple[int, int] | None:
-    """The size the image is shown at: fitted into the stage, never enlarged more than ``MAX_ENLARGE`` times."""
-    if not width or not height:
-        return None
-    scale = min(STAGE_WIDTH / width, STAGE_HEIGHT / height, MAX_ENLARGE)
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
 def _url(campaign_id: int, image_id: int | None, *, show: str, rev: int | None = None) -> str:
     if image_id is None:
         base = reverse("admin:campaigns_campaign_review", args=[campaign_id])
@@ -136,10 +115,14 @@ def _url(campaign_id: int, image_id: int | None, *, show: str, rev: int | None =
 
 
 def review_page(request, model_admin, *, campaign: Campaign, image_id: int | None) -> TemplateResponse:
+    """The review of one image of the campaign; without one, the first image of the filter (or an empty page)."""
     show = request.GET.get("show", "all")
-    if show not in FILTER_NAMES:
+    if show not in REVIEW_FILTERS:
         show = "all"
-    images = review_images(campaign_id=campaign.pk, show=show)
+    if image_id is None:
+        first = review_first_image_id(campaign_id=campaign.pk, show=show)
+        if first is not None:
+            return redirect(_url(campaign.pk, first, show=show))
     counts = review_counts(campaign_id=campaign.pk)
     context = admin_page_context(
         request,
@@ -147,118 +130,83 @@ def review_page(request, model_admin, *, campaign: Campaign, image_id: int | Non
         title=f"Review {campaign.title}",
         campaign=campaign,
         show=show,
+        # Each filter link keeps the image in view.
         filters=[
             {
                 "name": name,
-                "label": label,
+                "label": FILTER_LABELS[name],
                 "count": counts[name],
                 "url": _url(campaign.pk, image_id, show=name),
                 "selected": name == show,
             }
-            for name, label in FILTERS
+            for name in REVIEW_FILTERS
         ],
         campaign_url=reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
         csv_url=reverse("admin:campaigns_campaign_labels_csv", args=[campaign.pk]),
         media=model_admin.media,
     )
+    if image_id is not None:
+        context.update(_image_context(request, campaign.pk, image_id, show=show, total=counts[show]))
+    return TemplateResponse(request, TEMPLATE, context)
 
-    if image_id is None:
-        first = images.order_by("image_id").values_list("image_id", flat=True).first()
-        if first is not None:
-            return redirect(_url(campaign.pk, first, show=show))
-        return TemplateResponse(request, "admin/campaigns/campaign/review.html", context)
 
-    row = (
-        CampaignImage.objects.select_related("image__imageset", "current_submission__user")
-        .filter(campaign=campaign, image_id=image_id)
-        .first()
-    )
+def _image_context(request, campaign_id: int, image_id: int, *, show: str, total: int) -> dict:
+    """The image, the boxes of the chosen revision, the revisions and the way to the neighbours in the filter."""
+    row = review_image(campaign_id=campaign_id, image_id=image_id)
     if row is None:
         raise Http404("This image is not part of the campaign")
-    # Each filter link keeps this image in view.
-    for item in context["filters"]:
-        item["url"] = _url(campaign.pk, image_id, show=item["name"])
-
-    revisions = _revisions(row)
+    revisions = campaign_image_revisions(row=row)
     chosen = _chosen_revision(request, row, revisions)
-    objects = (
-        list(BoundingBox.objects.filter(campaign_image=row, submission_id=chosen).order_by("position", "pk"))
-        if chosen is not None
-        else []
-    )
-    boxes = [
-        Box(
-            obj.label,
-            obj.label_original,
-            obj.confidence,
-            obj.xmin,
-            obj.ymin,
-            obj.xmax,
-            obj.ymax,
-            label_colour(obj.label),
-        )
-        for obj in objects
-    ]
+    boxes = [Box.of(box) for box in submission_boxes(row=row, submission_id=chosen)] if chosen is not None else []
+    place = review_place(row=row, show=show)
+    image = row.image
+    return {
+        "row": row,
+        "image": image,
+        "image_url": _read_url(image),
+        "stage": fit_size(image.width, image.height, box=STAGE_SIZE, max_scale=MAX_ENLARGE),
+        "boxes": boxes,
+        "legend": _legend(boxes),
+        "revisions": [
+            {
+                "submission": submission,
+                "objects": count,
+                "current": submission.pk == row.current_submission_id,
+                "selected": submission.pk == chosen,
+                "url": _url(campaign_id, image_id, show=show, rev=_rev_param(row, submission)),
+            }
+            for submission, count in revisions
+        ],
+        "chosen": chosen,
+        "showing_current": chosen == row.current_submission_id,
+        "previous_url": _url(campaign_id, place.previous_id, show=show) if place.previous_id is not None else None,
+        "next_url": _url(campaign_id, place.next_id, show=show) if place.next_id is not None else None,
+        "position": place.position,
+        "in_filter": place.position is not None,
+        "total": total,
+        "image_admin_url": reverse("admin:imagesets_image_change", args=[image.pk]),
+        "history_url": reverse("admin:campaigns_campaignimage_change", args=[row.pk]),
+    }
+
+
+def _read_url(image) -> str:
+    try:
+        return image_read_url(image=image)
+    except StorageError:
+        return ""
+
+
+def _legend(boxes: list[Box]) -> list[dict]:
+    """Each label once, with its colour and how many boxes carry it, by label."""
     legend: dict[str, dict] = {}
     for box in boxes:
         legend.setdefault(box.label, {"label": box.label, "colour": box.colour, "count": 0})["count"] += 1
-
-    previous_id = images.filter(image_id__lt=image_id).order_by("-image_id").values_list("image_id", flat=True).first()
-    next_id = images.filter(image_id__gt=image_id).order_by("image_id").values_list("image_id", flat=True).first()
-    in_filter = images.filter(pk=row.pk).exists()
-    position = images.filter(image_id__lte=image_id).count() if in_filter else None
-
-    image = row.image
-    try:
-        image_url = image_read_url(image=image)
-    except StorageError:
-        image_url = ""
-    context.update(
-        row=row,
-        image=image,
-        image_url=image_url,
-        stage=stage_size(image.width, image.height),
-        boxes=boxes,
-        legend=sorted(legend.values(), key=lambda item: item["label"]),
-        revisions=[
-            {
-                "submission": s,
-                "objects": n,
-                "current": s.pk == row.current_submission_id,
-                "selected": s.pk == chosen,
-                "url": _url(campaign.pk, image_id, show=show, rev=None if s.pk == row.current_submission_id else s.pk),
-            }
-            for s, n in revisions
-        ],
-        chosen=chosen,
-        showing_current=chosen == row.current_submission_id,
-        previous_url=_url(campaign.pk, previous_id, show=show) if previous_id is not None else None,
-        next_url=_url(campaign.pk, next_id, show=show) if next_id is not None else None,
-        position=position,
-        in_filter=in_filter,
-        total=counts[show],
-        image_admin_url=reverse("admin:imagesets_image_change", args=[image.pk]),
-        history_url=reverse("admin:campaigns_campaignimage_change", args=[row.pk]),
-    )
-    return TemplateResponse(request, "admin/campaigns/campaign/review.html", context)
+    return sorted(legend.values(), key=lambda item: item["label"])
 
 
-def _revisions(row: CampaignImage) -> list[tuple[Submission, int]]:
-    """Every submission that labeled this image (newest first) with its number of objects for it.
-
-    A submission that labeled the image empty left no object; it is known
-    only while it is the current one.
-    """
-    counts = dict(
-        BoundingBox.objects.filter(campaign_image=row).order_by().values_list("submission_id").annotate(n=Count("pk"))
-    )
-    ids = set(counts)
-    if row.current_submission_id is not None:
-        ids.add(row.current_submission_id)
-    if not ids:
-        return []
-    submissions = Submission.objects.filter(pk__in=ids).select_related("user").order_by("-pk")
-    return [(submission, counts.get(submission.pk, 0)) for submission in submissions]
+def _rev_param(row: CampaignImage, submission: Submission) -> int | None:
+    """``?rev=`` of a revision's link: none for the current one."""
+    return None if submission.pk == row.current_submission_id else submission.pk
 
 
 def _chosen_revision(request, row: CampaignImage, revisions) -> int | None:

@@ -11,7 +11,6 @@ from accounts.tests.factories import UserFactory
 from campaigns.admin.review import label_colour
 from campaigns.export.services import campaign_export_run
 from campaigns.models import Campaign, CampaignImage, CampaignJob, CampaignLabeler, Submission
-from campaigns.services import objects_replace
 from campaigns.tests.export_data import EXPECTED_CSV, make_exportable_campaign
 from campaigns.tests.factories import (
     CampaignFactory,
@@ -19,6 +18,7 @@ from campaigns.tests.factories import (
     CampaignLabelerFactory,
     make_campaign,
     objects_body,
+    replace_objects_from_body,
 )
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
 from labelhub.exceptions import NotFound
@@ -53,7 +53,7 @@ def messages_of(response):
 
 def test_the_campaign_list_shows_progress_status_and_labelers(site):
     campaign = make_campaign(images=3, status=Status.ACTIVE, labeler=UserFactory(email="agency@example.com"))
-    objects_replace(campaign_id=campaign.pk, items=objects_body(image_ids(campaign)[:1]), user=None)
+    replace_objects_from_body(campaign_id=campaign.pk, items=objects_body(image_ids(campaign)[:1]), user=None)
     response = site.get(reverse("admin:campaigns_campaign_changelist"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -128,7 +128,7 @@ def test_the_retry_action_requeues_a_failed_export_only(site, django_capture_on_
 
 def test_the_campaign_page_shows_its_images_with_their_labeled_flag(site):
     campaign = make_campaign(images=2, status=Status.ACTIVE)
-    objects_replace(campaign_id=campaign.pk, items=objects_body(image_ids(campaign)[:1]), user=None)
+    replace_objects_from_body(campaign_id=campaign.pk, items=objects_body(image_ids(campaign)[:1]), user=None)
     response = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
     assert response.status_code == 200
     html = response.content.decode()
@@ -158,8 +158,8 @@ def test_the_edit_form_rejects_bad_label_translations(site):
 def test_an_images_revisions_are_visible_and_read_only(site):
     campaign = make_campaign(images=2, status=Status.ACTIVE)
     image = image_ids(campaign)[0]
-    objects_replace(campaign_id=campaign.pk, items=objects_body([image], 1, "FirstTry"), user=None)
-    objects_replace(campaign_id=campaign.pk, items=objects_body([image], 1, "SecondTry"), user=None)
+    replace_objects_from_body(campaign_id=campaign.pk, items=objects_body([image], 1, "FirstTry"), user=None)
+    replace_objects_from_body(campaign_id=campaign.pk, items=objects_body([image], 1, "SecondTry"), user=None)
     campaign_image = CampaignImage.objects.get(campaign=campaign, image_id=image)
     response = site.get(reverse("admin:campaigns_campaignimage_change", args=[campaign_image.pk]))
     html = response.content.decode()
@@ -175,8 +175,8 @@ def test_an_images_revisions_are_visible_and_read_only(site):
 def test_objects_are_filterable_by_campaign(site):
     shown = make_campaign(images=1, status=Status.ACTIVE)
     hidden = make_campaign(images=1, status=Status.ACTIVE)
-    objects_replace(campaign_id=shown.pk, items=objects_body(image_ids(shown), 1, "ShownLabel"), user=None)
-    objects_replace(campaign_id=hidden.pk, items=objects_body(image_ids(hidden), 1, "HiddenLabel"), user=None)
+    replace_objects_from_body(campaign_id=shown.pk, items=objects_body(image_ids(shown), 1, "ShownLabel"), user=None)
+    replace_objects_from_body(campaign_id=hidden.pk, items=objects_body(image_ids(hidden), 1, "HiddenLabel"), user=None)
     url = reverse("admin:campaigns_boundingbox_changelist")
     response = site.get(url, {"campaign_image__campaign__id__exact": shown.pk})
     assert [o.label for o in response.context["cl"].result_list] == ["ShownLabel"]
@@ -336,7 +336,7 @@ def test_a_refused_step_is_an_error_message_and_changes_nothing(site):
 def test_the_campaign_page_offers_the_steps_of_its_status(site, status, offered):
     campaign = make_campaign(images=1, status=status)
     response = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
-    assert [s["name"] for s in response.context["lh"]["steps"]] == offered
+    assert [s["name"] for s in response.context["panels"]["steps"]] == offered
     assert ('id="lh-add-images"' in response.content.decode()) == (status == Status.CREATED)
 
 
@@ -344,7 +344,7 @@ def test_a_finished_campaign_with_a_succeeded_export_offers_no_retry(site):
     campaign = CampaignFactory(status=Status.FINISHED)
     CampaignJob.objects.create(campaign=campaign, status=CampaignJob.Status.SUCCEEDED)
     response = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
-    assert response.context["lh"]["steps"] == []
+    assert response.context["panels"]["steps"] == []
 
 
 def test_the_campaign_page_shows_progress_and_links_the_export_files(site, local_storage):
@@ -423,18 +423,18 @@ def test_a_set_cannot_be_added_to_an_active_campaign(site):
 
 
 def test_adding_many_images_runs_in_batches_and_is_all_or_nothing(monkeypatch):
-    from campaigns.admin import adding
+    from campaigns.services import images as adding
 
     monkeypatch.setattr(adding, "BATCH_SIZE", 2)
     campaign = CampaignFactory()
     images = ImageFactory.create_batch(5)
 
-    added = adding.add_images_to_campaign(campaign_id=campaign.pk, image_ids=[i.pk for i in images] + [images[0].pk])
+    added = adding.campaign_add_images(campaign_id=campaign.pk, image_ids=[i.pk for i in images] + [images[0].pk])
     assert (added.listed, added.new, added.total) == (5, 5, 5)
 
     other = CampaignFactory()
     with pytest.raises(NotFound):
-        adding.add_images_to_campaign(campaign_id=other.pk, image_ids=[images[0].pk, images[1].pk, 10**9])
+        adding.campaign_add_images(campaign_id=other.pk, image_ids=[images[0].pk, images[1].pk, 10**9])
     assert CampaignImage.objects.filter(campaign=other).count() == 0
 
 
@@ -554,8 +554,8 @@ def test_a_review_page_takes_the_same_queries_for_few_and_many_images_and_object
     for images, per_image in ((3, 1), (30, 20)):
         campaign = make_campaign(images=images, status=Status.ACTIVE)
         ids = image_ids(campaign)
-        objects_replace(campaign_id=campaign.pk, items=objects_body(ids[:-1], per_image), user=None)
-        objects_replace(campaign_id=campaign.pk, items=objects_body(ids[1:2], per_image, "Again"), user=None)
+        replace_objects_from_body(campaign_id=campaign.pk, items=objects_body(ids[:-1], per_image), user=None)
+        replace_objects_from_body(campaign_id=campaign.pk, items=objects_body(ids[1:2], per_image, "Again"), user=None)
         with CaptureQueriesContext(connection) as ctx:
             response = site.get(reverse("admin:campaigns_campaign_review_image", args=[campaign.pk, ids[1]]))
         assert len(drawn(response)) == per_image

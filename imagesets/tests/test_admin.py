@@ -51,7 +51,7 @@ def test_the_set_list_shows_status_image_count_and_job(staff_client, django_asse
 
     assert response.status_code == 200
     rows = response.context["cl"].result_list
-    counts = {s.title: s._image_count for s in rows}
+    counts = {s.title: s.image_count for s in rows}
     assert counts.pop("fresh-set") == 0
     assert list(counts.values()) == [2, 2, 2]
     content = response.content.decode()

@@ -11,7 +11,7 @@ deleting rows) stays under Django's permissions, i.e. superusers.
 from labelhub.admin.access import ImageAdminAccess, is_image_admin
 from labelhub.admin.base import ADMIN_MEDIA, AdminBase, ExtraView, FormPage, PanelsAboveForm
 from labelhub.admin.display import fit_size, job_of, progress_bar
-from labelhub.admin.fields import JsonObjectField
+from labelhub.admin.fields import JsonObjectField, clean_with
 from labelhub.admin.ids import IdConverter, RowIdChecks, parse_id
 from labelhub.admin.pages import ShownSecret, admin_page_context, render_form_page, render_secrets_page
 
@@ -27,6 +27,7 @@ __all__ = [
     "RowIdChecks",
     "ShownSecret",
     "admin_page_context",
+    "clean_with",
     "fit_size",
     "is_image_admin",
     "job_of",

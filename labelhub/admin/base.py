@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from labelhub.admin.ids import RowIdChecks, parse_id
 from labelhub.admin.pages import render_form_page
-from labelhub.exceptions import ApplicationError
+from labelhub.exceptions import ApplicationError, NotFound
 from labelhub.storage import StorageError
 
 ADMIN_MEDIA = forms.Media(css={"all": ["labelhub/admin.css"]}, js=["labelhub/admin.js"])
@@ -98,9 +98,16 @@ class AdminBase(RowIdChecks):
 
     # --- lookups and URLs --------------------------------------------------------
 
+    def select_object(self, object_id: int):
+        """The row an id names (``NotFound`` or ``DoesNotExist`` if none); an admin loads here what its pages show."""
+        return self.model._default_manager.get(pk=object_id)
+
     def find_object(self, object_id: int):
-        """The row an id names, or ``None``; an admin loads here what its pages show of it."""
-        return self.model._default_manager.filter(pk=object_id).first()
+        """The row an id names (``select_object``), or ``None``."""
+        try:
+            return self.select_object(object_id)
+        except (NotFound, ObjectDoesNotExist):
+            return None
 
     def guarded_object(self, request, object_id: int, *, change: bool):
         """The object an extra page names: 404 when there is none, 403 when the user may not see (or change) it."""

@@ -1,14 +1,27 @@
-"""The admin's JSON form field: a JSON object (or nothing) that both databases store and a page can show again."""
+"""Form pieces of the admin: the API's input checks as field cleaning, and a JSON object field both databases store."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
 from django.forms.fields import InvalidJSONInput
 
+from labelhub.exceptions import ApplicationError
 from labelhub.validators import NOT_AN_OBJECT, json_object_problem, json_problem
+
+T = TypeVar("T")
+
+
+def clean_with(check: Callable[[Any], T], value: Any) -> T:
+    """Run one of the API's input checks in a form's ``clean_<field>``: its refusal becomes the field's error."""
+    try:
+        return check(value)
+    except ApplicationError as exc:
+        raise forms.ValidationError(exc.detail) from None
 
 
 class JsonObjectField(forms.JSONField):

@@ -1,0 +1,58 @@
+"""The campaign admin's forms: each field checked by the same input checks as the API's body."""
+
+from __future__ import annotations
+
+from django import forms
+
+from campaigns.inputs import validate_label_translations, validate_labeler_email
+from campaigns.models import Campaign
+from labelhub.admin import JsonObjectField, clean_with
+from labelhub.validators import validate_metadata, validate_title
+
+
+class CampaignJsonChecks:
+    """``metadata`` and ``label_translations`` as ``POST /campaigns`` takes them."""
+
+    def clean_metadata(self):
+        return clean_with(validate_metadata, self.cleaned_data.get("metadata"))
+
+    def clean_label_translations(self):
+        return clean_with(validate_label_translations, self.cleaned_data.get("label_translations"))
+
+
+class CampaignForm(CampaignJsonChecks, forms.ModelForm):
+    """The change page edits only metadata and label translations."""
+
+    class Meta:
+        model = Campaign
+        fields = ("metadata", "label_translations")
+        field_classes = {"metadata": JsonObjectField, "label_translations": JsonObjectField}
+
+
+class CampaignCreateForm(CampaignJsonChecks, forms.Form):
+    title = forms.CharField(
+        help_text="1–53 lowercase letters, digits and single dashes, e.g. <code>campaign-26-10-2020</code>.",
+        widget=forms.TextInput(attrs={"size": 53, "autofocus": True}),
+    )
+    labeler_email = forms.EmailField(
+        label="Agency e-mail",
+        help_text="The labeler is found by this e-mail or created, and may label this campaign only.",
+    )
+    metadata = JsonObjectField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text='Optional JSON object, e.g. <code>{"to_be_used_for": "New train set"}</code>.',
+    )
+    label_translations = JsonObjectField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=(
+            'Optional JSON object mapping a submitted label to the stored one, e.g. <code>{"PET": "Plastic"}</code>.'
+        ),
+    )
+
+    def clean_title(self):
+        return clean_with(validate_title, self.cleaned_data.get("title"))
+
+    def clean_labeler_email(self):
+        return clean_with(validate_labeler_email, self.cleaned_data.get("labeler_email"))
