@@ -9,6 +9,7 @@ from accounts.models import ApiKey, User
 from accounts.services import apikey_issue, secret_matches
 from accounts.tests.factories import UserFactory
 from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, Submission
+from campaigns.tests.conftest import campaign_state, image_ids
 from campaigns.tests.factories import (
     CampaignFactory,
     CampaignImageFactory,
@@ -19,6 +20,7 @@ from campaigns.tests.factories import (
     replace_objects_from_body,
 )
 from imagesets.tests.factories import ImageFactory
+from labelhub.testing.api import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -39,29 +41,6 @@ CAMPAIGN_KEYS = {
     "created_by",
     "job",
 }
-
-
-def image_ids(campaign):
-    return list(campaign.campaign_images.order_by("image_id").values_list("image_id", flat=True))
-
-
-def stored_state():
-    return (
-        Campaign.objects.count(),
-        User.objects.count(),
-        Submission.objects.count(),
-        BoundingBox.objects.count(),
-        list(CampaignImage.objects.order_by("pk").values_list("pk", "campaign_id", "labeled", "current_submission_id")),
-        list(Campaign.objects.order_by("pk").values_list("pk", "status", "date_started", "date_completed")),
-        CampaignJob.objects.count(),
-    )
-
-
-def assert_error(response, status):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert isinstance(body["detail"], str) and body["detail"]
-    return body
 
 
 def queries(client, method, url, data=None):
@@ -153,39 +132,39 @@ def test_an_existing_labeler_gets_their_key_with_a_null_secret(admin_client):
     ],
 )
 def test_a_bad_campaign_body_is_rejected_and_nothing_is_stored(admin_client, body, status):
-    before = stored_state()
+    before = campaign_state()
     assert_error(admin_client.post(f"{API}/campaigns", body, format="json"), status)
-    assert stored_state() == before
+    assert campaign_state() == before
 
 
 def test_a_body_that_is_not_json_is_a_400(admin_client):
-    before = stored_state()
+    before = campaign_state()
     response = admin_client.post(f"{API}/campaigns", "{not json", content_type="application/json")
     assert_error(response, 400)
-    assert stored_state() == before
+    assert campaign_state() == before
 
 
 def test_a_duplicate_title_is_a_409(admin_client):
     CampaignFactory(title="taken")
-    before = stored_state()
+    before = campaign_state()
     body = assert_error(
         admin_client.post(f"{API}/campaigns", {"title": "taken", "labeler_email": "a@example.com"}, format="json"),
         409,
     )
     assert "taken" in body["detail"]
-    assert stored_state() == before
+    assert campaign_state() == before
 
 
 @pytest.mark.parametrize("flags", [{"is_staff": True}, {"is_superuser": True}], ids=["staff", "superuser"])
 def test_a_staff_email_is_a_409_that_issues_no_key_and_stores_nothing(admin_client, flags):
     UserFactory(email="boss@example.com", **flags)
-    before = stored_state(), list(ApiKey.objects.order_by("pk").values_list("pk", "key", "secret_hash"))
+    before = campaign_state(), list(ApiKey.objects.order_by("pk").values_list("pk", "key", "secret_hash"))
     body = assert_error(
         admin_client.post(f"{API}/campaigns", {"title": "c", "labeler_email": "Boss@EXAMPLE.com"}, format="json"),
         409,
     )
     assert "staff account" in body["detail"] and "boss@example.com" in body["detail"]
-    assert (stored_state(), list(ApiKey.objects.order_by("pk").values_list("pk", "key", "secret_hash"))) == before
+    assert (campaign_state(), list(ApiKey.objects.order_by("pk").values_list("pk", "key", "secret_hash"))) == before
 
 
 def test_the_image_admins_own_email_gets_no_campaign_and_keeps_its_secret(admin_client):
@@ -276,11 +255,11 @@ def test_the_status_flow_of_the_contract(admin_client, django_capture_on_commit_
 
 def test_finishing_an_active_campaign_is_a_409_and_queues_no_export(admin_client, django_capture_on_commit_callbacks):
     campaign = make_campaign(images=1, status=Status.ACTIVE)
-    before = stored_state()
+    before = campaign_state()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert_error(admin_client.put(f"{API}/campaigns/{campaign.pk}", {"new_status": "finished"}, format="json"), 409)
     assert callbacks == []
-    assert stored_state() == before
+    assert campaign_state() == before
 
 
 @pytest.mark.parametrize(
@@ -288,9 +267,9 @@ def test_finishing_an_active_campaign_is_a_409_and_queues_no_export(admin_client
 )
 def test_a_bad_status_body_is_a_400(admin_client, body):
     campaign = CampaignFactory()
-    before = stored_state()
+    before = campaign_state()
     assert_error(admin_client.put(f"{API}/campaigns/{campaign.pk}", body, format="json"), 400)
-    assert stored_state() == before
+    assert campaign_state() == before
 
 
 # --- /campaigns/{id}/images ---------------------------------------------------------------
@@ -314,30 +293,30 @@ def test_images_are_added_and_listed_with_their_url(admin_client):
 def test_an_unknown_image_is_a_404_naming_it_and_nothing_is_added(admin_client):
     campaign = CampaignFactory()
     known = ImageFactory()
-    before = stored_state()
+    before = campaign_state()
     body = assert_error(
         admin_client.post(f"{API}/campaigns/{campaign.pk}/images", [{"id": known.pk}, {"id": 424242}], format="json"),
         404,
     )
     assert "Unknown image provided" in body["detail"] and "424242" in body["detail"]
-    assert stored_state() == before
+    assert campaign_state() == before
 
 
 def test_adding_images_to_an_active_campaign_is_a_409(admin_client):
     campaign = CampaignFactory(status=Status.ACTIVE)
     image = ImageFactory()
-    before = stored_state()
+    before = campaign_state()
     assert_error(admin_client.post(f"{API}/campaigns/{campaign.pk}/images", [{"id": image.pk}], format="json"), 409)
-    assert stored_state() == before
+    assert campaign_state() == before
 
 
 @pytest.mark.parametrize("body", [{"id": 1}, [1, 2], [{"image": 1}], [{"id": "1"}], "x"])
 def test_a_malformed_image_list_is_a_400(admin_client, body):
     campaign = CampaignFactory()
     ImageFactory(pk=1)
-    before = stored_state()
+    before = campaign_state()
     assert_error(admin_client.post(f"{API}/campaigns/{campaign.pk}/images", body, format="json"), 400)
-    assert stored_state() == before
+    assert campaign_state() == before
 
 
 def test_campaign_images_are_paginated(admin_client):
@@ -423,7 +402,7 @@ def test_labeling_every_image_completes_the_campaign(admin_client):
 def test_an_image_not_in_the_campaign_is_a_404_and_nothing_is_stored(admin_client):
     campaign = make_campaign(images=2, status=Status.ACTIVE)
     stranger = ImageFactory()
-    before = stored_state()
+    before = campaign_state()
     body = assert_error(
         admin_client.put(
             f"{API}/campaigns/{campaign.pk}/objects", objects_body([image_ids(campaign)[0], stranger.pk]), format="json"
@@ -432,7 +411,7 @@ def test_an_image_not_in_the_campaign_is_a_404_and_nothing_is_stored(admin_clien
     )
     assert str(stranger.pk) in body["detail"]
     assert body["image_id"] == stranger.pk
-    assert stored_state() == before
+    assert campaign_state() == before
 
 
 @pytest.mark.parametrize(
@@ -450,7 +429,7 @@ def test_an_image_not_in_the_campaign_is_a_404_and_nothing_is_stored(admin_clien
 def test_an_invalid_object_answers_naming_image_and_object_and_nothing_is_stored(admin_client, objects, status):
     campaign = make_campaign(images=2, status=Status.ACTIVE)
     first, second = image_ids(campaign)
-    before = stored_state()
+    before = campaign_state()
     body = assert_error(
         admin_client.put(
             f"{API}/campaigns/{campaign.pk}/objects",
@@ -461,7 +440,7 @@ def test_an_invalid_object_answers_naming_image_and_object_and_nothing_is_stored
     )
     assert f"Image {second}, object 0" in body["detail"]
     assert (body["image_id"], body["object_index"]) == (second, 0)
-    assert stored_state() == before
+    assert campaign_state() == before
 
 
 @pytest.mark.parametrize(
@@ -477,20 +456,20 @@ def test_an_invalid_object_answers_naming_image_and_object_and_nothing_is_stored
 )
 def test_a_malformed_objects_body_is_a_400(admin_client, body):
     campaign = make_campaign(images=1, status=Status.ACTIVE)
-    before = stored_state()
+    before = campaign_state()
     assert_error(admin_client.put(f"{API}/campaigns/{campaign.pk}/objects", body, format="json"), 400)
-    assert stored_state() == before
+    assert campaign_state() == before
 
 
 @pytest.mark.parametrize("status", [Status.CREATED, Status.COMPLETED, Status.FINISHED])
 def test_objects_unless_active_are_a_409(admin_client, status):
     campaign = make_campaign(images=1, status=status)
-    before = stored_state()
+    before = campaign_state()
     assert_error(
         admin_client.put(f"{API}/campaigns/{campaign.pk}/objects", objects_body(image_ids(campaign)), format="json"),
         409,
     )
-    assert stored_state() == before
+    assert campaign_state() == before
 
 
 # --- GET /images/{id}/objects ---------------------------------------------------------------
@@ -626,3 +605,41 @@ def test_the_export_is_queued_with_the_campaign_id(admin_client, django_capture_
     assert queue.call_args.args == ("campaigns.tasks.campaign_export_run", campaign.pk)
     job = admin_client.get(f"{API}/campaigns/{campaign.pk}").json()["job"]
     assert job["status"] == "queued" and ISO_Z.match(job["date_queued"])
+
+
+# --- inputs the schemathesis fuzz (labelhub/tests/test_fuzz.py) turned up: each was a 500 ---
+
+
+@pytest.mark.parametrize("suffix", ["", "/objects", "/images"])
+def test_options_on_a_campaign_is_a_json_405_not_a_500(admin_client, suffix):
+    # DRF's OPTIONS metadata called get_object() on views without a queryset: a 500.
+    campaign = make_campaign()
+    before = campaign_state()
+
+    response = admin_client.options(f"/api/v1/campaigns/{campaign.pk}{suffix}")
+
+    assert_error(response, 405)
+    assert campaign_state() == before
+
+
+def test_options_without_a_key_is_still_a_401(api_client):
+    campaign = make_campaign()
+
+    assert_error(api_client.options(f"/api/v1/campaigns/{campaign.pk}"), 401)
+
+
+def test_a_filepath_holding_a_nul_character_is_an_unknown_image(admin_client):
+    # PostgreSQL refuses NUL in a query parameter: this was a 500 there.
+    campaign = make_campaign(images=0)
+    image = ImageFactory(blobstorage_path="images/uploads/x/a.png")
+    before = campaign_state()
+
+    response = admin_client.post(
+        f"/api/v1/campaigns/{campaign.pk}/images",
+        [{"id": image.pk}, {"filepath": "images/uploads/x/a\x00.png"}],
+        format="json",
+    )
+
+    assert_error(response, 404)
+    assert response.json()["filepath"] == "images/uploads/x/a\x00.png"
+    assert campaign_state() == before

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import BoundingBox, Campaign, CampaignImage, Submission
+from campaigns.tests.conftest import campaign_state, image_ids
 from campaigns.tests.factories import (
     CampaignFactory,
     CampaignLabelerFactory,
@@ -20,32 +21,12 @@ from campaigns.tests.factories import (
 from imagesets.models import Image
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
 from labelhub.exceptions import Unprocessable
+from labelhub.testing.api import assert_error
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
 Status = Campaign.Status
-
-
-def stored():
-    return (
-        list(CampaignImage.objects.order_by("pk").values_list("pk", "campaign_id", "labeled", "current_submission_id")),
-        list(BoundingBox.objects.order_by("pk").values_list("pk", "campaign_image_id", "submission_id")),
-        Submission.objects.count(),
-        list(Campaign.objects.order_by("pk").values_list("pk", "status")),
-        list(Image.objects.order_by("pk").values_list("pk", "imageset_id")),
-    )
-
-
-def assert_error(response, code):
-    assert response.status_code == code, response.content
-    body = response.json()
-    assert body["status"] == code and isinstance(body["detail"], str)
-    return body
-
-
-def image_ids(campaign):
-    return list(campaign.campaign_images.order_by("image_id").values_list("image_id", flat=True))
 
 
 @pytest.fixture
@@ -62,7 +43,7 @@ def test_more_objects_for_one_image_than_the_limit_is_a_422_naming_it_and_nothin
 ):
     settings.OBJECTS_PER_IMAGE_MAX = 3
     first, second, *_ = image_ids(active)
-    before = stored()
+    before = campaign_state()
 
     response = labeler_client.put(
         f"{API}/campaigns/{active.pk}/objects",
@@ -73,7 +54,7 @@ def test_more_objects_for_one_image_than_the_limit_is_a_422_naming_it_and_nothin
     body = assert_error(response, 422)
     assert body["image_id"] == second and body["limit"] == 3
     assert f"Image {second}" in body["detail"] and "at most 3" in body["detail"]
-    assert stored() == before
+    assert campaign_state() == before
 
 
 def test_objects_up_to_the_limit_for_each_image_are_stored(active, labeler_client, settings):
@@ -104,7 +85,7 @@ def test_submitting_objects_for_more_images_than_the_limit_is_a_413_and_nothing_
     active, labeler_client, settings
 ):
     settings.IMAGES_PER_REQUEST_MAX = 3
-    before = stored()
+    before = campaign_state()
 
     response = labeler_client.put(
         f"{API}/campaigns/{active.pk}/objects", objects_body(image_ids(active)), format="json"
@@ -112,7 +93,7 @@ def test_submitting_objects_for_more_images_than_the_limit_is_a_413_and_nothing_
 
     body = assert_error(response, 413)
     assert "4 listed, at most 3" in body["detail"] and body["limit"] == 3
-    assert stored() == before
+    assert campaign_state() == before
     ok = labeler_client.put(f"{API}/campaigns/{active.pk}/objects", objects_body(image_ids(active)[:3]), format="json")
     assert ok.status_code == 200, ok.content
 
@@ -121,12 +102,12 @@ def test_adding_more_images_to_a_campaign_than_the_limit_is_a_413_and_nothing_is
     settings.IMAGES_PER_REQUEST_MAX = 3
     campaign = CampaignFactory()
     images = [ImageFactory() for _ in range(4)]
-    before = stored()
+    before = campaign_state()
 
     response = admin_client.post(f"{API}/campaigns/{campaign.pk}/images", [{"id": i.pk} for i in images], format="json")
 
     assert_error(response, 413)
-    assert stored() == before
+    assert campaign_state() == before
     ok = admin_client.post(f"{API}/campaigns/{campaign.pk}/images", [{"id": i.pk} for i in images[:3]], format="json")
     assert ok.status_code == 200, ok.content
 
@@ -135,14 +116,14 @@ def test_adding_more_images_to_an_image_set_than_the_limit_is_a_413_and_nothing_
     settings.IMAGES_PER_REQUEST_MAX = 3
     imageset = ImageSetFactory()
     images = [ImageFactory(imageset=None) for _ in range(4)]
-    before = stored()
+    before = campaign_state()
 
     response = admin_client.post(
         f"{API}/image_sets/{imageset.pk}/images", [{"filepath": i.blobstorage_path} for i in images], format="json"
     )
 
     assert_error(response, 413)
-    assert stored() == before
+    assert campaign_state() == before
     ok = admin_client.post(f"{API}/image_sets/{imageset.pk}/images", [{"id": i.pk} for i in images[:3]], format="json")
     assert ok.status_code == 200, ok.content
     assert Image.objects.filter(imageset=imageset).count() == 3

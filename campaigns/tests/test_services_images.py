@@ -1,0 +1,94 @@
+"""campaigns.services.images: adding images to a campaign (through the API's parsing, and by ids)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from campaigns.models import Campaign, CampaignImage
+from campaigns.tests.conftest import image_ids
+from campaigns.tests.factories import (
+    CampaignFactory,
+    add_images_from_body,
+    make_campaign,
+    progress,
+)
+from imagesets.tests.factories import ImageFactory
+from labelhub.exceptions import BadRequest, Conflict, NotFound
+
+pytestmark = pytest.mark.django_db
+
+Status = Campaign.Status
+
+
+# --- campaign_add_images --------------------------------------------------------------
+
+
+def test_images_are_added_by_id_and_by_filepath():
+    campaign = CampaignFactory()
+    by_id, by_path = ImageFactory(), ImageFactory()
+    add_images_from_body(campaign_id=campaign.pk, items=[{"id": by_id.pk}, {"filepath": by_path.blobstorage_path}])
+    assert image_ids(campaign) == sorted([by_id.pk, by_path.pk])
+    assert progress(campaign.pk) == {"done": 0, "total": 2}
+
+
+def test_images_already_in_the_campaign_are_ignored():
+    campaign = make_campaign(images=1)
+    present = image_ids(campaign)[0]
+    other = ImageFactory()
+    add_images_from_body(campaign_id=campaign.pk, items=[{"id": present}, {"id": other.pk}, {"id": other.pk}])
+    assert image_ids(campaign) == sorted([present, other.pk])
+
+
+@pytest.mark.parametrize("unknown", [{"id": 999999}, {"id": -1}, {"id": 2**70}, {"filepath": "images/nope.png"}])
+def test_an_unknown_image_is_a_404_naming_it_and_nothing_is_added(unknown):
+    campaign = CampaignFactory()
+    known = ImageFactory()
+    with pytest.raises(NotFound, match="Unknown image provided") as excinfo:
+        add_images_from_body(campaign_id=campaign.pk, items=[{"id": known.pk}, unknown])
+    assert str(next(iter(unknown.values()))) in excinfo.value.detail
+    assert not CampaignImage.objects.exists()
+
+
+@pytest.mark.parametrize("status", [Status.ACTIVE, Status.COMPLETED, Status.FINISHED])
+def test_adding_images_unless_created_is_a_409(status):
+    campaign = CampaignFactory(status=status)
+    image = ImageFactory()
+    with pytest.raises(Conflict):
+        add_images_from_body(campaign_id=campaign.pk, items=[{"id": image.pk}])
+    assert not CampaignImage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        {"id": 1},
+        "1",
+        [1],
+        [{"id": "1"}],
+        [{"id": True}],
+        [{"filepath": ""}],
+        [{"filepath": 3}],
+        [{"id": 1, "filepath": "x"}],
+        [{}],
+        None,
+    ],
+)
+def test_a_malformed_image_list_is_a_400(items):
+    campaign = CampaignFactory()
+    ImageFactory(pk=1)
+    with pytest.raises(BadRequest):
+        add_images_from_body(campaign_id=campaign.pk, items=items)
+    assert not CampaignImage.objects.exists()
+
+
+def test_adding_images_takes_the_same_queries_for_2_and_20_images():
+    counts = []
+    for n in (2, 20):
+        campaign = CampaignFactory()
+        images = ImageFactory.create_batch(n)
+        items = [{"id": i.pk} for i in images[: n // 2]] + [{"filepath": i.blobstorage_path} for i in images[n // 2 :]]
+        with CaptureQueriesContext(connection) as ctx:
+            add_images_from_body(campaign_id=campaign.pk, items=items)
+        counts.append(len(ctx))
+        assert campaign.campaign_images.count() == n
+    assert counts[0] == counts[1]
