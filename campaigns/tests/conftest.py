@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accounts.models import User
+from accounts.models import ApiKey, User
 from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, CampaignLabeler, Submission
 from imagesets.models import Image
 
@@ -13,11 +13,19 @@ def image_ids(campaign) -> list[int]:
 
 
 def campaign_state():
-    """Everything the campaign endpoints and services can write: compare it before and after a refusal."""
+    """Everything the campaign endpoints, services and admin can write, labelers and their keys included:
+    compare it before and after a refusal."""
     return (
         list(
             Campaign.objects.order_by("pk").values_list(
-                "pk", "status", "date_started", "date_completed", "date_finished"
+                "pk",
+                "title",
+                "status",
+                "metadata",
+                "label_translations",
+                "date_started",
+                "date_completed",
+                "date_finished",
             )
         ),
         list(
@@ -27,8 +35,9 @@ def campaign_state():
         ),
         list(CampaignLabeler.objects.order_by("pk").values_list("campaign_id", "user_id")),
         list(Submission.objects.order_by("pk").values_list("pk", "image_count", "object_count")),
-        list(BoundingBox.objects.order_by("pk").values_list("pk", "campaign_image_id", "submission_id")),
+        list(BoundingBox.objects.order_by("pk").values_list("pk", "campaign_image_id", "submission_id", "label")),
         list(CampaignJob.objects.order_by("pk").values_list("pk", "status")),
-        User.objects.count(),
+        list(User.objects.order_by("pk").values_list("pk", "email")),
+        list(ApiKey.objects.order_by("pk").values_list("pk", "key", "secret_hash", "revoked_at")),
         list(Image.objects.order_by("pk").values_list("pk", "imageset_id")),
     )

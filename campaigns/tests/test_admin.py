@@ -5,12 +5,13 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey
 from accounts.services import apikey_issue, secret_matches
 from accounts.tests.factories import UserFactory
 from campaigns.admin.review import label_colour
 from campaigns.export.services import campaign_export_run
-from campaigns.models import Campaign, CampaignImage, CampaignJob, CampaignLabeler, Submission
+from campaigns.models import Campaign, CampaignImage, CampaignJob, Submission
+from campaigns.tests.conftest import campaign_state, image_ids
 from campaigns.tests.export_data import EXPECTED_CSV, make_exportable_campaign
 from campaigns.tests.factories import (
     CampaignFactory,
@@ -33,10 +34,6 @@ Status = Campaign.Status
 def site(client):
     client.force_login(UserFactory(email="root@example.com", is_staff=True, is_superuser=True))
     return client
-
-
-def image_ids(campaign):
-    return list(campaign.campaign_images.order_by("image_id").values_list("image_id", flat=True))
 
 
 def run_action(site, action, campaigns):
@@ -187,29 +184,6 @@ def test_objects_are_filterable_by_campaign(site):
 # --- creating a campaign: the agency's key shown once ---------------------------------
 
 
-def snapshot():
-    """Everything the campaign admin can write."""
-    return (
-        list(
-            Campaign.objects.values_list(
-                "id",
-                "title",
-                "status",
-                "metadata",
-                "label_translations",
-                "date_started",
-                "date_completed",
-                "date_finished",
-            )
-        ),
-        list(CampaignImage.objects.values_list("id", "campaign_id", "image_id", "labeled")),
-        list(CampaignLabeler.objects.values_list("campaign_id", "user_id")),
-        list(User.objects.values_list("id", "email")),
-        list(ApiKey.objects.values_list("id", "key", "secret_hash", "revoked_at")),
-        list(CampaignJob.objects.values_list("id", "status")),
-    )
-
-
 def test_the_add_page_creates_the_campaign_and_shows_the_new_key_once(site):
     response = site.post(
         reverse("admin:campaigns_campaign_add"),
@@ -275,14 +249,14 @@ def test_a_labeler_who_has_a_key_gets_no_secret_on_the_add_page(site):
 def test_the_add_page_rejects_bad_input_and_stores_nothing(site, data, field, reason):
     CampaignFactory(title="taken")
     apikey_issue(user=UserFactory(email="other-staff@example.com", is_staff=True))
-    before = snapshot()
+    before = campaign_state()
 
     response = site.post(reverse("admin:campaigns_campaign_add"), data)
 
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert reason.lower() in " ".join(errors[field]).lower(), errors
-    assert snapshot() == before
+    assert campaign_state() == before
 
 
 # --- status steps on the campaign's page ---------------------------------------------
@@ -311,14 +285,14 @@ def test_the_step_buttons_run_the_transitions(site, django_capture_on_commit_cal
 
 def test_a_refused_step_is_an_error_message_and_changes_nothing(site):
     campaign = make_campaign(images=1, status=Status.ACTIVE)
-    before = snapshot()
+    before = campaign_state()
 
     response = step(site, campaign, "finish")
 
     assert any(
         level == "error" and "cannot go from 'active' to 'finished'" in text for level, text in messages_of(response)
     )
-    assert snapshot() == before
+    assert campaign_state() == before
     assert site.post(reverse("admin:campaigns_campaign_step", args=[campaign.pk, "explode"])).status_code == 404
     assert site.get(reverse("admin:campaigns_campaign_step", args=[campaign.pk, "finish"])).status_code == 405
     assert site.post(reverse("admin:campaigns_campaign_step", args=[campaign.pk + 99, "finish"])).status_code == 404
@@ -404,7 +378,7 @@ def test_a_set_cannot_be_added_to_an_active_campaign(site):
     imageset = ImageSetFactory(status="finished")
     ImageFactory.create_batch(2, imageset=imageset)
     campaign = CampaignFactory(status=Status.ACTIVE)
-    before = snapshot()
+    before = campaign_state()
 
     response = site.post(
         reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": imageset.pk}, follow=True
@@ -414,7 +388,7 @@ def test_a_set_cannot_be_added_to_an_active_campaign(site):
         level == "error" and "only be added while the campaign is 'created'" in text
         for level, text in messages_of(response)
     )
-    assert snapshot() == before
+    assert campaign_state() == before
     bad = site.post(
         reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": "x"}, follow=True
     )
@@ -595,7 +569,7 @@ def test_labelers_and_anonymous_users_get_nothing(client, who):
         labeler = UserFactory(email="agency@example.com")
         CampaignLabelerFactory(campaign=campaign, user=labeler)
         client.force_login(labeler)
-    before = snapshot()
+    before = campaign_state()
 
     for method, url, data in campaign_admin_requests(campaign, images["a"].pk):
         response = getattr(client, method)(url, data) if data is not None else getattr(client, method)(url)
@@ -604,7 +578,7 @@ def test_labelers_and_anonymous_users_get_nothing(client, who):
         assert not getattr(response, "streaming", False)
         assert b"Plastic" not in response.content
 
-    assert snapshot() == before
+    assert campaign_state() == before
 
 
 def test_an_image_admin_runs_campaigns_without_django_permissions(client):
@@ -644,7 +618,7 @@ def page_site(site):
 def test_odd_ids_in_campaign_urls_are_not_found(page_site, odd):
     campaign, images = make_exportable_campaign(status=Status.COMPLETED)
     image_id = images["a"].pk
-    before = snapshot()
+    before = campaign_state()
 
     for method, url in [
         ("get", f"/admin/campaigns/campaign/{odd}/change/"),
@@ -661,7 +635,7 @@ def test_odd_ids_in_campaign_urls_are_not_found(page_site, odd):
         assert response.status_code in (200, 404), (url, response.status_code)
         if response.status_code == 200:
             assert response.redirect_chain[-1][0] == "/admin/", (url, response.redirect_chain)
-    assert snapshot() == before
+    assert campaign_state() == before
 
 
 @pytest.mark.parametrize("odd", [*ODD_IDS, "-1", " 1"])
@@ -674,7 +648,7 @@ def test_an_odd_revision_is_not_found(page_site, odd):
 def test_adding_an_image_set_with_an_odd_id_adds_nothing_and_says_so(page_site, odd):
     campaign = make_campaign(images=0)
     ImageFactory()  # in a set of its own: image set 1 holds an image
-    before = snapshot()
+    before = campaign_state()
 
     response = page_site.post(
         reverse("admin:campaigns_campaign_add_imageset", args=[campaign.pk]), {"imageset": odd}, follow=True
@@ -682,13 +656,13 @@ def test_adding_an_image_set_with_an_odd_id_adds_nothing_and_says_so(page_site, 
 
     assert response.status_code == 200
     assert ("error", "Choose an image set.") in messages_of(response)
-    assert snapshot() == before
+    assert campaign_state() == before
 
 
 @pytest.mark.parametrize("odd", ODD_IDS)
 def test_a_step_action_on_an_odd_selection_does_nothing_and_says_so(page_site, odd):
     campaign = make_campaign(images=1)
-    before = snapshot()
+    before = campaign_state()
 
     response = page_site.post(
         reverse("admin:campaigns_campaign_changelist"),
@@ -698,7 +672,7 @@ def test_a_step_action_on_an_odd_selection_does_nothing_and_says_so(page_site, o
 
     assert response.status_code == 200
     assert ("error", "The selection holds an invalid id; nothing was done.") in messages_of(response)
-    assert snapshot() == before
+    assert campaign_state() == before
 
 
 @pytest.mark.parametrize("value", UNSTORABLE_JSON.values(), ids=UNSTORABLE_JSON.keys())
@@ -707,7 +681,7 @@ def test_json_that_cannot_be_stored_or_shown_is_a_form_error_on_both_campaign_fo
     campaign = make_campaign(images=0)
     change_url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
     management = {"campaignlabeler_set-TOTAL_FORMS": "0", "campaignlabeler_set-INITIAL_FORMS": "0"}
-    before = snapshot()
+    before = campaign_state()
 
     pages = [
         page_site.post(change_url, {"metadata": "", "label_translations": "", **management, field: value}),
@@ -722,4 +696,4 @@ def test_json_that_cannot_be_stored_or_shown_is_a_form_error_on_both_campaign_fo
         form = page.context["adminform"].form if "adminform" in page.context else page.context["form"]
         assert form.errors[field], form.errors
         assert html.escape(value[:200]) in page.content.decode()  # shown as typed, to be corrected
-    assert snapshot() == before
+    assert campaign_state() == before

@@ -10,6 +10,7 @@ from accounts.models import ApiKey, User
 from accounts.services import secret_matches
 from accounts.tests.factories import UserFactory
 from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, Submission
+from campaigns.tests.conftest import image_ids
 from campaigns.tests.factories import CampaignFactory, make_campaign, new_object, progress
 from conftest import client_for
 
@@ -54,7 +55,7 @@ def run_at_once(*calls):
 def test_two_clients_replacing_the_same_images_objects_never_mix(admin_user):
     labeler = UserFactory()
     campaign = make_campaign(images=2, status=Status.ACTIVE, labeler=labeler)
-    image_id, _unlabeled = campaign.campaign_images.order_by("image_id").values_list("image_id", flat=True)
+    image_id, _unlabeled = image_ids(campaign)
     clients = {"A": client_for(labeler), "B": client_for(admin_user)}
     counts = {"A": 2, "B": 3}
     url = f"{API}/campaigns/{campaign.pk}/objects"
@@ -90,7 +91,7 @@ def test_labeling_the_last_two_images_at_once_completes_the_campaign(admin_user)
     for _ in range(5):
         labeler = UserFactory()
         campaign = make_campaign(images=2, status=Status.ACTIVE, labeler=labeler)
-        first, second = campaign.campaign_images.order_by("image_id").values_list("image_id", flat=True)
+        first, second = image_ids(campaign)
         clients = [client_for(labeler), admin]
         url = f"{API}/campaigns/{campaign.pk}/objects"
         codes = run_at_once(

@@ -4,7 +4,8 @@ import pytest
 
 from accounts.services import apikey_revoke
 from accounts.tests.factories import UserFactory
-from campaigns.models import BoundingBox, Campaign, CampaignImage, Submission
+from campaigns.models import Campaign, Submission
+from campaigns.tests.conftest import campaign_state, image_ids
 from campaigns.tests.factories import make_campaign, objects_body
 from conftest import client_for
 from imagesets.tests.factories import ImageFactory
@@ -31,18 +32,9 @@ class World:
             metadata={"customer": "confidential"},
         )
         self.stray = ImageFactory(blobstorage_path="images/uploads/set/stray-secret.png")
-        self.own_images = list(self.own.campaign_images.values_list("image_id", flat=True))
-        self.other_images = list(self.other.campaign_images.values_list("image_id", flat=True))
+        self.own_images = image_ids(self.own)
+        self.other_images = image_ids(self.other)
         self.client = client_for(self.labeler)
-
-    def state(self):
-        return (
-            Campaign.objects.count(),
-            list(Campaign.objects.order_by("pk").values_list("status", "date_started", "date_completed")),
-            Submission.objects.count(),
-            BoundingBox.objects.count(),
-            list(CampaignImage.objects.order_by("pk").values_list("campaign_id", "image_id", "labeled")),
-        )
 
 
 @pytest.fixture
@@ -100,13 +92,13 @@ MATRIX = [
 @pytest.mark.parametrize("endpoint, which", MATRIX)
 def test_a_labeler_key_reaches_only_what_the_contract_allows(world, endpoint, which):
     name = endpoint[0]
-    before = world.state()
+    before = campaign_state()
     response = _request(world.client, world, endpoint, which)
 
     allowed = name in LABELER_MAY and which == "own"
     if not allowed:
         assert_unauthorized(response)
-        assert world.state() == before
+        assert campaign_state() == before
         return
     if name == "list campaign images":
         assert response.status_code == 200
@@ -137,19 +129,19 @@ def test_an_unknown_campaign_or_image_is_refused_like_a_foreign_one(world, endpo
 
 
 def test_a_labeler_cannot_submit_objects_for_another_campaigns_image_through_their_own(world):
-    before = world.state()
+    before = campaign_state()
     response = world.client.put(
         f"{API}/campaigns/{world.own.pk}/objects",
         objects_body([world.own_images[0], world.other_images[0]]),
         format="json",
     )
     assert response.status_code == 404
-    assert world.state() == before
+    assert campaign_state() == before
 
 
 def test_a_labeler_with_two_campaigns_reaches_both(world):
     second = make_campaign(images=1, status=Status.ACTIVE, labeler=world.labeler)
-    second_images = list(second.campaign_images.values_list("image_id", flat=True))
+    second_images = image_ids(second)
     for campaign, images in [(world.own, world.own_images), (second, second_images)]:
         listed = world.client.get(f"{API}/campaigns/{campaign.pk}/images").json()["images"]
         assert sorted(i["image_id"] for i in listed) == sorted(images)
@@ -168,9 +160,9 @@ def test_a_disabled_user_or_revoked_key_reaches_nothing(world, endpoint, lock_ou
         world.labeler.save()
     else:
         apikey_revoke(api_key=world.client.issued.api_key)
-    before = world.state()
+    before = campaign_state()
     assert_unauthorized(_request(world.client, world, endpoint, "own"))
-    assert world.state() == before
+    assert campaign_state() == before
 
 
 def test_a_disabled_admin_reaches_nothing(admin_user, admin_client, world):
@@ -182,9 +174,9 @@ def test_a_disabled_admin_reaches_nothing(admin_user, admin_client, world):
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
 def test_a_request_without_a_key_is_unauthorized(api_client, world, endpoint):
-    before = world.state()
+    before = campaign_state()
     assert_unauthorized(_request(api_client, world, endpoint, "own"))
-    assert world.state() == before
+    assert campaign_state() == before
 
 
 def test_an_admin_reaches_every_campaign(admin_client, world):

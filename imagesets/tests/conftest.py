@@ -32,7 +32,7 @@ def imageset_state():
             )
         ),
         list(Image.objects.order_by("pk").values_list("pk", "imageset_id", "blobstorage_path")),
-        list(ImageSetJob.objects.order_by("pk").values_list("pk", "status")),
+        list(ImageSetJob.objects.order_by("pk").values_list("pk", "status", "done", "total", "error")),
     )
 
 

@@ -18,13 +18,14 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.exceptions import RequestDataTooBig
 
-from accounts.models import ApiKey, User
 from campaigns.inputs import validate_label_translations
-from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignLabeler, Submission
+from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory, CampaignLabelerFactory, new_object
 from imagesets.models import Image, ImageSet
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
 from labelhub.exceptions import BadRequest, exception_handler
+from labelhub.testing.api import assert_error
+from labelhub.testing.state import stored_state
 from labelhub.validators import validate_metadata
 
 pytestmark = pytest.mark.django_db
@@ -66,33 +67,8 @@ def world(local_storage, admin_client, labeler_client) -> World:
     )
 
 
-def snapshot():
-    """Everything a JSON-body operation can write."""
-    return (
-        list(ImageSet.objects.order_by("pk").values_list("pk", "title", "status", "metadata")),
-        list(Image.objects.order_by("pk").values_list("pk", "imageset_id", "blobstorage_path")),
-        list(Campaign.objects.order_by("pk").values_list("pk", "title", "status", "metadata", "label_translations")),
-        list(CampaignImage.objects.order_by("pk").values_list("pk", "campaign_id", "image_id", "labeled")),
-        list(CampaignLabeler.objects.order_by("pk").values_list("campaign_id", "user_id")),
-        list(BoundingBox.objects.order_by("pk").values_list("pk", "label")),
-        Submission.objects.count(),
-        User.objects.count(),
-        ApiKey.objects.count(),
-    )
-
-
 def send(client, method: str, path: str, body: str | bytes, content_type: str = "application/json"):
     return getattr(client, method)(f"{API}{path}", data=body, content_type=content_type)
-
-
-def assert_error(response, code: int, detail: str | None = None) -> dict:
-    assert response.status_code == code, response.content
-    assert response["Content-Type"] == "application/json"
-    body = response.json()
-    assert body["status"] == code and isinstance(body["detail"], str) and body["detail"]
-    if detail is not None:
-        assert detail in body["detail"], body["detail"]
-    return body
 
 
 def assert_lists_still_answer(world: World) -> None:
@@ -202,12 +178,12 @@ def test_a_lone_surrogate_in_any_string_of_a_body_is_a_400_and_nothing_is_stored
     operation, body = SURROGATE_PLACES[place]
     text = json.dumps(_fill(body, world, surrogate))  # ensure_ascii: the surrogate travels as \uXXXX
     assert "\\ud" in text
-    before = snapshot()
+    before = stored_state()
 
     response = call(world, operation, text)
 
     assert_error(response, 400, "not valid Unicode")
-    assert snapshot() == before
+    assert stored_state() == before
     assert_lists_still_answer(world)
 
 
@@ -232,7 +208,7 @@ def test_a_surrogate_pair_is_an_ordinary_character_and_is_stored(world):
 
 def test_a_surrogate_written_raw_by_a_non_utf8_charset_is_a_400(world):
     # unicode_escape is a text codec DRF accepts; it decodes \ud800 to the surrogate itself.
-    before = snapshot()
+    before = stored_state()
 
     response = send(
         world.admin,
@@ -243,7 +219,7 @@ def test_a_surrogate_written_raw_by_a_non_utf8_charset_is_a_400(world):
     )
 
     assert_error(response, 400, "not valid Unicode")
-    assert snapshot() == before
+    assert stored_state() == before
 
 
 # --- nesting ---------------------------------------------------------------------------
@@ -260,12 +236,12 @@ def nested(depth: int, leaf=1):
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_a_body_nested_deeper_than_the_limit_is_a_400(world, operation, depth):
     # 5,000 and 200,000 levels were a RecursionError (500) in the parser or the NUL check.
-    before = snapshot()
+    before = stored_state()
 
     response = call(world, operation, json.dumps(nested(depth)) if depth < 500 else "[" * depth + "]" * depth)
 
     assert_error(response, 400, "nested deeper than 32 levels")
-    assert snapshot() == before
+    assert stored_state() == before
 
 
 def test_metadata_nested_up_to_the_limit_is_stored_and_one_level_more_is_a_400(world):
@@ -282,12 +258,12 @@ def test_metadata_nested_up_to_the_limit_is_stored_and_one_level_more_is_a_400(w
 
 def test_the_depth_limit_is_a_setting(world, settings):
     settings.JSON_MAX_DEPTH = 4  # an objects body is 5 deep: list, item, objects, object, bounding_box
-    before = snapshot()
+    before = stored_state()
 
     response = call(world, "submit-objects", json.dumps(operations(world)["submit-objects"][3]))
 
     assert_error(response, 400, "nested deeper than 4 levels")
-    assert snapshot() == before
+    assert stored_state() == before
 
 
 # --- size --------------------------------------------------------------------------------
@@ -298,12 +274,12 @@ def test_a_body_over_the_size_limit_is_a_json_413_and_nothing_is_stored(world, s
     # Was Django's HTML "Bad Request (400)" page (RequestDataTooBig).
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     text = json.dumps(operations(world)[operation][3])
-    before = snapshot()
+    before = stored_state()
 
     response = call(world, operation, text + " " * (1001 - len(text)))
 
     assert_error(response, 413, "at most 1000 bytes")
-    assert snapshot() == before
+    assert stored_state() == before
 
 
 def test_a_body_of_exactly_the_size_limit_is_accepted(world, settings):
@@ -369,12 +345,12 @@ def test_an_exotic_charset_is_parsed_or_refused_never_a_500(world, charset):
     ],
 )
 def test_a_body_that_is_not_json_is_a_400_and_nothing_is_stored(world, body, content_type):
-    before = snapshot()
+    before = stored_state()
 
     response = send(world.admin, "post", "/image_sets", body, content_type=content_type)
 
     assert_error(response, 400)
-    assert snapshot() == before
+    assert stored_state() == before
     assert_lists_still_answer(world)
 
 
@@ -385,12 +361,12 @@ def test_a_body_that_is_not_json_is_a_400_and_nothing_is_stored(world, body, con
 @pytest.mark.parametrize("path", ["/image_sets", "/campaigns"])
 def test_a_title_with_a_newline_is_a_422_and_nothing_is_stored(world, path, title):
     # "nl\n" passed `^...$` with re.match: then labels.csv answered 500 and POST /image_sets 503.
-    before = snapshot()
+    before = stored_state()
 
     response = world.admin.post(f"{API}{path}", {"title": title, "labeler_email": "nl@example.com"}, format="json")
 
     assert_error(response, 422, "Invalid title")
-    assert snapshot() == before
+    assert stored_state() == before
 
 
 # --- ids ---------------------------------------------------------------------------------
@@ -411,25 +387,25 @@ def test_an_image_id_that_is_not_a_json_integer_is_a_400_even_when_it_names_an_i
     # "1" and 1.0 used to be taken as image 1 when adding images to an image set.
     image = world.image if operation == "submit-objects" else world.loose
     value = {"string": str(image.pk), "float": float(image.pk), "bool": True, "float-string": f"{image.pk}.0"}[spelling]
-    before = snapshot()
+    before = stored_state()
 
     response = call(world, operation, json.dumps(id_bodies(world, value)[operation]))
 
     assert_error(response, 400)
-    assert snapshot() == before
+    assert stored_state() == before
 
 
 @pytest.mark.parametrize("operation", ["add-set-images", "add-campaign-images", "submit-objects"])
 @pytest.mark.parametrize("value", [0, -1, 2**63 - 1, 2**63, 2**70], ids=["0", "-1", "max", "2^63", "2^70"])
 def test_an_integer_image_id_naming_no_image_is_the_contracts_404_at_any_size(world, operation, value):
     # 2**63 was an OverflowError (500) on SQLite when adding images to an image set.
-    before = snapshot()
+    before = stored_state()
 
     response = call(world, operation, json.dumps(id_bodies(world, value)[operation]))
 
     assert_error(response, 404)
     assert str(value) in response.content.decode()
-    assert snapshot() == before
+    assert stored_state() == before
 
 
 @pytest.mark.parametrize("raw", ["1.0", "1e0", "+1", "\u00b2", " ", "0x1", "true"])
