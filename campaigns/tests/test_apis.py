@@ -518,6 +518,25 @@ def test_an_unknown_image_or_campaign_is_a_404(admin_client):
     assert_error(admin_client.get(f"{API}/images/{image.pk}/objects?campaigns={2**80}"), 404)
 
 
+@pytest.mark.parametrize("raw", ["1.0", "1e0", "+1", "\u00b2", " ", "0x1", "true"])
+def test_a_campaign_id_in_the_query_that_is_not_digits_is_a_400(admin_client, raw):
+    image = ImageFactory()
+    response = admin_client.get(f"{API}/images/{image.pk}/objects", {"campaigns": raw})
+
+    if raw == " ":  # blank parts are skipped: no campaign listed
+        assert response.status_code == 200
+    else:
+        assert_error(response, 400, "'campaigns' must be campaign ids")
+
+
+@pytest.mark.parametrize("raw", ["0", str(2**63), str(2**80)])
+def test_a_campaign_id_in_the_query_naming_no_campaign_is_a_404(admin_client, raw):
+    image = ImageFactory()
+    response = admin_client.get(f"{API}/images/{image.pk}/objects", {"campaigns": raw})
+
+    assert_error(response, 404, f"Campaign {raw} not found")
+
+
 # --- query counts ------------------------------------------------------------------------------
 
 
@@ -620,6 +639,10 @@ def test_options_on_a_campaign_is_a_json_405_not_a_500(admin_client, suffix):
 
     assert_error(response, 405)
     assert campaign_state() == before
+
+
+def test_options_on_the_campaign_list_is_a_json_405(admin_client):
+    assert_error(admin_client.options("/api/v1/campaigns"), 405)
 
 
 def test_options_without_a_key_is_still_a_401(api_client):

@@ -549,6 +549,12 @@ def test_the_local_upload_endpoint_is_closed_when_storage_is_azure(azure_storage
 NUL = "\x00"
 
 
+@pytest.mark.parametrize("url", ["/api/v1/image_sets", "/api/v1/images"])
+def test_options_on_an_image_list_is_a_json_405(admin_client, url):
+    # DRF's OPTIONS metadata answered 500 on views without a queryset: it is off (a 405) everywhere.
+    assert_error(admin_client.options(url), 405)
+
+
 @pytest.mark.parametrize(
     "metadata",
     [{"note": NUL}, {NUL: 1}, {"nested": [{"deep": "a" + NUL + "b"}]}],

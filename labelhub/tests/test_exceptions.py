@@ -1,4 +1,7 @@
 import pytest
+from django.core.exceptions import RequestDataTooBig
+
+from labelhub.exceptions import exception_handler
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("labelhub.tests.urls")]
 
@@ -46,31 +49,8 @@ def test_wrong_method_is_a_405_with_detail(api_client):
     assert response.json()["detail"] == 'Method "DELETE" not allowed.'
 
 
-@pytest.mark.urls("labelhub.urls")
-def test_unknown_api_path_is_a_json_404(client):
-    response = client.get("/api/v1/does-not-exist")
-    assert response.status_code == 404
-    assert response.json()["detail"] == "Not found"
+def test_djangos_own_size_refusal_is_a_json_413_too():
+    response = exception_handler(RequestDataTooBig("too big"), {})
 
-
-def test_unexpected_error_on_api_path_is_a_json_500_without_internals(db):
-    from django.test import Client
-
-    response = Client(raise_request_exception=False).get("/api/v1/crash")
-    assert response.status_code == 500
-    assert response.json() == {"detail": "Internal server error", "status": 500}
-
-
-@pytest.mark.urls("labelhub.urls")
-def test_unknown_admin_path_stays_an_html_404(client):
-    response = client.get("/not-an-api-path")
-    assert response.status_code == 404
-    assert response["Content-Type"].startswith("text/html")
-
-
-@pytest.mark.urls("labelhub.urls")
-def test_unknown_api_path_is_json_even_with_debug_on(client, settings):
-    settings.DEBUG = True
-    response = client.get("/api/v2/anything")
-    assert response.status_code == 404
-    assert response.json()["detail"] == "Not found"
+    assert response.status_code == 413
+    assert response.data["status"] == 413 and "too large" in response.data["detail"]

@@ -15,9 +15,9 @@ thousands of levels, past Python's recursion limit) and bodies over
 input layer's 400 or 413 with the JSON error body, nothing stored, every list still
 answering.
 
-What the fuzz found is kept as ordinary regression tests in
-``labelhub/tests/test_fuzz_regressions.py``, ``imagesets/tests/test_fuzz_regressions.py``
-and ``campaigns/tests/test_fuzz_regressions.py``.
+What the fuzz found is kept as ordinary regression tests with the tests of the module that
+was wrong (the apps' ``tests/test_apis.py``; ``labelhub/tests/test_views.py``,
+``test_pagination.py``, ``test_schema.py``), each with a comment naming the fuzz.
 """
 
 from __future__ import annotations

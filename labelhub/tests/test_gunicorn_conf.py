@@ -1,4 +1,9 @@
-"""/metrics under gunicorn with two worker processes (prometheus-client's multiprocess mode)."""
+"""gunicorn with labelhub/gunicorn_conf.py, as the README runs it.
+
+Two workers: /metrics sums every process (prometheus-client's multiprocess mode), a killed
+worker is replaced without losing what it counted (child_exit), and each API request is one
+JSON log line.
+"""
 
 from __future__ import annotations
 

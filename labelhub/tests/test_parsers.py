@@ -1,74 +1,31 @@
-"""The one input layer of JSON bodies (labelhub/parsers.py) and the id and title checks behind it.
+"""The one input layer of JSON bodies: labelhub/parsers.py, through every operation that takes one.
 
 Every JSON-body operation refuses, before any service runs and with the contract's
 ``{"detail", "status"}`` body: strings that are not valid Unicode (lone surrogates, in
 values and in keys), nesting deeper than ``JSON_MAX_DEPTH``, bodies over
-``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413), and what is not JSON. Ids are JSON integers only
-(``"1"``, ``1.0`` and ``true`` are a 400); an integer naming no row, whatever its size, is
-the contract's 404. Titles ending in a newline are a 422. Nothing stored changes on any
-refusal, and every list keeps answering afterwards.
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413), and what is not JSON. Nothing stored changes on any
+refusal, and every list keeps answering afterwards. The id and title checks behind the
+parser are in test_validators.py.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.exceptions import RequestDataTooBig
 
-from campaigns.inputs import validate_label_translations
 from campaigns.models import Campaign
-from campaigns.tests.factories import CampaignFactory, CampaignImageFactory, CampaignLabelerFactory, new_object
-from imagesets.models import Image, ImageSet
-from imagesets.tests.factories import ImageFactory, ImageSetFactory
-from labelhub.exceptions import BadRequest, exception_handler
+from campaigns.tests.factories import new_object
+from imagesets.models import ImageSet
 from labelhub.testing.api import assert_error
 from labelhub.testing.state import stored_state
-from labelhub.validators import validate_metadata
+from labelhub.tests.conftest import API, OPERATIONS, World, call, operations, send
 
 pytestmark = pytest.mark.django_db
 
-API = "/api/v1"
 # A high surrogate alone, a low one alone, and a pair in the wrong order: none is a character.
 LONE_SURROGATES = ["\ud800", "\udfff", "\udc00\ud800"]
-
-
-@dataclass
-class World:
-    admin: object
-    labeler: object
-    imageset: ImageSet  # created: images can be added
-    loose: Image  # in no set
-    created: Campaign  # images can be added
-    active: Campaign  # the labeler's: objects can be submitted
-    image: Image  # in both campaigns
-
-
-@pytest.fixture
-def world(local_storage, admin_client, labeler_client) -> World:
-    imageset = ImageSetFactory(title="open-set")
-    image = ImageFactory()
-    created = CampaignFactory(title="created-campaign")
-    active = CampaignFactory(title="active-campaign", status=Campaign.Status.ACTIVE)
-    for campaign in (created, active):
-        CampaignImageFactory(campaign=campaign, image=image)
-    CampaignImageFactory(campaign=active)  # a second image: one submission does not complete it
-    CampaignLabelerFactory(campaign=active, user=labeler_client.user)
-    return World(
-        admin=admin_client,
-        labeler=labeler_client,
-        imageset=imageset,
-        loose=ImageFactory(imageset=None),
-        created=created,
-        active=active,
-        image=image,
-    )
-
-
-def send(client, method: str, path: str, body: str | bytes, content_type: str = "application/json"):
-    return getattr(client, method)(f"{API}{path}", data=body, content_type=content_type)
 
 
 def assert_lists_still_answer(world: World) -> None:
@@ -76,44 +33,10 @@ def assert_lists_still_answer(world: World) -> None:
         assert world.admin.get(f"{API}{path}").status_code == 200, path
 
 
-# Every operation that takes a JSON body: (who, method, path, a body it accepts), the
-# body with ``BAD`` where a bad string goes (a value or an object key).
+# Where a bad string goes in a body (a value or an object key).
 BAD = "<bad>"
 
 
-def operations(world: World) -> dict[str, tuple]:
-    return {
-        "create-image-set": ("admin", "post", "/image_sets", {"title": "new-set", "metadata": {"note": "x"}}),
-        "finish-image-set": ("admin", "put", f"/image_sets/{world.imageset.pk}", {"new_status": "finished"}),
-        "add-set-images": ("admin", "post", f"/image_sets/{world.imageset.pk}/images", [{"id": world.loose.pk}]),
-        "create-campaign": (
-            "admin",
-            "post",
-            "/campaigns",
-            {"title": "new-campaign", "labeler_email": "new@example.com", "metadata": None, "label_translations": None},
-        ),
-        "campaign-status": ("admin", "put", f"/campaigns/{world.created.pk}", {"new_status": "active"}),
-        "add-campaign-images": ("admin", "post", f"/campaigns/{world.created.pk}/images", [{"id": world.loose.pk}]),
-        "submit-objects": (
-            "labeler",
-            "put",
-            f"/campaigns/{world.active.pk}/objects",
-            [{"image_id": world.image.pk, "objects": [new_object()]}],
-        ),
-    }
-
-
-OPERATIONS = [
-    "create-image-set",
-    "finish-image-set",
-    "add-set-images",
-    "create-campaign",
-    "campaign-status",
-    "add-campaign-images",
-    "submit-objects",
-]
-
-# Where a bad string can sit: (operation, the body with BAD in it).
 SURROGATE_PLACES = {
     "image-set-metadata-value": ("create-image-set", {"title": "new-set", "metadata": {"note": BAD}}),
     "image-set-metadata-key": ("create-image-set", {"title": "new-set", "metadata": {BAD: 1}}),
@@ -160,11 +83,6 @@ def _fill(value, world: World, bad: str):
     if isinstance(value, str):
         return value.replace(BAD, bad)
     return value
-
-
-def call(world: World, operation: str, body: str | bytes):
-    who, method, path, _ = operations(world)[operation]
-    return send(getattr(world, who), method, path, body)
 
 
 # --- strings that are not valid Unicode ----------------------------------------------
@@ -291,13 +209,6 @@ def test_a_body_of_exactly_the_size_limit_is_accepted(world, settings):
     assert response.status_code == 200, response.content
 
 
-def test_djangos_own_size_refusal_is_a_json_413_too():
-    response = exception_handler(RequestDataTooBig("too big"), {})
-
-    assert response.status_code == 413
-    assert response.data["status"] == 413 and "too large" in response.data["detail"]
-
-
 def test_the_local_dropbox_still_takes_files_larger_than_the_json_limit(world, settings, api_client):
     # Uploads stream the raw file (own limit: LOCAL_DROPBOX_MAX_FILE_SIZE), never through the JSON layer.
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
@@ -352,97 +263,3 @@ def test_a_body_that_is_not_json_is_a_400_and_nothing_is_stored(world, body, con
     assert_error(response, 400)
     assert stored_state() == before
     assert_lists_still_answer(world)
-
-
-# --- titles ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("title", ["nl\n", "nl\r\n", "\nnl", "n\nl", "nl\n\n"])
-@pytest.mark.parametrize("path", ["/image_sets", "/campaigns"])
-def test_a_title_with_a_newline_is_a_422_and_nothing_is_stored(world, path, title):
-    # "nl\n" passed `^...$` with re.match: then labels.csv answered 500 and POST /image_sets 503.
-    before = stored_state()
-
-    response = world.admin.post(f"{API}{path}", {"title": title, "labeler_email": "nl@example.com"}, format="json")
-
-    assert_error(response, 422, "Invalid title")
-    assert stored_state() == before
-
-
-# --- ids ---------------------------------------------------------------------------------
-
-
-def id_bodies(world: World, value) -> dict[str, tuple]:
-    """Where an image id is sent: operation -> body naming the image by ``value``."""
-    return {
-        "add-set-images": [{"id": value}],
-        "add-campaign-images": [{"id": value}],
-        "submit-objects": [{"image_id": value, "objects": []}],
-    }
-
-
-@pytest.mark.parametrize("operation", ["add-set-images", "add-campaign-images", "submit-objects"])
-@pytest.mark.parametrize("spelling", ["string", "float", "bool", "float-string"])
-def test_an_image_id_that_is_not_a_json_integer_is_a_400_even_when_it_names_an_image(world, operation, spelling):
-    # "1" and 1.0 used to be taken as image 1 when adding images to an image set.
-    image = world.image if operation == "submit-objects" else world.loose
-    value = {"string": str(image.pk), "float": float(image.pk), "bool": True, "float-string": f"{image.pk}.0"}[spelling]
-    before = stored_state()
-
-    response = call(world, operation, json.dumps(id_bodies(world, value)[operation]))
-
-    assert_error(response, 400)
-    assert stored_state() == before
-
-
-@pytest.mark.parametrize("operation", ["add-set-images", "add-campaign-images", "submit-objects"])
-@pytest.mark.parametrize("value", [0, -1, 2**63 - 1, 2**63, 2**70], ids=["0", "-1", "max", "2^63", "2^70"])
-def test_an_integer_image_id_naming_no_image_is_the_contracts_404_at_any_size(world, operation, value):
-    # 2**63 was an OverflowError (500) on SQLite when adding images to an image set.
-    before = stored_state()
-
-    response = call(world, operation, json.dumps(id_bodies(world, value)[operation]))
-
-    assert_error(response, 404)
-    assert str(value) in response.content.decode()
-    assert stored_state() == before
-
-
-@pytest.mark.parametrize("raw", ["1.0", "1e0", "+1", "\u00b2", " ", "0x1", "true"])
-def test_a_campaign_id_in_the_query_that_is_not_digits_is_a_400(world, raw):
-    response = world.admin.get(f"{API}/images/{world.image.pk}/objects", {"campaigns": raw})
-
-    if raw == " ":  # blank parts are skipped: no campaign listed
-        assert response.status_code == 200
-    else:
-        assert_error(response, 400, "'campaigns' must be campaign ids")
-
-
-@pytest.mark.parametrize("raw", ["0", str(2**63), str(2**80)])
-def test_a_campaign_id_in_the_query_naming_no_campaign_is_a_404(world, raw):
-    response = world.admin.get(f"{API}/images/{world.image.pk}/objects", {"campaigns": raw})
-
-    assert_error(response, 404, f"Campaign {raw} not found")
-
-
-# --- the same checks for callers that do not come through the parser (the admin) --------
-
-
-@pytest.mark.parametrize(
-    "value, problem",
-    [
-        ({"n": "\ud800"}, "not valid Unicode"),
-        ({"\udfff": 1}, "not valid Unicode"),
-        ({"n": "a\x00"}, "NUL"),
-        (nested(40, {}), "nested deeper than 32 levels"),
-        (nested(100_000, {}), "nested deeper than 32 levels"),
-    ],
-    ids=["surrogate-value", "surrogate-key", "nul", "deep", "very-deep"],
-)
-def test_the_campaign_json_fields_are_checked_whoever_calls_the_service(value, problem):
-    metadata = value if isinstance(value, dict) else {"deep": value}
-    with pytest.raises(BadRequest, match=problem):
-        validate_metadata(metadata)
-    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
-        with pytest.raises(BadRequest, match=problem):
-            validate_label_translations(value)

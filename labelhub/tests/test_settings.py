@@ -1,5 +1,6 @@
 """Settings are read from the environment; production mistakes fail at start-up."""
 
+import json
 import os
 import subprocess
 import sys
@@ -199,6 +200,31 @@ def test_forwarded_proto_is_honoured_behind_a_configured_proxy():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def log_variables():
+    """The LOG_* variables of the environment running the suite (a LOG_LEVEL there could hide a line)."""
+    return [name for name in os.environ if name.startswith("LOG_")]
+
+
+def test_log_format_json_switches_every_log_line_to_json():
+    result = run_manage(
+        "shell",
+        "-c",
+        "import logging; logging.getLogger('labelhub.probe').warning('hello %s', 'world')",
+        env_overrides={"DJANGO_DEBUG": "1", "LOG_FORMAT": "json"},
+        drop=log_variables(),
+    )
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if "labelhub.probe" in line]
+    entry = json.loads(line)
+    assert entry["message"] == "hello world" and entry["level"] == "WARNING"
+
+
+def test_an_unknown_log_format_fails_at_start_up():
+    result = run_manage("check", env_overrides={"DJANGO_DEBUG": "1", "LOG_FORMAT": "xml"}, drop=log_variables())
+    assert result.returncode != 0
+    assert "LOG_FORMAT" in result.stderr
 
 
 @pytest.mark.django_db
