@@ -77,7 +77,7 @@ def _key_lookup(alias: str) -> _KeyLookup:
 
     Every API request looks its key up: the SQL is built once per process
     and database, which spares the ORM's query compilation on each request
-    (about 0.5 ms of CPU; issue 10 wants an authenticated page within 3x of a
+    (about 0.5 ms of CPU; the goal is an authenticated page within 3x of a
     401). The rows still become model instances through the same converters
     and ``from_db`` the ORM uses.
     """

@@ -29,7 +29,7 @@ def _binding_sql(alias: str) -> str:
     """ "Is this user bound to this campaign?" on the binding table alone, compiled once per process.
 
     Every agency request asks it; written out, it spares the ORM's query
-    compilation each time (issue 10: an authenticated page within 3x of a 401).
+    compilation each time (the goal: an authenticated page within 3x of a 401).
     """
     quote = connections[alias].ops.quote_name
     meta = CampaignLabeler._meta

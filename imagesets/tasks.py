@@ -25,6 +25,6 @@ def imageset_finish_run(imageset_id: int) -> dict | None:
     return {"status": job.status, "done": job.done, "total": job.total, "skipped": len(job.skipped or [])}
 
 
-# The name before issue 12: the job queue stores a task's dotted path, and a task
+# The task's earlier name: the job queue stores a task's dotted path, and a task
 # queued by an older release still names this one.
 finish_imageset = imageset_finish_run
