@@ -32,6 +32,7 @@ from django.db import transaction
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name, final_folder
 from imagesets.probe import ImageInfo, NotAnImage, probe
+from imagesets.selectors import imageset_facts_counts
 from labelhub import metrics
 from labelhub.storage import ObjectNotFound, get_storage
 from labelhub.storage.base import StoredFile
@@ -123,6 +124,7 @@ def ingest(imageset: ImageSet, job: ImageSetJob) -> dict:
 
     skipped = sorted(progress.skipped)
     images = progress.total - len(skipped)
+    facts = imageset_facts_counts(imageset_id=imageset.pk)  # whichever run found them
     with transaction.atomic():
         ImageSet.objects.filter(pk=imageset.pk).update(blobstorage_path=folder)
         job.skipped = skipped
@@ -134,6 +136,7 @@ def ingest(imageset: ImageSet, job: ImageSetJob) -> dict:
                 "images": images,
                 "skipped": len(skipped),
                 "skipped_reasons": progress.skipped,
+                **facts,
             }
         )
     imageset.blobstorage_path = folder
@@ -279,6 +282,11 @@ class _Registrar:
             filesize=stored.size,
             width=info.width,
             height=info.height,
+            # Header facts (imagesets.exif); rows are only inserted, never a hand-set value overwritten.
+            date_taken=info.facts.date_taken,
+            lat=info.facts.lat,
+            lon=info.facts.lon,
+            orientation=info.facts.orientation,
         )
 
     def salvage(self, pending: Iterable[Future]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from imagesets.models import Image, ImageSet
 from labelhub.exceptions import NotFound
@@ -52,6 +52,14 @@ def image_read_url(*, image: Image) -> str:
     """A short-lived URL reading exactly this image (Azure: absolute; local: site-relative)."""
     return get_storage().read_url(
         image.blobstorage_path, valid_for=timedelta(days=settings.IMAGE_READ_TOKEN_VALID_DAYS)
+    )
+
+
+def imageset_facts_counts(*, imageset_id: int) -> dict[str, int]:
+    """How many of a set's images have a date taken, and a location (one query)."""
+    return Image.objects.filter(imageset_id=imageset_id).aggregate(
+        images_with_date=Count("pk", filter=Q(date_taken__isnull=False)),
+        images_with_location=Count("pk", filter=Q(lat__isnull=False, lon__isnull=False)),
     )
 
 
