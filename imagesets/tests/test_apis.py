@@ -313,6 +313,9 @@ def test_listing_images_is_paginated_ordered_by_id_and_shaped_as_the_contract(ad
         "metadata": None,
         "tss_id": None,
         "file": {"filetype": "PNG", "filesize": 4486, "dimensions": {"width": 200, "height": 200}},
+        # Added: the EXIF orientation and the size as shown.
+        "orientation": None,
+        "display_dimensions": {"width": 200, "height": 200},
     }
     ids = [i["image_id"] for i in body["images"]]
     assert ids == sorted(ids)
