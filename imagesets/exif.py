@@ -75,14 +75,13 @@ def _exif_of(im: Image.Image) -> Image.Exif | None:
     JPEG, WebP and PNG (an ``eXIf`` chunk before the pixel data) keep the
     block in ``info["exif"]``; a TIFF is itself one (its IFD0, whose
     sub-IFDs are read from the bytes held, so an offset past them reads
-    nothing).
+    nothing). ``getexif()`` is called only then: a PNG without the chunk
+    would decode its pixels looking for one. Pillow caches the parsed block
+    (its JPEG plugin has already parsed it for the resolution), so it is
+    parsed once.
     """
     raw = im.info.get("exif")
-    if isinstance(raw, bytes) and raw:
-        exif = Image.Exif()
-        exif.load(raw)
-        return exif
-    if hasattr(im, "tag_v2"):  # TIFF
+    if (isinstance(raw, bytes) and raw) or hasattr(im, "tag_v2"):  # tag_v2: a TIFF
         return im.getexif()
     return None
 
