@@ -12,7 +12,7 @@ default), so a box drawn over a shown image is first mapped with ``to_display``.
 
 from __future__ import annotations
 
-# Orientations whose display swaps width and height.
+# Orientations whose display swaps width and height (they transpose).
 SWAPS_SIDES = frozenset({5, 6, 7, 8})
 
 
@@ -23,24 +23,26 @@ def display_size(width: int | None, height: int | None, orientation: int | None)
     return width, height
 
 
+# Each orientation as steps from the file's frame to the shown one: transpose (swap x and y), then mirror
+# left-right, then mirror top-bottom (in the transposed frame).
+_STEPS = {
+    1: (False, False, False),
+    2: (False, True, False),
+    3: (False, True, True),
+    4: (False, False, True),
+    5: (True, False, False),
+    6: (True, True, False),
+    7: (True, True, True),
+    8: (True, False, True),
+}
+
+
 def to_display(x: float, y: float, width: int, height: int, orientation: int | None) -> tuple[float, float]:
     """A point of the file's frame (``width``×``height``) in the displayed frame."""
-    match orientation:
-        case 2:
-            return width - x, y
-        case 3:
-            return width - x, height - y
-        case 4:
-            return x, height - y
-        case 5:
-            return y, x
-        case 6:
-            return height - y, x
-        case 7:
-            return height - y, width - x
-        case 8:
-            return y, width - x
-    return x, y
+    transpose, mirror_x, mirror_y = _STEPS.get(orientation, _STEPS[1])
+    if transpose:
+        x, y, width, height = y, x, height, width
+    return (width - x if mirror_x else x), (height - y if mirror_y else y)
 
 
 def box_to_display(
