@@ -25,6 +25,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict
 
 from django.conf import settings
 from django.db import transaction
@@ -124,7 +125,6 @@ def ingest(imageset: ImageSet, job: ImageSetJob) -> dict:
 
     skipped = sorted(progress.skipped)
     images = progress.total - len(skipped)
-    facts = imageset_facts_counts(imageset_id=imageset.pk)  # whichever run found them
     with transaction.atomic():
         ImageSet.objects.filter(pk=imageset.pk).update(blobstorage_path=folder)
         job.skipped = skipped
@@ -136,7 +136,7 @@ def ingest(imageset: ImageSet, job: ImageSetJob) -> dict:
                 "images": images,
                 "skipped": len(skipped),
                 "skipped_reasons": progress.skipped,
-                **facts,
+                **imageset_facts_counts(imageset_id=imageset.pk),  # whichever run found them
             }
         )
     imageset.blobstorage_path = folder
@@ -282,11 +282,8 @@ class _Registrar:
             filesize=stored.size,
             width=info.width,
             height=info.height,
-            # Header facts (imagesets.exif); rows are only inserted, never a hand-set value overwritten.
-            date_taken=info.facts.date_taken,
-            lat=info.facts.lat,
-            lon=info.facts.lon,
-            orientation=info.facts.orientation,
+            # date_taken, lat, lon, orientation from the header (imagesets.exif); rows are only ever inserted.
+            **asdict(info.facts),
         )
 
     def salvage(self, pending: Iterable[Future]) -> None:
