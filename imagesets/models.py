@@ -64,6 +64,9 @@ class ImageSetJob(Job):
             "skipped": list(self.skipped or []),
             # Added: why each skipped file is not an image (unreadable, empty, absurd, ...).
             "skipped_reasons": dict((self.result or {}).get("skipped_reasons") or {}),
+            # Added: how many of the set's images have a date taken / a location (null until the job is done).
+            "images_with_date": (self.result or {}).get("images_with_date"),
+            "images_with_location": (self.result or {}).get("images_with_location"),
         }
 
 

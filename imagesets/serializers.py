@@ -71,6 +71,17 @@ class ImageSetJobOutputSerializer(JobSerializer):
         "absurd dimensions, header unreadable within the first `IMAGESET_PROBE_MAX_BYTES`, ...).",
     )
 
+    images_with_date = serializers.IntegerField(
+        allow_null=True,
+        help_text="Added: how many of the set's images have a `date_taken` (from their EXIF); null until the job "
+        "is done.",
+    )
+    images_with_location = serializers.IntegerField(
+        allow_null=True,
+        help_text="Added: how many of the set's images have a `location` (from their EXIF GPS block); null until "
+        "the job is done.",
+    )
+
     class Meta:
         ref_name = "ImageSetJob"
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.tests.factories import UserFactory
 from campaigns.tests.conftest import image_ids
 from campaigns.tests.factories import CampaignFactory
-from imagesets.models import Image
+from imagesets.models import Image, ImageSetJob
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
 
 pytestmark = pytest.mark.django_db
@@ -119,17 +119,23 @@ def test_a_bad_filter_value_is_refused_not_ignored(staff_client, survey, query):
 
 def test_add_to_campaign_on_a_filtered_select_all_takes_only_the_matching_images(staff_client, survey):
     campaign = CampaignFactory()
+    filtered = f"{LIST}?date_taken_from=2024-03-01&date_taken_to=2024-03-31&lat_min=50"
+    action = {"action": "add_to_campaign", "select_across": "1", "_selected_action": [survey["beach"].pk]}
 
-    staff_client.post(
-        f"{LIST}?date_taken_from=2024-03-01&date_taken_to=2024-03-31&lat_min=50",
-        {
-            "action": "add_to_campaign",
-            "select_across": "1",
-            "_selected_action": [survey["beach"].pk],
-            "campaign": campaign.pk,
-            "apply": "1",
-        },
-    )
+    chooser = staff_client.post(filtered, action)  # the page choosing the campaign posts back to the filtered URL
+    assert chooser.status_code == 200 and "2 image(s) selected" in chooser.content.decode()
+    staff_client.post(filtered, {**action, "campaign": campaign.pk, "apply": "1"})
 
     assert image_ids(campaign) == sorted([survey["beach"].pk, survey["south"].pk])
     assert Image.objects.count() == 4
+
+
+def test_the_set_page_shows_how_many_images_got_a_date_and_a_location(staff_client):
+    imageset = ImageSetFactory(status="finished")
+    ImageSetJob.objects.create(
+        imageset=imageset, status="succeeded", result={"images_with_date": 2, "images_with_location": 1}
+    )
+
+    page = staff_client.get(reverse("admin:imagesets_imageset_change", args=[imageset.pk])).content.decode()
+
+    assert "2 with a date taken, 1 with a location" in page

@@ -129,6 +129,7 @@ def test_a_set_shows_its_job(admin_client, admin_user):
     }
     assert job["date_queued"].endswith("Z")
     assert "date_started" in job and "date_done" in job
+    assert (job["images_with_date"], job["images_with_location"]) == (None, None)  # added; counted by the job
 
 
 def test_an_unknown_set_is_not_found(admin_client):

@@ -58,6 +58,7 @@ def test_finishing_records_each_images_date_location_and_orientation_from_its_he
     with_location = sum(1 for _, expected in files.values() if expected[1] is not None)
     assert (job.result["images_with_date"], job.result["images_with_location"]) == (with_date, with_location)
     assert (with_date, with_location) == (7, 5)
+    assert job.as_contract()["images_with_date"] == 7 and job.as_contract()["images_with_location"] == 5
 
 
 def test_a_rerun_of_the_job_never_writes_over_a_date_or_location_set_by_hand(
