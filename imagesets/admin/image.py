@@ -86,7 +86,7 @@ def _img(image: Image, css_class: str, box: int):
         url = image_read_url(image=image)
     except StorageError:
         return "—"
-    size = fit_size(image.width, image.height, box=(box, box))
+    size = fit_size(*image.display_size, box=(box, box))  # the browser shows it turned by its EXIF orientation
     if size is None:
         return format_html('<img src="{}" class="{}" loading="lazy" alt="{}">', url, css_class, image.name)
     return format_html(

@@ -139,3 +139,12 @@ def test_the_set_page_shows_how_many_images_got_a_date_and_a_location(staff_clie
     page = staff_client.get(reverse("admin:imagesets_imageset_change", args=[imageset.pk])).content.decode()
 
     assert "2 with a date taken, 1 with a location" in page
+
+
+def test_a_turned_images_thumbnail_is_sized_as_the_browser_shows_it(staff_client, local_storage):
+    ImageFactory(width=400, height=100, orientation=6)  # shown 100 wide, 400 high
+
+    page = staff_client.get(LIST).content.decode()
+
+    assert 'width="20" height="80"' in page
+    assert "400×100" in page  # the dimensions column stays the file's own
