@@ -41,6 +41,7 @@ _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 
 @dataclass(frozen=True)
 class ExifFacts:
+    # Named as Image's columns: the finish job stores them as they are (``asdict``).
     date_taken: datetime | None = None
     lat: float | None = None
     lon: float | None = None
