@@ -256,9 +256,32 @@ class counting:
 # --- test data --------------------------------------------------------------------
 
 
+def camera_exif() -> bytes:
+    """An EXIF block as a phone writes one (date taken with offset, GPS, orientation): the finish job reads it."""
+    from PIL import ExifTags, Image
+    from PIL.TiffImagePlugin import IFDRational
+
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif.get_ifd(ExifTags.IFD.Exif).update(
+        {ExifTags.Base.DateTimeOriginal: "2024:03:14 10:20:30", ExifTags.Base.OffsetTimeOriginal: "+01:00"}
+    )
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update(
+        {
+            ExifTags.GPS.GPSLatitudeRef: "N",
+            ExifTags.GPS.GPSLatitude: (IFDRational(52), IFDRational(22), IFDRational(125, 10)),
+            ExifTags.GPS.GPSLongitudeRef: "E",
+            ExifTags.GPS.GPSLongitude: (IFDRational(4), IFDRational(53), IFDRational(0)),
+        }
+    )
+    return exif.tobytes()
+
+
 def noise_jpeg(target_bytes: int, width: int = 1024, height: int = 768) -> tuple[bytes, int]:
-    """A random-noise JPEG whose size is as close to ``target_bytes`` as a quality setting gets."""
+    """A random-noise JPEG, with a camera's EXIF block, whose size is as close to ``target_bytes`` as a quality gets."""
     from PIL import Image
+
+    exif = camera_exif()
 
     # Noise compresses badly: grow the picture until quality 95 overshoots.
     while True:
@@ -266,7 +289,7 @@ def noise_jpeg(target_bytes: int, width: int = 1024, height: int = 768) -> tuple
 
         def encode(quality: int, image=image) -> bytes:
             out = io.BytesIO()
-            image.save(out, format="JPEG", quality=quality)
+            image.save(out, format="JPEG", quality=quality, exif=exif)
             return out.getvalue()
 
         if len(encode(95)) >= target_bytes:

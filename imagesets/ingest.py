@@ -25,6 +25,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict
 
 from django.conf import settings
 from django.db import transaction
@@ -32,6 +33,7 @@ from django.db import transaction
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name, final_folder
 from imagesets.probe import ImageInfo, NotAnImage, probe
+from imagesets.selectors import imageset_facts_counts
 from labelhub import metrics
 from labelhub.storage import ObjectNotFound, get_storage
 from labelhub.storage.base import StoredFile
@@ -134,6 +136,7 @@ def ingest(imageset: ImageSet, job: ImageSetJob) -> dict:
                 "images": images,
                 "skipped": len(skipped),
                 "skipped_reasons": progress.skipped,
+                **imageset_facts_counts(imageset_id=imageset.pk),  # whichever run found them
             }
         )
     imageset.blobstorage_path = folder
@@ -279,6 +282,8 @@ class _Registrar:
             filesize=stored.size,
             width=info.width,
             height=info.height,
+            # date_taken, lat, lon, orientation from the header (imagesets.exif); rows are only ever inserted.
+            **asdict(info.facts),
         )
 
     def salvage(self, pending: Iterable[Future]) -> None:

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from imagesets.naming import new_dropbox_key
+from imagesets.orientation import display_size
 from labelhub.jobs import Job
 from labelhub.storage.base import BlobPathMixin
 from labelhub.validators import TITLE_MAX_LENGTH
@@ -62,6 +64,9 @@ class ImageSetJob(Job):
             "skipped": list(self.skipped or []),
             # Added: why each skipped file is not an image (unreadable, empty, absurd, ...).
             "skipped_reasons": dict((self.result or {}).get("skipped_reasons") or {}),
+            # Added: how many of the set's images have a date taken / a location (null until the job is done).
+            "images_with_date": (self.result or {}).get("images_with_date"),
+            "images_with_location": (self.result or {}).get("images_with_location"),
         }
 
 
@@ -80,6 +85,12 @@ class Image(BlobPathMixin, models.Model):
     location_description = models.CharField(max_length=512, null=True, blank=True)  # noqa: DJ001
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
+    # EXIF orientation 1-8 (``imagesets.orientation``); width/height stay the file's own.
+    orientation = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Set by staff: the finish job never writes these over (it only ever inserts new rows;
+    # anything that reads the file's facts again must skip a hand-set value).
+    date_taken_by_hand = models.BooleanField(default=False)
+    location_by_hand = models.BooleanField(default=False)
     type = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     metadata = models.JSONField(null=True, blank=True)
     tss_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
@@ -87,6 +98,20 @@ class Image(BlobPathMixin, models.Model):
 
     class Meta:
         ordering = ["id"]
+        # Plain B-tree indexes, one per filtered column, partial (most images may have no date or
+        # position, and those rows cost nothing). A box filter is two ranges: PostgreSQL combines the
+        # lat and lon indexes (bitmap AND), SQLite walks the more selective one; a composite
+        # (lat, lon) index serves only its first column's range, and PostGIS is a dependency for one
+        # rectangle query. See the README ("Date taken, location, orientation").
+        indexes = [
+            models.Index(fields=["date_taken"], name="image_date_taken", condition=Q(date_taken__isnull=False)),
+            models.Index(fields=["lat"], name="image_lat", condition=Q(lat__isnull=False)),
+            models.Index(fields=["lon"], name="image_lon", condition=Q(lon__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return self.blobstorage_path
+
+    @property
+    def display_size(self) -> tuple[int | None, int | None]:
+        return display_size(self.width, self.height, self.orientation)

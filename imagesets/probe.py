@@ -1,7 +1,8 @@
 """Format and size of a stored image from its first bytes, never more than a bounded prefix.
 
 Pillow's ``Image.open`` parses only the header (``.size`` and ``.format`` are
-known without decoding pixels), so the first 64 KiB of a file are enough for
+known without decoding pixels; the EXIF facts, ``imagesets.exif``, come from
+the same bytes), so the first 64 KiB of a file are enough for
 nearly every image. Only when they are not and the file starts like an image
 Pillow knows (a JPEG with a large EXIF block, say) is a second ranged read
 made, up to ``IMAGESET_PROBE_MAX_BYTES`` (1 MiB by default) in all. A file
@@ -19,6 +20,7 @@ from io import BytesIO
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
+from imagesets.exif import NO_FACTS, ExifFacts, read_facts
 from labelhub.validators import INTEGER_COLUMN_MAX
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ class ImageInfo:
     width: int
     height: int
     content_type: str | None
+    # Date taken, GPS position, orientation: from the same bytes, each None when the file does not tell.
+    facts: ExifFacts = NO_FACTS
 
 
 class NotAnImage(Exception):
@@ -52,8 +56,9 @@ def identify(data: bytes) -> ImageInfo:
     try:
         with Image.open(BytesIO(data)) as im:
             # .size and .format come from the header; .load() is never called.
-            width, height = im.size
+            width, height = _file_size(im)
             fmt = im.format or ""
+            facts = read_facts(im)
     except Image.DecompressionBombError:
         # Raised from the header alone (a huge pixel count); we never decode,
         # so the size is still what we need: read it from the plugin.
@@ -62,16 +67,24 @@ def identify(data: bytes) -> ImageInfo:
         raise NotAnImage("not an image Pillow can identify") from exc
     except Exception as exc:  # noqa: BLE001 - a crafted header may break a plugin any way it likes
         raise NotAnImage(f"unreadable image header ({type(exc).__name__})") from exc
-    return _info(fmt, width, height)
+    return _info(fmt, width, height, facts)
 
 
-def _info(fmt: str, width: int, height: int) -> ImageInfo:
+def _file_size(im: Image.Image) -> tuple[int, int]:
+    """The size of the file's own pixel frame: Pillow reports a TIFF's turned by its orientation."""
+    tags = getattr(im, "tag_v2", None)
+    if tags is not None and isinstance(tags.get(256), int) and isinstance(tags.get(257), int):
+        return tags[256], tags[257]  # ImageWidth, ImageLength
+    return im.size
+
+
+def _info(fmt: str, width: int, height: int, facts: ExifFacts = NO_FACTS) -> ImageInfo:
     fmt = _FORMAT_ALIASES.get(fmt, fmt)
     if not fmt or width <= 0 or height <= 0:
         raise NotAnImage("no format or size in the header")
     if width > DIMENSION_MAX or height > DIMENSION_MAX:
         raise NotAnImage(f"absurd dimensions {width}x{height} (at most {DIMENSION_MAX} a side)")
-    return ImageInfo(filetype=fmt, width=width, height=height, content_type=Image.MIME.get(fmt))
+    return ImageInfo(filetype=fmt, width=width, height=height, content_type=Image.MIME.get(fmt), facts=facts)
 
 
 def _identify_without_bomb_check(data: bytes) -> ImageInfo:
@@ -87,7 +100,7 @@ def _identify_without_bomb_check(data: bytes) -> ImageInfo:
         except Exception:  # noqa: BLE001 - a plugin that cannot parse the bytes just declines
             continue
         try:
-            return _info(im.format or fmt, *im.size)
+            return _info(im.format or fmt, *_file_size(im), read_facts(im))
         finally:
             im.close()
     raise NotAnImage("not an image Pillow can identify")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
+from imagesets.inputs import ImageFilters
 from imagesets.models import Image, ImageSet
 from labelhub.exceptions import NotFound
 from labelhub.storage import get_storage
@@ -31,8 +32,32 @@ def imageset_lock(*, imageset_id: int) -> ImageSet:
     return imageset
 
 
-def image_list() -> QuerySet[Image]:
-    return Image.objects.select_related("imageset").order_by("id")
+def image_list(*, filters: ImageFilters | None = None) -> QuerySet[Image]:
+    images = Image.objects.select_related("imageset").order_by("id")
+    return images if filters is None else image_filter(images, filters=filters)
+
+
+def image_filter(images: QuerySet[Image], *, filters: ImageFilters) -> QuerySet[Image]:
+    """The images taken within the date range and located inside the box (each bound optional).
+
+    Each bound is a range on one indexed column (``Image.Meta.indexes``); a
+    box across the 180th meridian (``lon_min > lon_max``) is two ranges.
+    """
+    bounds = {
+        "date_taken__gte": filters.taken_from,
+        "date_taken__lt": filters.taken_before,
+        "lat__gte": filters.lat_min,
+        "lat__lte": filters.lat_max,
+    }
+    images = images.filter(**{lookup: value for lookup, value in bounds.items() if value is not None})
+    low, high = filters.lon_min, filters.lon_max
+    if low is not None and high is not None and low > high:
+        return images.filter(Q(lon__gte=low) | Q(lon__lte=high))
+    if low is not None:
+        images = images.filter(lon__gte=low)
+    if high is not None:
+        images = images.filter(lon__lte=high)
+    return images
 
 
 def imageset_image_list(*, imageset_id: int) -> QuerySet[Image]:
@@ -52,6 +77,14 @@ def image_read_url(*, image: Image) -> str:
     """A short-lived URL reading exactly this image (Azure: absolute; local: site-relative)."""
     return get_storage().read_url(
         image.blobstorage_path, valid_for=timedelta(days=settings.IMAGE_READ_TOKEN_VALID_DAYS)
+    )
+
+
+def imageset_facts_counts(*, imageset_id: int) -> dict[str, int]:
+    """How many of a set's images have a date taken, and a location (one query)."""
+    return Image.objects.filter(imageset_id=imageset_id).aggregate(
+        images_with_date=Count("pk", filter=Q(date_taken__isnull=False)),
+        images_with_location=Count("pk", filter=Q(lat__isnull=False, lon__isnull=False)),
     )
 
 

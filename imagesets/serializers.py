@@ -71,6 +71,17 @@ class ImageSetJobOutputSerializer(JobSerializer):
         "absurd dimensions, header unreadable within the first `IMAGESET_PROBE_MAX_BYTES`, ...).",
     )
 
+    images_with_date = serializers.IntegerField(
+        allow_null=True,
+        help_text="Added: how many of the set's images have a `date_taken` (from their EXIF); null until the job "
+        "is done.",
+    )
+    images_with_location = serializers.IntegerField(
+        allow_null=True,
+        help_text="Added: how many of the set's images have a `location` (from their EXIF GPS block); null until "
+        "the job is done.",
+    )
+
     class Meta:
         ref_name = "ImageSetJob"
 
@@ -165,7 +176,25 @@ class ImageOutputSerializer(serializers.ModelSerializer):
     image_id = serializers.IntegerField(source="id")
     blobstorage_path = serializers.CharField(help_text="`<container>/<folder>/<image set title>/<file name>`.")
     imageset = serializers.SerializerMethodField(help_text="The set holding the image; null for none.")
-    location = serializers.SerializerMethodField()
+    date_taken = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the photo was taken: the file's EXIF `DateTimeOriginal`, read when its set is finished, "
+        "or set by staff. With the file's `OffsetTimeOriginal` it is the exact instant in UTC; without one it is "
+        "the camera's own clock reading (local time, zone unknown) given with a `Z`. null when unknown.",
+    )
+    location = serializers.SerializerMethodField(
+        help_text="`lat`/`lon`: decimal degrees (south and west negative) from the file's EXIF GPS block, or set "
+        "by staff; null when unknown."
+    )
+    orientation = serializers.IntegerField(
+        allow_null=True,
+        help_text="Added. The EXIF orientation, 1-8 (6: shown turned 90° clockwise); null when the file has none "
+        "(shown as stored). `file.dimensions` and every bounding box stay in the file's own pixel frame.",
+    )
+    display_dimensions = serializers.SerializerMethodField(
+        help_text="Added. The size as shown (browsers apply the orientation): `file.dimensions` with width and "
+        "height swapped for orientations 5-8."
+    )
     file = serializers.SerializerMethodField()
 
     class Meta:
@@ -180,6 +209,8 @@ class ImageOutputSerializer(serializers.ModelSerializer):
             "metadata",
             "tss_id",
             "file",
+            "orientation",
+            "display_dimensions",
         ]
         read_only_fields = fields  # an answer only: every field is always present
         ref_name = "Image"
@@ -193,6 +224,11 @@ class ImageOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(ImageLocationOutputSerializer)
     def get_location(self, obj) -> dict:
         return {"description": obj.location_description, "lat": obj.lat, "lon": obj.lon}
+
+    @extend_schema_field(ImageDimensionsOutputSerializer)
+    def get_display_dimensions(self, obj) -> dict:
+        width, height = obj.display_size
+        return {"width": width, "height": height}
 
     @extend_schema_field(ImageFileOutputSerializer)
     def get_file(self, obj) -> dict:

@@ -1,7 +1,8 @@
 """The review page: one campaign image with its boxes drawn over it.
 
 Staff check an agency's delivery here before finishing: the image (its
-signed read URL, scaled by the browser) under an SVG of the boxes of the
+signed read URL, scaled and turned by its EXIF orientation by the browser)
+under an SVG of the boxes (mapped from the file's pixel frame into the shown one) of the
 current submission (or of an earlier one, switchable), label and confidence
 on each box, one colour per label; previous/next image (buttons and arrow
 keys) within a filter: all, unlabeled, labeled (with boxes), labeled empty.
@@ -30,6 +31,8 @@ from campaigns.selectors import (
     review_place,
     submission_boxes,
 )
+from imagesets.models import Image
+from imagesets.orientation import box_to_display
 from imagesets.selectors import image_read_url
 from labelhub.admin import admin_page_context, fit_size, parse_id
 from labelhub.storage import StorageError
@@ -66,7 +69,13 @@ def label_colour(label: str) -> str:
 
 @dataclass(frozen=True)
 class Box:
-    """A bounding box as drawn: its coordinates, caption and colour."""
+    """A bounding box: its coordinates as sent (the file's pixel frame), where it is drawn, caption and colour.
+
+    The contract's boxes are in the file's own pixel frame (the frame of
+    ``file.dimensions``). A browser shows the image turned by its EXIF
+    orientation, so ``shown`` is the box mapped into that displayed frame
+    (``imagesets.orientation``); the page lists the coordinates as sent.
+    """
 
     label: str
     label_original: str
@@ -76,9 +85,13 @@ class Box:
     xmax: int
     ymax: int
     colour: str
+    shown: tuple[int, int, int, int]  # xmin, ymin, xmax, ymax as displayed
 
     @classmethod
-    def of(cls, box: BoundingBox) -> Box:
+    def of(cls, box: BoundingBox, image: Image) -> Box:
+        corners = (box.xmin, box.ymin, box.xmax, box.ymax)
+        if image.width and image.height and image.orientation:
+            corners = box_to_display(*corners, image.width, image.height, image.orientation)
         return cls(
             box.label,
             box.label_original,
@@ -88,15 +101,24 @@ class Box:
             box.xmax,
             box.ymax,
             label_colour(box.label),
+            corners,
         )
 
     @property
+    def x(self) -> int:
+        return self.shown[0]
+
+    @property
+    def y(self) -> int:
+        return self.shown[1]
+
+    @property
     def width(self) -> int:
-        return self.xmax - self.xmin
+        return self.shown[2] - self.shown[0]
 
     @property
     def height(self) -> int:
-        return self.ymax - self.ymin
+        return self.shown[3] - self.shown[1]
 
     @property
     def caption(self) -> str:
@@ -157,14 +179,18 @@ def _image_context(request, campaign_id: int, image_id: int, *, show: str, total
         raise Http404("This image is not part of the campaign")
     revisions = campaign_image_revisions(row=row)
     chosen = _chosen_revision(request, row, revisions)
-    boxes = [Box.of(box) for box in submission_boxes(row=row, submission_id=chosen)] if chosen is not None else []
-    place = review_place(row=row, show=show)
     image = row.image
+    boxes = (
+        [Box.of(box, image) for box in submission_boxes(row=row, submission_id=chosen)] if chosen is not None else []
+    )
+    place = review_place(row=row, show=show)
+    shown_width, shown_height = image.display_size  # the browser turns the image by its EXIF orientation
     return {
         "row": row,
         "image": image,
         "image_url": _read_url(image),
-        "stage": fit_size(image.width, image.height, box=STAGE_SIZE, max_scale=MAX_ENLARGE),
+        "shown_size": (shown_width, shown_height) if shown_width and shown_height else None,
+        "stage": fit_size(shown_width, shown_height, box=STAGE_SIZE, max_scale=MAX_ENLARGE),
         "boxes": boxes,
         "legend": _legend(boxes),
         "revisions": [

@@ -21,6 +21,7 @@ from campaigns.tests.factories import (
     objects_body,
     replace_objects_from_body,
 )
+from imagesets.models import Image
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
 from labelhub.exceptions import NotFound
 from labelhub.storage.local import unsign_read_token
@@ -464,6 +465,27 @@ def test_review_draws_the_current_objects_of_the_image(site):
     colours = re.findall(r'<rect [^>]*stroke="(#[0-9a-f]{6})"', page)
     assert colours == [label_colour("Plastic"), label_colour("Glass")]
     assert label_colour("Plastic") == label_colour("Plastic") and len({label_colour(x) for x in "abcdefgh"}) > 1
+
+
+@pytest.mark.parametrize(
+    ("orientation", "view_box", "rects"),
+    [
+        (3, "0 0 200 100", [("150", "60", "30", "30"), ("0", "0", "100", "100")]),
+        (6, "0 0 100 200", [("60", "20", "30", "30"), ("0", "100", "100", "100")]),
+        (8, "0 0 100 200", [("10", "150", "30", "30"), ("0", "0", "100", "100")]),
+    ],
+)
+def test_review_draws_the_boxes_on_the_image_as_the_browser_turns_it(site, orientation, view_box, rects):
+    # Boxes are sent in the file's 200x100 pixel frame; the browser shows the file turned by its EXIF orientation.
+    campaign, images = make_exportable_campaign(status=Status.ACTIVE)
+    Image.objects.filter(pk=images["a"].pk).update(orientation=orientation)
+
+    page = review(site, campaign, images["a"]).content.decode()
+
+    assert f'viewBox="{view_box}"' in page
+    assert re.findall(r'<rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"', page) == rects
+    assert "20, 10 – 50, 40" in page  # the objects table lists the coordinates as sent
+    assert 'id="lh-orientation"' in page
 
 
 def test_review_switches_to_an_earlier_revision(site):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from imagesets import selectors
+from imagesets.inputs import parse_image_filters
 from imagesets.permissions import IsImageAdminOrImageLabeler
 from imagesets.serializers import ImageOutputSerializer
 from labelhub.api_docs import list_endpoint
@@ -19,12 +20,54 @@ TAG = "images"
 _IMAGE_ID = OpenApiParameter("image_id", int, OpenApiParameter.PATH, description="The image's id.")
 
 
-@list_endpoint("images_list", ImageOutputSerializer, items_key="images", tag=TAG, summary="List images")
+def _filter(name: str, kind, description: str, example: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name,
+        kind,
+        OpenApiParameter.QUERY,
+        required=False,
+        description=f"Added. {description} A malformed or impossible value is a 400 naming the parameter.",
+        examples=[OpenApiExample(name, value=example)],
+    )
+
+
+_DATE = "An ISO 8601 date or date-time (without an offset: UTC), inclusive; images without a `date_taken` never match."
+_BOX = "Decimal degrees, inclusive; images without a `location` never match."
+IMAGE_FILTERS = [
+    _filter("date_taken_from", OpenApiTypes.STR, f"Taken at or after this moment. {_DATE}", "2024-03-01"),
+    _filter(
+        "date_taken_to",
+        OpenApiTypes.STR,
+        f"Taken at or before this moment (a date: that whole day). {_DATE}",
+        "2024-03-31",
+    ),
+    _filter("lat_min", OpenApiTypes.DOUBLE, f"South edge of the box, -90..90. {_BOX}", "52.0"),
+    _filter("lat_max", OpenApiTypes.DOUBLE, f"North edge of the box, -90..90, not below `lat_min`. {_BOX}", "53.5"),
+    _filter("lon_min", OpenApiTypes.DOUBLE, f"West edge of the box, -180..180. {_BOX}", "3.3"),
+    _filter(
+        "lon_max",
+        OpenApiTypes.DOUBLE,
+        f"East edge of the box, -180..180; below `lon_min`, the box crosses the 180th meridian. {_BOX}",
+        "7.2",
+    ),
+]
+
+
+@list_endpoint(
+    "images_list", ImageOutputSerializer, items_key="images", tag=TAG, summary="List images", parameters=IMAGE_FILTERS
+)
 class ImageListApi(ListAPIView):
-    """Every image, ordered by id, 10 per page by default. Image-admins only."""
+    """Every image, ordered by id, 10 per page by default. Image-admins only.
+
+    Added: filtered by when the image was taken (`date_taken_from`, `date_taken_to`) and where (a
+    latitude/longitude box: `lat_min`, `lat_max`, `lon_min`, `lon_max`), each bound optional and
+    all of them combined; e.g. `?date_taken_from=2024-03-01&date_taken_to=2024-03-31&lat_min=52`
+    is "March 2024, north of 52°". The facts come from each file's EXIF, read when its set is
+    finished, or from staff.
+    """
 
     def get_queryset(self):
-        return selectors.image_list()
+        return selectors.image_list(filters=parse_image_filters(self.request.query_params))
 
 
 class ImageDetailApi(APIView):

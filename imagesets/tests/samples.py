@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from io import BytesIO
 
-from PIL import Image
+from PIL import ExifTags, Image
+from PIL.TiffImagePlugin import IFDRational
 
 from imagesets.probe import HEADER_BYTES
 
@@ -82,3 +83,79 @@ def dropbox_files() -> dict[str, tuple[bytes, tuple[str, int, int] | None]]:
         "notes.txt": (b"not an image\n" * 10, None),
         "empty.png": (b"", None),
     }
+
+
+# --- files with EXIF facts: date taken, GPS position, orientation ---------------------------------------------
+
+# 2024-03-14 10:20:30 at +02:00; 52°22'12.5" N, 4°53'0" W; turned 90° clockwise.
+TAKEN_AT = "2024:03:14 10:20:30"
+TAKEN_UTC = "2024-03-14T08:20:30Z"
+LAT, LON = 52.3701389, -4.8833333
+
+
+def exif_block(
+    *,
+    taken: str | None = TAKEN_AT,
+    offset: str | None = "+02:00",
+    lat=(52, 22, (125, 10)),
+    lat_ref="N",
+    lon=(4, 53, 0),
+    lon_ref="W",
+    orientation: int | None = 6,
+    maker_note: bytes | None = None,
+) -> Image.Exif:
+    """An EXIF block as a camera writes it; ``None`` leaves a tag out, any value is written as given."""
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[ExifTags.Base.Orientation] = orientation
+    sub = exif.get_ifd(ExifTags.IFD.Exif)
+    if taken is not None:
+        sub[ExifTags.Base.DateTimeOriginal] = taken
+    if offset is not None:
+        sub[ExifTags.Base.OffsetTimeOriginal] = offset
+    if maker_note is not None:
+        sub[ExifTags.Base.MakerNote] = maker_note
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    for tag, value in (
+        (ExifTags.GPS.GPSLatitudeRef, lat_ref),
+        (ExifTags.GPS.GPSLatitude, _rationals(lat)),
+        (ExifTags.GPS.GPSLongitudeRef, lon_ref),
+        (ExifTags.GPS.GPSLongitude, _rationals(lon)),
+    ):
+        if value is not None:
+            gps[tag] = value
+    return exif
+
+
+def _rationals(dms):
+    if dms is None or isinstance(dms, str):
+        return dms
+    return tuple(IFDRational(*part) if isinstance(part, tuple) else IFDRational(part) for part in dms)
+
+
+def jpeg_with_exif(width=64, height=48, **exif) -> bytes:
+    return encode(_image(width, height), "JPEG", quality=85, exif=exif_block(**exif).tobytes())
+
+
+def tiff_with_exif(width=25, height=26, **exif) -> bytes:
+    return encode(_image(width, height), "TIFF", exif=exif_block(**exif).tobytes())
+
+
+def webp_with_exif(width=30, height=31, **exif) -> bytes:
+    return encode(_image(width, height), "WEBP", quality=80, exif=exif_block(**exif).tobytes())
+
+
+def png_with_exif(width=40, height=30, **exif) -> bytes:
+    """A PNG with an ``eXIf`` chunk (before its pixel data, as Pillow writes it)."""
+    data = encode(_image(width, height), "PNG", exif=exif_block(**exif).tobytes())
+    assert data.index(b"eXIf") < data.index(b"IDAT")
+    return data
+
+
+def jpeg_with_large_maker_note(width=50, height=70) -> bytes:
+    """A JPEG whose EXIF segment (a maker note fills it to the segment's limit) ends past the first 64 KiB."""
+    data = jpeg_with_exif(width, height, maker_note=b"\x01" * 65_300)
+    segment = data.index(b"\xff\xe1")
+    end = segment + 2 + int.from_bytes(data[segment + 2 : segment + 4], "big")
+    assert end > HEADER_BYTES, "the EXIF block must end past the ranged read"
+    return data

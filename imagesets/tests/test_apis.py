@@ -129,6 +129,7 @@ def test_a_set_shows_its_job(admin_client, admin_user):
     }
     assert job["date_queued"].endswith("Z")
     assert "date_started" in job and "date_done" in job
+    assert (job["images_with_date"], job["images_with_location"]) == (None, None)  # added; counted by the job
 
 
 def test_an_unknown_set_is_not_found(admin_client):
@@ -313,6 +314,9 @@ def test_listing_images_is_paginated_ordered_by_id_and_shaped_as_the_contract(ad
         "metadata": None,
         "tss_id": None,
         "file": {"filetype": "PNG", "filesize": 4486, "dimensions": {"width": 200, "height": 200}},
+        # Added: the EXIF orientation and the size as shown.
+        "orientation": None,
+        "display_dimensions": {"width": 200, "height": 200},
     }
     ids = [i["image_id"] for i in body["images"]]
     assert ids == sorted(ids)

@@ -57,6 +57,8 @@ IMAGE_KEYS = {
     "metadata",
     "tss_id",
     "file",
+    "orientation",  # added: EXIF orientation and the size as shown
+    "display_dimensions",
 }
 
 
