@@ -36,7 +36,9 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from benchdb import drop_database, recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -94,30 +96,6 @@ def child_env(url: str, media_root: str) -> dict:
 
 
 # --- the database ------------------------------------------------------------------
-
-
-def admin_connection(url: str):
-    import psycopg
-
-    parts = urlsplit(url)
-    return psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
-
-
-def recreate_database(url: str) -> None:
-    from psycopg import sql
-
-    name = urlsplit(url).path.lstrip("/")
-    with admin_connection(url) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(url: str) -> None:
-    from psycopg import sql
-
-    name = urlsplit(url).path.lstrip("/")
-    with admin_connection(url) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def setup_django(url: str, media_root: str) -> None:

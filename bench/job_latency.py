@@ -43,7 +43,8 @@ import time
 import uuid
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import drop_fresh_database, fresh_database, postgres_server_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -53,41 +54,6 @@ GOAL_REDIS_MS = 100.0
 WARMUP = 2
 START_TIMEOUT = 60.0
 JOB_TIMEOUT = 30.0
-
-
-def postgres_server_url() -> str | None:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if urlsplit(url).scheme in ("postgres", "postgresql", "pgsql", "psql") else None
-
-
-def _admin_connection(server_url: str):
-    import psycopg
-
-    return psycopg.connect(urlunsplit(urlsplit(server_url)._replace(path="/postgres")), autocommit=True)
-
-
-def create_database(workdir: Path) -> str:
-    server = postgres_server_url()
-    if server is None:
-        return f"sqlite:///{workdir / 'bench.sqlite3'}"
-    from psycopg import sql
-
-    with _admin_connection(server) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DATABASE)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DATABASE)))
-    return urlunsplit(urlsplit(server)._replace(path=f"/{BENCH_DATABASE}"))
-
-
-def drop_database() -> None:
-    server = postgres_server_url()
-    if server is None:
-        return
-    from django.db import connections
-    from psycopg import sql
-
-    connections.close_all()
-    with _admin_connection(server) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DATABASE)))
 
 
 def free_port() -> int:
@@ -217,7 +183,7 @@ def main() -> int:
     created_database = False
     results: dict[str, list[dict]] = {}
     try:
-        db_url = create_database(workdir)
+        db_url = fresh_database(BENCH_DATABASE, workdir)
         created_database = True
         base_env = {
             k: v
@@ -284,7 +250,10 @@ def main() -> int:
     finally:
         try:
             if created_database:
-                drop_database()
+                from django.db import connections
+
+                connections.close_all()  # this process's own, before the database goes
+                drop_fresh_database(BENCH_DATABASE)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 

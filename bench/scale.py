@@ -55,7 +55,8 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import drop_fresh_database, fresh_database, postgres_server_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -66,42 +67,6 @@ UPLOAD_WORKERS = 16
 
 
 # --- the database -----------------------------------------------------------------------------
-
-
-def postgres_server_url() -> str | None:
-    """DATABASE_URL when it names PostgreSQL, else ``None`` (SQLite)."""
-    url = os.environ.get("DATABASE_URL", "")
-    return url if urlsplit(url).scheme in ("postgres", "postgresql", "pgsql", "psql") else None
-
-
-def _admin_connection(server_url: str):
-    import psycopg
-
-    parts = urlsplit(server_url)
-    return psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
-
-
-def fresh_database(workdir: Path) -> str:
-    """The DATABASE_URL of an empty database for one run (created now; see ``drop_database``)."""
-    server = postgres_server_url()
-    if server is None:
-        return f"sqlite:///{workdir / 'bench.sqlite3'}"
-    from psycopg import sql
-
-    with _admin_connection(server) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DATABASE)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DATABASE)))
-    return urlunsplit(urlsplit(server)._replace(path=f"/{BENCH_DATABASE}"))
-
-
-def drop_database() -> None:
-    server = postgres_server_url()
-    if server is None:
-        return  # the SQLite file goes with the run's folder
-    from psycopg import sql
-
-    with _admin_connection(server) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DATABASE)))
 
 
 def registered_count(db_url: str, imageset_id: int) -> int:
@@ -340,7 +305,7 @@ def one_run(*, backend: str, count: int, size_bytes: int, kill_at: int | None = 
     workdir = Path(tempfile.mkdtemp(prefix="labelhub-bench-scale-"))
     azurite = None
     try:
-        db_url = fresh_database(workdir)
+        db_url = fresh_database(BENCH_DATABASE, workdir)
         azure = ""
         if backend == "azure":
             if not os.access(AZURITE_BIN, os.X_OK):
@@ -377,7 +342,7 @@ def one_run(*, backend: str, count: int, size_bytes: int, kill_at: int | None = 
         if azurite is not None:
             azurite.stop()
         try:
-            drop_database()
+            drop_fresh_database(BENCH_DATABASE)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
