@@ -127,9 +127,9 @@ def load_campaign(*, images: int, per_image: int) -> int:
         cursor.execute(
             """
             INSERT INTO imagesets_image (blobstorage_path, filetype, content_type, filesize, width, height,
-                                         date_added, imageset_id)
+                                         date_added, imageset_id, date_taken_by_hand, location_by_hand)
             SELECT format('images/uploads/set-%%s/IMG_%%s.jpg', %(images)s, lpad(g::text, 7, '0')),
-                   'JPEG', 'image/jpeg', 2000000 + g, 1920, 1080, now(), %(imageset)s
+                   'JPEG', 'image/jpeg', 2000000 + g, 1920, 1080, now(), %(imageset)s, false, false
             FROM generate_series(1, %(images)s) AS g
             """,
             {"images": images, "imageset": imageset.pk},
