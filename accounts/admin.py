@@ -5,6 +5,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.audit import Actor
 from accounts.models import ApiKey, User, normalize_email
 from accounts.selectors import user_find, user_has_unrevoked_key
 from accounts.services import IssuedKey, apikey_issue, apikey_revoke, apikey_rotate
@@ -94,11 +95,21 @@ class UserAdmin(AdminBase, DjangoUserAdmin):
 
     @admin.action(description="Issue an API key (secret shown once)")
     def issue_key(self, request, queryset):
-        return show_secrets(request, self, [(u, apikey_issue(user=u)) for u in queryset], title="API keys issued")
+        return show_secrets(
+            request,
+            self,
+            [(u, apikey_issue(user=u, actor=Actor.of_request(request))) for u in queryset],
+            title="API keys issued",
+        )
 
     @admin.action(description="Rotate the API key secret (old secret stops working)")
     def rotate_key(self, request, queryset):
-        return show_secrets(request, self, [(u, apikey_rotate(user=u)) for u in queryset], title="API keys rotated")
+        return show_secrets(
+            request,
+            self,
+            [(u, apikey_rotate(user=u, actor=Actor.of_request(request))) for u in queryset],
+            title="API keys rotated",
+        )
 
 
 class ApiKeyCreateForm(forms.Form):
@@ -145,7 +156,7 @@ class ApiKeyAdmin(AdminBase, admin.ModelAdmin):
 
     def create(self, request, form):
         """Issue a key to an existing user; the answer shows its secret this once."""
-        issued = apikey_issue(user=form.user)
+        issued = apikey_issue(user=form.user, actor=Actor.of_request(request))
         return issued.api_key, show_secrets(request, self, [(form.user, issued)], title="API key issued")
 
     def row_title(self, obj) -> str:
@@ -158,7 +169,7 @@ class ApiKeyAdmin(AdminBase, admin.ModelAdmin):
             if api_key.revoked_at is not None:
                 messages.error(request, f"{api_key.key}: a revoked key cannot be rotated; issue a new key instead.")
                 continue
-            issued.append((api_key.user, apikey_rotate(user=api_key.user)))
+            issued.append((api_key.user, apikey_rotate(user=api_key.user, actor=Actor.of_request(request))))
         if not issued:
             return None
         return show_secrets(request, self, issued, title="API keys rotated")
@@ -166,5 +177,8 @@ class ApiKeyAdmin(AdminBase, admin.ModelAdmin):
     @admin.action(description="Revoke selected keys (cannot be undone)")
     def revoke(self, request, queryset):
         self.run_per_row(
-            request, queryset, lambda api_key: apikey_revoke(api_key=api_key), done="Revoked {count} key(s)."
+            request,
+            queryset,
+            lambda api_key: apikey_revoke(api_key=api_key, actor=Actor.of_request(request)),
+            done="Revoked {count} key(s).",
         )

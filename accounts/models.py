@@ -132,3 +132,45 @@ class ApiKey(models.Model):
 
     def is_expired(self, now=None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+
+class AuditEvent(models.Model):
+    """One staff or system action: who (user and key, or the system), what, on which object, with a few details.
+
+    Written in the same transaction as the action (``accounts.audit.audit_record``).
+    ``actor`` keeps the actor's e-mail (or ``system``) after the user is gone.
+    """
+
+    SYSTEM = "system"
+
+    date = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    actor = models.CharField(max_length=254, default=SYSTEM)
+    actor_user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64, blank=True, default="")
+    target = models.CharField(max_length=255, blank=True, default="", help_text="The target as it was named then.")
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="accounts_audit_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target_type} {self.target_id}"
+
+
+class ImageFetchCount(models.Model):
+    """How many image files an API key fetched on one day (one row per key and day, not one per fetch)."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="fetch_counts")
+    day = models.DateField()
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "api_key"]
+        constraints = [models.UniqueConstraint(fields=["api_key", "day"], name="accounts_fetch_count_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id} on {self.day}: {self.count}"

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.audit import Actor, audit_record
 from accounts.models import ApiKey, User, normalize_email
 from labelhub.exceptions import BadRequest, Conflict
 
@@ -103,7 +104,7 @@ def labeler_get_or_create(*, email: str) -> tuple[User, bool]:
 
 
 @transaction.atomic
-def apikey_issue(*, user: User, expires_at: datetime | None = None) -> IssuedKey:
+def apikey_issue(*, user: User, expires_at: datetime | None = None, actor: Actor | None = None) -> IssuedKey:
     """Give ``user`` a key: a fresh key and secret, or their existing key without its secret."""
     User.objects.select_for_update().filter(pk=user.pk).first()  # serialise issuers per user
     existing = ApiKey.objects.filter(user=user, revoked_at__isnull=True).first()
@@ -111,30 +112,33 @@ def apikey_issue(*, user: User, expires_at: datetime | None = None) -> IssuedKey
         return IssuedKey(existing, None)
     secret = _new_secret()
     api_key = ApiKey.objects.create(user=user, key=_new_key(), secret_hash=secret_hash(secret), expires_at=expires_at)
+    audit_record(actor=actor, action="apikey.issue", target=api_key, details={"user": user.email})
     return IssuedKey(api_key, secret)
 
 
 @transaction.atomic
-def apikey_rotate(*, user: User) -> IssuedKey:
+def apikey_rotate(*, user: User, actor: Actor | None = None) -> IssuedKey:
     """A new secret for the user's key (or a new key if none); the old secret dies at once."""
     api_key = ApiKey.objects.select_for_update().filter(user=user, revoked_at__isnull=True).first()
     if api_key is None:
-        return apikey_issue(user=user)
+        return apikey_issue(user=user, actor=actor)
     secret = _new_secret()
     api_key.secret_hash = secret_hash(secret)
     api_key.rotated_at = timezone.now()
     api_key.save(update_fields=["secret_hash", "rotated_at"])
+    audit_record(actor=actor, action="apikey.rotate", target=api_key, details={"user": user.email})
     return IssuedKey(api_key, secret)
 
 
 @transaction.atomic
-def apikey_revoke(*, api_key: ApiKey) -> ApiKey:
+def apikey_revoke(*, api_key: ApiKey, actor: Actor | None = None) -> ApiKey:
     """Revoke for good: a revoked key never authenticates again."""
     api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
     if api_key.revoked_at is not None:
         raise Conflict("This API key is already revoked")
     api_key.revoked_at = timezone.now()
     api_key.save(update_fields=["revoked_at"])
+    audit_record(actor=actor, action="apikey.revoke", target=api_key, details={"user": api_key.user.email})
     return api_key
 
 

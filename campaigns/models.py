@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -56,6 +58,16 @@ class Campaign(models.Model):
 
     title = models.CharField(max_length=TITLE_MAX_LENGTH, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    review_required = models.BooleanField(
+        default=False, help_text="Finishing is refused until every image's current revision is accepted."
+    )
+    aql = models.DecimalField(
+        "AQL (%)",
+        max_digits=5,
+        decimal_places=3,
+        default=Decimal("2.5"),
+        help_text="Acceptance quality limit of the delivery's acceptance sampling (ISO 2859-1), in percent.",
+    )
     metadata = models.JSONField(null=True, blank=True)
     label_translations = models.JSONField(null=True, blank=True)
     date_created = models.DateTimeField(default=timezone.now, editable=False)
@@ -95,26 +107,57 @@ class CampaignLabeler(models.Model):
         return f"{self.user} on {self.campaign}"
 
 
+class ReviewState(models.TextChoices):
+    """Where an image of a campaign stands; ``labeled`` (counts as labeled) is pending or accepted."""
+
+    UNLABELED = "unlabeled", "Unlabeled"
+    PENDING = "pending", "Pending review"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
 class CampaignImage(models.Model):
-    """An image in a campaign. Its current objects are those of ``current_submission``."""
+    """An image in a campaign. Its current objects are those of ``current_submission``.
+
+    ``review_state`` is the state of the current revision (``last_review``
+    when it judged that revision, else ``pending``); a rejected image no
+    longer counts as labeled until the agency resubmits it, which starts a
+    new rework round.
+    """
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="campaign_images")
     image = models.ForeignKey("imagesets.Image", on_delete=models.PROTECT, related_name="campaign_images")
     labeled = models.BooleanField(default=False)
     date_labeled = models.DateTimeField(null=True, blank=True)
+    date_first_labeled = models.DateTimeField(null=True, blank=True)
     current_submission = models.ForeignKey(
         "Submission", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    review_state = models.CharField(max_length=16, choices=ReviewState.choices, default=ReviewState.UNLABELED)
+    last_review = models.ForeignKey("Review", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revision_count = models.PositiveIntegerField(default=0, help_text="Submissions that labeled this image.")
+    rework_round = models.PositiveIntegerField(default=0, help_text="Resubmissions after a rejection.")
 
     class Meta:
         ordering = ["image_id"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "image"], name="campaigns_image_unique"),
         ]
-        indexes = [models.Index(fields=["campaign", "labeled"], name="campaigns_ci_labeled_idx")]
+        indexes = [
+            models.Index(fields=["campaign", "labeled"], name="campaigns_ci_labeled_idx"),
+            models.Index(fields=["campaign", "review_state", "image"], name="campaigns_ci_review_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"image {self.image_id} in {self.campaign_id}"
+
+    @property
+    def current_review(self) -> Review | None:
+        """The latest decision when it judged the current revision (needs ``last_review`` loaded)."""
+        review = self.last_review
+        if review is None or review.submission_id != self.current_submission_id:
+            return None
+        return review
 
 
 class Submission(models.Model):
@@ -192,6 +235,104 @@ class BoundingBox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} [{self.xmin},{self.ymin},{self.xmax},{self.ymax}]"
+
+
+class Review(models.Model):
+    """A reviewer's decision on one revision (submission) of a campaign image. Every one is kept."""
+
+    class Decision(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="reviews")
+    campaign_image = models.ForeignKey(CampaignImage, on_delete=models.CASCADE, related_name="reviews")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="reviews")
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    reason = models.TextField(blank=True, default="")
+    reason_code = models.CharField(max_length=64, blank=True, default="")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    api_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sample = models.ForeignKey(
+        "ReviewSample", null=True, blank=True, on_delete=models.SET_NULL, related_name="lot_reviews"
+    )
+    date_created = models.DateTimeField(default=timezone.now, editable=False)
+    # A rejection: when the agency's next revision of the image arrived.
+    date_reworked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["campaign", "date_created"], name="campaigns_review_date_idx"),
+            models.Index(fields=["campaign_image", "-id"], name="campaigns_review_image_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} image {self.campaign_image_id} (submission {self.submission_id})"
+
+
+class ReviewSample(models.Model):
+    """An acceptance sample of a delivery: images drawn at random (seeded) by a single sampling plan.
+
+    ``verdict`` is set once every sampled image is decided: ``accept`` when
+    the defects (rejections) are at most ``acceptance_number``. Staff then
+    accept or reject the lot (``lot_decision``).
+    """
+
+    class Verdict(models.TextChoices):
+        ACCEPT = "accept", "Accept the lot"
+        REJECT = "reject", "Reject the lot"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="samples")
+    seed = models.BigIntegerField()
+    aql = models.DecimalField(max_digits=5, decimal_places=3)
+    code_letter = models.CharField(max_length=1, blank=True, default="", help_text="Empty for a size given by hand.")
+    lot_size = models.PositiveIntegerField()
+    sample_size = models.PositiveIntegerField()
+    acceptance_number = models.PositiveIntegerField()
+    rejection_number = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    date_created = models.DateTimeField(default=timezone.now, editable=False)
+    verdict = models.CharField(max_length=8, choices=Verdict.choices, blank=True, default="")
+    defects = models.PositiveIntegerField(null=True, blank=True)
+    date_verdict = models.DateTimeField(null=True, blank=True)
+    lot_decision = models.CharField(max_length=8, choices=Verdict.choices, blank=True, default="")
+    lot_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    date_lot_decided = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"sample {self.pk} of {self.campaign_id} ({self.sample_size} of {self.lot_size})"
+
+    @property
+    def is_open(self) -> bool:
+        return not self.lot_decision
+
+
+class ReviewSampleImage(models.Model):
+    """One image drawn into a sample, with the revision it had then and, once reviewed, the decision on it."""
+
+    sample = models.ForeignKey(ReviewSample, on_delete=models.CASCADE, related_name="sample_images")
+    campaign_image = models.ForeignKey(CampaignImage, on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    decision = models.CharField(max_length=16, choices=Review.Decision.choices, blank=True, default="")
+
+    class Meta:
+        ordering = ["sample", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "campaign_image"], name="campaigns_sample_image_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"image {self.campaign_image_id} in sample {self.sample_id}"
 
 
 class CampaignJob(Job):

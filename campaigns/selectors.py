@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
-from campaigns.models import BoundingBox, Campaign, CampaignImage, Submission
+from campaigns.inputs import ReviewFilters
+from campaigns.models import BoundingBox, Campaign, CampaignImage, Review, ReviewSample, ReviewSampleImage, Submission
 from imagesets.models import Image
 from labelhub.exceptions import NotFound
 from labelhub.validators import is_valid_id as _valid_id
@@ -38,9 +39,87 @@ def campaign_ensure_exists(*, campaign_id: int) -> None:
         raise NotFound(f"Campaign {campaign_id} not found")
 
 
-def campaign_image_list(*, campaign_id: int) -> QuerySet[CampaignImage]:
-    """The images of a campaign, by image id."""
-    return CampaignImage.objects.filter(campaign_id=campaign_id).only("id", "campaign", "image").order_by("image_id")
+def campaign_image_list(*, campaign_id: int, state: str | None = None) -> QuerySet[CampaignImage]:
+    """The images of a campaign, by image id, each with its latest review (one query a page).
+
+    ``state`` (a ``ReviewState``) keeps only the images in that review state.
+    """
+    images = CampaignImage.objects.filter(campaign_id=campaign_id)
+    if state is not None:
+        images = images.filter(review_state=state)
+    return (
+        images.select_related("last_review")
+        .only(
+            "id",
+            "campaign",
+            "image",
+            "labeled",
+            "review_state",
+            "current_submission",
+            "rework_round",
+            "last_review__submission",
+            "last_review__decision",
+            "last_review__reason",
+            "last_review__reason_code",
+            "last_review__date_created",
+        )
+        .order_by("image_id")
+    )
+
+
+def review_list(*, campaign_id: int, filters: ReviewFilters) -> QuerySet[Review]:
+    """Every decision on the campaign's images, newest first, with the image id and the reviewer (one query)."""
+    reviews = Review.objects.filter(campaign_id=campaign_id)
+    if filters.decision is not None:
+        reviews = reviews.filter(decision=filters.decision)
+    if filters.image_id is not None:
+        reviews = reviews.filter(campaign_image__image_id=filters.image_id)
+    if filters.reviewer is not None:
+        reviews = reviews.filter(reviewer__email__iexact=filters.reviewer)
+    if filters.since is not None:
+        reviews = reviews.filter(date_created__gte=filters.since)
+    if filters.until is not None:
+        reviews = reviews.filter(date_created__lt=filters.until)
+    return reviews.select_related("campaign_image", "reviewer").order_by("-pk")
+
+
+def sample_get(*, campaign_id: int, sample_id: int) -> ReviewSample:
+    """One acceptance sample of the campaign with its progress (one query); 404 if unknown."""
+    sample = (
+        ReviewSample.objects.filter(campaign_id=campaign_id, pk=sample_id)
+        .select_related("created_by", "lot_decided_by")
+        .annotate(
+            decided=Count("sample_images", filter=~Q(sample_images__decision="")),
+            rejected=Count("sample_images", filter=Q(sample_images__decision=Review.Decision.REJECTED)),
+        )
+        .first()
+        if _valid_id(campaign_id) and _valid_id(sample_id)
+        else None
+    )
+    if sample is None:
+        raise NotFound(f"Sample {sample_id} of campaign {campaign_id} not found")
+    return sample
+
+
+def sample_list(*, campaign_id: int) -> QuerySet[ReviewSample]:
+    return (
+        ReviewSample.objects.filter(campaign_id=campaign_id)
+        .select_related("created_by", "lot_decided_by")
+        .annotate(
+            decided=Count("sample_images", filter=~Q(sample_images__decision="")),
+            rejected=Count("sample_images", filter=Q(sample_images__decision=Review.Decision.REJECTED)),
+        )
+        .order_by("-pk")
+    )
+
+
+def sample_image_ids(*, sample: ReviewSample) -> list[tuple[int, str]]:
+    """``(image_id, decision)`` of a sample's images in the order drawn."""
+    return list(
+        ReviewSampleImage.objects.filter(sample=sample)
+        .order_by("position")
+        .values_list("campaign_image__image_id", "decision")
+    )
 
 
 def current_objects() -> QuerySet[BoundingBox]:

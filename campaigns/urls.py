@@ -9,5 +9,16 @@ urlpatterns = [
     path("campaigns/<int:campaign_id>", apis.CampaignDetailApi.as_view(), name="campaign-detail"),
     path("campaigns/<int:campaign_id>/images", apis.CampaignImagesApi.as_view(), name="campaign-images"),
     path("campaigns/<int:campaign_id>/objects", apis.CampaignObjectsApi.as_view(), name="campaign-objects"),
+    path("campaigns/<int:campaign_id>/reviews", apis.CampaignReviewsApi.as_view(), name="campaign-reviews"),
+    path("campaigns/<int:campaign_id>/samples", apis.CampaignSamplesApi.as_view(), name="campaign-samples"),
+    path(
+        "campaigns/<int:campaign_id>/samples/<int:sample_id>", apis.CampaignSampleApi.as_view(), name="campaign-sample"
+    ),
+    path(
+        "campaigns/<int:campaign_id>/samples/<int:sample_id>/decision",
+        apis.CampaignSampleDecisionApi.as_view(),
+        name="campaign-sample-decision",
+    ),
+    path("campaigns/<int:campaign_id>/stats", apis.CampaignStatsApi.as_view(), name="campaign-stats"),
     path("images/<int:image_id>/objects", apis.ImageObjectsApi.as_view(), name="image-objects"),
 ]

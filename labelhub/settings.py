@@ -226,6 +226,11 @@ OBJECTS_PER_IMAGE_MAX = env.int("OBJECTS_PER_IMAGE_MAX", default=1000)
 # Superseded revisions of an image's objects kept besides the current one; older ones
 # are deleted when the image is labeled again.
 SUBMISSION_REVISIONS_KEPT = env.int("SUBMISSION_REVISIONS_KEPT", default=20)
+# Reason codes a reviewer may give a rejection, besides (or instead of) the free-text reason.
+REVIEW_REASON_CODES = env.list(
+    "REVIEW_REASON_CODES",
+    default=["missing-object", "wrong-label", "loose-box", "false-positive", "duplicate", "other"],
+)
 
 # Secrets of API keys are stored as HMAC-SHA256 keyed with this pepper.
 API_KEY_PEPPER = env.str("API_KEY_PEPPER", default="") or SECRET_KEY

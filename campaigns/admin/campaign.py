@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.audit import Actor
 from accounts.services import StaffEmailConflict
 from campaigns import services
 from campaigns.admin import review
@@ -70,6 +71,8 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
         "progress",
         "metadata",
         "label_translations",
+        "review_required",
+        "aql",
         "created_by",
         "date_created",
         "date_started",
@@ -141,7 +144,10 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
             labeler_email=data["labeler_email"],
             metadata=data["metadata"],
             label_translations=data["label_translations"],
+            review_required=data["review_required"],
+            aql=data["aql"],
             created_by=request.user,
+            actor=Actor.of_request(request),
         )
         email = issued.api_key.user.email
         return campaign, render_secrets_page(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 
 from campaigns.inputs import validate_label_translations, validate_labeler_email
 from campaigns.models import Campaign
+from campaigns.sampling import AQLS, DEFAULT_AQL
 from labelhub.admin import JsonObjectField, clean_with
 from labelhub.validators import validate_metadata, validate_title
 
@@ -20,13 +23,41 @@ class CampaignJsonChecks:
         return clean_with(validate_label_translations, self.cleaned_data.get("label_translations"))
 
 
+AQL_CHOICES = [(str(aql), f"{aql} %") for aql in AQLS]
+
+
+class ReviewPolicyFields(forms.Form):
+    review_required = forms.BooleanField(
+        required=False,
+        label="Review required",
+        help_text="Finishing is refused until every image is accepted.",
+    )
+    aql = forms.TypedChoiceField(
+        label="AQL",
+        choices=AQL_CHOICES,
+        coerce=Decimal,
+        required=False,
+        empty_value=DEFAULT_AQL,
+        initial=str(DEFAULT_AQL),
+        help_text="Acceptance quality limit of the acceptance sampling (ISO 2859-1, level II, normal inspection).",
+    )
+
+
 class CampaignForm(CampaignJsonChecks, forms.ModelForm):
-    """The change page edits only metadata and label translations."""
+    """The change page edits metadata, label translations and the review policy."""
+
+    aql = ReviewPolicyFields.base_fields["aql"]
 
     class Meta:
         model = Campaign
-        fields = ("metadata", "label_translations")
+        fields = ("metadata", "label_translations", "review_required", "aql")
         field_classes = {"metadata": JsonObjectField, "label_translations": JsonObjectField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            # The choice as the standard writes it ("10", "1.0", "0.010"), not as stored ("10.000").
+            self.initial["aql"] = next((str(aql) for aql in AQLS if aql == self.instance.aql), str(DEFAULT_AQL))
 
 
 class CampaignCreateForm(CampaignJsonChecks, forms.Form):
@@ -50,6 +81,9 @@ class CampaignCreateForm(CampaignJsonChecks, forms.Form):
             'Optional JSON object mapping a submitted label to the stored one, e.g. <code>{"PET": "Plastic"}</code>.'
         ),
     )
+
+    review_required = ReviewPolicyFields.base_fields["review_required"]
+    aql = ReviewPolicyFields.base_fields["aql"]
 
     def clean_title(self):
         return clean_with(validate_title, self.cleaned_data.get("title"))

@@ -3,5 +3,23 @@
 from campaigns.apis.campaigns import CampaignDetailApi, CampaignListApi
 from campaigns.apis.images import CampaignImagesApi
 from campaigns.apis.objects import CampaignObjectsApi, ImageObjectsApi
+from campaigns.apis.reviews import (
+    CampaignReviewsApi,
+    CampaignSampleApi,
+    CampaignSampleDecisionApi,
+    CampaignSamplesApi,
+    CampaignStatsApi,
+)
 
-__all__ = ["CampaignDetailApi", "CampaignImagesApi", "CampaignListApi", "CampaignObjectsApi", "ImageObjectsApi"]
+__all__ = [
+    "CampaignDetailApi",
+    "CampaignImagesApi",
+    "CampaignListApi",
+    "CampaignObjectsApi",
+    "CampaignReviewsApi",
+    "CampaignSampleApi",
+    "CampaignSampleDecisionApi",
+    "CampaignSamplesApi",
+    "CampaignStatsApi",
+    "ImageObjectsApi",
+]

@@ -7,6 +7,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.audit import Actor
 from campaigns import inputs, selectors, services
 from campaigns.apis.common import NO_CAMPAIGN, campaign_operation
 from campaigns.serializers import (
@@ -79,7 +80,10 @@ class CampaignListApi(ListAPIView):
             labeler_email=new.labeler_email,
             metadata=new.metadata,
             label_translations=new.label_translations,
+            review_required=new.review_required,
+            aql=new.aql,
             created_by=request.user,
+            actor=Actor.of_request(request),
         )
         campaign = selectors.campaign_get(campaign_id=campaign.pk)
         return Response(CampaignCreatedOutputSerializer(campaign, context={"issued_key": issued}).data)
@@ -125,5 +129,7 @@ class CampaignDetailApi(APIView):
         serializer = CampaignStatusInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         new_status = inputs.parse_new_status(serializer.validated_data["new_status"])
-        services.campaign_set_status(campaign_id=campaign_id, new_status=new_status, user=request.user)
+        services.campaign_set_status(
+            campaign_id=campaign_id, new_status=new_status, user=request.user, actor=Actor.of_request(request)
+        )
         return Response("ok")

@@ -14,14 +14,14 @@ NO_CAMPAIGN = (404, "The campaign does not exist.")
 LABELER_OF_OTHER_CAMPAIGNS = (401, "No valid key, or a labeler of other campaigns.")
 
 
-def campaign_operation(operation_id: str, summary: str, description: str, **schema):
+def campaign_operation(operation_id: str, summary: str, description: str, *, parameters=(), **schema):
     """``extend_schema`` of an operation on ``/campaigns/{campaign_id}...`` (tag ``campaigns``)."""
     return extend_schema(
         operation_id=operation_id,
         tags=["campaigns"],
         summary=summary,
         description=description,
-        parameters=[CAMPAIGN_ID],
+        parameters=[CAMPAIGN_ID, *parameters],
         **schema,
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema_view
 from rest_framework.response import Response
 
 from campaigns import selectors, services
@@ -12,6 +12,7 @@ from campaigns.apis.common import (
     CampaignImagePagesApi,
     campaign_operation,
 )
+from campaigns.inputs import parse_image_state
 from campaigns.serializers import CampaignImageOutputSerializer, ImageRefInputSerializer
 from imagesets.inputs import parse_image_refs
 from labelhub.api_docs import add_images_responses
@@ -22,12 +23,23 @@ from labelhub.schema import errors
     get=campaign_operation(
         "campaigns_images_list",
         "List a campaign's images",
-        'Each image as `{"image_id", "url"}`, 1000 per page by default; `url` is '
-        "relative to the API base (`GET /images/{image_id}` redirects to the file). Image-admins and "
+        'Each image as `{"image_id", "url", "labeled", "review"}`, 1000 per page by default; `url` is '
+        "relative to the API base (`GET /images/{image_id}` redirects to the file). Added: `labeled` "
+        "(counts as labeled) and `review` (the decision on the current revision: `{decision, reason, "
+        "reason_code, date}`, null while awaiting review), and the filter `state`: `unlabeled`, `rejected` "
+        "(sent back: label it again), `labeled` (delivered, awaiting review) or `accepted`. Image-admins and "
         "the campaign's labeler.",
+        parameters=[
+            OpenApiParameter(
+                "state",
+                str,
+                enum=["unlabeled", "rejected", "labeled", "accepted"],
+                description="Only the images in this review state.",
+            )
+        ],
         responses={
             200: CampaignImageOutputSerializer(many=True),
-            **errors(400, LABELER_OF_OTHER_CAMPAIGNS, NO_CAMPAIGN),
+            **errors((400, "Bad pagination or an unknown `state`."), LABELER_OF_OTHER_CAMPAIGNS, NO_CAMPAIGN),
         },
     )
 )
@@ -39,9 +51,10 @@ class CampaignImagesApi(CampaignImagePagesApi):
 
     def get_queryset(self):
         campaign_id = self.kwargs["campaign_id"]
+        state = parse_image_state(self.request.query_params.get("state"))
         if not getattr(self, "campaign_exists", False):  # the labeler check already found it
             selectors.campaign_ensure_exists(campaign_id=campaign_id)
-        return selectors.campaign_image_list(campaign_id=campaign_id)
+        return selectors.campaign_image_list(campaign_id=campaign_id, state=state)
 
     @campaign_operation(
         "campaigns_images_add",

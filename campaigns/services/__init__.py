@@ -15,6 +15,8 @@ from campaigns.services.campaigns import (
     campaign_set_status,
 )
 from campaigns.services.images import AddedImages, campaign_add_images
+from campaigns.services.reviews import reviews_decide
+from campaigns.services.samples import sample_decide_lot, sample_start
 
 __all__ = [
     "AddedImages",
@@ -25,4 +27,7 @@ __all__ = [
     "campaign_lock",
     "campaign_set_status",
     "objects_replace",
+    "reviews_decide",
+    "sample_decide_lot",
+    "sample_start",
 ]

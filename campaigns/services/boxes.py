@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Window
-from django.db.models.functions import DenseRank
+from django.db.models import Case, DateTimeField, F, Value, When, Window
+from django.db.models.functions import Coalesce, DenseRank
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from accounts.models import ApiKey, User
 from campaigns.inputs import NewObject, ObjectsByImage
-from campaigns.models import LABEL_MAX_LENGTH, BoundingBox, Campaign, CampaignImage, Submission
+from campaigns.models import LABEL_MAX_LENGTH, BoundingBox, Campaign, CampaignImage, ReviewState, Submission
 from campaigns.services.campaigns import campaign_lock
+from campaigns.services.reviews import note_resubmission
 from labelhub.exceptions import Conflict, NotFound, Unprocessable
 from labelhub.validators import is_valid_id
 
@@ -141,8 +143,17 @@ def objects_replace(
         _new_boxes(objects_by_image, by_image, submission=submission, translations=translations)
     )
     campaign_image_ids = [row.pk for row in by_image.values()]
+    now = submission.date_created
+    note_resubmission(campaign_image_ids=campaign_image_ids, now=now)
+    # One UPDATE; every SET expression reads the row as it was (a rejected image starts a rework round).
     CampaignImage.objects.filter(pk__in=campaign_image_ids).update(
-        current_submission=submission, labeled=True, date_labeled=submission.date_created
+        current_submission=submission,
+        labeled=True,
+        date_labeled=now,
+        date_first_labeled=Coalesce(F("date_first_labeled"), Value(now, output_field=DateTimeField())),
+        revision_count=F("revision_count") + 1,
+        rework_round=F("rework_round") + Case(When(review_state=ReviewState.REJECTED, then=1), default=0),
+        review_state=ReviewState.PENDING,
     )
     _prune_revisions(campaign_image_ids=campaign_image_ids, current=submission)
 
@@ -150,4 +161,10 @@ def objects_replace(
         campaign.status = Status.COMPLETED
         campaign.date_completed = submission.date_created
         campaign.save(update_fields=["status", "date_completed"])
+        audit_record(
+            actor=None,
+            action="campaign.status",
+            target=campaign,
+            details={"from": Status.ACTIVE, "to": Status.COMPLETED, "why": "every image is labeled"},
+        )
     return submission

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import Actor, audit_record
 from accounts.models import User
 from accounts.services import IssuedKey, apikey_issue, labeler_get_or_create
-from campaigns.models import Campaign, CampaignJob, CampaignLabeler
+from campaigns.models import Campaign, CampaignImage, CampaignJob, CampaignLabeler, ReviewState
+from campaigns.sampling import DEFAULT_AQL
 from labelhub.db import conflict_on_duplicate
 from labelhub.exceptions import Conflict, NotFound
 from labelhub.jobs import job_enqueue
@@ -31,7 +35,10 @@ def campaign_create(
     labeler_email: str,
     metadata: dict | None = None,
     label_translations: dict[str, str] | None = None,
+    review_required: bool = False,
+    aql: Decimal = DEFAULT_AQL,
     created_by: User | None,
+    actor: Actor | None = None,
 ) -> tuple[Campaign, IssuedKey]:
     """A new campaign with its labeler (found by e-mail or created) and the labeler's key.
 
@@ -46,12 +53,19 @@ def campaign_create(
         raise Conflict(f"A campaign titled '{title}' already exists")
     with conflict_on_duplicate(f"A campaign titled '{title}' already exists"):
         campaign = Campaign.objects.create(
-            title=title, metadata=metadata, label_translations=label_translations, created_by=created_by
+            title=title,
+            metadata=metadata,
+            label_translations=label_translations,
+            review_required=review_required,
+            aql=aql,
+            created_by=created_by,
         )
 
     labeler, _ = labeler_get_or_create(email=labeler_email)
     CampaignLabeler.objects.create(campaign=campaign, user=labeler)
-    issued = apikey_issue(user=labeler)
+    actor = actor or Actor(user=created_by)
+    issued = apikey_issue(user=labeler, actor=actor)
+    audit_record(actor=actor, action="campaign.create", target=campaign, details={"labeler": labeler.email})
     return campaign, issued
 
 
@@ -76,9 +90,26 @@ def _stamp(campaign: Campaign, *, current: str, new_status: str) -> list[str]:
     return fields
 
 
+def _check_review_policy(campaign: Campaign) -> None:
+    """A campaign that requires review finishes only when every image's current revision is accepted."""
+    if not campaign.review_required:
+        return
+    waiting = CampaignImage.objects.filter(campaign=campaign).exclude(review_state=ReviewState.ACCEPTED).count()
+    if waiting:
+        raise Conflict(
+            f"This campaign requires review: {waiting} image(s) are not accepted yet",
+            extra={"not_accepted": waiting},
+        )
+
+
 @transaction.atomic
 def campaign_set_status(
-    *, campaign_id: int, new_status: str, user: User | None = None, from_status: str | None = None
+    *,
+    campaign_id: int,
+    new_status: str,
+    user: User | None = None,
+    from_status: str | None = None,
+    actor: Actor | None = None,
 ) -> Campaign:
     """Move a campaign along ``Campaign.TRANSITIONS``; anything else is a 409.
 
@@ -94,14 +125,23 @@ def campaign_set_status(
         job = CampaignJob.objects.filter(campaign=campaign).first()
         if job is not None and job.may_retry:
             campaign_export_queue(campaign=campaign)
+            audit_record(actor=actor or Actor(user=user), action="campaign.export_retry", target=campaign)
             return campaign
     if new_status not in Campaign.TRANSITIONS[current] or (from_status is not None and current != from_status):
         raise Conflict(f"A campaign cannot go from '{current}' to '{new_status}'")
+    if new_status == Status.FINISHED:
+        _check_review_policy(campaign)
 
     campaign.status = new_status
     campaign.save(update_fields=["status", *_stamp(campaign, current=current, new_status=new_status)])
     if new_status == Status.FINISHED:
         campaign_export_queue(campaign=campaign)
+    audit_record(
+        actor=actor or Actor(user=user),
+        action="campaign.status",
+        target=campaign,
+        details={"from": current, "to": new_status},
+    )
     return campaign
 
 
@@ -122,7 +162,7 @@ def campaign_export_queue(*, campaign: Campaign) -> CampaignJob:
 
 
 @transaction.atomic
-def campaign_export_retry(*, campaign_id: int) -> CampaignJob:
+def campaign_export_retry(*, campaign_id: int, actor: Actor | None = None) -> CampaignJob:
     """Queue the export of a finished campaign again after it failed."""
     campaign = campaign_lock(campaign_id)
     if campaign.status != Status.FINISHED:
@@ -130,4 +170,5 @@ def campaign_export_retry(*, campaign_id: int) -> CampaignJob:
     job = CampaignJob.objects.select_for_update().filter(campaign=campaign).first()
     if job is not None and not job.may_retry:
         raise Conflict(f"Only a failed or stuck export can be retried; this one is '{job.status}'")
+    audit_record(actor=actor, action="campaign.export_retry", target=campaign)
     return campaign_export_queue(campaign=campaign)

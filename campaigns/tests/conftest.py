@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from accounts.models import ApiKey, User
-from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, CampaignLabeler, Submission
+from accounts.models import ApiKey, AuditEvent, User
+from campaigns.models import (
+    BoundingBox,
+    Campaign,
+    CampaignImage,
+    CampaignJob,
+    CampaignLabeler,
+    Review,
+    ReviewSample,
+    ReviewSampleImage,
+    Submission,
+)
 from imagesets.models import Image
 
 
@@ -26,13 +36,28 @@ def campaign_state():
                 "date_started",
                 "date_completed",
                 "date_finished",
+                "review_required",
+                "aql",
             )
         ),
         list(
             CampaignImage.objects.order_by("pk").values_list(
-                "pk", "campaign_id", "image_id", "labeled", "current_submission_id"
+                "pk",
+                "campaign_id",
+                "image_id",
+                "labeled",
+                "current_submission_id",
+                "review_state",
+                "last_review_id",
+                "revision_count",
+                "rework_round",
+                "date_first_labeled",
             )
         ),
+        list(Review.objects.order_by("pk").values_list("pk", "campaign_image_id", "decision", "date_reworked")),
+        list(ReviewSample.objects.order_by("pk").values_list("pk", "verdict", "lot_decision")),
+        list(ReviewSampleImage.objects.order_by("pk").values_list("pk", "decision")),
+        list(AuditEvent.objects.order_by("pk").values_list("pk", "action")),
         list(CampaignLabeler.objects.order_by("pk").values_list("campaign_id", "user_id")),
         list(Submission.objects.order_by("pk").values_list("pk", "image_count", "object_count")),
         list(BoundingBox.objects.order_by("pk").values_list("pk", "campaign_image_id", "submission_id", "label")),

@@ -31,6 +31,8 @@ CAMPAIGN_KEYS = {
     "campaign_id",
     "title",
     "status",
+    "review_required",  # added
+    "aql",  # added
     "progress",
     "metadata",
     "label_translations",
@@ -99,7 +101,9 @@ def test_the_returned_key_works_for_the_labeler(admin_client, api_client):
     )
     response = api_client.get(f"{API}/campaigns/{body['campaign_id']}/images")
     assert response.status_code == 200
-    assert response.json()["images"] == [{"image_id": image.pk, "url": f"/images/{image.pk}"}]
+    assert response.json()["images"] == [
+        {"image_id": image.pk, "url": f"/images/{image.pk}", "labeled": False, "review": None}
+    ]
 
 
 def test_an_existing_labeler_gets_their_key_with_a_null_secret(admin_client):
@@ -286,7 +290,9 @@ def test_images_are_added_and_listed_with_their_url(admin_client):
     assert response.status_code == 200 and response.json() == "ok"
     body = admin_client.get(f"{API}/campaigns/{campaign.pk}/images").json()
     assert body["pagination"] == {"page": 1, "pages": 1, "total": 3, "per_page": 1000, "next": None, "prev": None}
-    assert body["images"] == [{"image_id": i.pk, "url": f"/images/{i.pk}"} for i in images]
+    assert body["images"] == [
+        {"image_id": i.pk, "url": f"/images/{i.pk}", "labeled": False, "review": None} for i in images
+    ]
     assert admin_client.get(f"{API}/campaigns/{campaign.pk}").json()["progress"] == {"done": 0, "total": 3}
 
 

@@ -59,6 +59,18 @@ ENDPOINTS = [
     ("submit objects", "put", "campaigns/{campaign}/objects", lambda w, c, i: objects_body([i])),
     ("image objects", "get", "images/{image}/objects", None),
     ("image", "get", "images/{image}", None),
+    ("list reviews", "get", "campaigns/{campaign}/reviews", None),
+    (
+        "review images",
+        "put",
+        "campaigns/{campaign}/reviews",
+        lambda w, c, i: [{"image_id": i, "decision": "rejected", "reason": "no"}],
+    ),
+    ("list samples", "get", "campaigns/{campaign}/samples", None),
+    ("draw a sample", "post", "campaigns/{campaign}/samples", lambda w, c, i: {"size": 1}),
+    ("sample", "get", "campaigns/{campaign}/samples/1", None),
+    ("decide a lot", "post", "campaigns/{campaign}/samples/1/decision", lambda w, c, i: {"decision": "accept"}),
+    ("campaign stats", "get", "campaigns/{campaign}/stats", None),
 ]
 LABELER_MAY = {"list campaign images", "submit objects", "image"}
 

@@ -22,6 +22,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.audit import Actor
 from imagesets.admin.forms import ImageSetCreateForm, ImageSetForm
 from imagesets.models import ImageSet
 from imagesets.selectors import imageset_get, imageset_image_count, imageset_list_counted
@@ -61,9 +62,10 @@ def imageset_status_payload(imageset: ImageSet, *, image_count: int) -> dict:
     }
 
 
-def _on_set(service) -> Callable[[ImageSet], object]:
-    """A service taking ``imageset_id``, called for a set row (an action's or a button's)."""
-    return lambda imageset: service(imageset_id=imageset.pk)
+def _on_set(service, request) -> Callable[[ImageSet], object]:
+    """A service taking ``imageset_id``, called for a set row (an action's or a button's) by the request's user."""
+    actor = Actor.of_request(request)
+    return lambda imageset: service(imageset_id=imageset.pk, actor=actor)
 
 
 # The change page's read-only fields after title, status and the editable metadata.
@@ -164,12 +166,12 @@ class ImageSetAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
     @admin.action(description="Finish the selected image sets (copy and register their uploads)")
     def finish(self, request, queryset):
         done = "{count} image set(s) finished; the job is queued."
-        self.run_per_row(request, queryset.order_by("id"), _on_set(imageset_finish), done=done)
+        self.run_per_row(request, queryset.order_by("id"), _on_set(imageset_finish, request), done=done)
 
     @admin.action(description="Retry the failed or stuck job of the selected image sets")
     def retry_failed_job(self, request, queryset):
         done = "{count} job(s) queued again."
-        self.run_per_row(request, queryset.order_by("id"), _on_set(imageset_job_retry), done=done)
+        self.run_per_row(request, queryset.order_by("id"), _on_set(imageset_job_retry, request), done=done)
 
     @admin.action(permissions=["delete"], description="Delete the selected image sets and their dropboxes")
     def delete_selected(self, request, queryset):
@@ -187,18 +189,18 @@ class ImageSetAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
         try:
             with transaction.atomic():  # the log entry only if the set really goes
                 self.log_deletions(request, [imageset])
-                imageset_delete(imageset_id=imageset.pk)
+                imageset_delete(imageset_id=imageset.pk, actor=Actor.of_request(request))
         except StorageError as exc:
             raise StorageUnavailable(f"storage is unavailable, not deleted: {exc}") from exc
 
     # --- deletion: always through imageset_delete (the dropbox and its upload URLs go too) ----
 
     def delete_model(self, request, obj):
-        imageset_delete(imageset_id=obj.pk)
+        imageset_delete(imageset_id=obj.pk, actor=Actor.of_request(request))
 
     def delete_queryset(self, request, queryset):
         for imageset in queryset.order_by("id"):
-            imageset_delete(imageset_id=imageset.pk)
+            imageset_delete(imageset_id=imageset.pk, actor=Actor.of_request(request))
 
     def delete_view(self, request, object_id, extra_context=None):
         try:
@@ -263,8 +265,8 @@ class ImageSetAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
 
     def finish_view(self, request, object_id: int):
         done = "{title} finished; its job copies and registers the uploads."
-        return self.run_on_object(request, object_id, _on_set(imageset_finish), done=done)
+        return self.run_on_object(request, object_id, _on_set(imageset_finish, request), done=done)
 
     def retry_view(self, request, object_id: int):
         done = "{title}: the job is queued again."
-        return self.run_on_object(request, object_id, _on_set(imageset_job_retry), done=done)
+        return self.run_on_object(request, object_id, _on_set(imageset_job_retry, request), done=done)

@@ -9,6 +9,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.audit import image_fetch_count
+from accounts.models import ApiKey
 from imagesets import selectors
 from imagesets.inputs import parse_image_filters
 from imagesets.permissions import IsImageAdminOrImageLabeler
@@ -106,4 +108,6 @@ class ImageDetailApi(APIView):
     def get(self, request, image_id: int):
         image = selectors.image_get(image_id=image_id)
         url = request.build_absolute_uri(selectors.image_read_url(image=image))  # Azure: absolute; local: relative
+        if isinstance(request.auth, ApiKey) and not request.user.is_image_admin:
+            image_fetch_count(api_key=request.auth)  # the agency's fetches, one counter per key and day
         return Response(status=status.HTTP_303_SEE_OTHER, headers={"Location": url})

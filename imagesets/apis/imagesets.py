@@ -7,6 +7,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.audit import Actor
 from imagesets import selectors, services
 from imagesets.inputs import parse_image_refs
 from imagesets.serializers import (
@@ -122,7 +123,9 @@ class ImageSetDetailApi(APIView):
     )
     def put(self, request, imageset_id: int):
         data = _validated(ImageSetStatusInputSerializer, request.data)
-        services.imageset_set_status(imageset_id=imageset_id, new_status=data["new_status"])
+        services.imageset_set_status(
+            imageset_id=imageset_id, new_status=data["new_status"], actor=Actor.of_request(request)
+        )
         return Response("ok")
 
 

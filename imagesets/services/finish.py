@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import Actor, audit_record
 from imagesets.ingest import ingest
 from imagesets.models import ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name
@@ -25,7 +26,7 @@ from labelhub.storage import get_storage
 FINISH_JOB = "imageset_finish"
 
 
-def imageset_set_status(*, imageset_id: int, new_status: str) -> ImageSet:
+def imageset_set_status(*, imageset_id: int, new_status: str, actor: Actor | None = None) -> ImageSet:
     """The ``PUT /image_sets/{id}`` transition: only ``finished`` exists (400 unknown, 409 not allowed).
 
     ``finished`` again on a finished set whose job failed or is stuck (its
@@ -38,9 +39,9 @@ def imageset_set_status(*, imageset_id: int, new_status: str) -> ImageSet:
         with transaction.atomic():
             imageset = imageset_lock(imageset_id=imageset_id)
             if imageset.status == ImageSet.Status.FINISHED:
-                imageset.job = imageset_job_retry(imageset_id=imageset_id)
+                imageset.job = imageset_job_retry(imageset_id=imageset_id, actor=actor)
                 return imageset
-        return imageset_finish(imageset_id=imageset_id)
+        return imageset_finish(imageset_id=imageset_id, actor=actor)
     # ``finished`` is the only target in ImageSet.TRANSITIONS.
     imageset = ImageSet.objects.filter(pk=imageset_id).first()
     if imageset is None:
@@ -49,7 +50,7 @@ def imageset_set_status(*, imageset_id: int, new_status: str) -> ImageSet:
 
 
 @transaction.atomic
-def imageset_finish(*, imageset_id: int, queue: bool = True) -> ImageSet:
+def imageset_finish(*, imageset_id: int, queue: bool = True, actor: Actor | None = None) -> ImageSet:
     """``created`` -> ``finished`` and (re)set the job; the job is queued once this commits.
 
     ``queue=False`` leaves the job queued in the database for the caller to
@@ -69,11 +70,12 @@ def imageset_finish(*, imageset_id: int, queue: bool = True) -> ImageSet:
     if queue:
         job_enqueue(job)
     imageset.job = job
+    audit_record(actor=actor, action="imageset.finish", target=imageset)
     return imageset
 
 
 @transaction.atomic
-def imageset_job_retry(*, imageset_id: int, queue: bool = True) -> ImageSetJob:
+def imageset_job_retry(*, imageset_id: int, queue: bool = True, actor: Actor | None = None) -> ImageSetJob:
     """Queue the finish job again when it failed or is stuck (409 while it is queued, running or done)."""
     imageset = imageset_lock(imageset_id=imageset_id)
     job = ImageSetJob.objects.select_for_update().filter(imageset=imageset).first()
@@ -84,6 +86,7 @@ def imageset_job_retry(*, imageset_id: int, queue: bool = True) -> ImageSetJob:
     job.save()
     if queue:
         job_enqueue(job)
+    audit_record(actor=actor, action="imageset.job_retry", target=imageset)
     return job
 
 

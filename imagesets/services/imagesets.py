@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from accounts.audit import Actor, audit_record
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name, final_folder
 from imagesets.selectors import imageset_lock
@@ -36,7 +37,7 @@ def imageset_create(*, title: str, metadata: dict | None = None, created_by) -> 
 
 
 @transaction.atomic
-def imageset_delete(*, imageset_id: int) -> None:
+def imageset_delete(*, imageset_id: int, actor: Actor | None = None) -> None:
     """Delete a set with its dropbox, which revokes every upload URL of the set; 409 if it cannot go.
 
     Refused while the set has images (they are protected) or while its
@@ -54,6 +55,7 @@ def imageset_delete(*, imageset_id: int) -> None:
     if imageset.images.exists():
         raise Conflict("Image set has images; a set with images cannot be deleted")
     title, finished = imageset.title, imageset.status == ImageSet.Status.FINISHED
+    audit_record(actor=actor, action="imageset.delete", target=imageset, details={"title": title})
     imageset.delete()
     storage = get_storage()
     storage.delete_dropbox(dropbox_name(title))

@@ -1,0 +1,165 @@
+"""Acceptance sampling of a delivery: draw a sample of the labeled, unreviewed images; accept or reject the lot.
+
+The lot is every image awaiting review (``pending``). The sample is drawn at
+random with a recorded seed (the same seed and lot draw the same images),
+sized by ISO 2859-1's single sampling plan for the lot size and the
+campaign's AQL (``campaigns.sampling``), or by hand. Reviewing the sampled
+images (``reviews_decide``) draws the verdict; staff then decide the lot:
+
+- accept: every image still awaiting review is accepted, each recorded as a
+  review by that sample;
+- reject: every image still awaiting review is rejected with the lot's
+  reason (the sample's figures unless given), which sends them back to the
+  agency and reopens the campaign.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import Actor, audit_record
+from campaigns.inputs import LotDecision, NewSample
+from campaigns.models import Campaign, CampaignImage, Review, ReviewSample, ReviewSampleImage, ReviewState
+from campaigns.sampling import plan_by_hand, plan_for, wilson_interval
+from campaigns.services.campaigns import campaign_lock
+from campaigns.services.reviews import check_reviewable, follow_labeled_status, mirror_decisions
+from labelhub.exceptions import Conflict, NotFound
+from labelhub.validators import is_valid_id
+
+Decision = Review.Decision
+Verdict = ReviewSample.Verdict
+
+
+@transaction.atomic
+def sample_start(*, campaign_id: int, new: NewSample, actor: Actor | None) -> ReviewSample:
+    """Draw a sample of the images awaiting review; 409 while another sample is open or nothing awaits review."""
+    campaign = campaign_lock(campaign_id)
+    check_reviewable(campaign)
+    if ReviewSample.objects.filter(campaign=campaign, lot_decision="").exists():
+        raise Conflict("An acceptance sample of this campaign is still open: decide its lot first")
+    lot = list(
+        CampaignImage.objects.filter(campaign=campaign, review_state=ReviewState.PENDING)
+        .order_by("pk")
+        .values_list("pk", "current_submission_id")
+    )
+    if not lot:
+        raise Conflict("No labeled image awaits review: there is no lot to sample")
+    plan = (
+        plan_for(lot_size=len(lot), aql=campaign.aql)
+        if new.size is None
+        else plan_by_hand(lot_size=len(lot), sample_size=new.size, aql=campaign.aql)
+    )
+    seed = new.seed if new.seed is not None else secrets.randbits(63)
+    drawn = random.Random(seed).sample(lot, plan.sample_size)
+    actor = actor or Actor.system()
+    sample = ReviewSample.objects.create(
+        campaign=campaign,
+        seed=seed,
+        aql=campaign.aql,
+        code_letter=plan.code_letter,
+        lot_size=len(lot),
+        sample_size=plan.sample_size,
+        acceptance_number=plan.acceptance_number,
+        rejection_number=plan.rejection_number,
+        created_by=actor.user,
+    )
+    ReviewSampleImage.objects.bulk_create(
+        [
+            ReviewSampleImage(sample=sample, campaign_image_id=pk, submission_id=submission_id, position=position)
+            for position, (pk, submission_id) in enumerate(drawn)
+        ],
+        batch_size=500,
+    )
+    audit_record(
+        actor=actor,
+        action="campaign.sample",
+        target=campaign,
+        details={
+            "sample_id": sample.pk,
+            "seed": seed,
+            "lot_size": sample.lot_size,
+            "sample_size": sample.sample_size,
+            "code_letter": sample.code_letter,
+            "aql": str(sample.aql),
+            "acceptance_number": sample.acceptance_number,
+        },
+    )
+    return sample
+
+
+def _lock_sample(campaign: Campaign, sample_id: int) -> ReviewSample:
+    sample = (
+        ReviewSample.objects.select_for_update().filter(campaign=campaign, pk=sample_id).first()
+        if is_valid_id(sample_id)
+        else None
+    )
+    if sample is None:
+        raise NotFound(f"Sample {sample_id} of campaign {campaign.pk} not found")
+    return sample
+
+
+def lot_reason(sample: ReviewSample) -> str:
+    low, high = wilson_interval(sample.defects or 0, sample.sample_size)
+    return (
+        f"Lot rejected by acceptance sample {sample.pk}: {sample.defects} of {sample.sample_size} sampled images "
+        f"rejected (acceptance number {sample.acceptance_number} at AQL {sample.aql:g} %; defect rate 95 % "
+        f"interval {low:.1%} to {high:.1%}). Please check every image of the delivery."
+    )
+
+
+@transaction.atomic
+def sample_decide_lot(*, campaign_id: int, sample_id: int, decision: LotDecision, actor: Actor | None) -> ReviewSample:
+    """Accept or reject the lot of a sample whose every image is decided (409 before, or once decided)."""
+    campaign = campaign_lock(campaign_id)
+    sample = _lock_sample(campaign, sample_id)
+    if not sample.is_open:
+        raise Conflict(f"The lot of sample {sample.pk} was already decided ({sample.lot_decision})")
+    check_reviewable(campaign)
+    if not sample.verdict:
+        undecided = ReviewSampleImage.objects.filter(sample=sample, decision="").count()
+        raise Conflict(f"{undecided} sampled image(s) are not reviewed yet: the sample has no verdict")
+
+    actor = actor or Actor.system()
+    now = timezone.now()
+    review_decision = Decision.ACCEPTED if decision.decision == Verdict.ACCEPT else Decision.REJECTED
+    reason = decision.reason or (lot_reason(sample) if review_decision == Decision.REJECTED else "")
+    lot = list(
+        CampaignImage.objects.select_for_update()
+        .filter(campaign=campaign, review_state=ReviewState.PENDING)
+        .order_by("pk")
+        .values_list("pk", "current_submission_id")
+    )
+    Review.objects.bulk_create(
+        [
+            Review(
+                campaign=campaign,
+                campaign_image_id=pk,
+                submission_id=submission_id,
+                decision=review_decision,
+                reason=reason,
+                reviewer=actor.user,
+                api_key=actor.api_key,
+                sample=sample,
+                date_created=now,
+            )
+            for pk, submission_id in lot
+        ],
+        batch_size=500,
+    )
+    mirror_decisions(campaign_image_ids={review_decision: [pk for pk, _ in lot]})
+    sample.lot_decision = decision.decision
+    sample.lot_decided_by = actor.user
+    sample.date_lot_decided = now
+    sample.save(update_fields=["lot_decision", "lot_decided_by", "date_lot_decided"])
+    follow_labeled_status(campaign, rejected=review_decision == Decision.REJECTED and bool(lot), actor=actor)
+    audit_record(
+        actor=actor,
+        action=f"campaign.lot_{decision.decision}",
+        target=campaign,
+        details={"sample_id": sample.pk, "verdict": sample.verdict, "images": len(lot), "reason": reason[:500]},
+    )
+    return sample
