@@ -9,7 +9,7 @@ from django.db import connection, connections
 from accounts.models import ApiKey, User
 from accounts.services import secret_matches
 from accounts.tests.factories import UserFactory
-from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, Submission
+from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, Review, Submission
 from campaigns.tests.conftest import image_ids
 from campaigns.tests.factories import CampaignFactory, make_campaign, new_object, progress
 from conftest import client_for
@@ -157,3 +157,50 @@ def test_campaigns_created_at_once_for_one_new_agency_share_one_user_and_one_key
         titles = {body["title"] for body in created}
         assert set(Campaign.objects.filter(labelers=agency).values_list("title", flat=True)) == titles
         assert Campaign.objects.filter(title__startswith=f"round-{round_}-").count() == len(created)
+
+
+def test_a_review_racing_a_resubmission_binds_to_the_revision_it_saw_or_is_refused(admin_user):
+    """The reviewer names the revision they looked at; the agency resubmits the image at the same moment.
+
+    Either the review wins the row lock (it judges that revision, and the
+    resubmission then makes a new revision awaiting review), or the
+    resubmission wins (the review names a superseded revision: 409). Never a
+    decision recorded against a revision the reviewer did not see, never a
+    state that disagrees with the latest decision.
+    """
+    labeler = UserFactory()
+    agency, staff = client_for(labeler), client_for(admin_user)
+    outcomes = set()
+    for _ in range(ROUNDS):
+        campaign = make_campaign(images=2, status=Status.ACTIVE, labeler=labeler)
+        image_id = image_ids(campaign)[0]
+        body = [{"image_id": image_id, "objects": [new_object("seen")]}]
+        assert agency.put(f"{API}/campaigns/{campaign.pk}/objects", body, format="json").status_code == 200
+        row = CampaignImage.objects.get(campaign=campaign, image_id=image_id)
+        seen = row.current_submission_id
+        review = [{"image_id": image_id, "decision": "rejected", "reason": "loose", "submission_id": seen}]
+        resubmission = [{"image_id": image_id, "objects": [new_object("fixed"), new_object("fixed")]}]
+        reviewed, resubmitted = run_at_once(
+            lambda campaign=campaign, review=review: staff.put(
+                f"{API}/campaigns/{campaign.pk}/reviews", review, format="json"
+            ),
+            lambda campaign=campaign, resubmission=resubmission: agency.put(
+                f"{API}/campaigns/{campaign.pk}/objects", resubmission, format="json"
+            ),
+        )
+        assert resubmitted.status_code == 200
+        row.refresh_from_db()
+        assert row.current_submission_id != seen
+        decisions = list(Review.objects.filter(campaign_image=row).values_list("submission_id", "date_reworked"))
+        if reviewed.status_code == 200:
+            # The review judged the revision it saw, then the new revision arrived: pending, one rework round.
+            assert [submission for submission, _ in decisions] == [seen]
+            assert decisions[0][1] is not None
+            assert (row.review_state, row.labeled, row.rework_round) == ("pending", True, 1)
+            outcomes.add("review first")
+        else:
+            assert reviewed.status_code == 409, reviewed.content
+            assert decisions == []
+            assert (row.review_state, row.labeled, row.rework_round) == ("pending", True, 0)
+            outcomes.add("resubmission first")
+    print(f"review/resubmission race outcomes: {sorted(outcomes)}")  # which order wins is the scheduler's
