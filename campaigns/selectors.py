@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
 
 from campaigns.inputs import ReviewFilters
-from campaigns.models import BoundingBox, Campaign, CampaignImage, Review, ReviewSample, ReviewSampleImage, Submission
+from campaigns.models import (
+    BoundingBox,
+    Campaign,
+    CampaignImage,
+    Review,
+    ReviewSample,
+    ReviewSampleImage,
+    ReviewState,
+    Submission,
+)
 from imagesets.models import Image
 from labelhub.exceptions import NotFound
 from labelhub.validators import is_valid_id as _valid_id
@@ -210,53 +219,87 @@ def image_campaign_list(*, image_id: int) -> list[CampaignImage]:
     return list(CampaignImage.objects.filter(image_id=image_id).select_related("campaign").order_by("campaign_id"))
 
 
-# The review page's filters: every image, not labeled yet, labeled with boxes, labeled empty.
-REVIEW_FILTERS = ("all", "unlabeled", "labeled", "empty")
+# The review page's filters: every image, not labeled yet, labeled with boxes, labeled empty, and the review states.
+REVIEW_FILTERS = ("all", "unlabeled", "labeled", "empty", "pending", "accepted", "rejected")
+_STATE_FILTERS = {"pending": ReviewState.PENDING, "accepted": ReviewState.ACCEPTED, "rejected": ReviewState.REJECTED}
 
 
-def _holds_current_boxes():
-    return Exists(
-        BoundingBox.objects.filter(campaign_image_id=OuterRef("pk"), submission_id=OuterRef("current_submission_id"))
+def _holds_current_boxes(label: str | None = None):
+    boxes = BoundingBox.objects.filter(
+        campaign_image_id=OuterRef("pk"), submission_id=OuterRef("current_submission_id")
     )
+    return Exists(boxes.filter(label=label) if label is not None else boxes)
 
 
-def review_images(*, campaign_id: int, show: str) -> QuerySet[CampaignImage]:
-    """The campaign's images in one review filter (``REVIEW_FILTERS``)."""
+def review_images(*, campaign_id: int, show: str, label: str | None = None) -> QuerySet[CampaignImage]:
+    """The campaign's images in one review filter (``REVIEW_FILTERS``), optionally only those with a ``label`` box."""
     images = CampaignImage.objects.filter(campaign_id=campaign_id)
+    if label is not None:
+        images = images.filter(_holds_current_boxes(label))
     if show == "unlabeled":
         return images.filter(labeled=False)
     if show == "labeled":
         return images.filter(_holds_current_boxes(), labeled=True)
     if show == "empty":
         return images.filter(~_holds_current_boxes(), labeled=True)
+    if show in _STATE_FILTERS:
+        return images.filter(review_state=_STATE_FILTERS[show])
     return images
 
 
-def review_counts(*, campaign_id: int) -> dict[str, int]:
+def review_counts(*, campaign_id: int, label: str | None = None) -> dict[str, int]:
     """How many images each review filter holds, in one query."""
-    counts = (
-        CampaignImage.objects.filter(campaign_id=campaign_id)
-        .annotate(holds_boxes=_holds_current_boxes())
-        .aggregate(
-            n_all=Count("pk"),
-            n_unlabeled=Count("pk", filter=Q(labeled=False)),
-            n_labeled=Count("pk", filter=Q(labeled=True, holds_boxes=True)),
-            n_empty=Count("pk", filter=Q(labeled=True, holds_boxes=False)),
-        )
+    images = CampaignImage.objects.filter(campaign_id=campaign_id)
+    if label is not None:
+        images = images.filter(_holds_current_boxes(label))
+    counts = images.annotate(holds_boxes=_holds_current_boxes()).aggregate(
+        n_all=Count("pk"),
+        n_unlabeled=Count("pk", filter=Q(labeled=False)),
+        n_labeled=Count("pk", filter=Q(labeled=True, holds_boxes=True)),
+        n_empty=Count("pk", filter=Q(labeled=True, holds_boxes=False)),
+        **{f"n_{name}": Count("pk", filter=Q(review_state=state)) for name, state in _STATE_FILTERS.items()},
     )
     return {name: counts[f"n_{name}"] or 0 for name in REVIEW_FILTERS}
 
 
-def review_first_image_id(*, campaign_id: int, show: str) -> int | None:
+def review_labels(*, campaign_id: int) -> list[str]:
+    """The labels of the campaign's current boxes, sorted (the review page's label filter)."""
+    return list(
+        BoundingBox.objects.current()
+        .filter(campaign_image__campaign_id=campaign_id)
+        .order_by("label")
+        .values_list("label", flat=True)
+        .distinct()
+    )
+
+
+def review_next_pending(*, campaign_id: int, after_image_id: int) -> int | None:
+    """The next image awaiting review after this one (by image id, wrapping around); ``None`` when none waits.
+
+    One query: the images after this one first, then those before it.
+    """
+    return (
+        CampaignImage.objects.filter(campaign_id=campaign_id, review_state=ReviewState.PENDING)
+        .exclude(image_id=after_image_id)
+        .annotate(wrapped=Case(When(image_id__lt=after_image_id, then=Value(1)), default=Value(0)))
+        .order_by("wrapped", "image_id")
+        .values_list("image_id", flat=True)
+        .first()
+    )
+
+
+def review_first_image_id(*, campaign_id: int, show: str, label: str | None = None) -> int | None:
     """The first image (by id) in a review filter, or ``None`` when the filter is empty."""
-    images = review_images(campaign_id=campaign_id, show=show)
+    images = review_images(campaign_id=campaign_id, show=show, label=label)
     return images.order_by("image_id").values_list("image_id", flat=True).first()
 
 
 def review_image(*, campaign_id: int, image_id: int) -> CampaignImage | None:
     """One image of the campaign with its image, set and current submission's user; ``None`` if not in it."""
     return (
-        CampaignImage.objects.select_related("image__imageset", "current_submission__user")
+        CampaignImage.objects.select_related(
+            "image__imageset", "current_submission__user", "last_review__reviewer", "campaign"
+        )
         .filter(campaign_id=campaign_id, image_id=image_id)
         .first()
     )
@@ -271,9 +314,9 @@ class ReviewPlace:
     position: int | None
 
 
-def review_place(*, row: CampaignImage, show: str) -> ReviewPlace:
+def review_place(*, row: CampaignImage, show: str, label: str | None = None) -> ReviewPlace:
     """The image before and after ``row`` in the filter, and its position there (at most four small queries)."""
-    images = review_images(campaign_id=row.campaign_id, show=show)
+    images = review_images(campaign_id=row.campaign_id, show=show, label=label)
     image_id = row.image_id
     previous_id = images.filter(image_id__lt=image_id).order_by("-image_id").values_list("image_id", flat=True).first()
     next_id = images.filter(image_id__gt=image_id).order_by("image_id").values_list("image_id", flat=True).first()

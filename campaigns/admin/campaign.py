@@ -90,6 +90,12 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
         ExtraView("<rowid:object_id>/labels.csv", "labels_csv_view", "labels_csv", methods=("GET", "HEAD")),
         ExtraView("<rowid:object_id>/review/", "review_view", "review"),
         ExtraView("<rowid:object_id>/review/<rowid:image_id>/", "review_view", "review_image"),
+        ExtraView(
+            "<rowid:object_id>/review/<rowid:image_id>/decide/",
+            "review_decide_view",
+            "review_decide",
+            methods=("POST",),
+        ),
     )
     create_form = CampaignCreateForm
     create_page = FormPage(
@@ -250,3 +256,8 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
     def review_view(self, request, object_id: int, image_id: int | None = None):
         campaign = self.guarded_object(request, object_id, change=False)
         return review.review_page(request, self, campaign=campaign, image_id=image_id)
+
+    def review_decide_view(self, request, object_id: int, image_id: int):
+        """POST: accept or reject one image's current revision (the review page's buttons and keys)."""
+        campaign = self.guarded_object(request, object_id, change=True)
+        return review.review_decide(request, self, campaign=campaign, image_id=image_id)

@@ -1,11 +1,19 @@
-"""The review page: one campaign image with its boxes drawn over it.
+"""The review page: one campaign image with its boxes drawn over it, and the decision on it.
 
-Staff check an agency's delivery here before finishing: the image (its
-signed read URL, scaled and turned by its EXIF orientation by the browser)
-under an SVG of the boxes (mapped from the file's pixel frame into the shown one) of the
-current submission (or of an earlier one, switchable), label and confidence
-on each box, one colour per label; previous/next image (buttons and arrow
-keys) within a filter: all, unlabeled, labeled (with boxes), labeled empty.
+Staff check an agency's delivery here: the image (its signed read URL,
+scaled and turned by its EXIF orientation by the browser) under an SVG of
+the boxes (mapped from the file's pixel frame into the shown one) of the
+current submission (or of an earlier one, switchable), each captioned with
+its label and confidence on a chip of the label's colour, legible at any
+image size; previous/next image (buttons and arrow keys) within a filter:
+all, unlabeled, labeled (with boxes), labeled empty, awaiting review,
+accepted, rejected, optionally only images holding a given label.
+
+A work tool: ``A`` accepts the current revision, ``R`` opens the reason
+picker of a rejection (Enter confirms), ``N`` goes to the next image
+awaiting review; after a decision the page moves on to that image. "Compare
+with the previous revision" draws the previous revision's boxes too, each
+marked added, removed, moved or relabeled (``campaigns.matching``).
 A page costs a fixed number of queries whatever the campaign's size
 (the reads are ``campaigns.selectors``' ``review_*``).
 """
@@ -13,34 +21,51 @@ A page costs a fixed number of queries whatever the campaign's size
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from campaigns.models import BoundingBox, Campaign, CampaignImage, Submission
+from accounts.audit import Actor
+from campaigns.inputs import parse_review_item
+from campaigns.matching import ADDED, KEPT, MOVED, RELABELED, REMOVED, match_boxes
+from campaigns.models import LABEL_MAX_LENGTH, BoundingBox, Campaign, CampaignImage
 from campaigns.selectors import (
     REVIEW_FILTERS,
     campaign_image_revisions,
     review_counts,
     review_first_image_id,
     review_image,
+    review_labels,
+    review_next_pending,
     review_place,
     submission_boxes,
 )
+from campaigns.services.reviews import REVIEWABLE, reviews_decide
 from imagesets.models import Image
 from imagesets.orientation import box_to_display
 from imagesets.selectors import image_read_url
 from labelhub.admin import admin_page_context, fit_size, parse_id
+from labelhub.exceptions import ApplicationError
 from labelhub.storage import StorageError
 
 TEMPLATE = "admin/campaigns/campaign/review.html"
 # The label of each filter of ``REVIEW_FILTERS``; "labeled" and "empty" split the labeled images by whether they
 # hold boxes.
-FILTER_LABELS = {"all": "all", "unlabeled": "unlabeled", "labeled": "labeled", "empty": "labeled empty"}
+FILTER_LABELS = {
+    "all": "all",
+    "unlabeled": "unlabeled",
+    "labeled": "labeled",
+    "empty": "labeled empty",
+    "pending": "awaiting review",
+    "accepted": "accepted",
+    "rejected": "rejected",
+}
 
 # Saturated and distinct, so boxes stand out on photos; a label keeps its colour on every image and campaign.
 PALETTE = (
@@ -67,6 +92,14 @@ def label_colour(label: str) -> str:
     return PALETTE[zlib.crc32(label.encode("utf-8")) % len(PALETTE)]
 
 
+def text_colour(background: str) -> str:
+    """Black or white, whichever reads better on ``background`` (``#rrggbb``; WCAG relative luminance)."""
+    channels = [int(background[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#000000" if luminance > 0.179 else "#ffffff"
+
+
 @dataclass(frozen=True)
 class Box:
     """A bounding box: its coordinates as sent (the file's pixel frame), where it is drawn, caption and colour.
@@ -86,6 +119,7 @@ class Box:
     ymax: int
     colour: str
     shown: tuple[int, int, int, int]  # xmin, ymin, xmax, ymax as displayed
+    change: str = ""  # compared with another revision: kept, moved, relabeled, removed or added
 
     @classmethod
     def of(cls, box: BoundingBox, image: Image) -> Box:
@@ -124,13 +158,54 @@ class Box:
     def caption(self) -> str:
         return self.label if self.confidence is None else f"{self.label} {self.confidence:.2f}"
 
+    @property
+    def caption_colour(self) -> str:
+        return text_colour(self.colour)
 
-def _url(campaign_id: int, image_id: int | None, *, show: str, rev: int | None = None) -> str:
+    def at(self, size: tuple[int, int] | None) -> dict[str, float] | None:
+        """Where the caption chip goes, in percent of the shown image (HTML over the SVG: legible at any scale)."""
+        if not size:
+            return None
+        width, height = size
+        return {"left": 100 * self.x / width, "top": 100 * self.y / height}
+
+
+@dataclass(frozen=True)
+class View:
+    """What the page shows: the filter, the label filter and whether to compare with the previous revision."""
+
+    show: str = "all"
+    label: str | None = None
+    compare: bool = False
+
+    @classmethod
+    def of(cls, request) -> View:
+        show = request.GET.get("show", "all")
+        label = request.GET.get("label") or None
+        return cls(
+            show=show if show in REVIEW_FILTERS else "all",
+            label=label if label is None or len(label) <= LABEL_MAX_LENGTH else None,
+            compare=request.GET.get("compare") == "1",
+        )
+
+    def query(self, **changes) -> dict:
+        view = replace(self, **changes)
+        query = {}
+        if view.show != "all":
+            query["show"] = view.show
+        if view.label is not None:
+            query["label"] = view.label
+        if view.compare:
+            query["compare"] = "1"
+        return query
+
+
+def _url(campaign_id: int, image_id: int | None, view: View, *, rev: int | None = None, **changes) -> str:
     if image_id is None:
         base = reverse("admin:campaigns_campaign_review", args=[campaign_id])
     else:
         base = reverse("admin:campaigns_campaign_review_image", args=[campaign_id, image_id])
-    query = {"show": show} if show != "all" else {}
+    query = view.query(**changes)
     if rev is not None:
         query["rev"] = rev
     return f"{base}?{urlencode(query)}" if query else base
@@ -138,42 +213,48 @@ def _url(campaign_id: int, image_id: int | None, *, show: str, rev: int | None =
 
 def review_page(request, model_admin, *, campaign: Campaign, image_id: int | None) -> TemplateResponse:
     """The review of one image of the campaign; without one, the first image of the filter (or an empty page)."""
-    show = request.GET.get("show", "all")
-    if show not in REVIEW_FILTERS:
-        show = "all"
+    view = View.of(request)
     if image_id is None:
-        first = review_first_image_id(campaign_id=campaign.pk, show=show)
+        first = review_first_image_id(campaign_id=campaign.pk, show=view.show, label=view.label)
         if first is not None:
-            return redirect(_url(campaign.pk, first, show=show))
-    counts = review_counts(campaign_id=campaign.pk)
+            return redirect(_url(campaign.pk, first, view))
+    counts = review_counts(campaign_id=campaign.pk, label=view.label)
+    labels = review_labels(campaign_id=campaign.pk)
     context = admin_page_context(
         request,
         model_admin,
         title=f"Review {campaign.title}",
         campaign=campaign,
-        show=show,
+        show=view.show,
+        view=view,
         # Each filter link keeps the image in view.
         filters=[
             {
                 "name": name,
                 "label": FILTER_LABELS[name],
                 "count": counts[name],
-                "url": _url(campaign.pk, image_id, show=name),
-                "selected": name == show,
+                "url": _url(campaign.pk, image_id, view, show=name),
+                "selected": name == view.show,
             }
             for name in REVIEW_FILTERS
         ],
+        labels=[
+            {"label": label, "url": _url(campaign.pk, image_id, view, label=label), "selected": label == view.label}
+            for label in labels
+        ],
+        any_label_url=_url(campaign.pk, image_id, view, label=None),
         campaign_url=reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
         csv_url=reverse("admin:campaigns_campaign_labels_csv", args=[campaign.pk]),
         media=model_admin.media,
     )
     if image_id is not None:
-        context.update(_image_context(request, campaign.pk, image_id, show=show, total=counts[show]))
+        context.update(_image_context(request, campaign, image_id, view=view, total=counts[view.show]))
     return TemplateResponse(request, TEMPLATE, context)
 
 
-def _image_context(request, campaign_id: int, image_id: int, *, show: str, total: int) -> dict:
-    """The image, the boxes of the chosen revision, the revisions and the way to the neighbours in the filter."""
+def _image_context(request, campaign: Campaign, image_id: int, *, view: View, total: int) -> dict:
+    """The image, the boxes of the chosen revision, the revisions, the decision and the way to the neighbours."""
+    campaign_id = campaign.pk
     row = review_image(campaign_id=campaign_id, image_id=image_id)
     if row is None:
         raise Http404("This image is not part of the campaign")
@@ -183,15 +264,28 @@ def _image_context(request, campaign_id: int, image_id: int, *, show: str, total
     boxes = (
         [Box.of(box, image) for box in submission_boxes(row=row, submission_id=chosen)] if chosen is not None else []
     )
-    place = review_place(row=row, show=show)
+    previous = _previous_revision(revisions, chosen)
+    removed, changes = [], {}
+    if view.compare and previous is not None:
+        before = [Box.of(box, image) for box in submission_boxes(row=row, submission_id=previous)]
+        boxes, removed, changes = _compared(before, boxes)
+    place = review_place(row=row, show=view.show, label=view.label)
+    next_pending = review_next_pending(campaign_id=campaign_id, after_image_id=image_id)
     shown_width, shown_height = image.display_size  # the browser turns the image by its EXIF orientation
+    shown_size = (shown_width, shown_height) if shown_width and shown_height else None
+    showing_current = chosen == row.current_submission_id
     return {
         "row": row,
         "image": image,
         "image_url": _read_url(image),
-        "shown_size": (shown_width, shown_height) if shown_width and shown_height else None,
+        "shown_size": shown_size,
         "stage": fit_size(shown_width, shown_height, box=STAGE_SIZE, max_scale=MAX_ENLARGE),
-        "boxes": boxes,
+        "boxes": [{"box": box, "at": box.at(shown_size)} for box in boxes],
+        "removed_boxes": [{"box": box, "at": box.at(shown_size)} for box in removed],
+        "changes": changes,
+        "comparing": view.compare and previous is not None,
+        "compare_url": _url(campaign_id, image_id, view, rev=_rev_param(row, chosen), compare=not view.compare),
+        "can_compare": previous is not None,
         "legend": _legend(boxes),
         "revisions": [
             {
@@ -199,20 +293,50 @@ def _image_context(request, campaign_id: int, image_id: int, *, show: str, total
                 "objects": count,
                 "current": submission.pk == row.current_submission_id,
                 "selected": submission.pk == chosen,
-                "url": _url(campaign_id, image_id, show=show, rev=_rev_param(row, submission)),
+                "url": _url(campaign_id, image_id, view, rev=_rev_param(row, submission.pk)),
             }
             for submission, count in revisions
         ],
         "chosen": chosen,
-        "showing_current": chosen == row.current_submission_id,
-        "previous_url": _url(campaign_id, place.previous_id, show=show) if place.previous_id is not None else None,
-        "next_url": _url(campaign_id, place.next_id, show=show) if place.next_id is not None else None,
+        "showing_current": showing_current,
+        "review": row.current_review,
+        "last_review": row.last_review,
+        "can_review": (campaign.status in REVIEWABLE and row.current_submission_id is not None and showing_current),
+        "decide_url": reverse("admin:campaigns_campaign_review_decide", args=[campaign_id, image_id]),
+        "reason_codes": settings.REVIEW_REASON_CODES,
+        "query": urlencode(view.query()),
+        "next_pending_url": _url(campaign_id, next_pending, view) if next_pending is not None else None,
+        "previous_url": _url(campaign_id, place.previous_id, view) if place.previous_id is not None else None,
+        "next_url": _url(campaign_id, place.next_id, view) if place.next_id is not None else None,
         "position": place.position,
         "in_filter": place.position is not None,
         "total": total,
         "image_admin_url": reverse("admin:imagesets_image_change", args=[image.pk]),
         "history_url": reverse("admin:campaigns_campaignimage_change", args=[row.pk]),
     }
+
+
+def _previous_revision(revisions, chosen: int | None) -> int | None:
+    """The revision before the chosen one (revisions are newest first)."""
+    ids = [submission.pk for submission, _ in revisions]
+    if chosen not in ids:
+        return None
+    index = ids.index(chosen)
+    return ids[index + 1] if index + 1 < len(ids) else None
+
+
+def _compared(before: list[Box], after: list[Box]) -> tuple[list[Box], list[Box], dict[str, int]]:
+    """The chosen revision's boxes marked by what changed, the previous revision's removed boxes, the counts."""
+    marked = list(after)
+    removed = []
+    counts = {kind: 0 for kind in (KEPT, MOVED, RELABELED, ADDED, REMOVED)}
+    for change in match_boxes(before, after):
+        counts[change.kind] += 1
+        if change.kind == REMOVED:
+            removed.append(replace(before[change.before], change=REMOVED))
+        else:
+            marked[change.after] = replace(after[change.after], change=change.kind)
+    return marked, removed, counts
 
 
 def _read_url(image) -> str:
@@ -230,9 +354,9 @@ def _legend(boxes: list[Box]) -> list[dict]:
     return sorted(legend.values(), key=lambda item: item["label"])
 
 
-def _rev_param(row: CampaignImage, submission: Submission) -> int | None:
+def _rev_param(row: CampaignImage, submission_id: int | None) -> int | None:
     """``?rev=`` of a revision's link: none for the current one."""
-    return None if submission.pk == row.current_submission_id else submission.pk
+    return None if submission_id == row.current_submission_id else submission_id
 
 
 def _chosen_revision(request, row: CampaignImage, revisions) -> int | None:
@@ -243,3 +367,29 @@ def _chosen_revision(request, row: CampaignImage, revisions) -> int | None:
     if chosen is None or chosen not in {submission.pk for submission, _ in revisions}:
         raise Http404("No such revision of this image")
     return chosen
+
+
+def review_decide(request, model_admin, *, campaign: Campaign, image_id: int):
+    """POST from the review page: accept or reject the image's current revision, then on to the next one waiting.
+
+    The form's fields are the API's item (``decision``, ``reason``,
+    ``reason_code``, ``submission_id``: the revision shown), checked by the
+    same parser; a refusal (the API's 4xx) is an error message on the same image.
+    """
+    view = View.of(request)
+    item = {
+        "image_id": image_id,
+        "decision": request.POST.get("decision"),
+        "reason": request.POST.get("reason") or None,
+        "reason_code": request.POST.get("reason_code") or None,
+        "submission_id": parse_id(request.POST.get("submission_id", "")),
+    }
+    try:
+        review = parse_review_item(0, item)
+        reviews_decide(campaign_id=campaign.pk, reviews=[review], actor=Actor.of_request(request))
+    except ApplicationError as exc:
+        messages.error(request, f"Image {image_id}: {exc.detail}")
+        return redirect(_url(campaign.pk, image_id, view))
+    messages.success(request, f"Image {image_id} {review.decision}.")
+    following = review_next_pending(campaign_id=campaign.pk, after_image_id=image_id)
+    return redirect(_url(campaign.pk, following if following is not None else image_id, view))

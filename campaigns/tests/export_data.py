@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from campaigns.models import BoundingBox, Campaign, CampaignImage, Submission
+from campaigns.models import BoundingBox, Campaign, CampaignImage, ReviewState, Submission
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory
 from imagesets.tests.factories import ImageFactory
 
@@ -20,7 +20,9 @@ def label_image(campaign_image: CampaignImage, boxes: list[dict]) -> Submission:
         )
     campaign_image.current_submission = submission
     campaign_image.labeled = True
-    campaign_image.save(update_fields=["current_submission", "labeled"])
+    campaign_image.review_state = ReviewState.PENDING  # as objects_replace leaves a new revision
+    campaign_image.revision_count += 1
+    campaign_image.save(update_fields=["current_submission", "labeled", "review_state", "revision_count"])
     return submission
 
 
