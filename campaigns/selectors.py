@@ -231,11 +231,21 @@ def _holds_current_boxes(label: str | None = None):
     return Exists(boxes.filter(label=label) if label is not None else boxes)
 
 
-def review_images(*, campaign_id: int, show: str, label: str | None = None) -> QuerySet[CampaignImage]:
-    """The campaign's images in one review filter (``REVIEW_FILTERS``), optionally only those with a ``label`` box."""
+def _scoped(campaign_id: int, label: str | None, sample_id: int | None) -> QuerySet[CampaignImage]:
     images = CampaignImage.objects.filter(campaign_id=campaign_id)
     if label is not None:
         images = images.filter(_holds_current_boxes(label))
+    if sample_id is not None:
+        images = images.filter(pk__in=ReviewSampleImage.objects.filter(sample_id=sample_id).values("campaign_image"))
+    return images
+
+
+def review_images(
+    *, campaign_id: int, show: str, label: str | None = None, sample_id: int | None = None
+) -> QuerySet[CampaignImage]:
+    """The campaign's images in one review filter (``REVIEW_FILTERS``), optionally only those with a ``label``
+    box or drawn into a sample."""
+    images = _scoped(campaign_id, label, sample_id)
     if show == "unlabeled":
         return images.filter(labeled=False)
     if show == "labeled":
@@ -247,11 +257,9 @@ def review_images(*, campaign_id: int, show: str, label: str | None = None) -> Q
     return images
 
 
-def review_counts(*, campaign_id: int, label: str | None = None) -> dict[str, int]:
+def review_counts(*, campaign_id: int, label: str | None = None, sample_id: int | None = None) -> dict[str, int]:
     """How many images each review filter holds, in one query."""
-    images = CampaignImage.objects.filter(campaign_id=campaign_id)
-    if label is not None:
-        images = images.filter(_holds_current_boxes(label))
+    images = _scoped(campaign_id, label, sample_id)
     counts = images.annotate(holds_boxes=_holds_current_boxes()).aggregate(
         n_all=Count("pk"),
         n_unlabeled=Count("pk", filter=Q(labeled=False)),
@@ -273,13 +281,14 @@ def review_labels(*, campaign_id: int) -> list[str]:
     )
 
 
-def review_next_pending(*, campaign_id: int, after_image_id: int) -> int | None:
+def review_next_pending(*, campaign_id: int, after_image_id: int, sample_id: int | None = None) -> int | None:
     """The next image awaiting review after this one (by image id, wrapping around); ``None`` when none waits.
 
-    One query: the images after this one first, then those before it.
+    One query: the images after this one first, then those before it (of the sample only, with ``sample_id``).
     """
     return (
-        CampaignImage.objects.filter(campaign_id=campaign_id, review_state=ReviewState.PENDING)
+        _scoped(campaign_id, None, sample_id)
+        .filter(review_state=ReviewState.PENDING)
         .exclude(image_id=after_image_id)
         .annotate(wrapped=Case(When(image_id__lt=after_image_id, then=Value(1)), default=Value(0)))
         .order_by("wrapped", "image_id")
@@ -288,9 +297,11 @@ def review_next_pending(*, campaign_id: int, after_image_id: int) -> int | None:
     )
 
 
-def review_first_image_id(*, campaign_id: int, show: str, label: str | None = None) -> int | None:
+def review_first_image_id(
+    *, campaign_id: int, show: str, label: str | None = None, sample_id: int | None = None
+) -> int | None:
     """The first image (by id) in a review filter, or ``None`` when the filter is empty."""
-    images = review_images(campaign_id=campaign_id, show=show, label=label)
+    images = review_images(campaign_id=campaign_id, show=show, label=label, sample_id=sample_id)
     return images.order_by("image_id").values_list("image_id", flat=True).first()
 
 
@@ -314,9 +325,11 @@ class ReviewPlace:
     position: int | None
 
 
-def review_place(*, row: CampaignImage, show: str, label: str | None = None) -> ReviewPlace:
+def review_place(
+    *, row: CampaignImage, show: str, label: str | None = None, sample_id: int | None = None
+) -> ReviewPlace:
     """The image before and after ``row`` in the filter, and its position there (at most four small queries)."""
-    images = review_images(campaign_id=row.campaign_id, show=show, label=label)
+    images = review_images(campaign_id=row.campaign_id, show=show, label=label, sample_id=sample_id)
     image_id = row.image_id
     previous_id = images.filter(image_id__lt=image_id).order_by("-image_id").values_list("image_id", flat=True).first()
     next_id = images.filter(image_id__gt=image_id).order_by("image_id").values_list("image_id", flat=True).first()
@@ -346,3 +359,19 @@ def campaign_image_revisions(*, row: CampaignImage) -> list[tuple[Submission, in
 def submission_boxes(*, row: CampaignImage, submission_id: int) -> list[BoundingBox]:
     """The boxes one submission gave this image, in the order sent."""
     return list(BoundingBox.objects.filter(campaign_image=row, submission_id=submission_id).order_by("position", "pk"))
+
+
+# --- the campaign page's review panel ------------------------------------------------------
+
+
+def campaign_review_summary(*, campaign_id: int) -> dict[str, int]:
+    """How many of the campaign's images are in each review state (one query)."""
+    counts = CampaignImage.objects.filter(campaign_id=campaign_id).aggregate(
+        **{state: Count("pk", filter=Q(review_state=state)) for state in ReviewState.values}
+    )
+    return {state: counts[state] or 0 for state in ReviewState.values}
+
+
+def campaign_latest_sample(*, campaign_id: int) -> ReviewSample | None:
+    """The campaign's newest sample with its progress, or ``None`` (one query)."""
+    return sample_list(campaign_id=campaign_id).first()

@@ -11,6 +11,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -19,7 +20,7 @@ from django.utils.html import format_html
 from accounts.audit import Actor
 from accounts.services import StaffEmailConflict
 from campaigns import services
-from campaigns.admin import review
+from campaigns.admin import delivery, review
 from campaigns.admin.forms import CampaignCreateForm, CampaignForm
 from campaigns.admin.history import review_link
 from campaigns.admin.steps import STEP_ACTIONS, STEPS, steps_offered
@@ -89,6 +90,15 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
         ExtraView("<rowid:object_id>/add-imageset/", "add_imageset_view", "add_imageset", methods=("POST",)),
         ExtraView("<rowid:object_id>/labels.csv", "labels_csv_view", "labels_csv", methods=("GET", "HEAD")),
         ExtraView("<rowid:object_id>/review/", "review_view", "review"),
+        ExtraView("<rowid:object_id>/sample/", "sample_start_view", "sample_start", methods=("POST",)),
+        ExtraView(
+            "<rowid:object_id>/sample/<rowid:sample_id>/decide/",
+            "sample_decide_view",
+            "sample_decide",
+            methods=("POST",),
+        ),
+        ExtraView("<rowid:object_id>/stats/", "stats_view", "stats", methods=("GET", "HEAD")),
+        ExtraView("stats/agency/", "agency_stats_view", "agency_stats", methods=("GET", "HEAD")),
         ExtraView("<rowid:object_id>/review/<rowid:image_id>/", "review_view", "review_image"),
         ExtraView(
             "<rowid:object_id>/review/<rowid:image_id>/decide/",
@@ -195,6 +205,8 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
         }
         if campaign.status == Campaign.Status.CREATED:
             context["imagesets"] = imagesets_holding_images(limit=IMAGESETS_OFFERED)
+        else:
+            context["review"] = delivery.review_panel(self, campaign)
         return context
 
     @staticmethod
@@ -256,6 +268,23 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
     def review_view(self, request, object_id: int, image_id: int | None = None):
         campaign = self.guarded_object(request, object_id, change=False)
         return review.review_page(request, self, campaign=campaign, image_id=image_id)
+
+    def sample_start_view(self, request, object_id: int):
+        campaign = self.guarded_object(request, object_id, change=True)
+        return delivery.sample_start_view(request, self, campaign)
+
+    def sample_decide_view(self, request, object_id: int, sample_id: int):
+        campaign = self.guarded_object(request, object_id, change=True)
+        return delivery.sample_decide_view(request, self, campaign, sample_id)
+
+    def stats_view(self, request, object_id: int):
+        campaign = self.guarded_object(request, object_id, change=False)
+        return delivery.campaign_stats_view(request, self, campaign)
+
+    def agency_stats_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return delivery.agency_stats_view(request, self)
 
     def review_decide_view(self, request, object_id: int, image_id: int):
         """POST: accept or reject one image's current revision (the review page's buttons and keys)."""

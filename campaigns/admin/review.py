@@ -176,6 +176,7 @@ class View:
 
     show: str = "all"
     label: str | None = None
+    sample: int | None = None  # only the images drawn into this acceptance sample
     compare: bool = False
 
     @classmethod
@@ -185,8 +186,13 @@ class View:
         return cls(
             show=show if show in REVIEW_FILTERS else "all",
             label=label if label is None or len(label) <= LABEL_MAX_LENGTH else None,
+            sample=parse_id(request.GET.get("sample", "")),
             compare=request.GET.get("compare") == "1",
         )
+
+    @property
+    def scope(self) -> dict:
+        return {"label": self.label, "sample_id": self.sample}
 
     def query(self, **changes) -> dict:
         view = replace(self, **changes)
@@ -195,6 +201,8 @@ class View:
             query["show"] = view.show
         if view.label is not None:
             query["label"] = view.label
+        if view.sample is not None:
+            query["sample"] = view.sample
         if view.compare:
             query["compare"] = "1"
         return query
@@ -215,10 +223,10 @@ def review_page(request, model_admin, *, campaign: Campaign, image_id: int | Non
     """The review of one image of the campaign; without one, the first image of the filter (or an empty page)."""
     view = View.of(request)
     if image_id is None:
-        first = review_first_image_id(campaign_id=campaign.pk, show=view.show, label=view.label)
+        first = review_first_image_id(campaign_id=campaign.pk, show=view.show, **view.scope)
         if first is not None:
             return redirect(_url(campaign.pk, first, view))
-    counts = review_counts(campaign_id=campaign.pk, label=view.label)
+    counts = review_counts(campaign_id=campaign.pk, **view.scope)
     labels = review_labels(campaign_id=campaign.pk)
     context = admin_page_context(
         request,
@@ -243,6 +251,7 @@ def review_page(request, model_admin, *, campaign: Campaign, image_id: int | Non
             for label in labels
         ],
         any_label_url=_url(campaign.pk, image_id, view, label=None),
+        all_images_url=_url(campaign.pk, image_id, view, sample=None),
         campaign_url=reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
         csv_url=reverse("admin:campaigns_campaign_labels_csv", args=[campaign.pk]),
         media=model_admin.media,
@@ -269,8 +278,8 @@ def _image_context(request, campaign: Campaign, image_id: int, *, view: View, to
     if view.compare and previous is not None:
         before = [Box.of(box, image) for box in submission_boxes(row=row, submission_id=previous)]
         boxes, removed, changes = _compared(before, boxes)
-    place = review_place(row=row, show=view.show, label=view.label)
-    next_pending = review_next_pending(campaign_id=campaign_id, after_image_id=image_id)
+    place = review_place(row=row, show=view.show, **view.scope)
+    next_pending = review_next_pending(campaign_id=campaign_id, after_image_id=image_id, sample_id=view.sample)
     shown_width, shown_height = image.display_size  # the browser turns the image by its EXIF orientation
     shown_size = (shown_width, shown_height) if shown_width and shown_height else None
     showing_current = chosen == row.current_submission_id
@@ -391,5 +400,5 @@ def review_decide(request, model_admin, *, campaign: Campaign, image_id: int):
         messages.error(request, f"Image {image_id}: {exc.detail}")
         return redirect(_url(campaign.pk, image_id, view))
     messages.success(request, f"Image {image_id} {review.decision}.")
-    following = review_next_pending(campaign_id=campaign.pk, after_image_id=image_id)
+    following = review_next_pending(campaign_id=campaign.pk, after_image_id=image_id, sample_id=view.sample)
     return redirect(_url(campaign.pk, following if following is not None else image_id, view))

@@ -6,6 +6,8 @@ import re
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditEvent
@@ -160,3 +162,77 @@ def test_comparing_with_the_previous_revision_marks_what_changed(site):
 def test_captions_use_a_text_colour_that_reads_on_the_labels_colour():
     assert text_colour("#ffe119") == "#000000"  # yellow: black text
     assert text_colour("#000075") == "#ffffff"  # navy: white text
+
+
+# --- the review panel, samples and statistics pages ---------------------------------------------
+
+
+def test_the_campaign_page_draws_a_sample_and_decides_its_lot(site, staff):
+    campaign = make_campaign(images=6, status=Status.ACTIVE)
+    replace_objects_from_body(campaign_id=campaign.pk, items=objects_body(image_ids(campaign)), user=None)
+    change = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    assert 'id="lh-review-panel"' in change and "6 awaiting review" in change and 'id="lh-sample-form"' in change
+
+    drawn = site.post(reverse("admin:campaigns_campaign_sample_start", args=[campaign.pk]), {"size": "2", "seed": "9"})
+    sample = campaign.samples.get()
+    assert drawn["Location"].endswith(f"/review/?sample={sample.pk}&show=pending")
+    walk = site.get(drawn["Location"], follow=True)
+    sampled = set(sample.sample_images.values_list("campaign_image__image_id", flat=True))
+    assert walk.context["image"].pk in sampled and walk.context["total"] == 2
+
+    for image_id in sampled:
+        decide(site, campaign, image_id, {"decision": "accepted"}, sample=sample.pk, show="pending")
+    change = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    assert 'id="lh-sample-verdict">Accept the lot<' in change and 'id="lh-lot-accept"' in change
+    site.post(reverse("admin:campaigns_campaign_sample_decide", args=[campaign.pk, sample.pk]), {"decision": "accept"})
+    sample.refresh_from_db()
+    assert sample.lot_decision == "accept" and sample.lot_decided_by == staff
+    assert set(CampaignImage.objects.filter(campaign=campaign).values_list("review_state", flat=True)) == {"accepted"}
+
+
+def test_a_refused_sample_is_a_message_and_stores_nothing(site):
+    campaign = make_campaign(images=2, status=Status.ACTIVE)
+    before = campaign_state()
+    answer = site.post(reverse("admin:campaigns_campaign_sample_start", args=[campaign.pk]), {"size": "x"})
+    assert "No sample drawn" in [str(m) for m in get_messages(answer.wsgi_request)][0]
+    answer = site.post(reverse("admin:campaigns_campaign_sample_start", args=[campaign.pk]), {})
+    assert "no lot" in [str(m) for m in get_messages(answer.wsgi_request)][-1]
+    assert campaign_state() == before
+
+
+def test_the_statistics_pages_and_their_csv(site, staff):
+    agency = UserFactory(email="vendor@example.com")
+    campaign = make_campaign(images=3, status=Status.ACTIVE, labeler=agency, title="beach")
+    other = make_campaign(images=2, status=Status.ACTIVE, labeler=agency, title="forest")
+    replace_objects_from_body(campaign_id=campaign.pk, items=objects_body(image_ids(campaign), 2), user=agency)
+    replace_objects_from_body(campaign_id=other.pk, items=objects_body(image_ids(other)[:1]), user=agency)
+
+    page_ = site.get(reverse("admin:campaigns_campaign_stats", args=[campaign.pk]))
+    assert page_.status_code == 200 and 'id="lh-stats"' in page_.content.decode()
+    csv_text = site.get(reverse("admin:campaigns_campaign_stats", args=[campaign.pk]), {"format": "csv"})
+    assert csv_text["Content-Type"].startswith("text/csv")
+    lines = csv_text.content.decode().splitlines()
+    assert lines[0].startswith("campaign_id,campaign,images,unlabeled,labeled,pending")
+    assert lines[1].startswith(f"{campaign.pk},beach,3,0,3,3,")
+
+    url = reverse("admin:campaigns_campaign_agency_stats")
+    empty = site.get(url)
+    assert empty.context["report"] is None
+    by_agency = site.get(url, {"agency": "vendor@example.com", "format": "csv"}).content.decode().splitlines()
+    assert [line.split(",")[1] for line in by_agency[1:]] == ["beach", "forest", "total"]
+    assert by_agency[-1].startswith(",total,5,1,4,4,")
+    bad = site.get(url, {"agency": "vendor@example.com", "since": "2026-02-01", "until": "2026-01-01"})
+    assert bad.status_code == 200 and bad.context["report"] is None
+
+
+def test_the_statistics_pages_take_the_same_queries_for_one_and_many_campaigns(site):
+    counts = []
+    for n in (1, 6):
+        agency = UserFactory()
+        for _ in range(n):
+            campaign = make_campaign(images=3, status=Status.ACTIVE, labeler=agency)
+            replace_objects_from_body(campaign_id=campaign.pk, items=objects_body(image_ids(campaign)), user=agency)
+        with CaptureQueriesContext(connection) as ctx:
+            site.get(reverse("admin:campaigns_campaign_agency_stats"), {"agency": agency.email, "format": "csv"})
+        counts.append(len(ctx))
+    assert counts[0] == counts[1]

@@ -1,0 +1,180 @@
+"""The campaign page's review panel, acceptance samples and the vendor statistics pages.
+
+Each is a thin admin view over the same services and reads as the API
+(``campaigns.services.samples``, ``campaigns.stats``): a refusal (the API's
+4xx) becomes an error message. The statistics pages (one campaign; one
+agency over a date range) download as CSV with ``?format=csv``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.audit import Actor
+from accounts.selectors import user_find
+from campaigns import stats
+from campaigns.inputs import DateRange, parse_lot_decision, parse_new_sample
+from campaigns.models import Campaign, CampaignLabeler, ReviewSample
+from campaigns.sampling import wilson_interval
+from campaigns.selectors import campaign_latest_sample, campaign_review_summary
+from campaigns.services import sample_decide_lot, sample_start
+from labelhub.admin import admin_page_context
+from labelhub.exceptions import ApplicationError
+
+STATS_TEMPLATE = "admin/campaigns/campaign/stats.html"
+
+
+def _review_url(campaign_id: int, **query) -> str:
+    base = reverse("admin:campaigns_campaign_review", args=[campaign_id])
+    return f"{base}?{urlencode(query)}" if query else base
+
+
+def sample_figures(sample: ReviewSample) -> dict:
+    """The sample's progress and, once decided, its defect rate with the 95 % Wilson interval."""
+    decided, rejected = sample.decided, sample.rejected
+    low, high = wilson_interval(rejected, decided) if decided else (None, None)
+    return {
+        "sample": sample,
+        "decided": decided,
+        "rejected": rejected,
+        "defect_rate": rejected / decided if decided else None,
+        "interval": (low, high) if decided else None,
+        "walk_url": _review_url(sample.campaign_id, sample=sample.pk, show="pending"),
+        "all_url": _review_url(sample.campaign_id, sample=sample.pk),
+    }
+
+
+def review_panel(model_admin, campaign: Campaign) -> dict:
+    """The review states, the latest acceptance sample and where to act (two queries)."""
+    latest = campaign_latest_sample(campaign_id=campaign.pk)
+    return {
+        "summary": campaign_review_summary(campaign_id=campaign.pk),
+        "sample": sample_figures(latest) if latest is not None else None,
+        "urls": {
+            "pending": _review_url(campaign.pk, show="pending"),
+            "rejected": _review_url(campaign.pk, show="rejected"),
+            "sample_start": model_admin.admin_url("sample_start", campaign.pk),
+            "sample_decide": model_admin.admin_url("sample_decide", campaign.pk, latest.pk) if latest else None,
+            "stats": model_admin.admin_url("stats", campaign.pk),
+        },
+    }
+
+
+def sample_start_view(request, model_admin, campaign: Campaign):
+    """POST ``size`` (empty: the standard's plan) and ``seed`` (empty: random): draw a sample."""
+    data = {}
+    for name in ("size", "seed"):
+        raw = request.POST.get(name, "").strip()
+        if raw:
+            data[name] = int(raw) if raw.isascii() and raw.lstrip("-").isdigit() else raw
+    try:
+        sample = sample_start(campaign_id=campaign.pk, new=parse_new_sample(data), actor=Actor.of_request(request))
+    except ApplicationError as exc:
+        messages.error(request, f"No sample drawn: {exc.detail}")
+        return redirect(model_admin.admin_url("change", campaign.pk))
+    plan = f"code letter {sample.code_letter}, " if sample.code_letter else "size by hand, "
+    messages.success(
+        request,
+        f"Sample {sample.pk}: {sample.sample_size} of {sample.lot_size} images ({plan}accept with at most "
+        f"{sample.acceptance_number} rejected). Review them now.",
+    )
+    return redirect(_review_url(campaign.pk, sample=sample.pk, show="pending"))
+
+
+def sample_decide_view(request, model_admin, campaign: Campaign, sample_id: int):
+    """POST ``decision`` (accept/reject) and an optional ``reason``: decide the sample's lot."""
+    try:
+        decision = parse_lot_decision(
+            {"decision": request.POST.get("decision"), "reason": request.POST.get("reason") or None}
+        )
+        sample_decide_lot(
+            campaign_id=campaign.pk, sample_id=sample_id, decision=decision, actor=Actor.of_request(request)
+        )
+    except ApplicationError as exc:
+        messages.error(request, f"Lot not decided: {exc.detail}")
+    else:
+        messages.success(request, f"Lot of sample {sample_id}: {decision.decision}ed.")
+    return redirect(model_admin.admin_url("change", campaign.pk))
+
+
+class StatsRangeForm(forms.Form):
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="exclusive")
+    agency = forms.ChoiceField(required=False, label="Agency")
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [("", "—"), *((email, email) for email in agencies)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError("'since' must not be after 'until'.")
+        return data
+
+    def date_range(self) -> DateRange:
+        def aware(day):
+            return timezone.make_aware(datetime.combine(day, time.min)) if day else None
+
+        return DateRange(aware(self.cleaned_data.get("since")), aware(self.cleaned_data.get("until")))
+
+
+def _agencies() -> list[str]:
+    """E-mails of every user labeling a campaign (the agency picker)."""
+    return list(CampaignLabeler.objects.order_by("user__email").values_list("user__email", flat=True).distinct())
+
+
+def _csv_response(report: stats.StatsReport, filename: str) -> HttpResponse:
+    response = HttpResponse(stats.stats_csv(report), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def campaign_stats_view(request, model_admin, campaign: Campaign):
+    """One campaign's figures over a date range; ``?format=csv`` downloads them."""
+    form = StatsRangeForm(request.GET or None)
+    dates = form.date_range() if form.is_valid() else DateRange()
+    report = stats.vendor_stats(campaigns=Campaign.objects.filter(pk=campaign.pk), dates=dates)
+    if request.GET.get("format") == "csv" and (not request.GET or form.is_valid()):
+        return _csv_response(report, f"{campaign.title}-stats.csv")
+    return _stats_page(request, model_admin, form, report, title=f"Vendor statistics of {campaign.title}")
+
+
+def agency_stats_view(request, model_admin):
+    """Every campaign of one agency over a date range; ``?format=csv`` downloads them."""
+    form = StatsRangeForm(request.GET or None, agencies=_agencies())
+    report = None
+    if form.is_valid() and form.cleaned_data.get("agency"):
+        agency = user_find(email=form.cleaned_data["agency"])
+        if agency is not None:
+            report = stats.agency_stats(agency=agency, dates=form.date_range())
+            if request.GET.get("format") == "csv":
+                return _csv_response(report, f"{agency.email}-stats.csv")
+    return _stats_page(request, model_admin, form, report, title="Vendor statistics by agency", agency_form=True)
+
+
+def _stats_page(request, model_admin, form, report, *, title: str, agency_form: bool = False):
+    query = request.GET.copy()
+    query["format"] = "csv"
+    context = admin_page_context(
+        request,
+        model_admin,
+        title=title,
+        form=form,
+        agency_form=agency_form,
+        report=report,
+        rows=[(row, row.as_dict()) for row in report.rows] if report else [],
+        total=report.total.as_dict() if report else None,
+        csv_url=f"?{query.urlencode()}",
+        agency_url=reverse("admin:campaigns_campaign_agency_stats"),
+    )
+    return TemplateResponse(request, STATS_TEMPLATE, context)
