@@ -1,15 +1,22 @@
+import csv
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from accounts.audit import Actor
-from accounts.models import ApiKey, User, normalize_email
+from accounts.models import ApiKey, AuditEvent, ImageFetchCount, User, normalize_email
 from accounts.selectors import user_find, user_has_unrevoked_key
 from accounts.services import IssuedKey, apikey_issue, apikey_revoke, apikey_rotate
-from labelhub.admin import AdminBase, FormPage, ShownSecret, render_secrets_page
+from labelhub.admin import AdminBase, ExtraView, FormPage, ShownSecret, render_secrets_page
+from labelhub.admin.access import is_image_admin
 
 NO_SECRET_NOTE = (
     "This user already has a key; its secret is stored only as a hash and cannot be shown. "
@@ -182,3 +189,96 @@ class ApiKeyAdmin(AdminBase, admin.ModelAdmin):
             lambda api_key: apikey_revoke(api_key=api_key, actor=Actor.of_request(request)),
             done="Revoked {count} key(s).",
         )
+
+
+class AuditReadOnly:
+    """Staff read the audit trail; nobody adds, edits or deletes a row of it."""
+
+    def has_module_permission(self, request):
+        return is_image_admin(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_image_admin(request)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+AUDIT_CSV_COLUMNS = ("date", "actor", "actor_key", "action", "target_type", "target_id", "target", "details")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(AuditReadOnly, AdminBase, admin.ModelAdmin):
+    list_display = ("date", "actor", "action", "target_type", "target_id", "target", "details_short")
+    list_filter = ("action", "target_type", ("actor_user", admin.EmptyFieldListFilter))
+    search_fields = ("actor", "target", "target_id", "action")
+    date_hierarchy = "date"
+    list_select_related = ("actor_key",)
+    readonly_fields = ("date", "actor", "actor_user", "actor_key", "action", "target_type", "target_id", "target")
+    fields = (*readonly_fields, "details_pretty")
+    extra_views = (ExtraView("csv/", "csv_view", "csv", methods=("GET", "HEAD")),)
+    change_list_template = "admin/accounts/auditevent/change_list.html"
+
+    @admin.display(description="details")
+    def details_short(self, obj):
+        text = json.dumps(obj.details, sort_keys=True)
+        return text if len(text) <= 120 else text[:117] + "..."
+
+    @admin.display(description="details")
+    def details_pretty(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.details, indent=2, sort_keys=True))
+
+    def csv_view(self, request):
+        """The list as shown (its filters, search and date drill-down), every row, streamed as CSV."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        rows = changelist.get_queryset(request).order_by("date", "pk")
+
+        def lines():
+            buffer = _CsvBuffer()
+            writer = csv.writer(buffer, lineterminator="\n")
+            yield writer.writerow(AUDIT_CSV_COLUMNS)
+            for event in rows.iterator(chunk_size=2000):
+                yield writer.writerow(
+                    [
+                        event.date.isoformat(),
+                        event.actor,
+                        event.actor_key.key if event.actor_key_id else "",
+                        event.action,
+                        event.target_type,
+                        event.target_id,
+                        event.target,
+                        json.dumps(event.details, sort_keys=True),
+                    ]
+                )
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="audit.csv"'
+        return response
+
+
+class _CsvBuffer:
+    """``csv.writer`` target that hands each written line back."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@admin.register(ImageFetchCount)
+class ImageFetchCountAdmin(AuditReadOnly, AdminBase, admin.ModelAdmin):
+    list_display = ("day", "api_key", "agency", "count")
+    list_filter = ("day",)
+    search_fields = ("api_key__key", "api_key__user__email")
+    date_hierarchy = "day"
+    list_select_related = ("api_key__user",)
+
+    @admin.display(description="agency", ordering="api_key__user__email")
+    def agency(self, obj):
+        return obj.api_key.user.email
