@@ -242,7 +242,7 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     boxes = page.locator("#lh-boxes g.lh-box")
     expect(boxes).to_have_count(stored.count())
     assert stored.count() == 2
-    captions = page.locator("#lh-boxes text").all_text_contents()
+    captions = page.locator("#lh-captions .lh-caption").all_text_contents()
     assert captions == ["Plastic 1.00", "Organic 0.56"]
     assert page.locator("#lh-boxes rect").first.get_attribute("x") == "13"
     page.screenshot(path=str(ARTIFACTS / "review.png"), full_page=True)
@@ -252,7 +252,7 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     page.keyboard.press("ArrowRight")
     expect(page).to_have_url(re.compile(rf"/review/{park}/$"))
     expect(page.locator("#lh-boxes g.lh-box")).to_have_count(1)
-    expect(page.locator("#lh-boxes text")).to_have_text("Wood 0.12")
+    expect(page.locator("#lh-captions .lh-caption")).to_have_text("Wood 0.12")
     page.wait_for_load_state("load")
     page.keyboard.press("ArrowLeft")
     expect(page).to_have_url(re.compile(rf"/review/{beach}/$"))
