@@ -160,10 +160,13 @@ class SkippedImages:
         return {"count": self.count, "image_ids": list(self.image_ids)}
 
 
-def automl_jsonl_chunks(*, campaign_id: int, datastore: str, unsized: SkippedImages | None = None) -> Iterator[str]:
+def automl_jsonl_chunks(
+    *, campaign_id: int, datastore: str, unsized: SkippedImages | None = None, review_required: bool = False
+) -> Iterator[str]:
     """One AutoML object-detection line per labeled image of known size.
 
     Labeled images left out for an unknown size are counted in ``unsized``.
+    ``review_required``: each line also names the accepted submission (``accepted_submission``).
     """
 
     def lines() -> Iterator[str]:
@@ -179,7 +182,8 @@ def automl_jsonl_chunks(*, campaign_id: int, datastore: str, unsized: SkippedIma
                 f'{{"format": {_json_string(_image_format(image))}, "width": {image.width}, "height": {image.height}}}'
             )
             boxes = boxes_json(image, extra=', "isCrowd": 0')
-            yield f'{{"image_url": {url}, "image_details": {details}, "label": {boxes}}}\n'
+            accepted = f', "accepted_submission": {_number(image.accepted_submission)}' if review_required else ""
+            yield f'{{"image_url": {url}, "image_details": {details}, "label": {boxes}{accepted}}}\n'
 
     return _buffered(lines())
 
@@ -236,11 +240,14 @@ def coco_categories(labels: list[str]) -> list[dict]:
     return [{"id": index, "name": label, "supercategory": ""} for index, label in enumerate(labels, start=1)]
 
 
-def coco_json_chunks(*, campaign_id: int, labels: list[str] | None = None) -> Iterator[str]:
+def coco_json_chunks(
+    *, campaign_id: int, labels: list[str] | None = None, review_required: bool = False
+) -> Iterator[str]:
     """COCO object detection JSON of the labeled images: ``images``, ``annotations``, ``categories``.
 
     Image ids are labelhub image ids, annotation ids labelhub object ids;
-    boxes are ``[x, y, width, height]`` in pixels.
+    boxes are ``[x, y, width, height]`` in pixels. ``review_required``: each
+    image also names the accepted submission (``accepted_submission``).
     """
     if labels is None:
         labels = campaign_export_labels(campaign_id=campaign_id)
@@ -250,11 +257,14 @@ def coco_json_chunks(*, campaign_id: int, labels: list[str] | None = None) -> It
     def pieces() -> Iterator[str]:
         yield '{"images": ['
         separator = ""
-        for image_id, path, _filetype, width, height, labeled in campaign_export_image_rows(campaign_id=campaign_id):
+        rows = campaign_export_image_rows(campaign_id=campaign_id, with_acceptance=review_required)
+        for image_id, path, _filetype, width, height, labeled, *accepted in rows:
             if not labeled:
                 continue
             file_name = path.split("/", 1)[1] if "/" in path else path
             image = {"id": image_id, "file_name": file_name, "width": width, "height": height}
+            if review_required:
+                image["accepted_submission"] = accepted[0]
             yield separator + json.dumps(image, ensure_ascii=False)
             separator = ", "
         yield '], "annotations": ['

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db.models import F, FilteredRelation, Q
+from django.db.models import Case, F, FilteredRelation, IntegerField, Q, Value, When
 
-from campaigns.models import BoundingBox, CampaignImage
+from campaigns.models import BoundingBox, CampaignImage, ReviewState
 from labelhub.storage.base import BlobPathMixin
 
 # Rows fetched per round trip; large enough that a 1M-object campaign is a
@@ -43,6 +43,8 @@ class ExportImage(BlobPathMixin):
     height: int | None
     labeled: bool
     objects: list[ExportObject]
+    # The submission whose acceptance made this image's current revision final (``None``: not accepted).
+    accepted_submission: int | None = None
 
     @property
     def size_known(self) -> bool:
@@ -61,31 +63,47 @@ def campaign_export_images(*, campaign_id: int, chunk_size: int = CHUNK_SIZE) ->
     """
     rows = (
         CampaignImage.objects.filter(campaign_id=campaign_id)
-        .annotate(current_box=FilteredRelation("boxes", condition=Q(boxes__submission_id=F("current_submission_id"))))
+        .annotate(
+            current_box=FilteredRelation("boxes", condition=Q(boxes__submission_id=F("current_submission_id"))),
+            accepted_submission=_accepted_submission(),
+        )
         .order_by("image_id", "current_box__position", "current_box__id")
-        .values_list(*_IMAGE_FIELDS, *_BOX_FIELDS)
+        .values_list(*_IMAGE_FIELDS, "accepted_submission", *_BOX_FIELDS)
         .iterator(chunk_size=chunk_size)
     )
     current: ExportImage | None = None
-    for image_id, path, filetype, width, height, labeled, label, confidence, xmin, ymin, xmax, ymax in rows:
+    for image_id, path, filetype, width, height, labeled, accepted, label, confidence, xmin, ymin, xmax, ymax in rows:
         if current is None or current.image_id != image_id:
             if current is not None:
                 yield current
-            current = ExportImage(image_id, path, filetype or "", width, height, labeled, [])
+            current = ExportImage(image_id, path, filetype or "", width, height, labeled, [], accepted)
         if label is not None:
             current.objects.append(ExportObject(label, confidence, xmin, ymin, xmax, ymax))
     if current is not None:
         yield current
 
 
-def campaign_export_image_rows(*, campaign_id: int, chunk_size: int = CHUNK_SIZE) -> Iterator[tuple]:
-    """``(image_id, blobstorage_path, filetype, width, height, labeled)`` of every campaign image, by image id."""
-    return (
-        CampaignImage.objects.filter(campaign_id=campaign_id)
-        .order_by("image_id")
-        .values_list(*_IMAGE_FIELDS)
-        .iterator(chunk_size=chunk_size)
+def _accepted_submission():
+    """The current submission of an image whose current revision is accepted, else null."""
+    return Case(
+        When(review_state=ReviewState.ACCEPTED, then=F("current_submission_id")),
+        default=Value(None),
+        output_field=IntegerField(),
     )
+
+
+def campaign_export_image_rows(
+    *, campaign_id: int, chunk_size: int = CHUNK_SIZE, with_acceptance: bool = False
+) -> Iterator[tuple]:
+    """``(image_id, blobstorage_path, filetype, width, height, labeled)`` of every campaign image, by image id.
+
+    ``with_acceptance``: each row ends with the accepted submission's id (or ``None``) too.
+    """
+    images = CampaignImage.objects.filter(campaign_id=campaign_id).order_by("image_id")
+    if with_acceptance:
+        images = images.annotate(accepted_submission=_accepted_submission())
+        return images.values_list(*_IMAGE_FIELDS, "accepted_submission").iterator(chunk_size=chunk_size)
+    return images.values_list(*_IMAGE_FIELDS).iterator(chunk_size=chunk_size)
 
 
 def campaign_export_object_rows(*, campaign_id: int, chunk_size: int = CHUNK_SIZE) -> Iterator[tuple]:

@@ -143,7 +143,10 @@ class _Export:
 
     def automl(self) -> None:
         chunks = formats.automl_jsonl_chunks(
-            campaign_id=self.campaign.pk, datastore=self.datastore, unsized=self.unsized
+            campaign_id=self.campaign.pk,
+            datastore=self.datastore,
+            unsized=self.unsized,
+            review_required=self.campaign.review_required,
         )
         jsonl = self._write(self.paths.automl_jsonl, chunks, JSONL)
         mltable = self._write(
@@ -152,7 +155,8 @@ class _Export:
         self.hashes["automl"] = hashlib.sha256(f"{jsonl}\n{mltable}".encode()).hexdigest()
 
     def coco(self) -> None:
-        self._write(self.paths.coco_json, formats.coco_json_chunks(campaign_id=self.campaign.pk), JSON)
+        chunks = formats.coco_json_chunks(campaign_id=self.campaign.pk, review_required=self.campaign.review_required)
+        self._write(self.paths.coco_json, chunks, JSON)
 
     def images_mltable(self) -> None:
         chunks = formats.images_mltable_chunks(campaign_id=self.campaign.pk, datastore=self.datastore)

@@ -14,7 +14,7 @@ import yaml
 
 from campaigns.export import formats
 from campaigns.export.services import ExportPaths, campaign_export_run
-from campaigns.models import Campaign, CampaignJob
+from campaigns.models import Campaign, CampaignImage, CampaignJob, ReviewState
 from campaigns.tasks import campaign_export_run as export_task
 from campaigns.tests import fake_azureml
 from campaigns.tests.export_data import EXPECTED_CSV, label_image, make_exportable_campaign, obj
@@ -593,3 +593,29 @@ def test_azure_ml_is_imported_only_when_an_export_registers():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert out.stdout.strip() == "False False"
+
+
+def test_an_export_of_a_campaign_that_requires_review_names_each_images_accepted_submission(any_storage, no_azureml):
+    campaign, _ = make_exportable_campaign()
+    Campaign.objects.filter(pk=campaign.pk).update(review_required=True)
+    accepted = CampaignImage.objects.filter(campaign=campaign, labeled=True)
+    accepted.update(review_state=ReviewState.ACCEPTED)
+    expected = dict(accepted.values_list("image_id", "current_submission_id"))
+    CampaignJob.objects.create(campaign=campaign)
+    paths = ExportPaths.for_campaign(campaign)
+
+    campaign_export_run(campaign_id=campaign.pk)
+
+    coco = json.loads(read(any_storage, paths.coco_json))
+    assert {image["id"]: image["accepted_submission"] for image in coco["images"]} == expected
+    lines = [json.loads(line) for line in read(any_storage, paths.automl_jsonl).splitlines()]
+    assert sorted(line["accepted_submission"] for line in lines) == sorted(expected.values())
+    assert read(any_storage, paths.labels_csv) == EXPECTED_CSV  # the CSV keeps the contract's columns
+
+
+def test_an_export_without_the_review_policy_has_no_acceptance_attribute():
+    campaign, _ = make_exportable_campaign()
+    coco = json.loads("".join(formats.coco_json_chunks(campaign_id=campaign.pk)))
+    assert all("accepted_submission" not in image for image in coco["images"])
+    lines = "".join(formats.automl_jsonl_chunks(campaign_id=campaign.pk, datastore=""))
+    assert "accepted_submission" not in lines
