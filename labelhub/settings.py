@@ -353,6 +353,8 @@ SPECTACULAR_SETTINGS = {
         "ImageSetStatusEnum": "imagesets.models.ImageSet.Status",
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
         "JobStatusEnum": "labelhub.jobs.JobStatus",
+        "ReviewDecisionEnum": "campaigns.models.Review.Decision",
+        "LotDecisionEnum": ["accept", "reject"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -46,6 +46,8 @@ CAMPAIGN_KEYS = {
     "date_finished",
     "created_by",
     "job",
+    "review_required",  # added
+    "aql",  # added
 }
 IMAGE_KEYS = {
     "image_id",
@@ -184,10 +186,13 @@ def run_seed_flow(http, api_url: str, headers: dict, *, container: str, read_sto
 
     # The labeling partner lists and fetches its images
     r = http.get(f"{api_url}/campaigns/{campaign_id}/images", headers=user_headers)
-    assert r.json() == {
-        "images": [{"image_id": i, "url": f"/images/{i}"} for i in ids],
-        "pagination": {"next": None, "page": 1, "pages": 1, "per_page": 1000, "prev": None, "total": 3},
-    }
+    listed = r.json()
+    # The contract's fields, as the seed flow shows them; the review fields are additions.
+    assert [{"image_id": i["image_id"], "url": i["url"]} for i in listed["images"]] == [
+        {"image_id": i, "url": f"/images/{i}"} for i in ids
+    ]
+    assert all((i["labeled"], i["review"]) == (False, None) for i in listed["images"])
+    assert listed["pagination"] == {"next": None, "page": 1, "pages": 1, "per_page": 1000, "prev": None, "total": 3}
     car_id = by_name["car.png"]["image_id"]
     redirect = http.get(f"{api_url}/images/{car_id}", headers=user_headers, allow_redirects=False)
     assert redirect.status_code == 303
