@@ -12,6 +12,7 @@ from accounts.models import ApiKey, User
 from campaigns.inputs import NewObject, ObjectsByImage
 from campaigns.models import LABEL_MAX_LENGTH, BoundingBox, Campaign, CampaignImage, Submission
 from campaigns.services.campaigns import campaign_lock
+from campaigns.webhooks import campaign_event_record
 from labelhub.exceptions import Conflict, NotFound, Unprocessable
 from labelhub.validators import is_valid_id
 
@@ -150,4 +151,5 @@ def objects_replace(
         campaign.status = Status.COMPLETED
         campaign.date_completed = submission.date_created
         campaign.save(update_fields=["status", "date_completed"])
+        campaign_event_record(campaign=campaign)
     return submission

@@ -1,0 +1,45 @@
+"""The campaigns' webhook events: status changes (``campaign.*``) and the export's outcome (``export.*``)."""
+
+from __future__ import annotations
+
+from campaigns.models import Campaign, CampaignJob, CampaignLabeler
+from campaigns.selectors import campaign_get
+from campaigns.serializers import CampaignOutputSerializer
+from labelhub.jobs import JobStatus
+from labelhub.webhooks.services import webhook_event_record
+
+STATUS_EVENTS = {
+    Campaign.Status.ACTIVE: "campaign.activated",
+    Campaign.Status.COMPLETED: "campaign.completed",
+    Campaign.Status.FINISHED: "campaign.finished",
+}
+
+
+def campaign_labeler_ids(campaign_id: int) -> list[int]:
+    return list(CampaignLabeler.objects.filter(campaign_id=campaign_id).values_list("user_id", flat=True))
+
+
+def campaign_event_record(*, campaign: Campaign) -> None:
+    """The campaign just reached ``campaign.status``: the campaign as the API shows it, for staff and its agency."""
+    event = STATUS_EVENTS.get(campaign.status)
+    if event is None:
+        return
+    webhook_event_record(
+        type=event,
+        data=CampaignOutputSerializer(campaign_get(campaign_id=campaign.pk)).data,
+        campaign_user_ids=campaign_labeler_ids(campaign.pk),
+    )
+
+
+def export_job_event_record(job: CampaignJob) -> None:
+    """``JobKind.on_outcome`` of the export: the campaign, and the job's result (files, hashes, Azure ML assets)."""
+    result = {key: value for key, value in (job.result or {}).items() if key != "traceback"}
+    webhook_event_record(
+        type="export.succeeded" if job.status == JobStatus.SUCCEEDED else "export.failed",
+        data={
+            "campaign": CampaignOutputSerializer(campaign_get(campaign_id=job.campaign_id)).data,
+            "error": job.error,
+            "result": result,
+        },
+        campaign_user_ids=campaign_labeler_ids(job.campaign_id),
+    )
