@@ -70,7 +70,8 @@ class WebhookAdmin(AdminBase, ImageAdminAccess, admin.ModelAdmin):
     def disabled(self, obj):
         if not obj.disabled_reason:
             return "-"
-        return f"{obj.disabled_reason} ({obj.date_disabled:%Y-%m-%d %H:%M} UTC)"
+        when = f" ({obj.date_disabled:%Y-%m-%d %H:%M} UTC)" if obj.date_disabled else ""
+        return f"{obj.disabled_reason}{when}"
 
     @admin.display(description="deliveries")
     def deliveries(self, obj):
