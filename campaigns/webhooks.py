@@ -24,10 +24,11 @@ def campaign_event_record(*, campaign: Campaign) -> None:
     event = STATUS_EVENTS.get(campaign.status)
     if event is None:
         return
+    campaign_id = campaign.pk
     webhook_event_record(
         type=event,
-        data=CampaignOutputSerializer(campaign_get(campaign_id=campaign.pk)).data,
-        campaign_user_ids=campaign_labeler_ids(campaign.pk),
+        data=lambda: CampaignOutputSerializer(campaign_get(campaign_id=campaign_id)).data,
+        campaign_user_ids=lambda: campaign_labeler_ids(campaign_id),
     )
 
 
@@ -36,10 +37,10 @@ def export_job_event_record(job: CampaignJob) -> None:
     result = {key: value for key, value in (job.result or {}).items() if key != "traceback"}
     webhook_event_record(
         type="export.succeeded" if job.status == JobStatus.SUCCEEDED else "export.failed",
-        data={
+        data=lambda: {
             "campaign": CampaignOutputSerializer(campaign_get(campaign_id=job.campaign_id)).data,
             "error": job.error,
             "result": result,
         },
-        campaign_user_ids=campaign_labeler_ids(job.campaign_id),
+        campaign_user_ids=lambda: campaign_labeler_ids(job.campaign_id),
     )

@@ -10,9 +10,12 @@ from labelhub.webhooks.services import webhook_event_record
 
 def imageset_job_event_record(job: ImageSetJob) -> None:
     """``JobKind.on_outcome`` of the finish job: the set as ``GET /image_sets/{id}`` shows it (staff only)."""
-    imageset = ImageSet.objects.select_related("created_by").get(pk=job.imageset_id)
-    imageset.job = job
+
+    def data() -> dict:
+        imageset = ImageSet.objects.select_related("created_by").get(pk=job.imageset_id)
+        imageset.job = job
+        return ImageSetOutputSerializer(imageset).data
+
     webhook_event_record(
-        type="imageset.finished" if job.status == JobStatus.SUCCEEDED else "imageset.failed",
-        data=ImageSetOutputSerializer(imageset).data,
+        type="imageset.finished" if job.status == JobStatus.SUCCEEDED else "imageset.failed", data=data
     )

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.tasks import async_task
@@ -23,7 +22,12 @@ logger = logging.getLogger(__name__)
 DELIVERY_TASK = "labelhub.webhooks.tasks.webhook_delivery_send"
 
 
-def webhook_event_record(*, type: str, data: dict, campaign_user_ids: Iterable[int] = ()) -> WebhookEvent | None:
+def webhook_event_record(
+    *,
+    type: str,
+    data: dict | Callable[[], dict],
+    campaign_user_ids: Iterable[int] | Callable[[], Iterable[int]] = (),
+) -> WebhookEvent | None:
     """Record that ``type`` happened, for every active endpoint subscribed to it; sent after the commit.
 
     Call it inside the transaction of the change (the event is committed, or
@@ -32,36 +36,37 @@ def webhook_event_record(*, type: str, data: dict, campaign_user_ids: Iterable[i
     that may see the event (the campaign's labelers); an agency's endpoint
     receives the event only if its owner is one of them, and the event type
     is open to agencies. Staff endpoints receive every event they subscribed to.
+    Either may be a function, called only when an endpoint wants the event
+    (so an installation without webhooks pays one query per event).
 
     Costs one query when no endpoint wants the event (nothing is stored) and
     three when some do (the endpoints, the event, the deliveries in one
-    insert), however many endpoints there are; no network I/O. Returns the
-    event, or ``None`` when no endpoint wants it.
+    insert), plus what the two functions query, however many endpoints
+    there are; no network I/O. Returns the event, or ``None``.
     """
     known = event_type(type)
     if known is None:
         raise ValueError(f"unknown webhook event type {type!r}: register it in labelhub/webhooks/events.py")
-    audience = Q(owner__isnull=True)
-    if known.agency:
-        user_ids = [int(pk) for pk in campaign_user_ids]
-        if user_ids:
-            audience |= Q(owner_id__in=user_ids)
-    endpoints = [
-        pk
-        for pk, events in Webhook.objects.filter(audience, active=True).values_list("pk", "events")
-        if type in (events or [])
+    wanting = [
+        (pk, owner_id)
+        for pk, owner_id, events in Webhook.objects.filter(active=True).values_list("pk", "owner_id", "events")
+        if type in (events or []) and (owner_id is None or known.agency)
     ]
-    if not endpoints:
+    if any(owner_id is not None for _, owner_id in wanting):
+        users = campaign_user_ids() if callable(campaign_user_ids) else campaign_user_ids
+        allowed = {int(pk) for pk in users}
+        wanting = [(pk, owner_id) for pk, owner_id in wanting if owner_id is None or owner_id in allowed]
+    if not wanting:
         return None
     now = timezone.now()
     payload = json.dumps(
-        {"type": type, "timestamp": format_datetime(now), "data": data},
+        {"type": type, "timestamp": format_datetime(now), "data": data() if callable(data) else data},
         cls=JSONEncoder,
         separators=(",", ":"),
     )
     event = WebhookEvent.objects.create(uid=f"msg_{uuid.uuid4().hex}", type=type, payload=payload, date_created=now)
     WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(event=event, webhook_id=pk, next_attempt_at=now, date_created=now) for pk in endpoints
+        WebhookDelivery(event=event, webhook_id=pk, next_attempt_at=now, date_created=now) for pk, _ in wanting
     )
     event_pk = event.pk
     # robust: the change is committed; a broker that is down leaves the deliveries to the sweep.
