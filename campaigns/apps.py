@@ -8,6 +8,7 @@ class CampaignsConfig(AppConfig):
     def ready(self):
         from campaigns.models import CampaignJob
         from campaigns.selectors import labeler_can_read_image
+        from campaigns.webhooks import export_job_event_record
         from imagesets import hooks
         from labelhub import jobs
 
@@ -17,6 +18,7 @@ class CampaignsConfig(AppConfig):
                 model=CampaignJob,
                 owner_field="campaign_id",
                 task="campaigns.tasks.campaign_export_run",
+                on_outcome=export_job_event_record,
             )
         )
         # A labeler reads the images of its campaigns (imagesets asks through the hook).

@@ -8,7 +8,16 @@ class ImagesetsConfig(AppConfig):
     def ready(self):
         from imagesets.models import ImageSetJob
         from imagesets.services import FINISH_JOB
+        from imagesets.webhooks import imageset_job_event_record
         from labelhub.jobs import JobKind, register
 
         task = "imagesets.tasks.imageset_finish_run"
-        register(JobKind(name=FINISH_JOB, model=ImageSetJob, owner_field="imageset_id", task=task))
+        register(
+            JobKind(
+                name=FINISH_JOB,
+                model=ImageSetJob,
+                owner_field="imageset_id",
+                task=task,
+                on_outcome=imageset_job_event_record,
+            )
+        )

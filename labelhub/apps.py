@@ -9,6 +9,10 @@ class LabelhubConfig(AppConfig):
         from django_q.signals import post_spawn
 
         from labelhub.jobs import start_sweeper
+        from labelhub.webhooks import admin as _webhooks_admin  # noqa: F401 - registers the webhook admin
+        from labelhub.webhooks.sweep import start_webhook_sweeper
 
         # Each worker process recovers lost jobs as it starts, then periodically.
         post_spawn.connect(start_sweeper, dispatch_uid="labelhub-job-sweeper")
+        # ... and sends due webhook deliveries (retries, lost hand-overs).
+        post_spawn.connect(start_webhook_sweeper, dispatch_uid="labelhub-webhook-sweeper")

@@ -197,6 +197,10 @@ TAGS = [
     {"name": "images", "description": "Images and where to read them; the objects labeled on one."},
     {"name": "campaigns", "description": "Labeling campaigns: images, status, the agency's objects, export."},
     {
+        "name": "webhooks",
+        "description": 'Signed notifications of what happens to image sets, campaigns and exports (README "Webhooks").',
+    },
+    {
         "name": "files",
         "description": "Signed URLs of the local storage backend (no key: the URL is the credential). "
         "With Azure storage these URLs point to Azure Blob Storage instead.",

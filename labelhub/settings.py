@@ -407,3 +407,29 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Webhooks (labelhub/webhooks/, README "Webhooks") -------------------------------
+
+# http:// endpoints are refused unless this is on (default: only with DJANGO_DEBUG).
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)
+# Endpoints on loopback, private, link-local, multicast, reserved or unspecified
+# addresses are refused (at creation and at every delivery) unless this is on.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
+# Seconds one delivery attempt may take, connection and answer included.
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10.0)
+# Seconds to wait before each retry of a failed delivery (each +-WEBHOOKS_RETRY_JITTER);
+# the default spans about 27 hours: 10 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+WEBHOOKS_RETRY_SCHEDULE = [
+    float(seconds)
+    for seconds in env.list(
+        "WEBHOOKS_RETRY_SCHEDULE", default=["10", "60", "300", "1800", "7200", "18000", "36000", "36000"]
+    )
+]
+WEBHOOKS_RETRY_JITTER = env.float("WEBHOOKS_RETRY_JITTER", default=0.2)
+# An endpoint whose attempts failed this many times in a row is disabled (staff see why).
+WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=50)
+# Every job worker process looks for due deliveries (retries, and hand-overs the broker
+# lost) this often; a delivery handed over but not attempted for WEBHOOKS_REQUEUE_AFTER
+# seconds is handed over again.
+WEBHOOKS_SWEEP_INTERVAL = env.float("WEBHOOKS_SWEEP_INTERVAL", default=5.0)
+WEBHOOKS_REQUEUE_AFTER = env.float("WEBHOOKS_REQUEUE_AFTER", default=300.0)

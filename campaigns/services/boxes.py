@@ -14,6 +14,7 @@ from campaigns.inputs import NewObject, ObjectsByImage
 from campaigns.models import LABEL_MAX_LENGTH, BoundingBox, Campaign, CampaignImage, ReviewState, Submission
 from campaigns.services.campaigns import campaign_lock
 from campaigns.services.reviews import note_resubmission
+from campaigns.webhooks import campaign_event_record
 from labelhub.exceptions import Conflict, NotFound, Unprocessable
 from labelhub.validators import is_valid_id
 
@@ -167,4 +168,5 @@ def objects_replace(
             target=campaign,
             details={"from": Status.ACTIVE, "to": Status.COMPLETED, "why": "every image is labeled"},
         )
+        campaign_event_record(campaign=campaign)
     return submission

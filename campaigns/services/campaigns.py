@@ -12,6 +12,7 @@ from accounts.models import User
 from accounts.services import IssuedKey, apikey_issue, labeler_get_or_create
 from campaigns.models import Campaign, CampaignImage, CampaignJob, CampaignLabeler, ReviewState
 from campaigns.sampling import DEFAULT_AQL
+from campaigns.webhooks import campaign_event_record
 from labelhub.db import conflict_on_duplicate
 from labelhub.exceptions import Conflict, NotFound
 from labelhub.jobs import job_enqueue
@@ -134,6 +135,7 @@ def campaign_set_status(
 
     campaign.status = new_status
     campaign.save(update_fields=["status", *_stamp(campaign, current=current, new_status=new_status)])
+    campaign_event_record(campaign=campaign)
     if new_status == Status.FINISHED:
         campaign_export_queue(campaign=campaign)
     audit_record(

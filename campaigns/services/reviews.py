@@ -26,6 +26,7 @@ from accounts.audit import Actor, audit_record
 from campaigns.inputs import NewReview
 from campaigns.models import Campaign, CampaignImage, Review, ReviewSample, ReviewSampleImage, ReviewState
 from campaigns.services.campaigns import campaign_lock
+from campaigns.webhooks import campaign_event_record, images_rejected_event_record
 from labelhub.exceptions import Conflict, NotFound
 from labelhub.validators import is_valid_id
 
@@ -132,6 +133,7 @@ def follow_labeled_status(campaign: Campaign, *, rejected: bool, actor: Actor | 
         target=campaign,
         details={"from": current, "to": campaign.status, "why": why},
     )
+    campaign_event_record(campaign=campaign)
 
 
 @transaction.atomic
@@ -172,6 +174,11 @@ def reviews_decide(*, campaign_id: int, reviews: list[NewReview], actor: Actor |
     mirror_decisions(campaign_image_ids=by_decision)
     record_in_open_samples(campaign=campaign, campaign_image_ids=by_decision)
     follow_labeled_status(campaign, rejected=bool(by_decision[Decision.REJECTED]), actor=actor)
+    images_rejected_event_record(
+        campaign_id=campaign.pk,
+        reviews=created,
+        image_ids={row.pk: image_id for image_id, row in by_image.items()},
+    )
     audit_record(
         actor=actor,
         action="campaign.review",

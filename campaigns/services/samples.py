@@ -27,6 +27,7 @@ from campaigns.models import Campaign, CampaignImage, Review, ReviewSample, Revi
 from campaigns.sampling import plan_by_hand, plan_for, wilson_interval
 from campaigns.services.campaigns import campaign_lock
 from campaigns.services.reviews import check_reviewable, follow_labeled_status, mirror_decisions
+from campaigns.webhooks import images_rejected_event_record
 from labelhub.exceptions import Conflict, NotFound
 from labelhub.validators import is_valid_id
 
@@ -131,9 +132,9 @@ def sample_decide_lot(*, campaign_id: int, sample_id: int, decision: LotDecision
         CampaignImage.objects.select_for_update()
         .filter(campaign=campaign, review_state=ReviewState.PENDING)
         .order_by("pk")
-        .values_list("pk", "current_submission_id")
+        .values_list("pk", "current_submission_id", "image_id")
     )
-    Review.objects.bulk_create(
+    created = Review.objects.bulk_create(
         [
             Review(
                 campaign=campaign,
@@ -146,16 +147,19 @@ def sample_decide_lot(*, campaign_id: int, sample_id: int, decision: LotDecision
                 sample=sample,
                 date_created=now,
             )
-            for pk, submission_id in lot
+            for pk, submission_id, _ in lot
         ],
         batch_size=500,
     )
-    mirror_decisions(campaign_image_ids={review_decision: [pk for pk, _ in lot]})
+    mirror_decisions(campaign_image_ids={review_decision: [pk for pk, _, _ in lot]})
     sample.lot_decision = decision.decision
     sample.lot_decided_by = actor.user
     sample.date_lot_decided = now
     sample.save(update_fields=["lot_decision", "lot_decided_by", "date_lot_decided"])
     follow_labeled_status(campaign, rejected=review_decision == Decision.REJECTED and bool(lot), actor=actor)
+    images_rejected_event_record(
+        campaign_id=campaign.pk, reviews=created, image_ids={pk: image_id for pk, _, image_id in lot}
+    )
     audit_record(
         actor=actor,
         action=f"campaign.lot_{decision.decision}",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import traceback
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from labelhub.jobs.workers import worker_is_dead
+
+logger = logging.getLogger(__name__)
 
 
 class JobStatus(models.TextChoices):
@@ -96,7 +99,9 @@ class Job(models.Model):
         self.result = result if result is not None else self.result
         self.error = None
         self.date_done = timezone.now()
-        self.save(update_fields=["status", "result", "error", "date_done", "done", "total"])
+        with transaction.atomic():
+            self.save(update_fields=["status", "result", "error", "date_done", "done", "total"])
+            self._announce()
 
     def mark_failed(self, exc: BaseException | str) -> None:
         self.status = JobStatus.FAILED
@@ -106,7 +111,19 @@ class Job(models.Model):
         else:
             self.error = exc
         self.date_done = timezone.now()
-        self.save(update_fields=["status", "error", "result", "date_done", "done", "total"])
+        with transaction.atomic():
+            self.save(update_fields=["status", "error", "result", "date_done", "done", "total"])
+            self._announce()
+
+    def _announce(self) -> None:
+        """The outcome is stored: its kind records what follows (a webhook event) in the same transaction."""
+        from labelhub.jobs.registry import announce_outcome  # the registry imports this module
+
+        try:
+            with transaction.atomic():
+                announce_outcome(self)
+        except Exception:  # noqa: BLE001 - a notification never costs the job its stored outcome
+            logger.exception("recording the outcome event of %s %s failed", type(self).__name__, self.pk)
 
     def as_contract(self) -> dict:
         """The contract's ``job`` object (subclasses add their own keys)."""

@@ -49,6 +49,7 @@ from campaigns.tests.factories import CampaignFactory, CampaignImageFactory, Cam
 from imagesets.tests import samples
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
 from labelhub.storage import get_storage
+from labelhub.webhooks.services import webhook_create
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -148,6 +149,11 @@ def _seed() -> World:
     )
     storage.write(images[0].blobstorage_path, [samples.png(200, 100)])
     read_url = storage.read_url(images[0].blobstorage_path, valid_for=timedelta(hours=1))
+    # A staff and an agency webhook endpoint, inactive: the fuzz's changes send nothing anywhere.
+    webhooks = [
+        webhook_create(url="https://93.184.216.34/hook", events=["campaign.activated"], owner=owner, active=False).pk
+        for owner in (None, labeler)
+    ]
     return World(
         admin=_headers(admin),
         labeler=_headers(labeler),
@@ -157,12 +163,14 @@ def _seed() -> World:
             "imageset": [imageset.pk],
             "dropbox_token": [dropbox_url.rstrip("/").rsplit("/", 1)[-1]],
             "file_token": [read_url.rstrip("/").rsplit("/", 1)[-1]],
+            "webhook": webhooks,
         },
     )
 
 
 @pytest.fixture
-def world(transactional_db) -> World:
+def world(transactional_db, settings) -> World:
+    settings.WEBHOOKS_TIMEOUT = 0.5  # an endpoint the fuzz enables must not hold a request for long
     return _seed()
 
 
@@ -333,7 +341,13 @@ def _path_kind(path: str, name: str) -> str | None:
     """Which seeded rows a path parameter names (``None``: none)."""
     if name == "id" and path.startswith("/campaigns"):
         return "campaign"
-    return {"id": "image", "image_id": "image", "imageset_id": "imageset", "campaign_id": "campaign"}.get(name)
+    return {
+        "id": "image",
+        "image_id": "image",
+        "imageset_id": "imageset",
+        "campaign_id": "campaign",
+        "webhook_id": "webhook",
+    }.get(name)
 
 
 def _stored_counts() -> dict:

@@ -1,0 +1,111 @@
+"""Shapes of the webhook endpoints on the wire, and the JSON types of their request bodies."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from labelhub.serializers import StrictStringField
+from labelhub.webhooks.events import event_types
+from labelhub.webhooks.models import DeliveryStatus
+
+
+@extend_schema_field({"type": "boolean"})
+class StrictBooleanField(serializers.Field):
+    """A JSON ``true``/``false`` as sent (DRF's BooleanField also takes ``"yes"``, ``1``, ...)."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return bool(value)
+
+
+EVENT_SCHEMA = {"type": "string", "enum": [t.name for t in event_types()]}
+
+
+@extend_schema_field({"type": "array", "items": EVENT_SCHEMA, "minItems": 1})
+class EventListField(serializers.ListField):
+    child = StrictStringField()
+
+
+class WebhookCreateInputSerializer(serializers.Serializer):
+    url = StrictStringField(
+        help_text="Where events are POSTed: an https URL reaching a public address (http only where "
+        "`WEBHOOKS_ALLOW_HTTP` is on). Redirects are not followed."
+    )
+    events = EventListField(help_text="The event types to receive (an agency: only the `campaign.*` ones).")
+    description = StrictStringField(required=False, default="", help_text="Free text, up to 200 characters.")
+    active = StrictBooleanField(required=False, default=True, help_text="Receive events (default true).")
+
+
+class WebhookUpdateInputSerializer(serializers.Serializer):
+    url = StrictStringField(required=False)
+    events = EventListField(required=False)
+    description = StrictStringField(required=False)
+    active = StrictBooleanField(
+        required=False, help_text="`true` re-enables a disabled endpoint (its failure count starts again)."
+    )
+
+
+class WebhookOutputSerializer(serializers.Serializer):
+    webhook_id = serializers.IntegerField(source="pk")
+    url = serializers.CharField()
+    description = serializers.CharField()
+    events = serializers.ListField(child=serializers.CharField())
+    active = serializers.BooleanField()
+    owner = serializers.SerializerMethodField(help_text="The agency's e-mail; null for a staff endpoint.")
+    consecutive_failures = serializers.IntegerField(help_text="Failed attempts in a row (0 after a success).")
+    disabled_reason = serializers.CharField(
+        allow_null=True, help_text="Why labelhub disabled it (too many failures in a row); null otherwise."
+    )
+    date_disabled = serializers.DateTimeField(allow_null=True)
+    date_created = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "Webhook"
+
+    def get_owner(self, webhook) -> str | None:
+        return webhook.owner.email if webhook.owner_id else None
+
+    def to_representation(self, webhook):
+        data = super().to_representation(webhook)
+        data["disabled_reason"] = data["disabled_reason"] or None
+        return data
+
+
+class WebhookCreatedOutputSerializer(WebhookOutputSerializer):
+    secret = serializers.CharField(
+        help_text="The signing secret (`whsec_...`), shown this once: verify every delivery with it "
+        "(Standard Webhooks)."
+    )
+
+    class Meta:
+        ref_name = "WebhookCreated"
+
+
+class WebhookDeliveryOutputSerializer(serializers.Serializer):
+    delivery_id = serializers.IntegerField(source="pk")
+    event_id = serializers.CharField(source="event.uid", help_text="The `webhook-id` header of every attempt.")
+    type = serializers.CharField(source="event.type")
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices)
+    attempts = serializers.IntegerField(help_text="Attempts since it was created or last redelivered.")
+    next_attempt_at = serializers.DateTimeField(allow_null=True, help_text="When it is tried next (pending only).")
+    last_status_code = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField(allow_null=True)
+    date_created = serializers.DateTimeField()
+    date_done = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "WebhookDelivery"
+
+    def to_representation(self, delivery):
+        data = super().to_representation(delivery)
+        data["last_error"] = data["last_error"] or None
+        if delivery.status != DeliveryStatus.PENDING:
+            data["next_attempt_at"] = None
+        return data
