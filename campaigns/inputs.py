@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
+from campaigns.label_schema import parse_label_schema
 from campaigns.models import LABEL_MAX_LENGTH, Campaign
 from labelhub.exceptions import ApplicationError, BadRequest, Unprocessable
 from labelhub.validators import (
@@ -41,6 +42,7 @@ class NewCampaign:
     labeler_email: str
     metadata: dict | None
     label_translations: dict[str, str] | None
+    labels: list[dict] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +101,16 @@ def validate_labeler_email(email: Any) -> str:
 
 
 def parse_new_campaign(
-    *, title: Any, labeler_email: Any, metadata: Any = None, label_translations: Any = None
+    *, title: Any, labeler_email: Any, metadata: Any = None, label_translations: Any = None, labels: Any = None
 ) -> NewCampaign:
-    """The fields of ``POST /campaigns``: the title (422), then metadata, translations and e-mail (400)."""
+    """The fields of ``POST /campaigns``: the title (422), then metadata, translations and e-mail (400),
+    then the label schema (``campaigns.label_schema``: 400 or 422)."""
     return NewCampaign(
         title=validate_title(title),
         metadata=validate_metadata(metadata),
         label_translations=validate_label_translations(label_translations),
         labeler_email=validate_labeler_email(labeler_email),
+        labels=parse_label_schema(labels),
     )
 
 

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns.inputs import EMAIL_MAX_LENGTH
+from campaigns.label_schema import LABEL_DESCRIPTION_MAX_LENGTH
 from campaigns.models import LABEL_MAX_LENGTH, Campaign
 from labelhub.serializers import (
     JobSerializer,
@@ -47,6 +48,26 @@ class LabelTranslationsField(serializers.JSONField):
     """Any JSON value is read; ``campaigns.inputs`` checks the mapping (400 otherwise)."""
 
 
+class LabelSchemaItemSerializer(serializers.Serializer):
+    """One label of a campaign's label schema."""
+
+    name = serializers.CharField(min_length=1, max_length=LABEL_MAX_LENGTH, help_text="The label, unique.")
+    colour = serializers.RegexField(
+        r"^#[0-9a-fA-F]{6}$", required=False, allow_null=True, help_text="`#rrggbb` (stored lower-case), or null."
+    )
+    description = serializers.CharField(
+        required=False, allow_null=True, max_length=LABEL_DESCRIPTION_MAX_LENGTH, help_text="What it covers."
+    )
+
+    class Meta:
+        ref_name = "CampaignLabel"
+
+
+@extend_schema_field(LabelSchemaItemSerializer(many=True, allow_null=True))
+class LabelSchemaField(serializers.JSONField):
+    """Any JSON value is read; ``campaigns.label_schema`` checks it (400/422)."""
+
+
 @extend_schema_field(
     {"type": "string", "enum": [Campaign.Status.ACTIVE, Campaign.Status.COMPLETED, Campaign.Status.FINISHED]}
 )
@@ -75,6 +96,13 @@ class CampaignCreateInputSerializer(serializers.Serializer):
         default=None,
         help_text="Optional: label as sent by the agency -> label stored. Applied to objects sent "
         "without `label_translated`.",
+    )
+    labels = LabelSchemaField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Optional label schema: the only labels objects may be stored with (after translation). "
+        "Null or absent: any label.",
     )
 
 
@@ -139,6 +167,9 @@ class CampaignOutputSerializer(serializers.Serializer):
     progress = serializers.SerializerMethodField(help_text="Labeled images out of the campaign's images.")
     metadata = serializers.JSONField(allow_null=True)
     label_translations = serializers.JSONField(allow_null=True)
+    labels = LabelSchemaItemSerializer(
+        many=True, allow_null=True, help_text="The label schema; null: any label may be submitted."
+    )
     date_created = serializers.DateTimeField()
     date_started = serializers.DateTimeField(allow_null=True, help_text="When it first became active.")
     date_completed = serializers.DateTimeField(allow_null=True, help_text="When every image was labeled.")
@@ -156,6 +187,26 @@ class CampaignOutputSerializer(serializers.Serializer):
     @extend_schema_field(JobSerializer(allow_null=True))
     def get_job(self, campaign) -> dict | None:
         return job_representation(getattr(campaign, "job", None))
+
+
+class LabelerCampaignOutputSerializer(serializers.Serializer):
+    """A campaign as its labeling agency reads it: what it needs to label, nothing about the customer."""
+
+    campaign_id = serializers.IntegerField(source="pk")
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=Campaign.Status.choices)
+    progress = serializers.SerializerMethodField(help_text="Labeled images out of the campaign's images.")
+    label_translations = serializers.JSONField(allow_null=True)
+    labels = LabelSchemaItemSerializer(
+        many=True, allow_null=True, help_text="The label schema; null: any label may be submitted."
+    )
+
+    class Meta:
+        ref_name = "LabelerCampaign"
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, campaign) -> dict:
+        return {"done": campaign.progress_done, "total": campaign.progress_total}
 
 
 class AccessTokenOutputSerializer(serializers.Serializer):

@@ -70,6 +70,7 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
         "progress",
         "metadata",
         "label_translations",
+        "labels",
         "created_by",
         "date_created",
         "date_started",
@@ -99,6 +100,12 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return campaign_list().prefetch_related("labelers")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The label schema changes only before labeling starts (the form checks it again on save).
+        if obj is not None and obj.status != Campaign.Status.CREATED:
+            return (*self.readonly_fields, "labels")
+        return self.readonly_fields
 
     def select_object(self, object_id: int) -> Campaign:
         return campaign_get(campaign_id=object_id)
@@ -141,6 +148,7 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
             labeler_email=data["labeler_email"],
             metadata=data["metadata"],
             label_translations=data["label_translations"],
+            labels=data["labels"],
             created_by=request.user,
         )
         email = issued.api_key.user.email

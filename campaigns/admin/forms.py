@@ -5,13 +5,38 @@ from __future__ import annotations
 from django import forms
 
 from campaigns.inputs import validate_label_translations, validate_labeler_email
+from campaigns.label_schema import parse_label_schema
 from campaigns.models import Campaign
 from labelhub.admin import JsonObjectField, clean_with
 from labelhub.validators import validate_metadata, validate_title
 
 
+class LabelSchemaField(JsonObjectField):
+    """The label schema: a JSON list (or nothing), checked by ``clean_labels``."""
+
+    def validate(self, value):
+        if isinstance(value, list):
+            return  # parse_label_schema checks it, NUL and invalid Unicode included
+        super().validate(value)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if isinstance(value, dict):
+            raise forms.ValidationError('Enter a JSON list of {"name", "colour", "description"} (or leave it empty).')
+        return value
+
+
+LABELS_HELP = (
+    'Optional JSON list of the only labels allowed, e.g. <code>[{"name": "Plastic", "colour": "#1f77b4", '
+    '"description": "Any plastic item"}]</code>. Editable while the campaign is created.'
+)
+
+
 class CampaignJsonChecks:
-    """``metadata`` and ``label_translations`` as ``POST /campaigns`` takes them."""
+    """``metadata``, ``label_translations`` and ``labels`` as ``POST /campaigns`` takes them."""
+
+    def clean_labels(self):
+        return clean_with(parse_label_schema, self.cleaned_data.get("labels"))
 
     def clean_metadata(self):
         return clean_with(validate_metadata, self.cleaned_data.get("metadata"))
@@ -21,12 +46,19 @@ class CampaignJsonChecks:
 
 
 class CampaignForm(CampaignJsonChecks, forms.ModelForm):
-    """The change page edits only metadata and label translations."""
+    """The change page edits only metadata, label translations and (while created) the label schema."""
 
     class Meta:
         model = Campaign
-        fields = ("metadata", "label_translations")
-        field_classes = {"metadata": JsonObjectField, "label_translations": JsonObjectField}
+        fields = ("metadata", "label_translations", "labels")
+        field_classes = {"metadata": JsonObjectField, "label_translations": JsonObjectField, "labels": LabelSchemaField}
+        help_texts = {"labels": LABELS_HELP}
+
+    def clean_labels(self):
+        labels = super().clean_labels()
+        if self.instance.pk and self.instance.status != Campaign.Status.CREATED and labels != self.instance.labels:
+            raise forms.ValidationError("The label schema can only change while the campaign is created.")
+        return labels
 
 
 class CampaignCreateForm(CampaignJsonChecks, forms.Form):
@@ -49,6 +81,10 @@ class CampaignCreateForm(CampaignJsonChecks, forms.Form):
         help_text=(
             'Optional JSON object mapping a submitted label to the stored one, e.g. <code>{"PET": "Plastic"}</code>.'
         ),
+    )
+
+    labels = LabelSchemaField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text=LABELS_HELP
     )
 
     def clean_title(self):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, User
 from campaigns.inputs import NewObject, ObjectsByImage
+from campaigns.label_schema import check_labels_allowed
 from campaigns.models import LABEL_MAX_LENGTH, BoundingBox, Campaign, CampaignImage, Submission
 from campaigns.services.campaigns import campaign_lock
 from labelhub.exceptions import Conflict, NotFound, Unprocessable
@@ -127,6 +128,7 @@ def objects_replace(
         return None
     by_image = _lock_listed_images(campaign, [image_id for image_id, _ in objects_by_image])
     _check_boxes_inside(objects_by_image, by_image)
+    check_labels_allowed(objects_by_image, campaign=campaign, stored_labels=_stored_labels)
 
     submission = Submission.objects.create(
         campaign=campaign,

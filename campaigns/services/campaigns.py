@@ -32,10 +32,12 @@ def campaign_create(
     metadata: dict | None = None,
     label_translations: dict[str, str] | None = None,
     created_by: User | None,
+    labels: list[dict] | None = None,
 ) -> tuple[Campaign, IssuedKey]:
     """A new campaign with its labeler (found by e-mail or created) and the labeler's key.
 
-    The fields are parsed (``campaigns.inputs.parse_new_campaign``). The key
+    The fields are parsed (``campaigns.inputs.parse_new_campaign``; ``labels``
+    is the label schema, ``campaigns.label_schema``). The key
     is new (with its secret) for a user without one; a user who has a key
     gets it back with ``secret=None``: only a hash of the secret is stored.
     A taken title or a staff or superuser e-mail is a 409 and nothing is
@@ -46,7 +48,11 @@ def campaign_create(
         raise Conflict(f"A campaign titled '{title}' already exists")
     with conflict_on_duplicate(f"A campaign titled '{title}' already exists"):
         campaign = Campaign.objects.create(
-            title=title, metadata=metadata, label_translations=label_translations, created_by=created_by
+            title=title,
+            metadata=metadata,
+            label_translations=label_translations,
+            labels=labels,
+            created_by=created_by,
         )
 
     labeler, _ = labeler_get_or_create(email=labeler_email)

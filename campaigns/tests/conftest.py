@@ -23,6 +23,7 @@ def campaign_state():
                 "status",
                 "metadata",
                 "label_translations",
+                "labels",
                 "date_started",
                 "date_completed",
                 "date_finished",
@@ -34,7 +35,7 @@ def campaign_state():
             )
         ),
         list(CampaignLabeler.objects.order_by("pk").values_list("campaign_id", "user_id")),
-        list(Submission.objects.order_by("pk").values_list("pk", "image_count", "object_count")),
+        list(Submission.objects.order_by("pk").values_list("pk", "image_count", "object_count", "source")),
         list(BoundingBox.objects.order_by("pk").values_list("pk", "campaign_image_id", "submission_id", "label")),
         list(CampaignJob.objects.order_by("pk").values_list("pk", "status")),
         list(User.objects.order_by("pk").values_list("pk", "email")),

@@ -60,7 +60,7 @@ ENDPOINTS = [
     ("image objects", "get", "images/{image}/objects", None),
     ("image", "get", "images/{image}", None),
 ]
-LABELER_MAY = {"list campaign images", "submit objects", "image"}
+LABELER_MAY = {"campaign detail", "list campaign images", "submit objects", "image"}
 
 
 def _target(world, which):
@@ -106,6 +106,9 @@ def test_a_labeler_key_reaches_only_what_the_contract_allows(world, endpoint, wh
     elif name == "submit objects":
         assert response.status_code == 200 and response.json() == "ok"
         assert Submission.objects.get().campaign == world.own
+    elif name == "campaign detail":
+        assert response.status_code == 200
+        assert set(response.json()) == {"campaign_id", "title", "status", "progress", "label_translations", "labels"}
     elif name == "image":
         assert response.status_code == 303
         assert response["Location"]
