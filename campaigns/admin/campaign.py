@@ -21,6 +21,7 @@ from campaigns import services
 from campaigns.admin import review
 from campaigns.admin.forms import CampaignCreateForm, CampaignForm
 from campaigns.admin.history import review_link
+from campaigns.admin.imports import import_labels_page
 from campaigns.admin.steps import STEP_ACTIONS, STEPS, steps_offered
 from campaigns.export.apis import labels_csv_response
 from campaigns.models import Campaign, CampaignJob, CampaignLabeler
@@ -88,6 +89,7 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
         ExtraView("<rowid:object_id>/labels.csv", "labels_csv_view", "labels_csv", methods=("GET", "HEAD")),
         ExtraView("<rowid:object_id>/review/", "review_view", "review"),
         ExtraView("<rowid:object_id>/review/<rowid:image_id>/", "review_view", "review_image"),
+        ExtraView("<rowid:object_id>/import-labels/", "import_labels_view", "import_labels", methods=("GET", "POST")),
     )
     create_form = CampaignCreateForm
     create_page = FormPage(
@@ -133,9 +135,10 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
     @admin.display(description="")
     def pages(self, obj):
         return format_html(
-            '<a href="{}">review</a> · <a href="{}">labels.csv</a>',
+            '<a href="{}">review</a> · <a href="{}">labels.csv</a> · <a href="{}">import labels</a>',
             self.admin_url("review", obj.pk),
             self.admin_url("labels_csv", obj.pk),
+            self.admin_url("import_labels", obj.pk),
         )
 
     # --- the add page and the campaign's page -------------------------------------
@@ -248,6 +251,10 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
         """The labels CSV, streamed by the same generator as ``GET /campaigns/{id}/labels.csv``."""
         campaign = self.guarded_object(request, object_id, change=False)
         return labels_csv_response(campaign_id=campaign.pk, title=campaign.title)
+
+    def import_labels_view(self, request, object_id: int):
+        campaign = self.guarded_object(request, object_id, change=True)
+        return import_labels_page(request, self, campaign=campaign)
 
     def review_view(self, request, object_id: int, image_id: int | None = None):
         campaign = self.guarded_object(request, object_id, change=False)
