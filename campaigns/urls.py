@@ -10,4 +10,10 @@ urlpatterns = [
     path("campaigns/<int:campaign_id>/images", apis.CampaignImagesApi.as_view(), name="campaign-images"),
     path("campaigns/<int:campaign_id>/objects", apis.CampaignObjectsApi.as_view(), name="campaign-objects"),
     path("images/<int:image_id>/objects", apis.ImageObjectsApi.as_view(), name="image-objects"),
+    path("campaigns/<int:campaign_id>/predictions", apis.CampaignPredictionsApi.as_view(), name="campaign-predictions"),
+    path(
+        "campaigns/<int:campaign_id>/images/<int:image_id>/objects",
+        apis.CampaignImagePredictionsApi.as_view(),
+        name="campaign-image-objects",
+    ),
 ]

@@ -3,5 +3,14 @@
 from campaigns.apis.campaigns import CampaignDetailApi, CampaignListApi
 from campaigns.apis.images import CampaignImagesApi
 from campaigns.apis.objects import CampaignObjectsApi, ImageObjectsApi
+from campaigns.apis.predictions import CampaignImagePredictionsApi, CampaignPredictionsApi
 
-__all__ = ["CampaignDetailApi", "CampaignImagesApi", "CampaignListApi", "CampaignObjectsApi", "ImageObjectsApi"]
+__all__ = [
+    "CampaignDetailApi",
+    "CampaignImagePredictionsApi",
+    "CampaignImagesApi",
+    "CampaignListApi",
+    "CampaignObjectsApi",
+    "CampaignPredictionsApi",
+    "ImageObjectsApi",
+]

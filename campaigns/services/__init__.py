@@ -15,6 +15,7 @@ from campaigns.services.campaigns import (
     campaign_set_status,
 )
 from campaigns.services.images import AddedImages, campaign_add_images
+from campaigns.services.predictions import predictions_replace
 
 __all__ = [
     "AddedImages",
@@ -25,4 +26,5 @@ __all__ = [
     "campaign_lock",
     "campaign_set_status",
     "objects_replace",
+    "predictions_replace",
 ]

@@ -99,6 +99,7 @@ def _prune_revisions(*, campaign_image_ids: list[int], current: Submission) -> N
     superseded = (
         BoundingBox.objects.filter(campaign_image_id__in=campaign_image_ids)
         .exclude(submission=current)
+        .exclude(submission__source=Submission.Source.MODEL)  # predictions are not revisions
         .annotate(revision=Window(DenseRank(), partition_by=F("campaign_image_id"), order_by=F("submission_id").desc()))
         .filter(revision__gt=settings.SUBMISSION_REVISIONS_KEPT)
         .values("pk")

@@ -1,4 +1,5 @@
-"""Importing existing labels (a COCO file or a labels CSV) into a campaign as one submission."""
+"""Importing existing labels (a COCO file or a labels CSV) into a campaign as one submission, or a model's
+detections as its predictions."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from campaigns.imports import CampaignImageIndex, ImportRefused, ImportReport, p
 from campaigns.models import Campaign, Submission
 from campaigns.services.boxes import objects_replace
 from campaigns.services.campaigns import campaign_lock
+from campaigns.services.predictions import PREDICTIONS_ALLOWED, predictions_replace
 from labelhub.exceptions import Conflict
 
 
@@ -32,4 +34,32 @@ def labels_import(
     if not report.ok:
         raise ImportRefused(report)
     submission = objects_replace(campaign_id=campaign.pk, objects_by_image=objects_by_image, user=user)
+    return submission, report
+
+
+@transaction.atomic
+def predictions_import(
+    *, campaign_id: int, content: bytes, file_format: str, model_name: str, model_version: str, user: User | None
+) -> tuple[Submission | None, ImportReport]:
+    """A model's detections (a COCO file, or a labels CSV) loaded as the campaign's predictions; all or nothing.
+
+    Matched and reported as ``labels_import``; stored by ``predictions_replace``
+    (the campaign created or active). ``model_name`` and ``model_version`` are
+    parsed as in ``PUT /campaigns/{id}/predictions``.
+    """
+    campaign = campaign_lock(campaign_id)
+    if campaign.status not in PREDICTIONS_ALLOWED:
+        raise Conflict(f"Predictions are loaded while the campaign is 'created' or 'active'; it is '{campaign.status}'")
+    objects_by_image, report = parse_labels_file(
+        content, file_format=file_format, index=CampaignImageIndex(campaign.pk)
+    )
+    if not report.ok:
+        raise ImportRefused(report)
+    submission = predictions_replace(
+        campaign_id=campaign.pk,
+        model_name=model_name,
+        model_version=model_version,
+        objects_by_image=objects_by_image,
+        user=user,
+    )
     return submission, report

@@ -59,8 +59,15 @@ ENDPOINTS = [
     ("submit objects", "put", "campaigns/{campaign}/objects", lambda w, c, i: objects_body([i])),
     ("image objects", "get", "images/{image}/objects", None),
     ("image", "get", "images/{image}", None),
+    (
+        "load predictions",
+        "put",
+        "campaigns/{campaign}/predictions",
+        lambda w, c, i: {"model": {"name": "m"}, "items": objects_body([i])},
+    ),
+    ("image predictions and objects", "get", "campaigns/{campaign}/images/{image}/objects", None),
 ]
-LABELER_MAY = {"campaign detail", "list campaign images", "submit objects", "image"}
+LABELER_MAY = {"campaign detail", "list campaign images", "submit objects", "image", "image predictions and objects"}
 
 
 def _target(world, which):
@@ -109,6 +116,9 @@ def test_a_labeler_key_reaches_only_what_the_contract_allows(world, endpoint, wh
     elif name == "campaign detail":
         assert response.status_code == 200
         assert set(response.json()) == {"campaign_id", "title", "status", "progress", "label_translations", "labels"}
+    elif name == "image predictions and objects":
+        assert response.status_code == 200
+        assert response.json()["image_id"] == world.own_images[0]
     elif name == "image":
         assert response.status_code == 303
         assert response["Location"]

@@ -32,6 +32,8 @@ CONTRACT = {
     ("get", "/campaigns/{campaign_id}/objects"): False,
     ("put", "/campaigns/{campaign_id}/objects"): True,
     ("get", "/campaigns/{campaign_id}/labels.csv"): False,
+    ("put", "/campaigns/{campaign_id}/predictions"): True,
+    ("get", "/campaigns/{campaign_id}/images/{image_id}/objects"): False,
 }
 STORAGE_URLS = {("put", "/dropbox/{token}/{filename}"), ("get", "/files/{token}")}
 METHODS = {"get", "put", "post", "patch", "delete"}
