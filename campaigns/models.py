@@ -139,9 +139,10 @@ class Submission(models.Model):
     image_count = models.PositiveIntegerField(default=0)
     object_count = models.PositiveIntegerField(default=0)
     date_created = models.DateTimeField(default=timezone.now, editable=False)
-    source = models.CharField(max_length=8, choices=Source.choices, default=Source.AGENCY)
-    model_name = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True, default="")
-    model_version = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True, default="")
+    # Database defaults too: rows inserted by raw SQL (the benchmarks) stay agency submissions.
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.AGENCY, db_default=Source.AGENCY)
+    model_name = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True, default="", db_default="")
+    model_version = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-id"]
