@@ -7,6 +7,7 @@ needs the database.
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -207,6 +208,16 @@ class LabelerCampaignOutputSerializer(serializers.Serializer):
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, campaign) -> dict:
         return {"done": campaign.progress_done, "total": campaign.progress_total}
+
+
+class LabelerCampaignSchema(OpenApiSerializerExtension):
+    """``LabelerCampaign`` holds exactly its fields, so an answer of ``GET /campaigns/{id}`` is either it or a
+    full ``Campaign`` (``oneOf``), never both."""
+
+    target_class = LabelerCampaignOutputSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        return {**auto_schema._map_basic_serializer(self.target, direction), "additionalProperties": False}
 
 
 class AccessTokenOutputSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -120,12 +120,16 @@ class CampaignDetailApi(APIView):
         "Get a campaign",
         "The campaign with its status, `progress` (labeled images out of all), its label schema "
         "(`labels`) and the export `job` once finished. Image-admins get every field.\n\n"
-        "Added: the campaign's labeler may read its own campaign too, and gets only what labeling needs: "
-        "`campaign_id`, `title`, `status`, `progress`, `label_translations` and `labels` (example below); "
-        "another campaign is a 401 for it, as on its other endpoints.",
+        "Added: the campaign's labeler may read its own campaign too, and gets only what labeling needs "
+        "(`LabelerCampaign`: `campaign_id`, `title`, `status`, `progress`, `label_translations` and "
+        "`labels`; example below); another campaign is a 401 for it, as on its other endpoints.",
         responses={
-            # The admin's shape stays the published one; the labeler's answer is its subset (description).
-            200: CampaignOutputSerializer,
+            # Image-admins get the published ``Campaign``; the campaign's labeler ``LabelerCampaign``.
+            200: PolymorphicProxySerializer(
+                component_name="CampaignOrLabelerCampaign",
+                serializers=[CampaignOutputSerializer, LabelerCampaignOutputSerializer],
+                resource_type_field_name=None,
+            ),
             **errors(LABELER_OF_OTHER_CAMPAIGNS, (404, "The campaign does not exist (image-admins).")),
         },
         examples=[
