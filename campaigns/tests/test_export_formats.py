@@ -286,3 +286,31 @@ def test_the_admin_links_download_the_zips(client, local_storage):
     assert unzip(served.streaming_content)["labels/uploads/set-a/a.txt"].startswith(b"2 0.175")
     served = client.get(f"/api/v1/files/{links[paths.voc_zip]}")
     assert "Annotations/uploads/set-b/d.xml" in unzip(served.streaming_content)
+
+
+def test_a_zip_of_more_than_65535_entries_carries_zip64_records():
+    entries = ((f"labels/{i}.txt", b"") for i in range(70_000))
+
+    with zipfile.ZipFile(io.BytesIO(b"".join(archive.zip_chunks(entries)))) as zipped:
+        names = zipped.namelist()
+        assert zipped.read("labels/69999.txt") == b""
+    assert len(names) == 70_000 and names[-1] == "labels/69999.txt"
+
+
+def test_the_zip_writer_holds_no_record_per_entry_in_memory(monkeypatch):
+    import tracemalloc
+
+    monkeypatch.setattr(archive, "SPOOL_BYTES", 64 * 1024)
+    monkeypatch.setattr(archive, "CHUNK_BYTES", 16 * 1024)  # bounded buffers, small beside the records
+
+    def peak(count: int) -> int:
+        tracemalloc.start()
+        for _ in archive.zip_chunks((f"labels/image-{i:07d}.txt", b"0 0.5 0.5 0.1 0.1\n") for i in range(count)):
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+
+    small, large = peak(2_000), peak(20_000)
+
+    assert large < small + 256 * 1024, (small, large)
