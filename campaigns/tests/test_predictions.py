@@ -417,3 +417,20 @@ def test_the_command_loads_a_coco_file_as_a_models_predictions(campaign, tmp_pat
         ("Plastic", 0.4, 1, 2, 4, 6)
     ]
     assert not CampaignImage.objects.filter(labeled=True).exists()
+
+
+def test_loading_predictions_takes_the_same_queries_for_2_and_20_images(admin_client, agency):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin_client.get(f"{API}/campaigns")  # the key's first use is recorded once
+    counts = []
+    for size in (2, 20):
+        campaign = make_campaign(images=size, status=Status.ACTIVE, labeler=agency)
+        body = prediction_body([predicted(i, obj("P", 1, 1, 5, 5), obj("Q", 2, 2, 6, 6)) for i in image_ids(campaign)])
+        for _ in range(2):  # the second time replaces the first predictions
+            with CaptureQueriesContext(connection) as queries:
+                response = admin_client.put(f"{API}/campaigns/{campaign.pk}/predictions", body, format="json")
+            assert response.status_code == 200
+            counts.append(len(queries))
+    assert counts[:2] == counts[2:], counts
