@@ -1,6 +1,6 @@
 """Exporting a finished campaign: time and peak memory of the export job and of ``labels.csv``.
 
-    .venv/bin/python bench/export.py [--sizes 10000,100000] [--objects-per-image 10] [--keep]
+    .venv/bin/python bench/export.py [--sizes 10000,100000] [--objects-per-image 10] [--no-predictions] [--keep]
 
 Runs on PostgreSQL in its own database (``labelhub_bench_export`` on
 ``postgres://postgres@127.0.0.1:5432`` unless ``BENCH_DATABASE_URL`` names
@@ -8,14 +8,18 @@ another), which it creates, migrates and drops at the end (``--keep`` keeps
 it). For every size it loads, with ``INSERT ... SELECT generate_series``
 inside PostgreSQL, a finished campaign of that many 1920x1080 images, each
 labeled with ``--objects-per-image`` current objects plus one superseded
-earlier submission on every tenth image (which the export must skip).
+earlier submission on every tenth image (which the export must skip), and
+(unless ``--no-predictions``) a model's predictions for every image: its
+current boxes, every second one moved by 3 px and every fifth relabeled, so
+the export's comparison step has as many predicted boxes to match.
 
 Each measurement then runs in a fresh Python process, so its peak RSS
 (``getrusage(RUSAGE_SELF).ru_maxrss``) belongs to that run alone:
 
 - ``job``: the export job (``campaign_export_run``) with local storage in a
   temporary MEDIA_ROOT and Azure ML not configured — labels CSV, AutoML
-  JSONL + MLTable, COCO, images MLTable;
+  JSONL + MLTable, COCO, images MLTable, the YOLO and Pascal VOC zips and
+  the predictions comparison (each step's seconds are printed);
 - ``csv``: ``GET /api/v1/campaigns/{id}/labels.csv`` through Django's test
   client with an admin API key, consuming the streamed response.
 
@@ -106,7 +110,7 @@ def setup_django(url: str, media_root: str) -> None:
     django.setup()
 
 
-def load_campaign(*, images: int, per_image: int) -> int:
+def load_campaign(*, images: int, per_image: int, predictions: bool = True) -> int:
     """A finished campaign of ``images`` images with ``per_image`` current objects each; returns its id."""
     from django.db import connection
 
@@ -193,8 +197,38 @@ def load_campaign(*, images: int, per_image: int) -> int:
             """,
             {"campaign": campaign.pk},
         )
+        if predictions:
+            load_predictions(cursor, campaign_id=campaign.pk, images=images, box=box)
         cursor.execute("ANALYZE")
     return campaign.pk
+
+
+def load_predictions(cursor, *, campaign_id: int, images: int, box: str) -> None:
+    """One model submission predicting every image: its current boxes, some moved, some relabeled."""
+    cursor.execute(
+        """
+        INSERT INTO campaigns_submission (campaign_id, image_count, object_count, date_created, source,
+                                          model_name, model_version)
+        VALUES (%(campaign)s, %(images)s, 0, now(), 'model', 'bench-model', '1') RETURNING id
+        """,
+        {"campaign": campaign_id, "images": images},
+    )
+    submission_id = cursor.fetchone()[0]
+    xmin, xmax, ymin, ymax = box.split(", ")
+    cursor.execute(
+        f"""
+        INSERT INTO campaigns_boundingbox (campaign_image_id, submission_id, label, label_original, confidence,
+                                            {box}, position, date_added)
+        SELECT b.campaign_image_id, %(submission)s,
+               CASE WHEN b.position %% 5 = 0 THEN 'Predicted' ELSE b.label END, b.label_original, 0.9,
+               b.{xmin}, CASE WHEN b.position %% 2 = 0 THEN LEAST(b.{xmax} + 3, 1920) ELSE b.{xmax} END,
+               b.{ymin}, b.{ymax}, b.position, now()
+        FROM campaigns_boundingbox b
+        JOIN campaigns_campaignimage ci ON ci.id = b.campaign_image_id AND b.submission_id = ci.current_submission_id
+        WHERE ci.campaign_id = %(campaign)s
+        """,
+        {"campaign": campaign_id, "submission": submission_id},
+    )
 
 
 # --- one measurement per process -------------------------------------------------------------
@@ -225,6 +259,7 @@ def measure(kind: str, campaign_id: int) -> dict:
             "files": {f["path"].rsplit("/", 1)[1]: f["size"] for f in result["files"]},
             "images": result["images"],
             "objects": result["objects"],
+            "predictions": result.get("predictions"),
         }
 
     from rest_framework.test import APIClient
@@ -271,6 +306,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,100000", help="campaign sizes in images, comma-separated")
     parser.add_argument("--objects-per-image", type=int, default=10)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--no-predictions", action="store_true", help="load no model predictions")
     parser.add_argument("--measure", choices=["job", "csv"], help=argparse.SUPPRESS)
     parser.add_argument("--campaign", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -293,7 +329,9 @@ def main() -> int:
             campaigns = {}
             for size in sizes:
                 started = time.perf_counter()
-                campaigns[size] = load_campaign(images=size, per_image=args.objects_per_image)
+                campaigns[size] = load_campaign(
+                    images=size, per_image=args.objects_per_image, predictions=not args.no_predictions
+                )
                 print(
                     f"loaded {size:,} images / {size * args.objects_per_image:,} current objects "
                     f"in {time.perf_counter() - started:.1f} s"
@@ -329,10 +367,12 @@ def main() -> int:
             f"{result['peak_mb']:.0f} | {result['baseline_mb']:.0f} |"
         )
         if kind == "job":
-            print(
-                f"| {size:,} | {size * args.objects_per_image:,} | job: labels CSV step | "
-                f"{result['steps']['labels_csv']:.1f} | | |"
-            )
+            for step, seconds in result["steps"].items():
+                print(f"| {size:,} | {size * args.objects_per_image:,} | job: {step} step | {seconds:.1f} | | |")
+    for size, kind, result in results:
+        if kind == "job":
+            print(f"\n{size:,} images: files {result['files']}")
+            print(f"{size:,} images: predictions {result['predictions']}")
 
     ok = True
     for _size, kind, result in results:

@@ -23,6 +23,7 @@ from django.core.validators import validate_email
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
+from campaigns.label_schema import parse_label_schema
 from campaigns.models import LABEL_MAX_LENGTH, Campaign, Review, ReviewSample, ReviewState
 from campaigns.sampling import AQLS, DEFAULT_AQL, aql_column
 from labelhub.exceptions import ApplicationError, BadRequest, Unprocessable
@@ -48,6 +49,7 @@ class NewCampaign:
     label_translations: dict[str, str] | None
     review_required: bool = False
     aql: Decimal = DEFAULT_AQL
+    labels: list[dict] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +134,10 @@ def parse_new_campaign(
     label_translations: Any = None,
     review_required: Any = False,
     aql: Any = None,
+    labels: Any = None,
 ) -> NewCampaign:
-    """The fields of ``POST /campaigns``: the title (422), then metadata, translations and e-mail (400)."""
+    """The fields of ``POST /campaigns``: the title (422), then metadata, translations and e-mail (400),
+    then the label schema (``campaigns.label_schema``: 400 or 422)."""
     return NewCampaign(
         title=validate_title(title),
         metadata=validate_metadata(metadata),
@@ -141,6 +145,7 @@ def parse_new_campaign(
         labeler_email=validate_labeler_email(labeler_email),
         review_required=validate_review_required(review_required),
         aql=DEFAULT_AQL if aql is None else validate_aql(aql),
+        labels=parse_label_schema(labels),
     )
 
 

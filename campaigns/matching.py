@@ -1,9 +1,11 @@
 """Matching two sets of boxes of one image by overlap (IoU), to say what changed between them.
 
 Used to compare an image's revisions on the review page (what the agency
-added, removed, moved or relabeled). Greedy matching: every pair of boxes
-whose IoU reaches ``threshold`` is a candidate; the pairs are taken best
-first, each box at most once. Each pair is then:
+added, removed, moved or relabeled) and a model's predictions with the
+agency's boxes in the export (``campaigns.predictions.compare_boxes``).
+Greedy matching: every pair of boxes whose IoU reaches ``threshold`` is a
+candidate; the pairs are taken best first (on a tie, a pair with the same
+label first), each box at most once. Each pair is then:
 
 - ``kept``: same label and the same corners;
 - ``moved``: same label, other corners;
@@ -31,7 +33,9 @@ class BoxLike(Protocol):
 
 
 def iou(a: BoxLike, b: BoxLike) -> float:
-    """Intersection over union of two boxes in pixel corners; 0 when either has no area."""
+    """Intersection over union of two boxes in pixel corners; two identical boxes 1 (even without area)."""
+    if (a.xmin, a.ymin, a.xmax, a.ymax) == (b.xmin, b.ymin, b.xmax, b.ymax):
+        return 1.0
     width = min(a.xmax, b.xmax) - max(a.xmin, b.xmin)
     height = min(a.ymax, b.ymax) - max(a.ymin, b.ymin)
     if width <= 0 or height <= 0:
@@ -54,26 +58,28 @@ class Change:
 
 
 def match_boxes(before: Sequence[BoxLike], after: Sequence[BoxLike], *, threshold: float = 0.5) -> list[Change]:
-    """Every box of both lists, once: pairs first (in ``after`` order), then removed, then added."""
+    """Every box of both lists once: each box of ``after`` in order (paired or added), then those removed."""
     candidates = sorted(
-        (
-            (-overlap, i, j)
-            for i, old in enumerate(before)
-            for j, new in enumerate(after)
-            if (overlap := iou(old, new)) >= threshold
-        ),
+        (-overlap, old.label != new.label, i, j, overlap)
+        for i, old in enumerate(before)
+        for j, new in enumerate(after)
+        if (overlap := iou(old, new)) >= threshold
     )
-    paired_before: dict[int, tuple[int, float]] = {}
-    paired_after: set[int] = set()
-    for negative, i, j in candidates:
+    paired_before: set[int] = set()
+    paired_after: dict[int, tuple[int, float]] = {}
+    for _, _, i, j, overlap in candidates:
         if i in paired_before or j in paired_after:
             continue
-        paired_before[i] = (j, -negative)
-        paired_after.add(j)
+        paired_before.add(i)
+        paired_after[j] = (i, overlap)
 
     changes = []
-    for i, (j, overlap) in sorted(paired_before.items(), key=lambda item: item[1][0]):
-        old, new = before[i], after[j]
+    for j, new in enumerate(after):
+        if j not in paired_after:
+            changes.append(Change(ADDED, None, j, 0.0))
+            continue
+        i, overlap = paired_after[j]
+        old = before[i]
         if old.label != new.label:
             kind = RELABELED
         elif (old.xmin, old.ymin, old.xmax, old.ymax) == (new.xmin, new.ymin, new.xmax, new.ymax):
@@ -82,5 +88,4 @@ def match_boxes(before: Sequence[BoxLike], after: Sequence[BoxLike], *, threshol
             kind = MOVED
         changes.append(Change(kind, i, j, overlap))
     changes += [Change(REMOVED, i, None, 0.0) for i in range(len(before)) if i not in paired_before]
-    changes += [Change(ADDED, None, j, 0.0) for j in range(len(after)) if j not in paired_after]
     return changes

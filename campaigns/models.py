@@ -70,6 +70,8 @@ class Campaign(models.Model):
     )
     metadata = models.JSONField(null=True, blank=True)
     label_translations = models.JSONField(null=True, blank=True)
+    # The label schema: null (any label) or ``[{"name", "colour", "description"}]`` (campaigns/label_schema.py).
+    labels = models.JSONField(null=True, blank=True)
     date_created = models.DateTimeField(default=timezone.now, editable=False)
     date_started = models.DateTimeField(null=True, blank=True)
     date_completed = models.DateTimeField(null=True, blank=True)
@@ -163,8 +165,14 @@ class CampaignImage(models.Model):
 class Submission(models.Model):
     """One ``PUT /campaigns/{id}/objects``: who sent it, when, for how many images.
 
-    Earlier submissions of an image stay stored as superseded revisions.
+    Earlier submissions of an image stay stored as superseded revisions. A
+    submission from a model (``PUT /campaigns/{id}/predictions``) holds
+    pre-annotations: it never labels an image nor becomes its current submission.
     """
+
+    class Source(models.TextChoices):
+        AGENCY = "agency", "Agency"
+        MODEL = "model", "Model"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="submissions")
     user = models.ForeignKey(
@@ -174,6 +182,10 @@ class Submission(models.Model):
     image_count = models.PositiveIntegerField(default=0)
     object_count = models.PositiveIntegerField(default=0)
     date_created = models.DateTimeField(default=timezone.now, editable=False)
+    # Database defaults too: rows inserted by raw SQL (the benchmarks) stay agency submissions.
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.AGENCY, db_default=Source.AGENCY)
+    model_name = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True, default="", db_default="")
+    model_version = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-id"]

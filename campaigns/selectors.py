@@ -344,8 +344,11 @@ def campaign_image_revisions(*, row: CampaignImage) -> list[tuple[Submission, in
     A submission that labeled the image empty left no box; it is known
     only while it is the current one.
     """
-    counts = dict(
-        BoundingBox.objects.filter(campaign_image=row).order_by().values_list("submission_id").annotate(n=Count("pk"))
+    counts = dict(  # the agency's revisions only: a model's predictions are no revision of the image
+        BoundingBox.objects.filter(campaign_image=row, submission__source=Submission.Source.AGENCY)
+        .order_by()
+        .values_list("submission_id")
+        .annotate(n=Count("pk"))
     )
     ids = set(counts)
     if row.current_submission_id is not None:

@@ -7,10 +7,12 @@ needs the database.
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns.inputs import EMAIL_MAX_LENGTH
+from campaigns.label_schema import LABEL_DESCRIPTION_MAX_LENGTH
 from campaigns.models import LABEL_MAX_LENGTH, Campaign, Review
 from campaigns.sampling import wilson_interval
 from labelhub.serializers import (
@@ -46,6 +48,26 @@ class JsonObjectField(serializers.JSONField):
 )
 class LabelTranslationsField(serializers.JSONField):
     """Any JSON value is read; ``campaigns.inputs`` checks the mapping (400 otherwise)."""
+
+
+class LabelSchemaItemSerializer(serializers.Serializer):
+    """One label of a campaign's label schema."""
+
+    name = serializers.CharField(min_length=1, max_length=LABEL_MAX_LENGTH, help_text="The label, unique.")
+    colour = serializers.RegexField(
+        r"^#[0-9a-fA-F]{6}$", required=False, allow_null=True, help_text="`#rrggbb` (stored lower-case), or null."
+    )
+    description = serializers.CharField(
+        required=False, allow_null=True, max_length=LABEL_DESCRIPTION_MAX_LENGTH, help_text="What it covers."
+    )
+
+    class Meta:
+        ref_name = "CampaignLabel"
+
+
+@extend_schema_field(LabelSchemaItemSerializer(many=True, allow_null=True))
+class LabelSchemaField(serializers.JSONField):
+    """Any JSON value is read; ``campaigns.label_schema`` checks it (400/422)."""
 
 
 @extend_schema_field(
@@ -88,6 +110,13 @@ class CampaignCreateInputSerializer(serializers.Serializer):
         default=None,
         help_text="Added, optional: the AQL in percent for acceptance sampling, one of ISO 2859-1's series "
         "0.010 ... 10 (default 2.5).",
+    )
+    labels = LabelSchemaField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Optional label schema: the only labels objects may be stored with (after translation). "
+        "Null or absent: any label.",
     )
 
 
@@ -154,6 +183,9 @@ class CampaignOutputSerializer(serializers.Serializer):
     progress = serializers.SerializerMethodField(help_text="Labeled images out of the campaign's images.")
     metadata = serializers.JSONField(allow_null=True)
     label_translations = serializers.JSONField(allow_null=True)
+    labels = LabelSchemaItemSerializer(
+        many=True, allow_null=True, help_text="The label schema; null: any label may be submitted."
+    )
     date_created = serializers.DateTimeField()
     date_started = serializers.DateTimeField(allow_null=True, help_text="When it first became active.")
     date_completed = serializers.DateTimeField(allow_null=True, help_text="When every image was labeled.")
@@ -171,6 +203,36 @@ class CampaignOutputSerializer(serializers.Serializer):
     @extend_schema_field(JobSerializer(allow_null=True))
     def get_job(self, campaign) -> dict | None:
         return job_representation(getattr(campaign, "job", None))
+
+
+class LabelerCampaignOutputSerializer(serializers.Serializer):
+    """A campaign as its labeling agency reads it: what it needs to label, nothing about the customer."""
+
+    campaign_id = serializers.IntegerField(source="pk")
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=Campaign.Status.choices)
+    progress = serializers.SerializerMethodField(help_text="Labeled images out of the campaign's images.")
+    label_translations = serializers.JSONField(allow_null=True)
+    labels = LabelSchemaItemSerializer(
+        many=True, allow_null=True, help_text="The label schema; null: any label may be submitted."
+    )
+
+    class Meta:
+        ref_name = "LabelerCampaign"
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, campaign) -> dict:
+        return {"done": campaign.progress_done, "total": campaign.progress_total}
+
+
+class LabelerCampaignSchema(OpenApiSerializerExtension):
+    """``LabelerCampaign`` holds exactly its fields, so an answer of ``GET /campaigns/{id}`` is either it or a
+    full ``Campaign`` (``oneOf``), never both."""
+
+    target_class = LabelerCampaignOutputSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        return {**auto_schema._map_basic_serializer(self.target, direction), "additionalProperties": False}
 
 
 class AccessTokenOutputSerializer(serializers.Serializer):

@@ -104,29 +104,38 @@ def _in_range(prefix: str, dates: DateRange) -> Q:
     return q
 
 
-def _medians(rows: QuerySet, duration: ExpressionWrapper, *, by_campaign: str) -> dict[int | None, timedelta]:
-    """The median of ``duration`` per campaign and over all, in the database (row numbers in a window).
+def _medians(
+    rows: QuerySet, *, end: str, start: str, by_campaign: str, start_fixed_per_campaign: bool, one_campaign: bool
+) -> dict[int | None, timedelta]:
+    """The median of ``end - start`` per campaign and over all, in the database (row numbers in a window).
 
     One query per grouping: the rows ranked by duration within their group;
-    only the middle one or two of each group come back.
+    only the middle one or two of each group come back, with their two
+    dates, and only those are subtracted here. Where ``start`` is the same
+    for every row of a campaign (its activation), ranking by ``end`` ranks
+    by the duration: no expression is computed per row (on SQLite a
+    duration is a Python function call per row).
     """
+    duration = ExpressionWrapper(F(end) - F(start), output_field=DurationField())
     medians: dict[int | None, timedelta] = {}
     for partition in ([F(by_campaign)], []):
+        by_end = start_fixed_per_campaign and (partition or one_campaign)
+        order = [F(end).asc(), F("pk").asc()] if by_end else [duration.asc(), F("pk").asc()]
         ranked = (
-            rows.annotate(
-                duration=duration,
+            rows.order_by()
+            .annotate(
                 group_id=F(by_campaign),
-                rank=Window(RowNumber(), partition_by=partition or None, order_by=[duration.asc(), F("pk").asc()]),
+                rank=Window(RowNumber(), partition_by=partition or None, order_by=order),
                 group_size=Window(Count("pk"), partition_by=partition or None),
             )
             .filter(rank__gte=F("group_size") / 2.0, rank__lte=F("group_size") / 2.0 + 1)
-            .values_list("group_id", "duration", "rank", "group_size")
+            .values_list("group_id", end, start, "rank", "group_size")
         )
         middles: dict[int | None, list[timedelta]] = defaultdict(list)
-        for group_id, value, rank, size in ranked:
+        for group_id, end_value, start_value, rank, size in ranked:
             # Rows ``ceil(n/2)`` and ``floor(n/2) + 1``: the same row when n is odd.
             if rank in {(size + 1) // 2, size // 2 + 1}:
-                middles[group_id if partition else None].append(value)
+                middles[group_id if partition else None].append(end_value - start_value)
         for key, values in middles.items():
             medians[key] = sum(values, timedelta()) / len(values)
     return medians
@@ -176,7 +185,9 @@ def vendor_stats(*, campaigns: QuerySet[Campaign], dates: DateRange, agency=None
         stats.decisions, stats.rejections = row["n_decisions"], row["n_rejections"]
         stats.accepted, stats.rejected, stats.rework_rounds = row["n_accepted"], row["n_rejected"], row["n_reworked"]
 
-    submissions = Submission.objects.filter(campaign_id__in=ids).filter(_in_range("date_created", dates))
+    submissions = Submission.objects.filter(campaign_id__in=ids, source=Submission.Source.AGENCY).filter(
+        _in_range("date_created", dates)
+    )
     if agency is not None:
         submissions = submissions.filter(user=agency)
     for row in submissions.values("campaign_id").order_by().annotate(n=Sum("image_count")):
@@ -191,19 +202,23 @@ def vendor_stats(*, campaigns: QuerySet[Campaign], dates: DateRange, agency=None
         stats.boxes_per_label[label] = n
         stats.boxes += n
 
-    first = ExpressionWrapper(F("date_first_labeled") - F("campaign__date_started"), output_field=DurationField())
     first_medians = _medians(
         images.filter(date_first_labeled__isnull=False, campaign__date_started__isnull=False).filter(
             _in_range("date_first_labeled", dates)
         ),
-        first,
+        end="date_first_labeled",
+        start="campaign__date_started",
         by_campaign="campaign_id",
+        start_fixed_per_campaign=True,
+        one_campaign=len(ids) == 1,
     )
-    rework = ExpressionWrapper(F("date_reworked") - F("date_created"), output_field=DurationField())
     rework_medians = _medians(
         reviews.filter(date_reworked__isnull=False).filter(_in_range("date_reworked", dates)),
-        rework,
+        end="date_reworked",
+        start="date_created",
         by_campaign="campaign_id",
+        start_fixed_per_campaign=False,
+        one_campaign=len(ids) == 1,
     )
     for pk, stats in rows.items():
         stats.median_first_submission = first_medians.get(pk)

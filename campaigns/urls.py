@@ -21,4 +21,10 @@ urlpatterns = [
     ),
     path("campaigns/<int:campaign_id>/stats", apis.CampaignStatsApi.as_view(), name="campaign-stats"),
     path("images/<int:image_id>/objects", apis.ImageObjectsApi.as_view(), name="image-objects"),
+    path("campaigns/<int:campaign_id>/predictions", apis.CampaignPredictionsApi.as_view(), name="campaign-predictions"),
+    path(
+        "campaigns/<int:campaign_id>/images/<int:image_id>/objects",
+        apis.CampaignImagePredictionsApi.as_view(),
+        name="campaign-image-objects",
+    ),
 ]

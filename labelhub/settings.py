@@ -231,6 +231,14 @@ REVIEW_REASON_CODES = env.list(
     "REVIEW_REASON_CODES",
     default=["missing-object", "wrong-label", "loose-box", "false-positive", "duplicate", "other"],
 )
+# Labels one campaign's label schema may list (422 above).
+LABEL_SCHEMA_MAX = env.int("LABEL_SCHEMA_MAX", default=1000)
+# A predicted box and an agency box overlapping at least this much (intersection over union)
+# count as the same box, kept/moved/relabeled, in the export's comparison of the two.
+PREDICTIONS_IOU_THRESHOLD = env.float("PREDICTIONS_IOU_THRESHOLD", default=0.5)
+# Export formats written besides the labels CSV, AutoML, COCO and the images MLTable
+# (each a zip in the export folder): any of yolo, voc.
+EXPORT_EXTRA_FORMATS = env.list("EXPORT_EXTRA_FORMATS", default=["yolo", "voc"])
 
 # Secrets of API keys are stored as HMAC-SHA256 keyed with this pepper.
 API_KEY_PEPPER = env.str("API_KEY_PEPPER", default="") or SECRET_KEY

@@ -23,6 +23,7 @@ from campaigns import services
 from campaigns.admin import delivery, review
 from campaigns.admin.forms import CampaignCreateForm, CampaignForm
 from campaigns.admin.history import review_link
+from campaigns.admin.imports import import_labels_page
 from campaigns.admin.steps import STEP_ACTIONS, STEPS, steps_offered
 from campaigns.export.apis import labels_csv_response
 from campaigns.models import Campaign, CampaignJob, CampaignLabeler
@@ -72,6 +73,7 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
         "progress",
         "metadata",
         "label_translations",
+        "labels",
         "review_required",
         "aql",
         "created_by",
@@ -106,6 +108,7 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
             "review_decide",
             methods=("POST",),
         ),
+        ExtraView("<rowid:object_id>/import-labels/", "import_labels_view", "import_labels", methods=("GET", "POST")),
     )
     create_form = CampaignCreateForm
     create_page = FormPage(
@@ -118,6 +121,12 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return campaign_list().prefetch_related("labelers")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The label schema changes only before labeling starts (the form checks it again on save).
+        if obj is not None and obj.status != Campaign.Status.CREATED:
+            return (*self.readonly_fields, "labels")
+        return self.readonly_fields
 
     def select_object(self, object_id: int) -> Campaign:
         return campaign_get(campaign_id=object_id)
@@ -145,9 +154,10 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
     @admin.display(description="")
     def pages(self, obj):
         return format_html(
-            '<a href="{}">review</a> · <a href="{}">labels.csv</a>',
+            '<a href="{}">review</a> · <a href="{}">labels.csv</a> · <a href="{}">import labels</a>',
             self.admin_url("review", obj.pk),
             self.admin_url("labels_csv", obj.pk),
+            self.admin_url("import_labels", obj.pk),
         )
 
     # --- the add page and the campaign's page -------------------------------------
@@ -162,6 +172,7 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
             label_translations=data["label_translations"],
             review_required=data["review_required"],
             aql=data["aql"],
+            labels=data["labels"],
             created_by=request.user,
             actor=Actor.of_request(request),
         )
@@ -264,6 +275,10 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
         """The labels CSV, streamed by the same generator as ``GET /campaigns/{id}/labels.csv``."""
         campaign = self.guarded_object(request, object_id, change=False)
         return labels_csv_response(campaign_id=campaign.pk, title=campaign.title)
+
+    def import_labels_view(self, request, object_id: int):
+        campaign = self.guarded_object(request, object_id, change=True)
+        return import_labels_page(request, self, campaign=campaign)
 
     def review_view(self, request, object_id: int, image_id: int | None = None):
         campaign = self.guarded_object(request, object_id, change=False)

@@ -7,14 +7,39 @@ from decimal import Decimal
 from django import forms
 
 from campaigns.inputs import validate_label_translations, validate_labeler_email
+from campaigns.label_schema import parse_label_schema
 from campaigns.models import Campaign
 from campaigns.sampling import AQLS, DEFAULT_AQL
 from labelhub.admin import JsonObjectField, clean_with
 from labelhub.validators import validate_metadata, validate_title
 
 
+class LabelSchemaField(JsonObjectField):
+    """The label schema: a JSON list (or nothing), checked by ``clean_labels``."""
+
+    def validate(self, value):
+        if isinstance(value, list):
+            return  # parse_label_schema checks it, NUL and invalid Unicode included
+        super().validate(value)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if isinstance(value, dict):
+            raise forms.ValidationError('Enter a JSON list of {"name", "colour", "description"} (or leave it empty).')
+        return value
+
+
+LABELS_HELP = (
+    'Optional JSON list of the only labels allowed, e.g. <code>[{"name": "Plastic", "colour": "#1f77b4", '
+    '"description": "Any plastic item"}]</code>. Editable while the campaign is created.'
+)
+
+
 class CampaignJsonChecks:
-    """``metadata`` and ``label_translations`` as ``POST /campaigns`` takes them."""
+    """``metadata``, ``label_translations`` and ``labels`` as ``POST /campaigns`` takes them."""
+
+    def clean_labels(self):
+        return clean_with(parse_label_schema, self.cleaned_data.get("labels"))
 
     def clean_metadata(self):
         return clean_with(validate_metadata, self.cleaned_data.get("metadata"))
@@ -44,14 +69,21 @@ class ReviewPolicyFields(forms.Form):
 
 
 class CampaignForm(CampaignJsonChecks, forms.ModelForm):
-    """The change page edits metadata, label translations and the review policy."""
+    """The change page edits metadata, label translations, the review policy and (while created) the label schema."""
 
     aql = ReviewPolicyFields.base_fields["aql"]
 
     class Meta:
         model = Campaign
-        fields = ("metadata", "label_translations", "review_required", "aql")
-        field_classes = {"metadata": JsonObjectField, "label_translations": JsonObjectField}
+        fields = ("metadata", "label_translations", "labels", "review_required", "aql")
+        field_classes = {"metadata": JsonObjectField, "label_translations": JsonObjectField, "labels": LabelSchemaField}
+        help_texts = {"labels": LABELS_HELP}
+
+    def clean_labels(self):
+        labels = super().clean_labels()
+        if self.instance.pk and self.instance.status != Campaign.Status.CREATED and labels != self.instance.labels:
+            raise forms.ValidationError("The label schema can only change while the campaign is created.")
+        return labels
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,6 +116,9 @@ class CampaignCreateForm(CampaignJsonChecks, forms.Form):
 
     review_required = ReviewPolicyFields.base_fields["review_required"]
     aql = ReviewPolicyFields.base_fields["aql"]
+    labels = LabelSchemaField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text=LABELS_HELP
+    )
 
     def clean_title(self):
         return clean_with(validate_title, self.cleaned_data.get("title"))

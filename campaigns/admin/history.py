@@ -71,11 +71,21 @@ class CampaignImageAdmin(ReadOnlyAdminMixin, ImageAdminAccess, AdminBase, admin.
 
 @admin.register(Submission)
 class SubmissionAdmin(ReadOnlyAdminMixin, ImageAdminAccess, AdminBase, admin.ModelAdmin):
-    list_display = ("id", "campaign", "user", "api_key", "image_count", "object_count", "date_created")
-    list_filter = ("campaign",)
+    list_display = ("id", "campaign", "source", "user", "api_key", "image_count", "object_count", "date_created")
+    list_filter = ("source", "campaign")
     search_fields = ("user__email", "api_key__key", "campaign__title")
     list_select_related = ("campaign", "user", "api_key__user")
-    fields = ("campaign", "user", "api_key", "image_count", "object_count", "date_created")
+    fields = (
+        "campaign",
+        "source",
+        "model_name",
+        "model_version",
+        "user",
+        "api_key",
+        "image_count",
+        "object_count",
+        "date_created",
+    )
     readonly_fields = fields
     inlines = [BoundingBoxInline]
 

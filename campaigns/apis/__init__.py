@@ -3,6 +3,7 @@
 from campaigns.apis.campaigns import CampaignDetailApi, CampaignListApi
 from campaigns.apis.images import CampaignImagesApi
 from campaigns.apis.objects import CampaignObjectsApi, ImageObjectsApi
+from campaigns.apis.predictions import CampaignImagePredictionsApi, CampaignPredictionsApi
 from campaigns.apis.reviews import (
     CampaignReviewsApi,
     CampaignSampleApi,
@@ -13,9 +14,11 @@ from campaigns.apis.reviews import (
 
 __all__ = [
     "CampaignDetailApi",
+    "CampaignImagePredictionsApi",
     "CampaignImagesApi",
     "CampaignListApi",
     "CampaignObjectsApi",
+    "CampaignPredictionsApi",
     "CampaignReviewsApi",
     "CampaignSampleApi",
     "CampaignSampleDecisionApi",

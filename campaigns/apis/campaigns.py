@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.audit import Actor
+from accounts.permissions import IsImageAdmin
 from campaigns import inputs, selectors, services
-from campaigns.apis.common import NO_CAMPAIGN, campaign_operation
+from campaigns.apis.common import LABELER_OF_OTHER_CAMPAIGNS, NO_CAMPAIGN, campaign_operation
+from campaigns.permissions import IsImageAdminOrCampaignLabeler
 from campaigns.serializers import (
     CampaignCreatedOutputSerializer,
     CampaignCreateInputSerializer,
     CampaignOutputSerializer,
     CampaignStatusInputSerializer,
+    LabelerCampaignOutputSerializer,
 )
 from labelhub.schema import JSON_BODY_MALFORMED, errors, ok
 
@@ -49,13 +52,29 @@ class CampaignListApi(ListAPIView):
             "hashed). Next: add images, then set the status to `active`."
         ),
         request=CampaignCreateInputSerializer,
+        examples=[
+            OpenApiExample(
+                "With a label schema",
+                request_only=True,
+                value={
+                    "title": "beach-2024",
+                    "labeler_email": "agency@example.com",
+                    "label_translations": {"PET": "Plastic"},
+                    "labels": [
+                        {"name": "Plastic", "colour": "#1f77b4", "description": "Any plastic item"},
+                        {"name": "Glass", "colour": None, "description": None},
+                    ],
+                },
+            )
+        ],
         responses={
             200: CampaignCreatedOutputSerializer,
             **errors(
                 (
                     400,
                     "Malformed body, an invalid `labeler_email`, or `metadata`/`label_translations` "
-                    "that are not JSON objects of the documented shape. " + JSON_BODY_MALFORMED,
+                    "that are not JSON objects of the documented shape, or `labels` not a list of "
+                    "`{name, colour, description}` (`label_index` names the item). " + JSON_BODY_MALFORMED,
                 ),
                 401,
                 (
@@ -66,7 +85,9 @@ class CampaignListApi(ListAPIView):
                 (
                     422,
                     "The title is not a valid name: 1-53 lowercase letters, digits and single dashes, "
-                    "not starting or ending with a dash.",
+                    "not starting or ending with a dash. Or `labels` refused: an empty or duplicate "
+                    "name, a colour that is not `#rrggbb`, a description over 1000 characters, more "
+                    "than `LABEL_SCHEMA_MAX` (default 1000) labels.",
                 ),
             ),
         },
@@ -82,6 +103,7 @@ class CampaignListApi(ListAPIView):
             label_translations=new.label_translations,
             review_required=new.review_required,
             aql=new.aql,
+            labels=new.labels,
             created_by=request.user,
             actor=Actor.of_request(request),
         )
@@ -90,17 +112,50 @@ class CampaignListApi(ListAPIView):
 
 
 class CampaignDetailApi(APIView):
-    """``GET /campaigns/{id}`` and ``PUT /campaigns/{id}`` ``{"new_status": ...}``."""
+    """``GET /campaigns/{id}`` (admin, or its labeler) and ``PUT /campaigns/{id}`` ``{"new_status": ...}`` (admin)."""
+
+    def get_permissions(self):
+        if self.request.method == "GET":
+            return [IsImageAdminOrCampaignLabeler()]
+        return [IsImageAdmin()]
 
     @campaign_operation(
         "campaigns_retrieve",
         "Get a campaign",
-        "The campaign with its status, `progress` (labeled images out of all) and the "
-        "export `job` once finished. Image-admins only.",
-        responses={200: CampaignOutputSerializer, **errors(401, NO_CAMPAIGN)},
+        "The campaign with its status, `progress` (labeled images out of all), its label schema "
+        "(`labels`) and the export `job` once finished. Image-admins get every field.\n\n"
+        "Added: the campaign's labeler may read its own campaign too, and gets only what labeling needs "
+        "(`LabelerCampaign`: `campaign_id`, `title`, `status`, `progress`, `label_translations` and "
+        "`labels`; example below); another campaign is a 401 for it, as on its other endpoints.",
+        responses={
+            # Image-admins get the published ``Campaign``; the campaign's labeler ``LabelerCampaign``.
+            200: PolymorphicProxySerializer(
+                component_name="CampaignOrLabelerCampaign",
+                serializers=[CampaignOutputSerializer, LabelerCampaignOutputSerializer],
+                resource_type_field_name=None,
+            ),
+            **errors(LABELER_OF_OTHER_CAMPAIGNS, (404, "The campaign does not exist (image-admins).")),
+        },
+        examples=[
+            OpenApiExample(
+                "As the campaign's labeler",
+                response_only=True,
+                value={
+                    "campaign_id": 3,
+                    "title": "beach-2024",
+                    "status": "active",
+                    "progress": {"done": 10, "total": 250},
+                    "label_translations": {"PET": "Plastic"},
+                    "labels": [{"name": "Plastic", "colour": "#1f77b4", "description": "Any plastic item"}],
+                },
+            )
+        ],
     )
     def get(self, request, campaign_id: int):
-        return Response(CampaignOutputSerializer(selectors.campaign_get(campaign_id=campaign_id)).data)
+        campaign = selectors.campaign_get(campaign_id=campaign_id)
+        if request.user.is_staff:
+            return Response(CampaignOutputSerializer(campaign).data)
+        return Response(LabelerCampaignOutputSerializer(campaign).data)
 
     @campaign_operation(
         "campaigns_set_status",

@@ -9,7 +9,13 @@
   AutoML object detection training data (an MLTable is a folder holding a
   file named ``MLTable``, so each campaign gets its own folder);
 * ``<title>_coco.json`` — the same labels as COCO;
-* ``<title>_images/MLTable`` — the campaign's image files on the datastore.
+* ``<title>_images/MLTable`` — the campaign's image files on the datastore;
+* ``<title>_yolo.zip`` and ``<title>_voc.zip`` — YOLO and Pascal VOC labels
+  (``campaigns/export/yolo.py``, ``voc.py``), when ``EXPORT_EXTRA_FORMATS``
+  names them;
+* ``<title>_predictions.jsonl`` — what the agency did with a model's
+  predictions, per box (``campaigns/export/predictions.py``), when the
+  campaign has predictions;
 
 and then, when all ``AZURE_ML_*`` settings are set, registers
 ``<title>_images`` (mltable), ``<title>_labels`` (uri_file) and
@@ -25,12 +31,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterable
+from functools import partial
 
 from django.conf import settings
 
 from campaigns.export import formats
-from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob
+from campaigns.export.predictions import predictions_jsonl_chunks
+from campaigns.export.voc import voc_zip_chunks
+from campaigns.export.yolo import yolo_zip_chunks
+from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, Submission
 from labelhub import azureml
 from labelhub.exceptions import Conflict, NotFound
 from labelhub.jobs import job_run
@@ -39,7 +50,10 @@ from labelhub.storage import get_storage
 logger = logging.getLogger(__name__)
 
 # Files, then Azure ML: the job's progress counts these steps (each a method of ``_Export``).
-STEPS = ("labels_csv", "automl", "coco", "images_mltable", "azureml")
+STEPS = ("labels_csv", "automl", "coco", "images_mltable", "yolo", "voc", "predictions", "azureml")
+# The steps ``EXPORT_EXTRA_FORMATS`` may leave out.
+EXTRA_FORMATS = ("yolo", "voc")
+ZIP = "application/zip"
 CSV = "text/csv; charset=utf-8"
 JSONL = "application/jsonl; charset=utf-8"
 JSON = "application/json; charset=utf-8"
@@ -61,6 +75,9 @@ class ExportPaths:
         self.automl_mltable = self.path(f"{title}_automl/MLTable")
         self.coco_json = self.path(f"{title}_coco.json")
         self.images_mltable = self.path(f"{title}_images/MLTable")
+        self.yolo_zip = self.path(f"{title}_yolo.zip")
+        self.voc_zip = self.path(f"{title}_voc.zip")
+        self.predictions_jsonl = self.path(f"{title}_predictions.jsonl")
 
     @classmethod
     def for_campaign(cls, campaign: Campaign) -> ExportPaths:
@@ -122,13 +139,15 @@ class _Export:
         self.hashes: dict[str, str] = {}
         self.unsized = formats.SkippedImages(limit=UNSIZED_LISTED)
         self.registration: dict = {}
+        self.extra_formats: dict[str, dict] = {}
+        self.predictions_summary: dict = {"status": "skipped", "reason": "no predictions were loaded"}
 
-    def _write(self, path: str, chunks: Iterable[str], content_type: str) -> str:
-        """Stream text chunks into storage as UTF-8, hashing on the way; returns the SHA-256."""
+    def _write(self, path: str, chunks: Iterable[str] | Iterable[bytes], content_type: str, *, binary=False) -> str:
+        """Stream text chunks (or ``binary`` ones) into storage as UTF-8, hashing on the way; returns the SHA-256."""
         digest = hashlib.sha256()
 
         def hashed():
-            for chunk in formats.encoded(chunks):
+            for chunk in chunks if binary else formats.encoded(chunks):
                 digest.update(chunk)
                 yield chunk
 
@@ -162,6 +181,34 @@ class _Export:
         chunks = formats.images_mltable_chunks(campaign_id=self.campaign.pk, datastore=self.datastore)
         self.hashes["images_mltable"] = self._write(self.paths.images_mltable, chunks, YAML)
 
+    def _extra_format(self, name: str, path: str, make_chunks) -> bool:
+        """Write one of ``EXTRA_FORMATS`` unless ``EXPORT_EXTRA_FORMATS`` leaves it out; whether it was written."""
+        if name not in settings.EXPORT_EXTRA_FORMATS:
+            self.extra_formats[name] = {"status": "skipped", "reason": "not in EXPORT_EXTRA_FORMATS"}
+            return False
+        self._write(path, make_chunks(), ZIP, binary=True)
+        self.extra_formats[name] = {"status": "written", "path": path}
+        return True
+
+    def yolo(self) -> None:
+        unsized = formats.SkippedImages(limit=UNSIZED_LISTED)
+        chunks = partial(yolo_zip_chunks, campaign_id=self.campaign.pk, unsized=unsized)
+        if self._extra_format("yolo", self.paths.yolo_zip, chunks):
+            self.extra_formats["yolo"]["unsized_images"] = unsized.as_dict()
+
+    def voc(self) -> None:
+        self._extra_format("voc", self.paths.voc_zip, partial(voc_zip_chunks, campaign_id=self.campaign.pk))
+
+    def predictions(self) -> None:
+        if not BoundingBox.objects.filter(
+            campaign_image__campaign=self.campaign, submission__source=Submission.Source.MODEL
+        ).exists():
+            return
+        summary = Counter()
+        chunks = predictions_jsonl_chunks(campaign_id=self.campaign.pk, summary=summary)
+        self._write(self.paths.predictions_jsonl, chunks, JSONL)
+        self.predictions_summary = {"status": "written", "path": self.paths.predictions_jsonl, **summary}
+
     def azureml(self) -> None:
         self.registration = _register(self.campaign, self.paths, self.hashes)
 
@@ -178,6 +225,8 @@ class _Export:
             "files": self.written,
             "unsized_images": self.unsized.as_dict(),
             "azureml": self.registration,
+            "formats": self.extra_formats,
+            "predictions": self.predictions_summary,
             "seconds": seconds,
         }
 

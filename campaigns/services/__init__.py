@@ -15,6 +15,7 @@ from campaigns.services.campaigns import (
     campaign_set_status,
 )
 from campaigns.services.images import AddedImages, campaign_add_images
+from campaigns.services.predictions import predictions_replace
 from campaigns.services.reviews import reviews_decide
 from campaigns.services.samples import sample_decide_lot, sample_start
 
@@ -30,4 +31,5 @@ __all__ = [
     "reviews_decide",
     "sample_decide_lot",
     "sample_start",
+    "predictions_replace",
 ]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import ApiKey, User
 from campaigns.inputs import NewObject, ObjectsByImage
+from campaigns.label_schema import check_labels_allowed
 from campaigns.models import LABEL_MAX_LENGTH, BoundingBox, Campaign, CampaignImage, ReviewState, Submission
 from campaigns.services.campaigns import campaign_lock
 from campaigns.services.reviews import note_resubmission
@@ -101,6 +102,7 @@ def _prune_revisions(*, campaign_image_ids: list[int], current: Submission) -> N
     superseded = (
         BoundingBox.objects.filter(campaign_image_id__in=campaign_image_ids)
         .exclude(submission=current)
+        .exclude(submission__source=Submission.Source.MODEL)  # predictions are not revisions
         .annotate(revision=Window(DenseRank(), partition_by=F("campaign_image_id"), order_by=F("submission_id").desc()))
         .filter(revision__gt=settings.SUBMISSION_REVISIONS_KEPT)
         .values("pk")
@@ -130,6 +132,7 @@ def objects_replace(
         return None
     by_image = _lock_listed_images(campaign, [image_id for image_id, _ in objects_by_image])
     _check_boxes_inside(objects_by_image, by_image)
+    check_labels_allowed(objects_by_image, campaign=campaign, stored_labels=_stored_labels)
 
     submission = Submission.objects.create(
         campaign=campaign,

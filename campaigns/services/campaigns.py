@@ -40,10 +40,12 @@ def campaign_create(
     aql: Decimal = DEFAULT_AQL,
     created_by: User | None,
     actor: Actor | None = None,
+    labels: list[dict] | None = None,
 ) -> tuple[Campaign, IssuedKey]:
     """A new campaign with its labeler (found by e-mail or created) and the labeler's key.
 
-    The fields are parsed (``campaigns.inputs.parse_new_campaign``). The key
+    The fields are parsed (``campaigns.inputs.parse_new_campaign``; ``labels``
+    is the label schema, ``campaigns.label_schema``). The key
     is new (with its secret) for a user without one; a user who has a key
     gets it back with ``secret=None``: only a hash of the secret is stored.
     A taken title or a staff or superuser e-mail is a 409 and nothing is
@@ -59,6 +61,7 @@ def campaign_create(
             label_translations=label_translations,
             review_required=review_required,
             aql=aql,
+            labels=labels,
             created_by=created_by,
         )
 

@@ -333,7 +333,7 @@ def test_the_campaign_page_shows_progress_and_links_the_export_files(site, local
     job = CampaignJob.objects.get(campaign=campaign)
     links = re.findall(r'<a href="/api/v1/files/([^"]+)">([^<]+)</a>', page)
     assert [path for _, path in links] == [record["path"] for record in job.result["files"]]
-    assert len(links) == 5
+    assert len(links) == 7  # CSV, AutoML JSONL + MLTable, COCO, images MLTable, YOLO and VOC zips
     for token, path in links:
         assert unsign_read_token(token)[0] == path
     # A link serves the file the export wrote.

@@ -36,6 +36,7 @@ CAMPAIGN_KEYS = {
     "progress",
     "metadata",
     "label_translations",
+    "labels",
     "date_created",
     "date_started",
     "date_completed",

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from campaigns.export import formats
-from campaigns.export.services import ExportPaths, campaign_export_run
+from campaigns.export.services import STEPS, ExportPaths, campaign_export_run
 from campaigns.models import Campaign, CampaignImage, CampaignJob, ReviewState
 from campaigns.tasks import campaign_export_run as export_task
 from campaigns.tests import fake_azureml
@@ -323,6 +323,8 @@ def test_export_writes_every_file_to_storage(any_storage, no_azureml, settings):
         paths.automl_mltable,
         paths.coco_json,
         paths.images_mltable,
+        paths.yolo_zip,
+        paths.voc_zip,
     ]
     assert job.result["files"][0]["size"] == len(EXPECTED_CSV.encode())
     assert all(any_storage.size(f["path"]) == f["size"] for f in job.result["files"])
@@ -337,7 +339,7 @@ def test_export_without_azure_ml_settings_records_the_step_as_skipped(local_stor
     assert job.status == CampaignJob.Status.SUCCEEDED
     assert job.result["azureml"]["status"] == "skipped"
     assert (job.result["images"], job.result["labeled_images"], job.result["objects"]) == (4, 3, 3)
-    assert (job.done, job.total) == (5, 5)
+    assert (job.done, job.total) == (len(STEPS), len(STEPS))
     assert job.as_contract()["error"] is None
 
 
@@ -423,7 +425,7 @@ def test_a_storage_failure_half_way_fails_the_job_and_keeps_the_campaign_finishe
     assert job.status == CampaignJob.Status.FAILED
     assert "connection to storage lost" in job.as_contract()["error"]
     assert job.date_done is not None
-    assert (job.done, job.total) == (1, 5)
+    assert (job.done, job.total) == (1, len(STEPS))
     assert [f["path"] for f in job.result["files"]] == [paths.labels_csv]
     assert not any_storage.exists(paths.automl_jsonl)  # never half a file
 
@@ -573,7 +575,7 @@ def test_an_azure_ml_failure_fails_the_job_and_a_retry_registers_what_is_missing
     job = CampaignJob.objects.get(campaign=campaign)
     assert job.status == CampaignJob.Status.FAILED
     assert "InternalServerError" in job.error
-    assert len(job.result["files"]) == 5  # the files are written before registering
+    assert len(job.result["files"]) == 7  # the files are written before registering
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.FINISHED
 
     ml_workspace.fail_puts = False

@@ -71,8 +71,15 @@ ENDPOINTS = [
     ("sample", "get", "campaigns/{campaign}/samples/1", None),
     ("decide a lot", "post", "campaigns/{campaign}/samples/1/decision", lambda w, c, i: {"decision": "accept"}),
     ("campaign stats", "get", "campaigns/{campaign}/stats", None),
+    (
+        "load predictions",
+        "put",
+        "campaigns/{campaign}/predictions",
+        lambda w, c, i: {"model": {"name": "m"}, "items": objects_body([i])},
+    ),
+    ("image predictions and objects", "get", "campaigns/{campaign}/images/{image}/objects", None),
 ]
-LABELER_MAY = {"list campaign images", "submit objects", "image"}
+LABELER_MAY = {"campaign detail", "list campaign images", "submit objects", "image", "image predictions and objects"}
 
 
 def _target(world, which):
@@ -118,6 +125,12 @@ def test_a_labeler_key_reaches_only_what_the_contract_allows(world, endpoint, wh
     elif name == "submit objects":
         assert response.status_code == 200 and response.json() == "ok"
         assert Submission.objects.get().campaign == world.own
+    elif name == "campaign detail":
+        assert response.status_code == 200
+        assert set(response.json()) == {"campaign_id", "title", "status", "progress", "label_translations", "labels"}
+    elif name == "image predictions and objects":
+        assert response.status_code == 200
+        assert response.json()["image_id"] == world.own_images[0]
     elif name == "image":
         assert response.status_code == 303
         assert response["Location"]

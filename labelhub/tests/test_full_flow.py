@@ -40,6 +40,7 @@ CAMPAIGN_KEYS = {
     "progress",
     "metadata",
     "label_translations",
+    "labels",
     "date_created",
     "date_started",
     "date_completed",

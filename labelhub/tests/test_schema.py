@@ -32,6 +32,8 @@ CONTRACT = {
     ("get", "/campaigns/{campaign_id}/objects"): False,
     ("put", "/campaigns/{campaign_id}/objects"): True,
     ("get", "/campaigns/{campaign_id}/labels.csv"): False,
+    ("put", "/campaigns/{campaign_id}/predictions"): True,
+    ("get", "/campaigns/{campaign_id}/images/{image_id}/objects"): False,
 }
 # Added to the contract (documented as additions): (method, path) -> has a JSON request body.
 ADDED = {

@@ -1,0 +1,85 @@
+"""Pre-annotations: a model's predictions replace the listed images' earlier predictions.
+
+They reuse the checks of a labeler's submission (the images are the
+campaign's, the boxes inside them, the labels in the schema) and its row
+builder, but never touch ``CampaignImage``: an image with predictions is not
+labeled, and its current submission stays the agency's.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import Actor, audit_record
+from accounts.models import ApiKey, User
+from campaigns.inputs import ObjectsByImage
+from campaigns.label_schema import check_labels_allowed
+from campaigns.models import BoundingBox, Campaign, Submission
+from campaigns.services.boxes import _check_boxes_inside, _lock_listed_images, _new_boxes, _stored_labels
+from campaigns.services.campaigns import campaign_lock
+from labelhub.exceptions import Conflict
+
+Status = Campaign.Status
+# Predictions are loaded before labeling starts or while it runs.
+PREDICTIONS_ALLOWED = (Status.CREATED, Status.ACTIVE)
+
+
+@transaction.atomic
+def predictions_replace(
+    *,
+    campaign_id: int,
+    model_name: str,
+    model_version: str,
+    objects_by_image: ObjectsByImage,
+    user: User | None,
+    api_key: ApiKey | None = None,
+) -> Submission | None:
+    """Replace the predicted boxes of the listed images with the given ones; all or nothing.
+
+    404 for an unknown campaign or an image not in it, 409 unless the
+    campaign is created or active, 422 for a box outside its image or a label
+    outside the schema. The earlier predictions of the listed images are
+    deleted (their submission rows stay). A fixed number of queries. Returns
+    the new model submission (None for an empty list).
+    """
+    campaign = campaign_lock(campaign_id)
+    if campaign.status not in PREDICTIONS_ALLOWED:
+        raise Conflict(f"Predictions are loaded while the campaign is 'created' or 'active'; it is '{campaign.status}'")
+    if not objects_by_image:
+        return None
+    by_image = _lock_listed_images(campaign, [image_id for image_id, _ in objects_by_image])
+    _check_boxes_inside(objects_by_image, by_image)
+    check_labels_allowed(objects_by_image, campaign=campaign, stored_labels=_stored_labels)
+
+    campaign_image_ids = [row.pk for row in by_image.values()]
+    BoundingBox.objects.filter(
+        campaign_image_id__in=campaign_image_ids, submission__source=Submission.Source.MODEL
+    ).delete()
+    submission = Submission.objects.create(
+        campaign=campaign,
+        user=user,
+        api_key=api_key,
+        image_count=len(objects_by_image),
+        object_count=sum(len(new_objects) for _, new_objects in objects_by_image),
+        date_created=timezone.now(),
+        source=Submission.Source.MODEL,
+        model_name=model_name,
+        model_version=model_version,
+    )
+    translations = campaign.label_translations if isinstance(campaign.label_translations, dict) else {}
+    BoundingBox.objects.bulk_create(
+        _new_boxes(objects_by_image, by_image, submission=submission, translations=translations)
+    )
+    audit_record(
+        actor=Actor(user=user, api_key=api_key),
+        action="campaign.predictions",
+        target=campaign,
+        details={
+            "submission_id": submission.pk,
+            "model": f"{model_name} {model_version}".strip(),
+            "images": submission.image_count,
+            "boxes": submission.object_count,
+        },
+    )
+    return submission
