@@ -20,7 +20,6 @@ A page costs a fixed number of queries whatever the campaign's size
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
@@ -32,9 +31,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from accounts.audit import Actor
+from campaigns.admin.review_boxes import Box, compared, legend
 from campaigns.inputs import parse_review_item
-from campaigns.matching import ADDED, KEPT, MOVED, RELABELED, REMOVED, match_boxes
-from campaigns.models import LABEL_MAX_LENGTH, BoundingBox, Campaign, CampaignImage
+from campaigns.models import LABEL_MAX_LENGTH, Campaign, CampaignImage
 from campaigns.selectors import (
     REVIEW_FILTERS,
     campaign_image_revisions,
@@ -47,14 +46,14 @@ from campaigns.selectors import (
     submission_boxes,
 )
 from campaigns.services.reviews import REVIEWABLE, reviews_decide
-from imagesets.models import Image
-from imagesets.orientation import box_to_display
 from imagesets.selectors import image_read_url
 from labelhub.admin import admin_page_context, fit_size, parse_id
 from labelhub.exceptions import ApplicationError
 from labelhub.storage import StorageError
 
 TEMPLATE = "admin/campaigns/campaign/review.html"
+# The image is shown at most this large, and small images are enlarged up to it (at most 4×).
+STAGE_SIZE, MAX_ENLARGE = (960, 720), 4
 # The label of each filter of ``REVIEW_FILTERS``; "labeled" and "empty" split the labeled images by whether they
 # hold boxes.
 FILTER_LABELS = {
@@ -66,108 +65,6 @@ FILTER_LABELS = {
     "accepted": "accepted",
     "rejected": "rejected",
 }
-
-# Saturated and distinct, so boxes stand out on photos; a label keeps its colour on every image and campaign.
-PALETTE = (
-    "#e6194b",
-    "#3cb44b",
-    "#ffe119",
-    "#4363d8",
-    "#f58231",
-    "#911eb4",
-    "#42d4f4",
-    "#f032e6",
-    "#bfef45",
-    "#469990",
-    "#9a6324",
-    "#800000",
-    "#808000",
-    "#000075",
-)
-# The image is shown at most this large, and small images are enlarged up to it (at most 4×).
-STAGE_SIZE, MAX_ENLARGE = (960, 720), 4
-
-
-def label_colour(label: str) -> str:
-    return PALETTE[zlib.crc32(label.encode("utf-8")) % len(PALETTE)]
-
-
-def text_colour(background: str) -> str:
-    """Black or white, whichever reads better on ``background`` (``#rrggbb``; WCAG relative luminance)."""
-    channels = [int(background[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return "#000000" if luminance > 0.179 else "#ffffff"
-
-
-@dataclass(frozen=True)
-class Box:
-    """A bounding box: its coordinates as sent (the file's pixel frame), where it is drawn, caption and colour.
-
-    The contract's boxes are in the file's own pixel frame (the frame of
-    ``file.dimensions``). A browser shows the image turned by its EXIF
-    orientation, so ``shown`` is the box mapped into that displayed frame
-    (``imagesets.orientation``); the page lists the coordinates as sent.
-    """
-
-    label: str
-    label_original: str
-    confidence: float | None
-    xmin: int
-    ymin: int
-    xmax: int
-    ymax: int
-    colour: str
-    shown: tuple[int, int, int, int]  # xmin, ymin, xmax, ymax as displayed
-    change: str = ""  # compared with another revision: kept, moved, relabeled, removed or added
-
-    @classmethod
-    def of(cls, box: BoundingBox, image: Image) -> Box:
-        corners = (box.xmin, box.ymin, box.xmax, box.ymax)
-        if image.width and image.height and image.orientation:
-            corners = box_to_display(*corners, image.width, image.height, image.orientation)
-        return cls(
-            box.label,
-            box.label_original,
-            box.confidence,
-            box.xmin,
-            box.ymin,
-            box.xmax,
-            box.ymax,
-            label_colour(box.label),
-            corners,
-        )
-
-    @property
-    def x(self) -> int:
-        return self.shown[0]
-
-    @property
-    def y(self) -> int:
-        return self.shown[1]
-
-    @property
-    def width(self) -> int:
-        return self.shown[2] - self.shown[0]
-
-    @property
-    def height(self) -> int:
-        return self.shown[3] - self.shown[1]
-
-    @property
-    def caption(self) -> str:
-        return self.label if self.confidence is None else f"{self.label} {self.confidence:.2f}"
-
-    @property
-    def caption_colour(self) -> str:
-        return text_colour(self.colour)
-
-    def at(self, size: tuple[int, int] | None) -> dict[str, float] | None:
-        """Where the caption chip goes, in percent of the shown image (HTML over the SVG: legible at any scale)."""
-        if not size:
-            return None
-        width, height = size
-        return {"left": 100 * self.x / width, "top": 100 * self.y / height}
 
 
 @dataclass(frozen=True)
@@ -277,7 +174,7 @@ def _image_context(request, campaign: Campaign, image_id: int, *, view: View, to
     removed, changes = [], {}
     if view.compare and previous is not None:
         before = [Box.of(box, image) for box in submission_boxes(row=row, submission_id=previous)]
-        boxes, removed, changes = _compared(before, boxes)
+        boxes, removed, changes = compared(before, boxes)
     place = review_place(row=row, show=view.show, **view.scope)
     next_pending = review_next_pending(campaign_id=campaign_id, after_image_id=image_id, sample_id=view.sample)
     shown_width, shown_height = image.display_size  # the browser turns the image by its EXIF orientation
@@ -295,7 +192,7 @@ def _image_context(request, campaign: Campaign, image_id: int, *, view: View, to
         "comparing": view.compare and previous is not None,
         "compare_url": _url(campaign_id, image_id, view, rev=_rev_param(row, chosen), compare=not view.compare),
         "can_compare": previous is not None,
-        "legend": _legend(boxes),
+        "legend": legend(boxes),
         "revisions": [
             {
                 "submission": submission,
@@ -334,33 +231,11 @@ def _previous_revision(revisions, chosen: int | None) -> int | None:
     return ids[index + 1] if index + 1 < len(ids) else None
 
 
-def _compared(before: list[Box], after: list[Box]) -> tuple[list[Box], list[Box], dict[str, int]]:
-    """The chosen revision's boxes marked by what changed, the previous revision's removed boxes, the counts."""
-    marked = list(after)
-    removed = []
-    counts = {kind: 0 for kind in (KEPT, MOVED, RELABELED, ADDED, REMOVED)}
-    for change in match_boxes(before, after):
-        counts[change.kind] += 1
-        if change.kind == REMOVED:
-            removed.append(replace(before[change.before], change=REMOVED))
-        else:
-            marked[change.after] = replace(after[change.after], change=change.kind)
-    return marked, removed, counts
-
-
 def _read_url(image) -> str:
     try:
         return image_read_url(image=image)
     except StorageError:
         return ""
-
-
-def _legend(boxes: list[Box]) -> list[dict]:
-    """Each label once, with its colour and how many boxes carry it, by label."""
-    legend: dict[str, dict] = {}
-    for box in boxes:
-        legend.setdefault(box.label, {"label": box.label, "colour": box.colour, "count": 0})["count"] += 1
-    return sorted(legend.values(), key=lambda item: item["label"])
 
 
 def _rev_param(row: CampaignImage, submission_id: int | None) -> int | None:

@@ -8,7 +8,7 @@ from django.urls import reverse
 from accounts.models import ApiKey
 from accounts.services import apikey_issue, secret_matches
 from accounts.tests.factories import UserFactory
-from campaigns.admin.review import label_colour
+from campaigns.admin.review_boxes import label_colour
 from campaigns.export.services import campaign_export_run
 from campaigns.models import Campaign, CampaignImage, CampaignJob, Submission
 from campaigns.tests.conftest import campaign_state, image_ids

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent
 from accounts.tests.factories import UserFactory
-from campaigns.admin.review import text_colour
+from campaigns.admin.review_boxes import text_colour
 from campaigns.models import Campaign, CampaignImage, Review
 from campaigns.tests.conftest import campaign_state, image_ids
 from campaigns.tests.factories import box, make_campaign, new_object, objects_body, replace_objects_from_body

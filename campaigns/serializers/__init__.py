@@ -1,0 +1,70 @@
+"""Shapes of the campaign endpoints: request checks and the contract's representations.
+
+Request serializers only check presence and JSON types; ``campaigns.inputs``
+parses the values (and the bodies too large for DRF), the services check what
+needs the database. ``campaigns``: campaigns, images, objects; ``reviews``: decisions, samples, statistics.
+"""
+
+from campaigns.serializers.campaigns import (
+    AccessTokenOutputSerializer,
+    BoundingBoxSerializer,
+    CampaignCreatedOutputSerializer,
+    CampaignCreateInputSerializer,
+    CampaignImageObjectsOutputSerializer,
+    CampaignImageOutputSerializer,
+    CampaignNewStatusField,
+    CampaignOutputSerializer,
+    CampaignStatusInputSerializer,
+    EmailStringField,
+    ImageObjectsInputSerializer,
+    ImageRefInputSerializer,
+    JsonObjectField,
+    LabelerCampaignOutputSerializer,
+    LabelerCampaignSchema,
+    LabelSchemaField,
+    LabelSchemaItemSerializer,
+    LabelTranslationsField,
+    NewObjectInputSerializer,
+    ObjectOutputSerializer,
+)
+from campaigns.serializers.reviews import (
+    ImageReviewOutputSerializer,
+    LotDecisionInputSerializer,
+    ReviewItemInputSerializer,
+    ReviewOutputSerializer,
+    SampleInputSerializer,
+    SampleOutputSerializer,
+    StatsOutputSerializer,
+    review_representation,
+)
+
+__all__ = [
+    "AccessTokenOutputSerializer",
+    "BoundingBoxSerializer",
+    "CampaignCreateInputSerializer",
+    "CampaignCreatedOutputSerializer",
+    "CampaignImageObjectsOutputSerializer",
+    "CampaignImageOutputSerializer",
+    "CampaignNewStatusField",
+    "CampaignOutputSerializer",
+    "CampaignStatusInputSerializer",
+    "EmailStringField",
+    "ImageObjectsInputSerializer",
+    "ImageRefInputSerializer",
+    "ImageReviewOutputSerializer",
+    "JsonObjectField",
+    "LabelSchemaField",
+    "LabelSchemaItemSerializer",
+    "LabelTranslationsField",
+    "LabelerCampaignOutputSerializer",
+    "LabelerCampaignSchema",
+    "LotDecisionInputSerializer",
+    "NewObjectInputSerializer",
+    "ObjectOutputSerializer",
+    "ReviewItemInputSerializer",
+    "ReviewOutputSerializer",
+    "SampleInputSerializer",
+    "SampleOutputSerializer",
+    "StatsOutputSerializer",
+    "review_representation",
+]
