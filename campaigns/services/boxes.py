@@ -13,11 +13,10 @@ from accounts.models import ApiKey, User
 from campaigns.inputs import NewObject, ObjectsByImage
 from campaigns.label_schema import check_labels_allowed
 from campaigns.models import LABEL_MAX_LENGTH, BoundingBox, Campaign, CampaignImage, ReviewState, Submission
-from campaigns.services.campaigns import campaign_lock
+from campaigns.services.campaigns import campaign_images_lock, campaign_lock
 from campaigns.services.reviews import note_resubmission
 from campaigns.webhooks import campaign_event_record
-from labelhub.exceptions import Conflict, NotFound, Unprocessable
-from labelhub.validators import is_valid_id
+from labelhub.exceptions import Conflict, Unprocessable
 
 Status = Campaign.Status
 
@@ -34,19 +33,7 @@ def _stored_labels(new: NewObject, translations: dict) -> tuple[str, str]:
 
 def _lock_listed_images(campaign: Campaign, image_ids: list[int]) -> dict[int, CampaignImage]:
     """The campaign's rows of the listed images (with the image's size), locked; 404 for one not in it."""
-    # Locked in id order, so two submissions touching the same images never deadlock.
-    rows = (
-        CampaignImage.objects.select_for_update(of=("self",))
-        .filter(campaign=campaign, image_id__in=[i for i in image_ids if is_valid_id(i)])
-        .select_related("image")
-        .only("id", "image", "image__width", "image__height")
-        .order_by("pk")
-    )
-    by_image = {row.image_id: row for row in rows}
-    for image_id in image_ids:
-        if image_id not in by_image:
-            raise NotFound(f"Image {image_id} is not part of campaign {campaign.pk}", extra={"image_id": image_id})
-    return by_image
+    return campaign_images_lock(campaign, image_ids, fields=("id", "image"), with_image_size=True)
 
 
 def _check_boxes_inside(objects_by_image: ObjectsByImage, by_image: dict[int, CampaignImage]) -> None:

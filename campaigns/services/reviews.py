@@ -16,7 +16,7 @@ lists, filters and statistics read one column. The rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -25,34 +25,19 @@ from django.utils import timezone
 from accounts.audit import Actor, audit_record
 from campaigns.inputs import NewReview
 from campaigns.models import Campaign, CampaignImage, Review, ReviewSample, ReviewSampleImage, ReviewState
-from campaigns.services.campaigns import campaign_lock
+from campaigns.services.campaigns import campaign_images_lock, campaign_lock
 from campaigns.webhooks import campaign_event_record, images_rejected_event_record
-from labelhub.exceptions import Conflict, NotFound
-from labelhub.validators import is_valid_id
+from labelhub.exceptions import Conflict
 
 Status = Campaign.Status
 Decision = Review.Decision
 REVIEWABLE = (Status.ACTIVE, Status.COMPLETED)
+LOCKED_FIELDS = ("id", "image", "campaign", "current_submission", "review_state")
 
 
 def check_reviewable(campaign: Campaign) -> None:
     if campaign.status not in REVIEWABLE:
         raise Conflict(f"Images are reviewed while the campaign is 'active' or 'completed'; it is '{campaign.status}'")
-
-
-def _lock_images(campaign: Campaign, image_ids: Sequence[int]) -> dict[int, CampaignImage]:
-    """The listed images' rows, locked in id order; 404 naming the first one not in the campaign."""
-    rows = (
-        CampaignImage.objects.select_for_update()
-        .filter(campaign=campaign, image_id__in=[i for i in image_ids if is_valid_id(i)])
-        .only("id", "image_id", "campaign_id", "current_submission_id", "review_state")
-        .order_by("pk")
-    )
-    by_image = {row.image_id: row for row in rows}
-    for image_id in image_ids:
-        if image_id not in by_image:
-            raise NotFound(f"Image {image_id} is not part of campaign {campaign.pk}", extra={"image_id": image_id})
-    return by_image
 
 
 def _check_revisions(reviews: Iterable[NewReview], by_image: dict[int, CampaignImage]) -> None:
@@ -146,7 +131,7 @@ def reviews_decide(*, campaign_id: int, reviews: list[NewReview], actor: Actor |
     check_reviewable(campaign)
     if not reviews:
         return []
-    by_image = _lock_images(campaign, [review.image_id for review in reviews])
+    by_image = campaign_images_lock(campaign, [review.image_id for review in reviews], fields=LOCKED_FIELDS)
     _check_revisions(reviews, by_image)
 
     actor = actor or Actor.system()

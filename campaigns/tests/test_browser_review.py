@@ -24,6 +24,7 @@ from campaigns.models import Campaign, CampaignImage, Review
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory, CampaignLabelerFactory
 from imagesets.tests.factories import ImageFactory
 from labelhub.storage import get_storage
+from labelhub.testing.browser import admin_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -77,16 +78,7 @@ def test_staff_review_with_the_keyboard_and_the_agency_reworks_the_rejected_imag
 
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto("/admin/login/")
-    page.fill("#id_username", "staff@example.com")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    expect(page.locator("#site-name")).to_be_visible()
+    page, errors = admin_page(context, email="staff@example.com", password=PASSWORD, timeout_ms=TIMEOUT_MS)
 
     # From the campaign page's review panel to the images awaiting review.
     page.goto(f"/admin/campaigns/campaign/{campaign.pk}/change/")

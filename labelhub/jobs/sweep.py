@@ -66,24 +66,45 @@ def job_sweep() -> dict[str, int]:
     return counts
 
 
-def _sweep_forever(stop: threading.Event) -> None:
-    """A worker's sweeper thread: sweep now, then every ``JOBS_SWEEP_INTERVAL`` seconds (with jitter)."""
-    interval = float(settings.JOBS_SWEEP_INTERVAL)
-    try:
-        while True:
-            try:
-                job_sweep()
-            except Exception:  # noqa: BLE001 - the next round tries again
-                logger.exception("job sweep failed")
-            finally:
-                close_old_connections()
-            if stop.wait(interval * random.uniform(0.8, 1.2)):
-                return
-    finally:
-        connection.close()
+class PeriodicSweep:
+    """A daemon thread of a worker process: ``sweep()`` now, then every ``interval()`` seconds (with jitter).
+
+    A failed round is logged and the next one tries again; the thread's
+    database connection is closed between rounds and at the end. In
+    django-q2's sync mode (tests, ``DJANGO_Q_SYNC``) no thread starts: every
+    task "spawns" a worker in-process there.
+    """
+
+    def __init__(self, name: str, sweep, interval):
+        self.name = name
+        self._sweep = sweep
+        self._interval = interval
+        self._running: tuple[threading.Thread, threading.Event] | None = None
+
+    def _run(self, stop: threading.Event) -> None:
+        try:
+            while True:
+                try:
+                    self._sweep()
+                except Exception:  # noqa: BLE001 - the next round tries again
+                    logger.exception("%s: sweep failed", self.name)
+                finally:
+                    close_old_connections()
+                if stop.wait(float(self._interval()) * random.uniform(0.8, 1.2)):
+                    return
+        finally:
+            connection.close()
+
+    def start(self, **_kwargs) -> None:
+        if Conf.SYNC or (self._running is not None and self._running[0].is_alive()):
+            return
+        stop = threading.Event()
+        thread = threading.Thread(target=self._run, args=(stop,), name=self.name, daemon=True)
+        thread.start()
+        self._running = (thread, stop)
 
 
-_sweeper: tuple[threading.Thread, threading.Event] | None = None
+_job_sweeper = PeriodicSweep("job-sweeper", lambda: job_sweep(), lambda: settings.JOBS_SWEEP_INTERVAL)
 
 
 def start_sweeper(**_kwargs) -> None:
@@ -94,10 +115,4 @@ def start_sweeper(**_kwargs) -> None:
     within ``JOBS_SWEEP_INTERVAL`` once the broker is back. The sweep does
     not depend on the broker or django-q2's scheduler.
     """
-    global _sweeper
-    if Conf.SYNC or (_sweeper is not None and _sweeper[0].is_alive()):
-        return  # django-q2 "spawns" a worker in-process for every task in sync mode
-    stop = threading.Event()
-    thread = threading.Thread(target=_sweep_forever, args=(stop,), name="job-sweeper", daemon=True)
-    thread.start()
-    _sweeper = (thread, stop)
+    _job_sweeper.start()

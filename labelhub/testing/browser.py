@@ -63,3 +63,20 @@ def _wait_for_live_server_requests(timeout: float = 10) -> None:
     for thread in threading.enumerate():
         if "process_request_thread" in thread.name:
             thread.join(timeout)
+
+
+def admin_page(context, *, email: str, password: str, timeout_ms: int = 15_000):
+    """A new page of ``context``, logged in to the admin, and the list its JavaScript errors are collected in."""
+    from playwright.sync_api import expect
+
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    expect.set_options(timeout=timeout_ms)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto("/admin/login/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    expect(page.locator("#site-name")).to_be_visible()
+    return page, errors

@@ -29,6 +29,7 @@ from accounts.models import User
 from campaigns.export.services import STEPS as EXPORT_STEPS
 from campaigns.models import BoundingBox, Campaign, CampaignImage
 from imagesets.models import Image, ImageSet, ImageSetJob
+from labelhub.testing.browser import admin_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,18 +70,7 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     context = browser.new_context(
         base_url=live_server.url, accept_downloads=True, viewport={"width": 1400, "height": 1000}
     )
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-    # Log in.
-    page.goto("/admin/login/")
-    page.fill("#id_username", "staff@example.com")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    expect(page.locator("#site-name")).to_be_visible()
+    page, errors = admin_page(context, email="staff@example.com", password=PASSWORD, timeout_ms=TIMEOUT_MS)
     expect(page).to_have_url(re.compile(r"/admin/$"))
 
     # Create an image set: its page shows the dropbox URL and its expiry.

@@ -8,6 +8,7 @@ import pytest
 from django.db import transaction
 
 from accounts.models import User
+from labelhub.testing.browser import admin_page
 from labelhub.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 from labelhub.webhooks.services import webhook_event_record
 
@@ -21,16 +22,8 @@ def test_staff_create_a_webhook_see_its_attempts_and_redeliver(live_server, brow
     from playwright.sync_api import expect
 
     User.objects.create_user(email="staff@example.com", password=PASSWORD, is_staff=True)
-    page = browser.new_page(base_url=live_server.url)
-    page.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto("/admin/login/")
-    page.fill("#id_username", "staff@example.com")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    expect(page.locator("#site-name")).to_be_visible()
+    context = browser.new_context(base_url=live_server.url)
+    page, errors = admin_page(context, email="staff@example.com", password=PASSWORD, timeout_ms=TIMEOUT_MS)
 
     # Create: the secret is shown on the answer, once.
     page.goto("/admin/labelhub/webhook/add/")
