@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -115,12 +115,15 @@ def validate_aql(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise BadRequest("'aql' must be a number")
     try:
+        if len(str(value)) > 32:
+            raise ValueError("too long")
         aql = Decimal(str(value))
         aql_column(aql)
-    except (InvalidOperation, ValueError):
+        aql = aql.quantize(Decimal("0.001"))
+    except (ArithmeticError, ValueError):
         choices = ", ".join(str(a) for a in AQLS)
         raise Unprocessable(f"'aql' must be one of ISO 2859-1's AQLs (percent): {choices}") from None
-    return aql.quantize(Decimal("0.001"))
+    return aql
 
 
 def parse_new_campaign(

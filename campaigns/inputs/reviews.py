@@ -20,6 +20,7 @@ from labelhub.validators import (
     check_images_per_request,
     contains_nul,
     is_json_int,
+    is_valid_id,
 )
 
 # --- reviews ---------------------------------------------------------------------
@@ -145,8 +146,8 @@ def parse_review_filters(params) -> ReviewFilters:
         raise BadRequest("'decision' must be 'accepted' or 'rejected'")
     image_id = params.get("image_id") or None
     if image_id is not None:
-        if not image_id.isdigit():
-            raise BadRequest("'image_id' must be an integer")
+        if not (len(image_id) <= 19 and image_id.isascii() and image_id.isdigit() and is_valid_id(int(image_id))):
+            raise BadRequest("'image_id' must be an image id")
         image_id = int(image_id)
     return ReviewFilters(
         decision=decision,

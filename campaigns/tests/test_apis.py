@@ -511,7 +511,7 @@ def test_image_objects_default_to_the_latest_finished_campaign(admin_client):
     assert [o["label"] for o in admin_client.get(url).json()] == ["Done"]
 
 
-@pytest.mark.parametrize("query", ["?campaigns=abc", "?campaigns=1.5", "?campaigns=-3"])
+@pytest.mark.parametrize("query", ["?campaigns=abc", "?campaigns=1.5", "?campaigns=-3", "?campaigns=" + "9" * 5000])
 def test_a_malformed_campaigns_parameter_is_a_400(admin_client, query):
     image = ImageFactory()
     assert_error(admin_client.get(f"{API}/images/{image.pk}/objects{query}"), 400)

@@ -352,3 +352,28 @@ def test_agency_image_fetches_are_counted_per_key_and_day(labeler_client, delive
     assert admin_client.get(f"{API}/images/{first}").status_code == 303  # staff fetches are not counted
     counts = list(ImageFetchCount.objects.values_list("api_key_id", "day", "count"))
     assert counts == [(labeler_client.issued.api_key.pk, timezone.localdate(), 3)]
+
+
+@pytest.mark.parametrize("image_id", ["²", "9" * 30, "9" * 5000, "-1"])
+def test_an_image_filter_that_is_no_image_id_is_a_400(admin_client, delivery, image_id):
+    assert_error(admin_client.get(f"{API}/campaigns/{delivery.pk}/reviews", {"image_id": image_id}), 400, "'image_id'")
+
+
+@pytest.mark.parametrize("aql", ["1e999999999", "NaN", "-Infinity", "3", 3, "9" * 100, True])
+def test_a_campaign_with_an_aql_outside_the_standard_is_refused(admin_client, aql):
+    before = campaign_state()
+    body = {"title": "aql-campaign", "labeler_email": "agency2@example.com", "aql": aql}
+    response = admin_client.post(f"{API}/campaigns", body, format="json")
+    assert_error(response, 400 if aql is True else 422, "'aql'")
+    assert campaign_state() == before
+
+
+def test_a_campaign_created_with_the_review_policy(admin_client):
+    body = {"title": "policy", "labeler_email": "agency2@example.com", "review_required": True, "aql": 1}
+    created = admin_client.post(f"{API}/campaigns", body, format="json").json()
+    assert (created["review_required"], created["aql"]) == (True, 1.0)
+    assert_error(
+        admin_client.post(f"{API}/campaigns", {**body, "title": "other", "review_required": "yes"}, format="json"),
+        400,
+        "'review_required'",
+    )
