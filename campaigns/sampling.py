@@ -151,6 +151,12 @@ def aql_column(aql: Decimal) -> int:
     return column
 
 
+def aql_label(aql: Decimal) -> str:
+    """The AQL as the standard writes it ("2.5", "10", "0.010"), not as stored ("2.500")."""
+    column = _AQL_COLUMNS.get(Decimal(aql).normalize())
+    return str(AQLS[column]) if column is not None else str(Decimal(aql).normalize())
+
+
 def plan_for(*, lot_size: int, aql: Decimal) -> SamplingPlan:
     """The single sampling plan (normal inspection, level II) for a lot; the sample is at most the lot."""
     column = aql_column(aql)

@@ -24,7 +24,7 @@ from accounts.selectors import user_find
 from campaigns import stats
 from campaigns.inputs import DateRange, parse_lot_decision, parse_new_sample
 from campaigns.models import Campaign, CampaignLabeler, ReviewSample
-from campaigns.sampling import wilson_interval
+from campaigns.sampling import aql_label, wilson_interval
 from campaigns.selectors import campaign_latest_sample, campaign_review_summary
 from campaigns.services import sample_decide_lot, sample_start
 from labelhub.admin import admin_page_context
@@ -44,6 +44,7 @@ def sample_figures(sample: ReviewSample) -> dict:
     low, high = wilson_interval(rejected, decided) if decided else (None, None)
     return {
         "sample": sample,
+        "aql": aql_label(sample.aql),
         "decided": decided,
         "rejected": rejected,
         "defect_rate": rejected / decided if decided else None,
@@ -57,6 +58,7 @@ def review_panel(model_admin, campaign: Campaign) -> dict:
     """The review states, the latest acceptance sample and where to act (two queries)."""
     latest = campaign_latest_sample(campaign_id=campaign.pk)
     return {
+        "aql": aql_label(campaign.aql),
         "summary": campaign_review_summary(campaign_id=campaign.pk),
         "sample": sample_figures(latest) if latest is not None else None,
         "urls": {

@@ -9,7 +9,7 @@ from django import forms
 from campaigns.inputs import validate_label_translations, validate_labeler_email
 from campaigns.label_schema import parse_label_schema
 from campaigns.models import Campaign
-from campaigns.sampling import AQLS, DEFAULT_AQL
+from campaigns.sampling import AQLS, DEFAULT_AQL, aql_label
 from labelhub.admin import JsonObjectField, clean_with
 from labelhub.validators import validate_metadata, validate_title
 
@@ -89,7 +89,7 @@ class CampaignForm(CampaignJsonChecks, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             # The choice as the standard writes it ("10", "1.0", "0.010"), not as stored ("10.000").
-            self.initial["aql"] = next((str(aql) for aql in AQLS if aql == self.instance.aql), str(DEFAULT_AQL))
+            self.initial["aql"] = aql_label(self.instance.aql)
 
 
 class CampaignCreateForm(CampaignJsonChecks, forms.Form):

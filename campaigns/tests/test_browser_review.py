@@ -83,6 +83,7 @@ def test_staff_review_with_the_keyboard_and_the_agency_reworks_the_rejected_imag
     # From the campaign page's review panel to the images awaiting review.
     page.goto(f"/admin/campaigns/campaign/{campaign.pk}/change/")
     expect(page.locator("#lh-review-summary")).to_contain_text("3 awaiting review")
+    page.screenshot(path=str(ARTIFACTS / "campaign-review-panel.png"), full_page=True)
     page.click("#lh-review-pending")
     expect(page).to_have_url(re.compile(rf"/review/{first}/\?show=pending$"))
     expect(page.locator("#lh-captions .lh-caption")).to_have_text(["bottle 0.90"])

@@ -10,6 +10,7 @@ from campaigns.sampling import (
     AQLS,
     MASTER_TABLE,
     SAMPLE_SIZES,
+    aql_label,
     code_letter,
     plan_by_hand,
     plan_for,
@@ -195,3 +196,8 @@ def test_the_wilson_interval_matches_published_values(defects, n, low, high):
 
 def test_the_wilson_interval_of_no_sample_is_everything():
     assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("stored, label", [("2.500", "2.5"), ("10.000", "10"), ("0.010", "0.010"), ("1.000", "1.0")])
+def test_an_aql_is_shown_as_the_standard_writes_it(stored, label):
+    assert aql_label(Decimal(stored)) == label
