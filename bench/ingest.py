@@ -1,6 +1,6 @@
 """Finishing an image set: labelhub's job against the original service's method.
 
-    .venv/bin/python bench/ingest.py [--images 1000] [--latency-ms 20] [--size-kb 1024]
+    .venv/bin/python bench/ingest.py [--images 1000] [--latency-ms 20] [--size-kb 1024] [--exif on|off]
 
 Starts its own Azurite (tools/azurite, installed by `make test`), makes one
 random-noise JPEG of about ``--size-kb`` (the quality is searched so the file
@@ -530,6 +530,12 @@ def main() -> int:
         help="latency added per request in the second round (default 20; 0 = one round only)",
     )
     parser.add_argument("--size-kb", type=int, default=1024, help="target size of each JPEG (default 1024)")
+    parser.add_argument(
+        "--exif",
+        choices=["on", "off"],
+        default="on",
+        help="off: the finish job skips reading the EXIF facts (the A/B of the EXIF step's cost; default on)",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="labelhub-bench-ingest-"))
@@ -554,6 +560,11 @@ def main() -> int:
         from django.conf import settings
         from django.core.management import call_command
 
+        if args.exif == "off":
+            from imagesets import exif, probe
+
+            probe.read_facts = lambda im, data=None: exif.NO_FACTS
+
         from accounts.models import User
 
         call_command("migrate", verbosity=0)
@@ -564,7 +575,7 @@ def main() -> int:
         print(
             f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
             f"Azurite on port {azurite.port}, {workers} copy workers, "
-            f"JPEG {len(jpeg):,} bytes (noise, quality {quality}), "
+            f"JPEG {len(jpeg):,} bytes (noise, quality {quality}), EXIF facts {args.exif}, "
             f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
             flush=True,
         )

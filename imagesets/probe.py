@@ -58,7 +58,7 @@ def identify(data: bytes) -> ImageInfo:
             # .size and .format come from the header; .load() is never called.
             width, height = _file_size(im)
             fmt = im.format or ""
-            facts = read_facts(im)
+            facts = read_facts(im, data)
     except Image.DecompressionBombError:
         # Raised from the header alone (a huge pixel count); we never decode,
         # so the size is still what we need: read it from the plugin.
@@ -100,7 +100,7 @@ def _identify_without_bomb_check(data: bytes) -> ImageInfo:
         except Exception:  # noqa: BLE001 - a plugin that cannot parse the bytes just declines
             continue
         try:
-            return _info(im.format or fmt, *_file_size(im), read_facts(im))
+            return _info(im.format or fmt, *_file_size(im), read_facts(im, data))
         finally:
             im.close()
     raise NotAnImage("not an image Pillow can identify")
