@@ -17,6 +17,7 @@ from accounts.selectors import user_find, user_has_unrevoked_key
 from accounts.services import IssuedKey, apikey_issue, apikey_revoke, apikey_rotate
 from labelhub.admin import AdminBase, ExtraView, FormPage, ShownSecret, render_secrets_page
 from labelhub.admin.access import is_image_admin
+from labelhub.spreadsheet import spreadsheet_text
 
 NO_SECRET_NOTE = (
     "This user already has a key; its secret is stored only as a hash and cannot be shown. "
@@ -249,12 +250,12 @@ class AuditEventAdmin(AuditReadOnly, AdminBase, admin.ModelAdmin):
                 yield writer.writerow(
                     [
                         event.date.isoformat(),
-                        event.actor,
+                        spreadsheet_text(event.actor),
                         event.actor_key.key if event.actor_key_id else "",
                         event.action,
                         event.target_type,
                         event.target_id,
-                        event.target,
+                        spreadsheet_text(event.target),
                         json.dumps(event.details, sort_keys=True),
                     ]
                 )

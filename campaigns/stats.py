@@ -34,6 +34,7 @@ from django.db.models.functions import RowNumber
 
 from campaigns.inputs import DateRange
 from campaigns.models import BoundingBox, Campaign, CampaignImage, Review, ReviewState, Submission
+from labelhub.spreadsheet import spreadsheet_text
 
 Decision = Review.Decision
 
@@ -274,7 +275,11 @@ CSV_COLUMNS = (
 
 
 def stats_csv(report: StatsReport) -> str:
-    """The report as CSV: one line per campaign and a total line; boxes per label as ``label=n;...``."""
+    """The report as CSV: one line per campaign and a total line; boxes per label as ``label=n;...``.
+
+    A cell that a spreadsheet would read as a formula (a label starting with
+    ``=``, ``+``, ``-`` or ``@``) is written with a leading ``'``.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -283,14 +288,14 @@ def stats_csv(report: StatsReport) -> str:
         writer.writerow(
             [
                 stats.campaign_id if stats.campaign_id is not None else "",
-                stats.title,
+                spreadsheet_text(stats.title),
                 *(figures[name] for name in COUNTED),
                 "" if figures["rejection_rate"] is None else figures["rejection_rate"],
                 ""
                 if figures["median_seconds_to_first_submission"] is None
                 else figures["median_seconds_to_first_submission"],
                 "" if figures["median_seconds_to_resubmission"] is None else figures["median_seconds_to_resubmission"],
-                ";".join(f"{label}={n}" for label, n in sorted(stats.boxes_per_label.items())),
+                spreadsheet_text(";".join(f"{label}={n}" for label, n in sorted(stats.boxes_per_label.items()))),
             ]
         )
     return out.getvalue()

@@ -47,3 +47,15 @@ def test_medians_per_campaign_and_over_the_agency():
 def test_an_agency_without_campaigns_has_an_empty_report():
     report = agency_stats(agency=UserFactory(), dates=DateRange())
     assert report.rows == [] and report.total.images == 0 and report.total.median_first_submission is None
+
+
+def test_a_label_a_spreadsheet_would_run_as_a_formula_is_written_as_text():
+    from campaigns.tests.conftest import image_ids
+    from campaigns.tests.factories import objects_body, replace_objects_from_body
+
+    agency = UserFactory()
+    campaign = make_campaign(images=2, status=Campaign.Status.ACTIVE, labeler=agency)
+    body = objects_body(image_ids(campaign), label='=HYPERLINK("http://x")')
+    replace_objects_from_body(campaign_id=campaign.pk, items=body, user=agency)
+    line = stats_csv(agency_stats(agency=agency, dates=DateRange())).splitlines()[1]
+    assert "'=HYPERLINK" in line
