@@ -181,11 +181,8 @@ def note_resubmission(*, campaign_image_ids: list[int], now) -> None:
     """The agency labeled these images again: close the rejections they answer (rework time).
 
     Called before the images' state moves to ``pending``: only an image still
-    rejected is being reworked.
+    rejected is being reworked, and only its latest decision (the rejection)
+    is answered; an earlier rejection a reviewer took back is not.
     """
-    Review.objects.filter(
-        campaign_image_id__in=campaign_image_ids,
-        campaign_image__review_state=ReviewState.REJECTED,
-        decision=Decision.REJECTED,
-        date_reworked__isnull=True,
-    ).update(date_reworked=now)
+    answered = CampaignImage.objects.filter(pk__in=campaign_image_ids, review_state=ReviewState.REJECTED)
+    Review.objects.filter(pk__in=answered.values("last_review"), date_reworked__isnull=True).update(date_reworked=now)

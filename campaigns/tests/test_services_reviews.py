@@ -359,3 +359,15 @@ def test_a_sample_of_another_campaign_is_a_404(agency):
     sample = sample_start(campaign_id=other.pk, new=NewSample(size=1, seed=1), actor=None)
     with pytest.raises(NotFound):
         sample_decide_lot(campaign_id=campaign.pk, sample_id=sample.pk, decision=LotDecision("accept", ""), actor=None)
+
+
+def test_a_rejection_taken_back_is_not_counted_as_reworked(agency, staff):
+    campaign = delivered(agency)
+    first = image_ids(campaign)[0]
+    decide(campaign, staff, [{"image_id": first, "decision": "rejected", "reason": "loose"}])
+    decide(campaign, staff, [{"image_id": first, "decision": "accepted"}])  # taken back
+    decide(campaign, staff, [{"image_id": first, "decision": "rejected", "reason": "missing cat"}])
+    replace_objects_from_body(campaign_id=campaign.pk, items=objects_body([first]), user=agency)
+    reworked = dict(Review.objects.filter(decision="rejected").values_list("reason", "date_reworked"))
+    assert reworked["loose"] is None and reworked["missing cat"] is not None
+    assert CampaignImage.objects.get(campaign=campaign, image_id=first).rework_round == 1
