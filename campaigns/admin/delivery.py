@@ -164,6 +164,31 @@ def agency_stats_view(request, model_admin):
     return _stats_page(request, model_admin, form, report, title="Vendor statistics by agency", agency_form=True)
 
 
+def duration_text(seconds: float | None) -> str:
+    """``3 d 4 h``, ``2 h 5 min``, ``40 s``: a median as staff read it; ``—`` for none."""
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def _shown(figures: dict) -> dict:
+    return {
+        **figures,
+        "first_text": duration_text(figures["median_seconds_to_first_submission"]),
+        "rework_text": duration_text(figures["median_seconds_to_resubmission"]),
+    }
+
+
 def _stats_page(request, model_admin, form, report, *, title: str, agency_form: bool = False):
     query = request.GET.copy()
     query["format"] = "csv"
@@ -174,8 +199,8 @@ def _stats_page(request, model_admin, form, report, *, title: str, agency_form: 
         form=form,
         agency_form=agency_form,
         report=report,
-        rows=[(row, row.as_dict()) for row in report.rows] if report else [],
-        total=report.total.as_dict() if report else None,
+        rows=[(row, _shown(row.as_dict())) for row in report.rows] if report else [],
+        total=_shown(report.total.as_dict()) if report else None,
         csv_url=f"?{query.urlencode()}",
         agency_url=reverse("admin:campaigns_campaign_agency_stats"),
     )

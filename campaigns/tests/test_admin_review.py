@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent
 from accounts.tests.factories import UserFactory
+from campaigns.admin.delivery import duration_text
 from campaigns.admin.review_boxes import text_colour
 from campaigns.models import Campaign, CampaignImage, Review
 from campaigns.tests.conftest import campaign_state, image_ids
@@ -236,3 +237,12 @@ def test_the_statistics_pages_take_the_same_queries_for_one_and_many_campaigns(s
             site.get(reverse("admin:campaigns_campaign_agency_stats"), {"agency": agency.email, "format": "csv"})
         counts.append(len(ctx))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(
+    "seconds, text",
+    [(None, "—"), (40.4, "40 s"), (125, "2 min 5 s"), (7500, "2 h 5 min"), (3 * 86400 + 4 * 3600, "3 d 4 h")],
+)
+def test_medians_read_as_durations(seconds, text):
+
+    assert duration_text(seconds) == text

@@ -151,4 +151,28 @@ def test_staff_review_with_the_keyboard_and_the_agency_reworks_the_rejected_imag
     page.goto(f"/admin/campaigns/campaign/{campaign.pk}/review/{second}/?compare=1")
     expect(page.locator("#lh-changes")).to_contain_text("1 added, 0 removed, 0 moved, 0 relabeled, 1 kept")
     page.screenshot(path=str(ARTIFACTS / "review-compare.png"), full_page=True)
+
+    # An acceptance sample of the two images awaiting review, walked with the keyboard, then the lot accepted.
+    page.goto(f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    page.fill("#lh-sample-size", "2")
+    page.fill("#lh-sample-seed", "7")
+    page.click("#lh-sample-start")
+    expect(page).to_have_url(re.compile(r"/review/\d+/\?show=pending&sample=\d+$"))
+    expect(page.locator("#lh-sample-scope")).to_be_visible()
+    for _ in range(2):
+        page.wait_for_load_state("load")
+        page.keyboard.press("a")
+        expect(page.locator("ul.messagelist")).to_contain_text("accepted")
+    page.goto(f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    expect(page.locator("#lh-sample-verdict")).to_have_text("Accept the lot")
+    page.click("#lh-lot-accept")
+    expect(page.locator("#lh-lot-decision")).to_have_text("accepted")
+    expect(page.locator("#lh-review-summary")).to_contain_text("0 awaiting review · 3 accepted")
+
+    # The vendor statistics of the campaign, with the CSV link.
+    page.click("#lh-stats-link")
+    expect(page.locator("#lh-stats")).to_contain_text("keyboard-review")
+    expect(page.locator("#lh-stats-csv")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "vendor-stats.png"), full_page=True)
+    assert not errors, errors
     context.close()
