@@ -14,6 +14,31 @@ from urllib.parse import urlsplit, urlunsplit
 POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql", "psql")
 
 
+# The labels the benchmarks' boxes carry (a beach-litter survey's).
+LABELS = [
+    "Plastic",
+    "PET",
+    "Glass",
+    "Can",
+    "Paper",
+    "Cardboard",
+    "Cigarette",
+    "Bottle cap",
+    "Rope",
+    "Net",
+    "Styrofoam",
+    "Wood",
+    "Metal",
+    "Rubber",
+    "Textile",
+    "Foil",
+    "Straw",
+    "Bag",
+    "Cup",
+    "Other",
+]
+
+
 def postgres_server_url() -> str | None:
     """DATABASE_URL when it names PostgreSQL, else ``None`` (SQLite)."""
     url = os.environ.get("DATABASE_URL", "")

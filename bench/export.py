@@ -42,7 +42,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from benchdb import drop_database, recreate_database
+from benchdb import LABELS, drop_database, recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -50,28 +50,6 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/labelhub_bench_export"
 GOAL_CSV_SECONDS = 20.0
 GOAL_PEAK_MB = 200.0
-LABELS = [
-    "Plastic",
-    "PET",
-    "Glass",
-    "Can",
-    "Paper",
-    "Cardboard",
-    "Cigarette",
-    "Bottle cap",
-    "Rope",
-    "Net",
-    "Styrofoam",
-    "Wood",
-    "Metal",
-    "Rubber",
-    "Textile",
-    "Foil",
-    "Straw",
-    "Bag",
-    "Cup",
-    "Other",
-]
 
 
 def bench_url() -> str:

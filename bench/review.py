@@ -62,7 +62,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from benchdb import drop_fresh_database, fresh_database, postgres_server_url
+from benchdb import LABELS, drop_fresh_database, fresh_database, postgres_server_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -71,28 +71,6 @@ BENCH_DATABASE = "labelhub_bench_review"
 IMAGES_PER_SUBMISSION = 100
 SPREAD_DAYS = 40  # first revisions arrive over this many days after the activation
 LATER_PAGE = 20
-LABELS = [
-    "Plastic",
-    "PET",
-    "Glass",
-    "Can",
-    "Paper",
-    "Cardboard",
-    "Cigarette",
-    "Bottle cap",
-    "Rope",
-    "Net",
-    "Styrofoam",
-    "Wood",
-    "Metal",
-    "Rubber",
-    "Textile",
-    "Foil",
-    "Straw",
-    "Bag",
-    "Cup",
-    "Other",
-]
 
 
 def setup_django(db_url: str) -> None:
