@@ -205,3 +205,10 @@ def wilson_interval(defects: int, sample_size: int, *, z: float = Z_95) -> tuple
     centre = (p + z * z / (2 * sample_size)) / denominator
     half = z * math.sqrt(p * (1 - p) / sample_size + z * z / (4 * sample_size * sample_size)) / denominator
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def defect_rate(defects: int, decided: int) -> tuple[float, tuple[float, float]] | None:
+    """The observed defect rate of the decided sampled images and its 95 % Wilson interval; None before any."""
+    if decided <= 0:
+        return None
+    return defects / decided, wilson_interval(defects, decided)

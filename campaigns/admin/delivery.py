@@ -24,7 +24,7 @@ from accounts.selectors import user_find
 from campaigns import stats
 from campaigns.inputs import DateRange, parse_lot_decision, parse_new_sample
 from campaigns.models import Campaign, CampaignLabeler, ReviewSample
-from campaigns.sampling import aql_label, wilson_interval
+from campaigns.sampling import aql_label, defect_rate
 from campaigns.selectors import campaign_latest_sample, campaign_review_summary
 from campaigns.services import sample_decide_lot, sample_start
 from labelhub.admin import admin_page_context
@@ -40,15 +40,14 @@ def _review_url(campaign_id: int, **query) -> str:
 
 def sample_figures(sample: ReviewSample) -> dict:
     """The sample's progress and, once decided, its defect rate with the 95 % Wilson interval."""
-    decided, rejected = sample.decided, sample.rejected
-    low, high = wilson_interval(rejected, decided) if decided else (None, None)
+    rate = defect_rate(sample.rejected, sample.decided)
     return {
         "sample": sample,
         "aql": aql_label(sample.aql),
-        "decided": decided,
-        "rejected": rejected,
-        "defect_rate": rejected / decided if decided else None,
-        "interval": (low, high) if decided else None,
+        "decided": sample.decided,
+        "rejected": sample.rejected,
+        "defect_rate": rate[0] if rate else None,
+        "interval": rate[1] if rate else None,
         "walk_url": _review_url(sample.campaign_id, sample=sample.pk, show="pending"),
         "all_url": _review_url(sample.campaign_id, sample=sample.pk),
     }

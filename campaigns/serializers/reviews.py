@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from campaigns.models import Review
-from campaigns.sampling import wilson_interval
+from campaigns.sampling import defect_rate
 from labelhub.serializers import (
     format_datetime,
 )
@@ -141,6 +141,7 @@ class SampleOutputSerializer(serializers.Serializer):
 
     def to_representation(self, sample):
         decided, rejected = sample.decided, sample.rejected
+        rate = defect_rate(rejected, decided)
         data = {
             "sample_id": sample.pk,
             "campaign_id": sample.campaign_id,
@@ -154,8 +155,8 @@ class SampleOutputSerializer(serializers.Serializer):
             "decided": decided,
             "rejected": rejected,
             "verdict": sample.verdict or None,
-            "defect_rate": rejected / decided if decided else None,
-            "defect_rate_interval": list(wilson_interval(rejected, decided)) if decided else None,
+            "defect_rate": rate[0] if rate else None,
+            "defect_rate_interval": list(rate[1]) if rate else None,
             "lot_decision": sample.lot_decision or None,
             "created_by": sample.created_by.email if sample.created_by_id else None,
             "date_created": format_datetime(sample.date_created),

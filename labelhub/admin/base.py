@@ -157,8 +157,11 @@ class AdminBase(RowIdChecks):
         )
 
     def create(self, request, form) -> tuple[object, HttpResponse]:
-        """Run the create service on ``form.cleaned_data``: the new row and the page that answers."""
-        raise NotImplementedError
+        """Run the create service on ``form.cleaned_data``: the new row and the page that answers.
+
+        Every admin that sets ``create_form`` defines it; the base has no service to call.
+        """
+        raise NotImplementedError(f"{type(self).__name__} sets create_form, so it must define create()")
 
     def _create(self, request, form) -> HttpResponse | None:
         try:
@@ -178,7 +181,8 @@ class PanelsAboveForm(AdminBase):
     """A change page with panels above the form: ``panels(request, obj)`` is the template's ``panels``."""
 
     def panels(self, request, obj) -> dict:
-        raise NotImplementedError
+        """What the panels above the form show; every admin built on this class defines it."""
+        raise NotImplementedError(f"{type(self).__name__} must define panels(request, obj)")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         row_id = parse_id(object_id)
