@@ -97,6 +97,44 @@ def _prune_revisions(*, campaign_image_ids: list[int], current: Submission) -> N
     BoundingBox.objects.filter(pk__in=superseded).delete()
 
 
+def locked_and_checked(campaign: Campaign, objects_by_image: ObjectsByImage) -> dict[int, CampaignImage]:
+    """The listed images' rows, locked; 404 for one not in the campaign, 422 for a box outside its image
+    or a label outside the campaign's schema."""
+    by_image = _lock_listed_images(campaign, [image_id for image_id, _ in objects_by_image])
+    _check_boxes_inside(objects_by_image, by_image)
+    check_labels_allowed(objects_by_image, campaign=campaign, stored_labels=_stored_labels)
+    return by_image
+
+
+def store_submission(
+    campaign: Campaign,
+    objects_by_image: ObjectsByImage,
+    by_image: dict[int, CampaignImage],
+    *,
+    user: User | None,
+    api_key: ApiKey | None,
+    **source,
+) -> Submission:
+    """A submission row and its boxes (labels translated as the contract says), in two statements.
+
+    ``source``: the submission's origin fields (a model's predictions: ``source``, ``model_name``, ...).
+    """
+    submission = Submission.objects.create(
+        campaign=campaign,
+        user=user,
+        api_key=api_key,
+        image_count=len(objects_by_image),
+        object_count=sum(len(new_objects) for _, new_objects in objects_by_image),
+        date_created=timezone.now(),
+        **source,
+    )
+    translations = campaign.label_translations if isinstance(campaign.label_translations, dict) else {}
+    BoundingBox.objects.bulk_create(
+        _new_boxes(objects_by_image, by_image, submission=submission, translations=translations)
+    )
+    return submission
+
+
 @transaction.atomic
 def objects_replace(
     *, campaign_id: int, objects_by_image: ObjectsByImage, user: User | None, api_key: ApiKey | None = None
@@ -117,22 +155,8 @@ def objects_replace(
         raise Conflict(f"Objects can only be submitted while the campaign is 'active'; it is '{campaign.status}'")
     if not objects_by_image:
         return None
-    by_image = _lock_listed_images(campaign, [image_id for image_id, _ in objects_by_image])
-    _check_boxes_inside(objects_by_image, by_image)
-    check_labels_allowed(objects_by_image, campaign=campaign, stored_labels=_stored_labels)
-
-    submission = Submission.objects.create(
-        campaign=campaign,
-        user=user,
-        api_key=api_key,
-        image_count=len(objects_by_image),
-        object_count=sum(len(new_objects) for _, new_objects in objects_by_image),
-        date_created=timezone.now(),
-    )
-    translations = campaign.label_translations if isinstance(campaign.label_translations, dict) else {}
-    BoundingBox.objects.bulk_create(
-        _new_boxes(objects_by_image, by_image, submission=submission, translations=translations)
-    )
+    by_image = locked_and_checked(campaign, objects_by_image)
+    submission = store_submission(campaign, objects_by_image, by_image, user=user, api_key=api_key)
     campaign_image_ids = [row.pk for row in by_image.values()]
     now = submission.date_created
     note_resubmission(campaign_image_ids=campaign_image_ids, now=now)

@@ -9,14 +9,12 @@ labeled, and its current submission stays the agency's.
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.audit import Actor, audit_record
 from accounts.models import ApiKey, User
 from campaigns.inputs import ObjectsByImage
-from campaigns.label_schema import check_labels_allowed
 from campaigns.models import BoundingBox, Campaign, Submission
-from campaigns.services.boxes import _check_boxes_inside, _lock_listed_images, _new_boxes, _stored_labels
+from campaigns.services.boxes import locked_and_checked, store_submission
 from campaigns.services.campaigns import campaign_lock
 from labelhub.exceptions import Conflict
 
@@ -48,28 +46,20 @@ def predictions_replace(
         raise Conflict(f"Predictions are loaded while the campaign is 'created' or 'active'; it is '{campaign.status}'")
     if not objects_by_image:
         return None
-    by_image = _lock_listed_images(campaign, [image_id for image_id, _ in objects_by_image])
-    _check_boxes_inside(objects_by_image, by_image)
-    check_labels_allowed(objects_by_image, campaign=campaign, stored_labels=_stored_labels)
-
+    by_image = locked_and_checked(campaign, objects_by_image)
     campaign_image_ids = [row.pk for row in by_image.values()]
     BoundingBox.objects.filter(
         campaign_image_id__in=campaign_image_ids, submission__source=Submission.Source.MODEL
     ).delete()
-    submission = Submission.objects.create(
-        campaign=campaign,
+    submission = store_submission(
+        campaign,
+        objects_by_image,
+        by_image,
         user=user,
         api_key=api_key,
-        image_count=len(objects_by_image),
-        object_count=sum(len(new_objects) for _, new_objects in objects_by_image),
-        date_created=timezone.now(),
         source=Submission.Source.MODEL,
         model_name=model_name,
         model_version=model_version,
-    )
-    translations = campaign.label_translations if isinstance(campaign.label_translations, dict) else {}
-    BoundingBox.objects.bulk_create(
-        _new_boxes(objects_by_image, by_image, submission=submission, translations=translations)
     )
     audit_record(
         actor=Actor(user=user, api_key=api_key),
