@@ -15,8 +15,15 @@ from accounts.audit import Actor
 from accounts.models import ApiKey, AuditEvent, ImageFetchCount, User, normalize_email
 from accounts.selectors import user_find, user_has_unrevoked_key
 from accounts.services import IssuedKey, apikey_issue, apikey_revoke, apikey_rotate
-from labelhub.admin import AdminBase, ExtraView, FormPage, ShownSecret, render_secrets_page
-from labelhub.admin.access import is_image_admin
+from labelhub.admin import (
+    AdminBase,
+    ExtraView,
+    FormPage,
+    ImageAdminAccess,
+    ReadOnlyAdminMixin,
+    ShownSecret,
+    render_secrets_page,
+)
 from labelhub.spreadsheet import spreadsheet_text
 
 NO_SECRET_NOTE = (
@@ -192,30 +199,11 @@ class ApiKeyAdmin(AdminBase, admin.ModelAdmin):
         )
 
 
-class AuditReadOnly:
-    """Staff read the audit trail; nobody adds, edits or deletes a row of it."""
-
-    def has_module_permission(self, request):
-        return is_image_admin(request)
-
-    def has_view_permission(self, request, obj=None):
-        return is_image_admin(request)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 AUDIT_CSV_COLUMNS = ("date", "actor", "actor_key", "action", "target_type", "target_id", "target", "details")
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(AuditReadOnly, AdminBase, admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, ImageAdminAccess, AdminBase, admin.ModelAdmin):
     list_display = ("date", "actor", "action", "target_type", "target_id", "target", "details_short")
     list_filter = ("action", "target_type", ("actor_user", admin.EmptyFieldListFilter))
     search_fields = ("actor", "target", "target_id", "action")
@@ -273,7 +261,7 @@ class _CsvBuffer:
 
 
 @admin.register(ImageFetchCount)
-class ImageFetchCountAdmin(AuditReadOnly, AdminBase, admin.ModelAdmin):
+class ImageFetchCountAdmin(ReadOnlyAdminMixin, ImageAdminAccess, AdminBase, admin.ModelAdmin):
     list_display = ("day", "api_key", "agency", "count")
     list_filter = ("day",)
     search_fields = ("api_key__key", "api_key__user__email")

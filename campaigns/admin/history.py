@@ -7,20 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from campaigns.models import BoundingBox, CampaignImage, CampaignJob, Submission
-from labelhub.admin import AdminBase, ImageAdminAccess
-
-
-class ReadOnlyAdminMixin:
-    """History is never edited by hand (listed before ``ImageAdminAccess`` so it wins)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from labelhub.admin import AdminBase, ImageAdminAccess, ReadOnlyAdminMixin
 
 
 class BoundingBoxInline(ReadOnlyAdminMixin, ImageAdminAccess, admin.TabularInline):

@@ -1,13 +1,5 @@
-"""The input of the campaign and object endpoints, parsed at the edge into the types the services take.
-
-Plain Python, not DRF serializers: a ``PUT /campaigns/{id}/objects`` body may
-list 10,000 images with up to 1,000 objects each. (``POST /campaigns/{id}/images``
-takes the same image references as image sets: ``imagesets.inputs.parse_image_refs``.) What is malformed is a 400
-(``BadRequest``), what is out of range a 422 (``Unprocessable``), a request
-listing too many images a 413; nothing here reads the database, so every
-check that needs a row (an unknown image, a box outside its image, the
-campaign's status) is the services'.
-"""
+"""The input of the campaign and object endpoints (``POST /campaigns``, ``PUT /campaigns/{id}``,
+``PUT /campaigns/{id}/objects``); the package's docstring says how input is checked."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ without per-model Django permissions; everything else (users, API keys,
 deleting rows) stays under Django's permissions, i.e. superusers.
 """
 
-from labelhub.admin.access import ImageAdminAccess, is_image_admin
+from labelhub.admin.access import ImageAdminAccess, ReadOnlyAdminMixin, is_image_admin
 from labelhub.admin.base import ADMIN_MEDIA, AdminBase, ExtraView, FormPage, PanelsAboveForm
 from labelhub.admin.display import fit_size, job_of, progress_bar
 from labelhub.admin.fields import JsonObjectField, clean_with
@@ -22,6 +22,7 @@ __all__ = [
     "FormPage",
     "IdConverter",
     "ImageAdminAccess",
+    "ReadOnlyAdminMixin",
     "JsonObjectField",
     "PanelsAboveForm",
     "RowIdChecks",

@@ -25,3 +25,16 @@ class ImageAdminAccess(RowIdChecks):
     def has_add_permission(self, request, *args):
         # ModelAdmin.has_add_permission(request); InlineModelAdmin.has_add_permission(request, obj).
         return is_image_admin(request) or super().has_add_permission(request, *args)
+
+
+class ReadOnlyAdminMixin:
+    """Rows nobody edits by hand: history, the audit trail (listed before ``ImageAdminAccess`` so it wins)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
