@@ -289,12 +289,20 @@ class ReviewSample(models.Model):
 
     ``verdict`` is set once every sampled image is decided: ``accept`` when
     the defects (rejections) are at most ``acceptance_number``. Staff then
-    accept or reject the lot (``lot_decision``).
+    accept or reject the lot (``lot_decision``): the images and revisions
+    recorded in ``lot_images`` when it was drawn, nothing delivered since.
     """
 
     class Verdict(models.TextChoices):
         ACCEPT = "accept", "Accept the lot"
         REJECT = "reject", "Reject the lot"
+
+    class LotDecision(models.TextChoices):
+        ACCEPT = "accept", "Accept the lot"
+        REJECT = "reject", "Reject the lot"
+        # Closes the sample without deciding any image: its verdict no longer stands (a sampled
+        # image was labeled again) or staff want a new draw. Its lot waits for the next sample.
+        DISCARD = "discard", "Discard the sample"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="samples")
     seed = models.BigIntegerField()
@@ -311,7 +319,7 @@ class ReviewSample(models.Model):
     verdict = models.CharField(max_length=8, choices=Verdict.choices, blank=True, default="")
     defects = models.PositiveIntegerField(null=True, blank=True)
     date_verdict = models.DateTimeField(null=True, blank=True)
-    lot_decision = models.CharField(max_length=8, choices=Verdict.choices, blank=True, default="")
+    lot_decision = models.CharField(max_length=8, choices=LotDecision.choices, blank=True, default="")
     lot_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -345,6 +353,27 @@ class ReviewSampleImage(models.Model):
 
     def __str__(self) -> str:
         return f"image {self.campaign_image_id} in sample {self.sample_id}"
+
+
+class ReviewLotImage(models.Model):
+    """One image of a sample's lot, with the revision it had when the sample was drawn.
+
+    Deciding the lot decides exactly these pairs whose revision is still the
+    image's current one: an image labeled again after the draw, or delivered
+    after it, belongs to the next lot.
+    """
+
+    sample = models.ForeignKey(ReviewSample, on_delete=models.CASCADE, related_name="lot_images")
+    campaign_image = models.ForeignKey(CampaignImage, on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "campaign_image"], name="campaigns_lot_image_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"image {self.campaign_image_id} in the lot of sample {self.sample_id}"
 
 
 class CampaignJob(Job):

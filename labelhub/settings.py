@@ -362,7 +362,7 @@ SPECTACULAR_SETTINGS = {
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
         "JobStatusEnum": "labelhub.jobs.JobStatus",
         "ReviewDecisionEnum": "campaigns.models.Review.Decision",
-        "LotDecisionEnum": ["accept", "reject"],
+        "LotDecisionEnum": ["accept", "reject", "discard"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

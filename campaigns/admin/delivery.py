@@ -92,7 +92,7 @@ def sample_start_view(request, model_admin, campaign: Campaign):
 
 
 def sample_decide_view(request, model_admin, campaign: Campaign, sample_id: int):
-    """POST ``decision`` (accept/reject) and an optional ``reason``: decide the sample's lot."""
+    """POST ``decision`` (accept/reject/discard) and an optional ``reason``: decide the sample's lot."""
     try:
         decision = parse_lot_decision(
             {"decision": request.POST.get("decision"), "reason": request.POST.get("reason") or None}
@@ -103,7 +103,8 @@ def sample_decide_view(request, model_admin, campaign: Campaign, sample_id: int)
     except ApplicationError as exc:
         messages.error(request, f"Lot not decided: {exc.detail}")
     else:
-        messages.success(request, f"Lot of sample {sample_id}: {decision.decision}ed.")
+        done = "discarded, no image decided" if decision.decision == "discard" else f"lot {decision.decision}ed"
+        messages.success(request, f"Sample {sample_id}: {done}.")
     return redirect(model_admin.admin_url("change", campaign.pk))
 
 

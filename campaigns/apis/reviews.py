@@ -229,21 +229,37 @@ class CampaignSampleDecisionApi(APIView):
     @extend_schema(
         operation_id="campaigns_samples_decide",
         tags=["campaigns"],
-        summary="Accept or reject the lot of a sample",
-        description="Once the sample has its verdict. `accept`: every labeled image still awaiting review is "
-        "accepted, recorded as decided by this sample. `reject`: every one is rejected with `reason` (default: "
-        "the sample's figures) and goes back to the agency; the campaign becomes `active` again. "
-        "Image-admins only.",
+        summary="Accept or reject the lot of a sample, or discard the sample",
+        description="The lot is what the sample was drawn from: the images awaiting review at the draw, each "
+        "with the revision it had then. Once the sample has its verdict: `accept` accepts every image of the "
+        "lot whose recorded revision is still current and still awaits review, recorded as decided by this "
+        "sample; `reject` rejects those with `reason` (default: the sample's figures) and sends them back to "
+        "the agency (the campaign becomes `active` again). An image delivered after the draw, or a lot image "
+        "labeled again since, is not decided: it belongs to the next lot. A sampled image labeled again after "
+        "its review makes the verdict stale: 409 (with its `image_ids`) until its current revision is "
+        "reviewed, or the sample is discarded. `discard` closes the sample without deciding any image, at any "
+        "time, so a new one can be drawn. Image-admins only.",
         parameters=[CAMPAIGN_ID, SAMPLE_ID],
         request=LotDecisionInputSerializer,
-        examples=[OpenApiExample("accept", value={"decision": "accept"}, request_only=True)],
+        examples=[
+            OpenApiExample("accept", value={"decision": "accept"}, request_only=True),
+            OpenApiExample(
+                "discard a stale sample",
+                value={"decision": "discard", "reason": "image 17 was labeled again after its review"},
+                request_only=True,
+            ),
+        ],
         responses={
             200: SampleOutputSerializer,
             **errors(
                 (400, "Malformed body or unknown decision. " + JSON_BODY_MALFORMED),
                 401,
                 NO_SAMPLE,
-                (409, "The lot is already decided, the sample has no verdict yet, or " + NOT_REVIEWABLE),
+                (
+                    409,
+                    "The lot is already decided, the sample has no verdict yet, a sampled image was labeled "
+                    "again after its review (`image_ids`), or " + NOT_REVIEWABLE,
+                ),
                 (422, "A reason over 2000 characters."),
             ),
         },

@@ -211,12 +211,12 @@ class LotDecision:
 
 
 def parse_lot_decision(data: Any) -> LotDecision:
-    """``POST .../samples/{id}/decision``: ``{"decision": "accept"|"reject", "reason"?}``."""
+    """``POST .../samples/{id}/decision``: ``{"decision": "accept"|"reject"|"discard", "reason"?}``."""
     if not isinstance(data, dict):
-        raise BadRequest('Expected an object: {"decision": "accept"|"reject", "reason": <text, optional>}')
+        raise BadRequest('Expected an object: {"decision": "accept"|"reject"|"discard", "reason": <text, optional>}')
     decision = data.get("decision")
-    if decision not in ReviewSample.Verdict.values:
-        raise BadRequest("'decision' must be 'accept' or 'reject'")
+    if decision not in ReviewSample.LotDecision.values:
+        raise BadRequest("'decision' must be 'accept', 'reject' or 'discard'")
     reason = data.get("reason")
     if reason is not None and (not isinstance(reason, str) or contains_nul(reason)):
         raise BadRequest("'reason' must be a string or null")

@@ -103,9 +103,11 @@ class SampleInputSerializer(serializers.Serializer):
 
 
 class LotDecisionInputSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=["accept", "reject"])
+    decision = serializers.ChoiceField(choices=["accept", "reject", "discard"])
     reason = serializers.CharField(
-        required=False, allow_null=True, help_text="A rejected lot: the reason each image gets (default: the figures)."
+        required=False,
+        allow_null=True,
+        help_text="A rejected lot: the reason each image gets (default: the figures). A discarded sample: why.",
     )
 
     class Meta:
@@ -118,7 +120,9 @@ class SampleOutputSerializer(serializers.Serializer):
     seed = serializers.IntegerField()
     aql = serializers.FloatField()
     code_letter = serializers.CharField(help_text="ISO 2859-1 sample size code letter; empty for a size given by hand.")
-    lot_size = serializers.IntegerField(help_text="Labeled images awaiting review when the sample was drawn.")
+    lot_size = serializers.IntegerField(
+        help_text="Labeled images awaiting review when the sample was drawn: the lot, each with its revision then."
+    )
     sample_size = serializers.IntegerField()
     acceptance_number = serializers.IntegerField(help_text="Ac: the lot is accepted with at most this many rejections.")
     rejection_number = serializers.IntegerField(help_text="Re: rejected with at least this many.")
@@ -129,7 +133,9 @@ class SampleOutputSerializer(serializers.Serializer):
     defect_rate_interval = serializers.ListField(
         child=serializers.FloatField(), allow_null=True, help_text="95 % Wilson score interval of the defect rate."
     )
-    lot_decision = serializers.CharField(allow_null=True, help_text="`accept` or `reject` once staff decided the lot.")
+    lot_decision = serializers.CharField(
+        allow_null=True, help_text="`accept` or `reject` once staff decided the lot; `discard`: closed undecided."
+    )
     created_by = serializers.CharField(allow_null=True)
     date_created = serializers.DateTimeField()
     image_ids = serializers.ListField(

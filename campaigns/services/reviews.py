@@ -70,28 +70,40 @@ def mirror_decisions(*, campaign_image_ids: dict[str, list[int]]) -> None:
 
 
 def record_in_open_samples(*, campaign: Campaign, campaign_image_ids: dict[str, list[int]]) -> None:
-    """Record decisions on images drawn into the campaign's open samples, then draw verdicts that are due."""
+    """Record decisions on images drawn into the campaign's open samples, then (re)draw their verdicts.
+
+    The decision judged the image's current revision, which the sample image
+    now names: a sampled image labeled again after the draw, then reviewed,
+    counts in the verdict with its new revision. A verdict already drawn is
+    drawn again, since a reviewer may have changed a sampled decision.
+    """
     open_samples = ReviewSample.objects.filter(campaign=campaign, lot_decision="")
+    current = CampaignImage.objects.filter(pk=OuterRef("campaign_image_id")).values("current_submission_id")[:1]
+    touched = False
     for decision, ids in campaign_image_ids.items():
         if ids:
-            ReviewSampleImage.objects.filter(sample__in=open_samples, campaign_image_id__in=ids).update(
-                decision=decision
+            touched |= bool(
+                ReviewSampleImage.objects.filter(sample__in=open_samples, campaign_image_id__in=ids).update(
+                    decision=decision, submission_id=Subquery(current)
+                )
             )
-    due = open_samples.filter(verdict="").annotate(
+    if not touched:
+        return
+    due = open_samples.annotate(
         undecided=Count("sample_images", filter=Q(sample_images__decision="")),
         defects_found=Count("sample_images", filter=Q(sample_images__decision=Decision.REJECTED)),
     )
     now = timezone.now()
     for sample in due:
         if sample.undecided == 0:
-            sample.defects = sample.defects_found
-            sample.verdict = (
+            verdict = (
                 ReviewSample.Verdict.ACCEPT
-                if sample.defects <= sample.acceptance_number
+                if sample.defects_found <= sample.acceptance_number
                 else ReviewSample.Verdict.REJECT
             )
-            sample.date_verdict = now
-            sample.save(update_fields=["defects", "verdict", "date_verdict"])
+            if (sample.verdict, sample.defects) != (verdict, sample.defects_found):
+                sample.defects, sample.verdict, sample.date_verdict = sample.defects_found, verdict, now
+                sample.save(update_fields=["defects", "verdict", "date_verdict"])
 
 
 def follow_labeled_status(campaign: Campaign, *, rejected: bool, actor: Actor | None) -> None:

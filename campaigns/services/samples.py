@@ -1,16 +1,26 @@
 """Acceptance sampling of a delivery: draw a sample of the labeled, unreviewed images; accept or reject the lot.
 
-The lot is every image awaiting review (``pending``). The sample is drawn at
-random with a recorded seed (the same seed and lot draw the same images),
-sized by ISO 2859-1's single sampling plan for the lot size and the
-campaign's AQL (``campaigns.sampling``), or by hand. Reviewing the sampled
-images (``reviews_decide``) draws the verdict; staff then decide the lot:
+The lot is every image awaiting review (``pending``) when the sample is
+drawn, recorded with the revision each had then (``ReviewLotImage``). The
+sample is drawn at random with a recorded seed (the same seed and lot draw
+the same images), sized by ISO 2859-1's single sampling plan for the lot
+size and the campaign's AQL (``campaigns.sampling``), or by hand. Reviewing
+the sampled images (``reviews_decide``) draws the verdict; staff then decide
+the lot:
 
-- accept: every image still awaiting review is accepted, each recorded as a
-  review by that sample;
-- reject: every image still awaiting review is rejected with the lot's
-  reason (the sample's figures unless given), which sends them back to the
-  agency and reopens the campaign.
+- accept: every image of the lot whose recorded revision is still current
+  and still awaits review is accepted, each recorded as a review by that
+  sample;
+- reject: the same images are rejected with the lot's reason (the sample's
+  figures unless given), which sends them back to the agency and reopens
+  the campaign;
+- discard: the sample is closed and no image is decided.
+
+What the sample did not see is never decided by it: an image delivered after
+the draw, or a lot image labeled again since, waits for the next lot; a
+sampled image labeled again since makes the verdict stale, so accepting or
+rejecting is refused (409) until its new revision is reviewed or the sample
+is discarded and drawn again.
 """
 
 from __future__ import annotations
@@ -19,11 +29,20 @@ import random
 import secrets
 
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from accounts.audit import Actor, audit_record
 from campaigns.inputs import LotDecision, NewSample
-from campaigns.models import Campaign, CampaignImage, Review, ReviewSample, ReviewSampleImage, ReviewState
+from campaigns.models import (
+    Campaign,
+    CampaignImage,
+    Review,
+    ReviewLotImage,
+    ReviewSample,
+    ReviewSampleImage,
+    ReviewState,
+)
 from campaigns.sampling import plan_by_hand, plan_for, wilson_interval
 from campaigns.services.campaigns import campaign_lock
 from campaigns.services.reviews import check_reviewable, follow_labeled_status, mirror_decisions
@@ -32,7 +51,9 @@ from labelhub.exceptions import Conflict, NotFound
 from labelhub.validators import is_valid_id
 
 Decision = Review.Decision
-Verdict = ReviewSample.Verdict
+LotChoice = ReviewSample.LotDecision
+# A sample stands for its whole lot: the lot's rows are written in batches this size.
+LOT_BATCH = 2000
 
 
 @transaction.atomic
@@ -75,6 +96,10 @@ def sample_start(*, campaign_id: int, new: NewSample, actor: Actor | None) -> Re
         ],
         batch_size=500,
     )
+    ReviewLotImage.objects.bulk_create(
+        (ReviewLotImage(sample=sample, campaign_image_id=pk, submission_id=submission_id) for pk, submission_id in lot),
+        batch_size=LOT_BATCH,
+    )
     audit_record(
         actor=actor,
         action="campaign.sample",
@@ -112,28 +137,68 @@ def lot_reason(sample: ReviewSample) -> str:
     )
 
 
+def _stale_sampled_images(sample: ReviewSample) -> list[int]:
+    """Ids of sampled images labeled again since the revision the sample's decision judged."""
+    return list(
+        ReviewSampleImage.objects.filter(sample=sample)
+        .exclude(submission_id=F("campaign_image__current_submission_id"))
+        .order_by("position")
+        .values_list("campaign_image__image_id", flat=True)
+    )
+
+
+def _lot_to_decide(campaign: Campaign, sample: ReviewSample) -> list[tuple[int, int, int]]:
+    """The lot's images whose recorded revision is still current and awaits review, locked: what the lot decides."""
+    recorded = ReviewLotImage.objects.filter(
+        sample=sample, campaign_image=OuterRef("pk"), submission=OuterRef("current_submission")
+    )
+    return list(
+        CampaignImage.objects.select_for_update()
+        .filter(campaign=campaign, review_state=ReviewState.PENDING)
+        .filter(Exists(recorded))
+        .order_by("pk")
+        .values_list("pk", "current_submission_id", "image_id")
+    )
+
+
 @transaction.atomic
 def sample_decide_lot(*, campaign_id: int, sample_id: int, decision: LotDecision, actor: Actor | None) -> ReviewSample:
-    """Accept or reject the lot of a sample whose every image is decided (409 before, or once decided)."""
+    """Accept or reject the lot a sample was drawn from, or discard the sample (module docstring).
+
+    409 once decided, before every sampled image is decided, or while a
+    sampled image's decision judged a revision that is no longer current.
+    """
     campaign = campaign_lock(campaign_id)
     sample = _lock_sample(campaign, sample_id)
     if not sample.is_open:
         raise Conflict(f"The lot of sample {sample.pk} was already decided ({sample.lot_decision})")
     check_reviewable(campaign)
+    actor = actor or Actor.system()
+    now = timezone.now()
+    if decision.decision == LotChoice.DISCARD:
+        _close(sample, decision.decision, actor, now)
+        audit_record(
+            actor=actor,
+            action="campaign.lot_discard",
+            target=campaign,
+            details={"sample_id": sample.pk, "verdict": sample.verdict, "reason": decision.reason[:500]},
+        )
+        return sample
     if not sample.verdict:
         undecided = ReviewSampleImage.objects.filter(sample=sample, decision="").count()
         raise Conflict(f"{undecided} sampled image(s) are not reviewed yet: the sample has no verdict")
+    stale = _stale_sampled_images(sample)
+    if stale:
+        shown = ", ".join(map(str, stale[:20])) + (", ..." if len(stale) > 20 else "")
+        raise Conflict(
+            f"Sampled image(s) {shown} were labeled again after their review, so the sample's verdict no longer "
+            "stands: review their current revision, or discard the sample and draw a new one",
+            extra={"image_ids": stale},
+        )
 
-    actor = actor or Actor.system()
-    now = timezone.now()
-    review_decision = Decision.ACCEPTED if decision.decision == Verdict.ACCEPT else Decision.REJECTED
+    review_decision = Decision.ACCEPTED if decision.decision == LotChoice.ACCEPT else Decision.REJECTED
     reason = decision.reason or (lot_reason(sample) if review_decision == Decision.REJECTED else "")
-    lot = list(
-        CampaignImage.objects.select_for_update()
-        .filter(campaign=campaign, review_state=ReviewState.PENDING)
-        .order_by("pk")
-        .values_list("pk", "current_submission_id", "image_id")
-    )
+    lot = _lot_to_decide(campaign, sample)
     created = Review.objects.bulk_create(
         [
             Review(
@@ -152,10 +217,7 @@ def sample_decide_lot(*, campaign_id: int, sample_id: int, decision: LotDecision
         batch_size=500,
     )
     mirror_decisions(campaign_image_ids={review_decision: [pk for pk, _, _ in lot]})
-    sample.lot_decision = decision.decision
-    sample.lot_decided_by = actor.user
-    sample.date_lot_decided = now
-    sample.save(update_fields=["lot_decision", "lot_decided_by", "date_lot_decided"])
+    _close(sample, decision.decision, actor, now)
     follow_labeled_status(campaign, rejected=review_decision == Decision.REJECTED and bool(lot), actor=actor)
     images_rejected_event_record(
         campaign_id=campaign.pk, reviews=created, image_ids={pk: image_id for pk, _, image_id in lot}
@@ -164,6 +226,19 @@ def sample_decide_lot(*, campaign_id: int, sample_id: int, decision: LotDecision
         actor=actor,
         action=f"campaign.lot_{decision.decision}",
         target=campaign,
-        details={"sample_id": sample.pk, "verdict": sample.verdict, "images": len(lot), "reason": reason[:500]},
+        details={
+            "sample_id": sample.pk,
+            "verdict": sample.verdict,
+            "images": len(lot),
+            "lot_size": sample.lot_size,
+            "reason": reason[:500],
+        },
     )
     return sample
+
+
+def _close(sample: ReviewSample, lot_decision: str, actor: Actor, now) -> None:
+    sample.lot_decision = lot_decision
+    sample.lot_decided_by = actor.user
+    sample.date_lot_decided = now
+    sample.save(update_fields=["lot_decision", "lot_decided_by", "date_lot_decided"])

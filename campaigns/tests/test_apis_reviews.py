@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import ImageFetchCount
 from campaigns.models import Campaign, CampaignImage, Review, ReviewSample
 from campaigns.tests.conftest import campaign_state, image_ids
-from campaigns.tests.factories import make_campaign, objects_body
+from campaigns.tests.factories import box, make_campaign, objects_body
 from labelhub.testing.api import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -377,3 +377,100 @@ def test_a_campaign_created_with_the_review_policy(admin_client):
         400,
         "'review_required'",
     )
+
+
+# --- a lot is what was sampled ----------------------------------------------------------------
+
+
+def lot_decide(client, campaign, sample_id, decision, **extra):
+    url = f"{API}/campaigns/{campaign.pk}/samples/{sample_id}/decision"
+    return client.post(url, {"decision": decision, **extra}, format="json")
+
+
+def image_states(campaign) -> dict[int, str]:
+    return dict(CampaignImage.objects.filter(campaign=campaign).values_list("image_id", "review_state"))
+
+
+@pytest.fixture
+def review_required_delivery(labeler_user, labeler_client):
+    """Four images of a review-required campaign; the agency labeled the first three."""
+    campaign = make_campaign(images=4, status=Status.ACTIVE, labeler=labeler_user, review_required=True)
+    first_three = image_ids(campaign)[:3]
+    response = labeler_client.put(f"{API}/campaigns/{campaign.pk}/objects", objects_body(first_three), format="json")
+    assert response.status_code == 200
+    return campaign
+
+
+def test_accepting_a_lot_never_accepts_a_revision_or_an_image_the_sample_did_not_see(
+    admin_client, labeler_client, review_required_delivery
+):
+    campaign = review_required_delivery
+    *lot_ids, fourth = image_ids(campaign)
+    sample = admin_client.post(f"{API}/campaigns/{campaign.pk}/samples", {"size": 1}, format="json").json()
+    assert (sample["lot_size"], sample["sample_size"]) == (3, 1)
+    (sampled,) = sample["image_ids"]
+    assert put_reviews(admin_client, campaign, [{"image_id": sampled, "decision": "accepted"}]).status_code == 200
+    sampled_revision = CampaignImage.objects.get(campaign=campaign, image_id=sampled).current_submission_id
+
+    # After the draw the agency replaces the sampled image's boxes and labels the fourth image.
+    tiny = [{"image_id": sampled, "objects": [{"label": "Plastic", "confidence": 1, "bounding_box": box(1, 2, 1, 2)}]}]
+    assert labeler_client.put(f"{API}/campaigns/{campaign.pk}/objects", tiny, format="json").status_code == 200
+    assert (
+        labeler_client.put(f"{API}/campaigns/{campaign.pk}/objects", objects_body([fourth]), format="json").json()
+        == "ok"
+    )
+    before = campaign_state()
+
+    response = lot_decide(admin_client, campaign, sample["sample_id"], "accept")
+    assert_error(response, 409, "labeled again")
+    assert response.json()["image_ids"] == [sampled]
+    assert campaign_state() == before
+
+    # Reviewing the new revision restores the verdict; the lot then accepts only the unchanged lot images.
+    assert put_reviews(admin_client, campaign, [{"image_id": sampled, "decision": "accepted"}]).status_code == 200
+    assert CampaignImage.objects.get(campaign=campaign, image_id=sampled).current_submission_id != sampled_revision
+    response = lot_decide(admin_client, campaign, sample["sample_id"], "accept")
+    assert response.status_code == 200, response.content
+    assert response.json()["lot_decision"] == "accept"
+    states = image_states(campaign)
+    assert {image_id: states[image_id] for image_id in lot_ids} == dict.fromkeys(lot_ids, "accepted")
+    assert states[fourth] == "pending"
+    assert Review.objects.filter(sample_id=sample["sample_id"]).count() == 2
+
+    # The fourth image forms the next lot.
+    next_sample = admin_client.post(f"{API}/campaigns/{campaign.pk}/samples", {}, format="json").json()
+    assert (next_sample["lot_size"], next_sample["image_ids"]) == (1, [fourth])
+
+
+def test_a_lot_image_labeled_again_after_the_draw_waits_for_the_next_lot(
+    admin_client, labeler_client, review_required_delivery
+):
+    campaign = review_required_delivery
+    lot_ids = image_ids(campaign)[:3]
+    sample = admin_client.post(f"{API}/campaigns/{campaign.pk}/samples", {"size": 1, "seed": 1}, format="json").json()
+    (sampled,) = sample["image_ids"]
+    put_reviews(admin_client, campaign, [{"image_id": sampled, "decision": "rejected", "reason": "no"}])
+    changed = next(image_id for image_id in lot_ids if image_id != sampled)
+    labeler_client.put(f"{API}/campaigns/{campaign.pk}/objects", objects_body([changed], per_image=2), format="json")
+
+    response = lot_decide(admin_client, campaign, sample["sample_id"], "reject")
+    assert response.status_code == 200, response.content
+    states = image_states(campaign)
+    assert states[changed] == "pending"
+    assert [states[i] for i in lot_ids if i not in (sampled, changed)] == ["rejected"]
+    assert not Review.objects.filter(campaign_image__image_id=changed).exists()
+
+
+def test_a_discarded_sample_decides_nothing_and_a_new_one_can_be_drawn(
+    admin_client, labeler_client, review_required_delivery
+):
+    campaign = review_required_delivery
+    sample = admin_client.post(f"{API}/campaigns/{campaign.pk}/samples", {"size": 2}, format="json").json()
+    reviews_before = Review.objects.count()
+
+    response = lot_decide(admin_client, campaign, sample["sample_id"], "discard", reason="redraw")
+    assert response.status_code == 200 and response.json()["lot_decision"] == "discard"
+    assert Review.objects.count() == reviews_before
+    assert set(image_states(campaign).values()) == {"pending", "unlabeled"}
+    assert_error(lot_decide(admin_client, campaign, sample["sample_id"], "accept"), 409, "already decided")
+    assert admin_client.post(f"{API}/campaigns/{campaign.pk}/samples", {}, format="json").status_code == 200

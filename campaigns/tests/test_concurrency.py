@@ -9,9 +9,9 @@ from django.db import connection, connections
 from accounts.models import ApiKey, User
 from accounts.services import secret_matches
 from accounts.tests.factories import UserFactory
-from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, Review, Submission
+from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, Review, ReviewLotImage, Submission
 from campaigns.tests.conftest import image_ids
-from campaigns.tests.factories import CampaignFactory, make_campaign, new_object, progress
+from campaigns.tests.factories import CampaignFactory, make_campaign, new_object, objects_body, progress
 from conftest import client_for
 
 pytestmark = [
@@ -204,3 +204,52 @@ def test_a_review_racing_a_resubmission_binds_to_the_revision_it_saw_or_is_refus
             assert (row.review_state, row.labeled, row.rework_round) == ("pending", True, 0)
             outcomes.add("resubmission first")
     print(f"review/resubmission race outcomes: {sorted(outcomes)}")  # which order wins is the scheduler's
+
+
+def test_a_lot_decision_racing_resubmissions_decides_only_the_revisions_its_sample_saw(admin_user):
+    """Staff accept a lot while the agency labels a sampled image and a lot image again, and a new image.
+
+    Whichever wins the campaign's lock: every review the lot records names the
+    revision recorded in the lot; the image delivered after the draw is never
+    decided; an image labeled again ends awaiting review on its new revision;
+    and a sampled image labeled again first turns the decision into a 409.
+    """
+    labeler = UserFactory()
+    agency, staff = client_for(labeler), client_for(admin_user)
+    outcomes = set()
+    for round_ in range(ROUNDS // 2):
+        campaign = make_campaign(images=4, status=Status.ACTIVE, labeler=labeler)
+        *lot_ids, late = image_ids(campaign)
+        objects_url = f"{API}/campaigns/{campaign.pk}/objects"
+        assert agency.put(objects_url, objects_body(lot_ids), format="json").status_code == 200
+        sample = staff.post(f"{API}/campaigns/{campaign.pk}/samples", {"size": 1}, format="json").json()
+        (sampled,) = sample["image_ids"]
+        reviews = [{"image_id": sampled, "decision": "accepted"}]
+        assert staff.put(f"{API}/campaigns/{campaign.pk}/reviews", reviews, format="json").status_code == 200
+        # Every other round the agency relabels the sampled image, else another image of the lot.
+        relabeled = sampled if round_ % 2 else next(i for i in lot_ids if i != sampled)
+        resubmission = objects_body([relabeled, late], per_image=2)
+        decided, resubmitted = run_at_once(
+            lambda campaign=campaign, sample=sample: staff.post(
+                f"{API}/campaigns/{campaign.pk}/samples/{sample['sample_id']}/decision",
+                {"decision": "accept"},
+                format="json",
+            ),
+            lambda resubmission=resubmission, url=objects_url: agency.put(url, resubmission, format="json"),
+        )
+        assert resubmitted.status_code == 200, resubmitted.content
+        rows = {row.image_id: row for row in CampaignImage.objects.filter(campaign=campaign)}
+        recorded = dict(
+            ReviewLotImage.objects.filter(sample_id=sample["sample_id"]).values_list("campaign_image_id", "submission")
+        )
+        lot_reviews = Review.objects.filter(sample_id=sample["sample_id"])
+        assert all(review.submission_id == recorded[review.campaign_image_id] for review in lot_reviews)
+        assert (rows[late].review_state, rows[relabeled].review_state) == ("pending", "pending")
+        assert not Review.objects.filter(campaign_image=rows[late]).exists()
+        if decided.status_code == 200:
+            outcomes.add("decision first")
+        else:
+            assert relabeled == sampled and decided.status_code == 409, decided.content
+            assert not lot_reviews.exists()
+            outcomes.add("resubmission of the sampled image first")
+    print(f"lot decision/resubmission race outcomes: {sorted(outcomes)}")
