@@ -15,8 +15,15 @@ back exactly.
 
 COCO: every listed image is labeled, with its annotations or none (labelhub's
 COCO lists the labeled images only); the ``score`` of an annotation becomes
-its confidence. CSV: a row with an empty list is skipped, since the labels
-CSV writes ``[]`` both for an unlabeled image and one labeled empty.
+its confidence. Every ``id``, ``image_id`` and ``category_id`` must be an
+integer (as COCO writes them): a list or an object could not be matched at
+all, and a string, ``true`` or ``1.0`` would match ``1`` by accident or not
+at all. CSV: a row with an empty list is skipped, since the labels CSV writes
+``[]`` both for an unlabeled image and one labeled empty.
+
+A file is read from its stream, at most ``IMPORT_MAX_BYTES`` of it (413
+beyond). A CSV is parsed row by row as it is read; a COCO file is one JSON
+document, so its text is held once while it is parsed, never its bytes too.
 """
 
 from __future__ import annotations
@@ -27,13 +34,13 @@ import json
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 
 from campaigns.inputs import ObjectsByImage, parse_object
 from campaigns.models import CampaignImage
-from labelhub.exceptions import ApplicationError, BadRequest, Unprocessable
+from labelhub.exceptions import ApplicationError, BadRequest, PayloadTooLarge, Unprocessable
 from labelhub.storage.base import split_path
 
 LISTED = 50
@@ -168,38 +175,69 @@ def _coco_lists(data: Any) -> tuple[list, list, list]:
     return lists[0], lists[1], lists[2]
 
 
+def _is_id(value: Any) -> bool:
+    """A COCO id: a JSON integer (``true`` is an int to Python, and not one)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def parse_coco(data: Any, *, index: CampaignImageIndex) -> tuple[ObjectsByImage, ImportReport]:
-    """A parsed COCO JSON document as the campaign's objects, with the report of what matched."""
+    """A parsed COCO JSON document as the campaign's objects, with the report of what matched.
+
+    An item is named by its ``id`` once that is known to be an integer, else by its
+    position (``#0`` first), so a report never repeats a value of any size.
+    """
     images, annotations, categories = _coco_lists(data)
     report = ImportReport()
-    names = {}
-    for category in categories:
+    names: dict[int, str | None] = {}
+    for position, category in enumerate(categories):
+        category_id = category.get("id")
+        if not _is_id(category_id):
+            report.problem(f"category #{position}: 'id' must be an integer")
+            continue
+        if category_id in names:
+            report.problem(f"category {category_id} is listed more than once")
+            continue
         name = category.get("name")
         if not isinstance(name, str):
-            report.problem(f"category {category.get('id')!r} has no name")
-        names[category.get("id")] = name
-    coco_ids = {coco_image.get("id") for coco_image in images}
-    by_coco_id: dict[Any, tuple[_Image, list[dict]]] = {}
-    for coco_image in images:
+            report.problem(f"category {category_id} has no name")
+        names[category_id] = name
+    coco_ids: set[int] = set()
+    by_coco_id: dict[int, tuple[_Image, list[dict]]] = {}
+    for position, coco_image in enumerate(images):
+        coco_id = coco_image.get("id")
+        if not _is_id(coco_id):
+            report.problem(f"COCO image #{position}: 'id' must be an integer")
+            continue
+        if coco_id in coco_ids:
+            report.problem(f"COCO image {coco_id} is listed more than once")
+            continue
+        coco_ids.add(coco_id)
         file_name = coco_image.get("file_name")
         if not isinstance(file_name, str):
-            report.problem(f"COCO image {coco_image.get('id')!r} has no file_name")
+            report.problem(f"COCO image {coco_id} has no file_name")
             continue
         image = index.find(file_name)
         if image is None:
             report.unmatched(file_name)
             continue
-        by_coco_id[coco_image.get("id")] = (image, [])
-    for annotation in annotations:
-        where = f"annotation {annotation.get('id')!r}"
-        target = by_coco_id.get(annotation.get("image_id"))
+        by_coco_id[coco_id] = (image, [])
+    for position, annotation in enumerate(annotations):
+        annotation_id, image_id, category_id = (annotation.get(k) for k in ("id", "image_id", "category_id"))
+        if not _is_id(annotation_id):
+            report.problem(f"annotation #{position}: 'id' must be an integer")
+            continue
+        where = f"annotation {annotation_id}"
+        if not (_is_id(image_id) and _is_id(category_id)):
+            report.problem(f"{where}: 'image_id' and 'category_id' must be integers")
+            continue
+        target = by_coco_id.get(image_id)
         if target is None:
-            if annotation.get("image_id") not in coco_ids:
+            if image_id not in coco_ids:
                 report.problem(f"{where} names an image not in the file")
             continue  # otherwise its image did not match, and is reported already
-        label = names.get(annotation.get("category_id"))
+        label = names.get(category_id)
         if label is None:
-            report.problem(f"{where} has an unknown category {annotation.get('category_id')!r}")
+            report.problem(f"{where} has an unknown category {category_id}")
             continue
         bbox = annotation.get("bbox")
         if not (isinstance(bbox, list) and len(bbox) == 4 and _numbers(bbox)):
@@ -221,9 +259,21 @@ def _numbers(values: Iterable) -> bool:
 # --- labels CSV --------------------------------------------------------------------------------
 
 
-def parse_labels_csv(text: str, *, index: CampaignImageIndex) -> tuple[ObjectsByImage, ImportReport]:
-    """A labels CSV (``image_url,label,label_confidence``) as the campaign's objects; empty rows are skipped."""
-    reader = csv.DictReader(io.StringIO(text))
+def parse_labels_csv(text: Iterable[str], *, index: CampaignImageIndex) -> tuple[ObjectsByImage, ImportReport]:
+    """A labels CSV (``image_url,label,label_confidence``) as the campaign's objects; empty rows are skipped.
+
+    ``text``: the lines (a text stream opened with ``newline=""``, or a list of lines).
+    """
+    reader = csv.DictReader(text)
+    try:
+        return _labels_csv_rows(reader, index=index)
+    except csv.Error as exc:  # a field over csv.field_size_limit(), a NUL byte
+        raise BadRequest(f"The labels CSV cannot be read: {exc}") from None
+    except UnicodeDecodeError:
+        raise BadRequest("The file is not UTF-8 text") from None
+
+
+def _labels_csv_rows(reader: csv.DictReader, *, index: CampaignImageIndex) -> tuple[ObjectsByImage, ImportReport]:
     if reader.fieldnames is None or not {"image_url", "label"} <= set(reader.fieldnames):
         raise BadRequest("A labels CSV has the header image_url,label,label_confidence")
     report = ImportReport()
@@ -232,7 +282,7 @@ def parse_labels_csv(text: str, *, index: CampaignImageIndex) -> tuple[ObjectsBy
         try:
             boxes = json.loads(row["label"] or "[]")
             confidences = json.loads(row.get("label_confidence") or "null")
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, too deep, an integer of over 4,300 digits
             report.problem(f"line {line}: 'label' and 'label_confidence' must be JSON lists")
             continue
         if not isinstance(boxes, list) or not all(isinstance(b, dict) for b in boxes):
@@ -272,20 +322,56 @@ def parse_labels_csv(text: str, *, index: CampaignImageIndex) -> tuple[ObjectsBy
     return list(objects_by_image.items()), report
 
 
-def parse_labels_file(content: bytes, *, file_format: str, index: CampaignImageIndex):
-    """``content`` (UTF-8) read as ``file_format`` (``coco`` or ``csv``)."""
+class _Bounded(io.RawIOBase):
+    """``file`` as a readable stream that refuses (413) to give more than ``IMPORT_MAX_BYTES``.
+
+    The CSV is parsed as it is read, so a file too large is found out at the read
+    that crosses the bound, with no more than a buffer of it in memory.
+    """
+
+    def __init__(self, file: BinaryIO):
+        self._file = file
+        self._left = settings.IMPORT_MAX_BYTES
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._file.read(min(len(buffer), self._left + 1))
+        if len(data) > self._left:
+            raise PayloadTooLarge(too_large_message())
+        self._left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def too_large_message() -> str:
+    return f"The file is larger than the {settings.IMPORT_MAX_BYTES:,} bytes an import may have (IMPORT_MAX_BYTES)"
+
+
+def _coco_document(file: BinaryIO) -> Any:
+    """The JSON document of ``file``, its bytes let go once decoded, before the JSON is parsed."""
+    content = file.read(settings.IMPORT_MAX_BYTES + 1)
+    if len(content) > settings.IMPORT_MAX_BYTES:
+        raise PayloadTooLarge(too_large_message())
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadRequest("The file is not UTF-8 text") from None
+    del content
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, too deep, an integer of over 4,300 digits
+        raise BadRequest("The COCO file is not valid JSON") from None
+
+
+def parse_labels_file(file: BinaryIO, *, file_format: str, index: CampaignImageIndex):
+    """``file`` (UTF-8, at most ``IMPORT_MAX_BYTES``) read as ``file_format`` (``coco`` or ``csv``)."""
     if file_format == "coco":
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
-            raise BadRequest("The COCO file is not valid JSON") from None
-        return parse_coco(data, index=index)
+        return parse_coco(_coco_document(file), index=index)
     if file_format == "csv":
-        return parse_labels_csv(text, index=index)
+        lines = io.TextIOWrapper(io.BufferedReader(_Bounded(file)), encoding="utf-8-sig", newline="")
+        return parse_labels_csv(lines, index=index)
     raise BadRequest(f"Unknown format {file_format!r}: one of {', '.join(FORMATS)}")
 
 

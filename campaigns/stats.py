@@ -277,8 +277,9 @@ CSV_COLUMNS = (
 def stats_csv(report: StatsReport) -> str:
     """The report as CSV: one line per campaign and a total line; boxes per label as ``label=n;...``.
 
-    A cell that a spreadsheet would read as a formula (a label starting with
-    ``=``, ``+``, ``-`` or ``@``) is written with a leading ``'``.
+    A cell that a spreadsheet would read as a formula (a label starting, after
+    any whitespace, with ``=``, ``+``, ``-``, ``@`` or their full-width forms)
+    is written with a leading ``'`` (``labelhub.spreadsheet``).
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

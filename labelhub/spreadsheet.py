@@ -8,8 +8,19 @@ fixed and it is read by programs, not spreadsheets.
 
 from __future__ import annotations
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The ASCII signs, and their full-width forms (U+FF1D, U+FF0B, U+FF0D, U+FF20), which
+# spreadsheets in East Asian locales convert to ASCII on entry and then run.
+FORMULA_SIGNS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# A cell starting with a tab or CR is refused as OWASP advises, whatever follows.
+FORMULA_STARTS = (*FORMULA_SIGNS, "\t", "\r")
 
 
 def spreadsheet_text(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """``text``, with a leading ``'`` if a spreadsheet could read it as a formula.
+
+    Spreadsheets skip leading whitespace (spaces, tabs, line breaks) before they look
+    for a formula sign, so " =1+1" and "\\n=1+1" are formulas too.
+    """
+    if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_SIGNS):
+        return "'" + text
+    return text

@@ -4,11 +4,13 @@ model's predictions."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 
+from accounts.audit import Actor
 from accounts.models import User
-from campaigns.imports import FORMATS, ImportRefused, guess_format
+from campaigns.imports import FORMATS, ImportRefused, guess_format, too_large_message
 from campaigns.services.imports import labels_import, predictions_import
 from labelhub.admin.pages import render_form_page
 from labelhub.exceptions import ApplicationError
@@ -31,6 +33,13 @@ class ImportLabelsForm(forms.Form):
     )
     model_version = forms.CharField(required=False, max_length=128)
 
+    def clean_file(self):
+        # Django has the upload in a temporary file by now; refused here, it is never read.
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(too_large_message())
+        return upload
+
     def clean_user_email(self):
         user = User.objects.filter(email__iexact=self.cleaned_data["user_email"]).first()
         if user is None:
@@ -46,9 +55,11 @@ def import_labels_page(request, model_admin, *, campaign):
         data = form.cleaned_data
         common = {
             "campaign_id": campaign.pk,
-            "content": upload.read(),
+            "file": upload,
             "file_format": data["file_format"] or guess_format(upload.name),
             "user": data["user_email"],
+            # The staff member importing is the actor; the chosen user only whom the labels are recorded for.
+            "actor": Actor.of_request(request),
         }
         try:
             if data["model_name"]:
@@ -75,7 +86,8 @@ def import_labels_page(request, model_admin, *, campaign):
         title=f"Import labels into {campaign.title}",
         submit="Import",
         intro=(
-            "The labels become one submission of the chosen user, checked like the agency's: all or nothing. "
+            "The labels become one submission of the chosen user, checked like the agency's: all or nothing "
+            "(the audit trail records you as who imported them). "
             "Images are matched by their path in the container, else by file name. Labels need an active "
             "campaign; a model's predictions a created or active one."
         ),

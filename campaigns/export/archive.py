@@ -22,6 +22,7 @@ same bytes (and the same SHA-256) on every run.
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 import tempfile
 import zlib
@@ -133,21 +134,36 @@ def _end_records(*, count: int, directory_offset: int, directory_size: int) -> b
     return records
 
 
-class EntryNames:
-    """Unique entry names: a second image whose name is already taken gets ``__<image id>`` before its suffix.
+# What a renamed entry's stem ends with; a name that ends so already is renamed too.
+_RENAMED = re.compile(r"__[0-9]+\Z")
 
-    Only an 8-byte digest of each name is kept (about 60 bytes per entry in a
-    Python set: 6 MB for 100,000 images), not the names themselves.
+
+class EntryNames:
+    """Entry names unique by construction, whatever the image names.
+
+    An image's entry is ``<stem><suffix>`` unless that name is taken or the stem
+    already ends like a renamed one (``__<digits>``); then it is
+    ``<stem>__<image id><suffix>``. The two kinds cannot meet: a plain name
+    never ends in ``__<digits>``, a renamed one always does. Two renamed ones
+    cannot meet either: an image id is digits only, so the last ``__`` of a
+    renamed stem is the one before the id, and the name gives back its stem
+    and its image id, which is each image's own. Without that rule, titles
+    ``x/a.jpg``, ``x/a.png`` (image 7) and ``x/a__7.jpg`` would all have
+    written ``labels/x/a__7.txt``'s labels.
+
+    Only an 8-byte digest of each plain name is kept (about 60 bytes per
+    entry in a Python set: 6 MB for 100,000 images), not the names
+    themselves. Two names whose digests collide cost one renaming, never a
+    duplicate: a renamed name needs no record to be unique.
     """
 
     def __init__(self):
         self.taken: set[bytes] = set()
 
     def unique(self, stem: str, suffix: str, image_id: int) -> str:
-        name = f"{stem}{suffix}"
-        digest = hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-        if digest in self.taken:
-            name = f"{stem}__{image_id}{suffix}"
-        else:
-            self.taken.add(digest)
-        return name
+        if _RENAMED.search(stem) is None:
+            digest = hashlib.blake2b(f"{stem}{suffix}".encode("utf-8", "surrogatepass"), digest_size=8).digest()
+            if digest not in self.taken:
+                self.taken.add(digest)
+                return f"{stem}{suffix}"
+        return f"{stem}__{int(image_id)}{suffix}"

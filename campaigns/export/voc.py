@@ -1,5 +1,10 @@
 """Pascal VOC: ``<title>_voc.zip`` with one ``Annotations/<image path>.xml`` per labeled image.
 
+The XML's ``<path>`` names its image. Where the entry name is already taken
+(``a.jpg`` and ``a.png``), or the path without its extension already ends in
+``__<digits>``, the entry is ``Annotations/<path>__<image id>.xml``
+(``archive.EntryNames``), so no two entries share a name.
+
 Boxes are the stored pixels as they are (``xmin``/``ymin`` the top left
 corner from 0, ``xmax``/``ymax`` the bottom right), not shifted to VOC's
 historical 1-based pixel indices: a reader gets back exactly what labelhub

@@ -5,7 +5,10 @@ current object, ``<class> <cx> <cy> <w> <h>``: the box centre and size as
 fractions of the image size (``repr`` floats, so ``round(cx * width - w *
 width / 2)`` gives the stored pixel back). ``class`` is the 0-based index of
 the label in ``data.yaml``'s ``names``, which lists the labels in the COCO
-export's category order (COCO category id = class + 1).
+export's category order (COCO category id = class + 1). Where that name is
+already taken (``a.jpg`` and ``a.png``), or the path without its extension
+already ends in ``__<digits>``, the file is ``<path>__<image id>.txt``, so no
+image's labels overwrite another's (``archive.EntryNames``).
 
 Like the AutoML JSONL this is a training set: labeled images of known size
 only. An image labeled empty gets an empty file (a background image, as YOLO

@@ -32,8 +32,13 @@ def predictions_replace(
     objects_by_image: ObjectsByImage,
     user: User | None,
     api_key: ApiKey | None = None,
+    actor: Actor | None = None,
 ) -> Submission | None:
     """Replace the predicted boxes of the listed images with the given ones; all or nothing.
+
+    ``user`` (and ``api_key``) load them; ``actor``, when given, is who made them
+    load them instead (staff importing a file for ``user``: the audit's actor, with
+    ``user`` in its details).
 
     404 for an unknown campaign or an image not in it, 409 unless the
     campaign is created or active, 422 for a box outside its image or a label
@@ -61,15 +66,18 @@ def predictions_replace(
         model_name=model_name,
         model_version=model_version,
     )
+    details = {
+        "submission_id": submission.pk,
+        "model": f"{model_name} {model_version}".strip(),
+        "images": submission.image_count,
+        "boxes": submission.object_count,
+    }
+    if actor is not None:
+        details["submitted_by"] = user.email if user is not None else None
     audit_record(
-        actor=Actor(user=user, api_key=api_key),
+        actor=actor or Actor(user=user, api_key=api_key),
         action="campaign.predictions",
         target=campaign,
-        details={
-            "submission_id": submission.pk,
-            "model": f"{model_name} {model_version}".strip(),
-            "images": submission.image_count,
-            "boxes": submission.object_count,
-        },
+        details=details,
     )
     return submission

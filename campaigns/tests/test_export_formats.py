@@ -178,6 +178,100 @@ def test_voc_writes_a_label_xml_cannot_hold_as_a_replacement_character():
     assert read_voc(files["Annotations/uploads/set-a/c.xml"])[1] == [("bell\ufffd", 0, 0, 1, 1)]
 
 
+# --- entry names, whatever the image names -------------------------------------------------------
+
+
+def colliding_campaign():
+    """Images whose names map to the same entry stem, the ``__<id>`` one first and last by image id.
+
+    ``x/a.jpg``, ``x/a.png`` (image P), ``x/a__P.jpg`` (before them by id) and ``x/a__P.png``; each
+    labeled with one box of its own, so an entry holding another image's labels shows.
+    """
+    campaign, _ = make_exportable_campaign()
+    early = ImageFactory(blobstorage_path="images/x/placeholder-1.jpg", width=640, height=480)
+    jpg = ImageFactory(blobstorage_path="images/x/a.jpg", width=640, height=480)
+    png = ImageFactory(blobstorage_path="images/x/a.png", width=640, height=480)
+    late = ImageFactory(blobstorage_path="images/x/placeholder-2.png", width=640, height=480)
+    early.blobstorage_path = f"images/x/a__{png.pk}.jpg"
+    late.blobstorage_path = f"images/x/a__{png.pk}.png"
+    for image in (early, late):
+        image.save(update_fields=["blobstorage_path"])
+    images = [early, jpg, png, late]
+    for n, image in enumerate(images, start=1):
+        label_image(CampaignImageFactory(campaign=campaign, image=image), [obj("Glass", None, n, n, 10 * n, 10 * n)])
+    return campaign, images
+
+
+def zip_names(chunks) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(b"".join(chunks))) as zipped:
+        return zipped.namelist()
+
+
+def test_yolo_gives_every_image_its_own_label_file_when_names_collide():
+    campaign, images = colliding_campaign()
+    stored = stored_boxes(campaign)
+
+    names = zip_names(yolo_zip_chunks(campaign_id=campaign.pk))
+    files = unzip(yolo_zip_chunks(campaign_id=campaign.pk))
+
+    assert len(names) == len(set(names)) == 1 + 3 + len(images)  # data.yaml, a, b, d, and one per image
+    early, jpg, png, late = images
+    expected = {
+        "labels/x/a.txt": jpg,
+        f"labels/x/a__{png.pk}.txt": png,
+        f"labels/x/a__{png.pk}__{early.pk}.txt": early,
+        f"labels/x/a__{png.pk}__{late.pk}.txt": late,
+    }
+    assert set(expected) <= set(files)
+    _, boxes = read_yolo(
+        {"data.yaml": files["data.yaml"], **{name: files[name] for name in expected}},
+        {name: (640, 480) for name in expected},
+    )
+    for name, image in expected.items():
+        assert boxes[name] == stored[image.pk], name
+
+
+def test_voc_gives_every_image_its_own_annotation_when_names_collide():
+    campaign, images = colliding_campaign()
+    stored = stored_boxes(campaign)
+
+    names = zip_names(voc_zip_chunks(campaign_id=campaign.pk))
+    files = unzip(voc_zip_chunks(campaign_id=campaign.pk))
+
+    assert len(names) == len(set(names)) == 3 + len(images)
+    by_path = {}
+    for content in files.values():
+        image, boxes = read_voc(content)
+        by_path[image["path"]] = boxes
+    for image in images:
+        assert by_path[image.path_in_container] == stored[image.pk], image.path_in_container
+
+
+@pytest.mark.parametrize(
+    "stems",
+    [
+        ["x/a", "x/a", "x/a__2", "x/a__2", "x/a__2__4"],
+        ["x/a__3", "x/a", "x/a", "x/a__3__4", "x/a_", "x/a_"],
+        ["a__", "a__", "a", "a____2"],
+    ],
+)
+def test_entry_names_are_unique_whatever_the_stems_and_ids(stems):
+    names = archive.EntryNames()
+    given = [names.unique(stem, ".txt", image_id) for image_id, stem in enumerate(stems, start=1)]
+    assert len(set(given)) == len(given), given
+
+
+def test_entry_names_stay_unique_when_two_plain_names_have_the_same_digest(monkeypatch):
+    """An 8-byte digest can collide: the second name is renamed, never given twice."""
+    monkeypatch.setattr(archive.hashlib, "blake2b", lambda *a, **k: hashlib.sha256(b"same"))
+    names = archive.EntryNames()
+    assert [names.unique(stem, ".txt", i) for i, stem in enumerate(["p", "q", "q__1"], start=1)] == [
+        "p.txt",
+        "q__2.txt",
+        "q__1__3.txt",
+    ]
+
+
 # --- COCO, through pycocotools ------------------------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from labelhub.exceptions import Unprocessable
 from labelhub.webhooks.events import event_type, event_types
 from labelhub.webhooks.models import DESCRIPTION_MAX_LENGTH, URL_MAX_LENGTH
@@ -12,7 +14,9 @@ def parse_url(url: str) -> str:
     """An https URL (http only with ``WEBHOOKS_ALLOW_HTTP``) reaching a public address; 422 otherwise."""
     if not url or len(url) > URL_MAX_LENGTH:
         raise Unprocessable(f"'url' must be 1 to {URL_MAX_LENGTH} characters")
-    if any(c.isspace() or ord(c) < 32 for c in url):
+    # Cc: C0, DEL and C1 controls; Cf: invisible format characters (zero-width, bidi
+    # overrides) that make a URL read as something other than what is called.
+    if any(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in url):
         raise Unprocessable("'url' must not contain spaces or control characters")
     if "@" in url.split("?", 1)[0].split("#", 1)[0].split("//", 1)[-1].split("/", 1)[0]:
         raise Unprocessable("'url' must not hold a user name or password")

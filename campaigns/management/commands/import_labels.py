@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.audit import Actor
 from accounts.models import User
-from campaigns.imports import FORMATS, ImportRefused, guess_format
+from campaigns.imports import FORMATS, ImportRefused, guess_format, too_large_message
 from campaigns.predictions import parse_predictions
 from campaigns.services.imports import labels_import, predictions_import
 from labelhub.exceptions import ApplicationError
@@ -50,25 +52,27 @@ class Command(BaseCommand):
         if submitter is None:
             raise CommandError(f"No user with the e-mail {user!r}")
         try:
-            content = file.read_bytes()
+            stream = file.open("rb")
+            size = file.stat().st_size
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc}") from exc
         file_format = format or guess_format(file.name)
+        # Whoever runs the command is not known to labelhub: the audit names the system,
+        # and the submitter in its details.
+        common = {"campaign_id": campaign_id, "file_format": file_format, "user": submitter, "actor": Actor.system()}
         try:
-            if model:
-                parsed = parse_predictions({"model": {"name": model, "version": model_version or None}, "items": []})
-                submission, report = predictions_import(
-                    campaign_id=campaign_id,
-                    content=content,
-                    file_format=file_format,
-                    model_name=parsed.model_name,
-                    model_version=parsed.model_version,
-                    user=submitter,
-                )
-            else:
-                submission, report = labels_import(
-                    campaign_id=campaign_id, content=content, file_format=file_format, user=submitter
-                )
+            with stream:
+                if size > settings.IMPORT_MAX_BYTES:
+                    raise CommandError(too_large_message())
+                if model:
+                    parsed = parse_predictions(
+                        {"model": {"name": model, "version": model_version or None}, "items": []}
+                    )
+                    submission, report = predictions_import(
+                        file=stream, model_name=parsed.model_name, model_version=parsed.model_version, **common
+                    )
+                else:
+                    submission, report = labels_import(file=stream, **common)
         except ImportRefused as exc:
             for name in exc.report.unmatched_files:
                 self.stderr.write(f"not in the campaign: {name}")
