@@ -11,10 +11,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts.audit import Actor
+from accounts.audit import Actor, audit_record
 from accounts.models import ApiKey, AuditEvent, ImageFetchCount, User, normalize_email
 from accounts.selectors import user_find, user_has_unrevoked_key
-from accounts.services import IssuedKey, apikey_issue, apikey_revoke, apikey_rotate
+from accounts.services import (
+    USER_FLAGS,
+    IssuedKey,
+    apikey_issue,
+    apikey_revoke,
+    apikey_rotate,
+    user_promote_staff_check,
+    user_set_flags,
+)
 from labelhub.admin import (
     AdminBase,
     ExtraView,
@@ -24,6 +32,7 @@ from labelhub.admin import (
     ShownSecret,
     render_secrets_page,
 )
+from labelhub.exceptions import ApplicationError
 from labelhub.spreadsheet import spreadsheet_text
 
 NO_SECRET_NOTE = (
@@ -80,6 +89,16 @@ class UserEditForm(UserChangeForm):
         model = User
         fields = "__all__"
 
+    def clean(self):
+        data = super().clean()
+        if data.get("is_staff") and not self.instance.is_staff:
+            # The admin's change page is one transaction: the locks taken here hold until the save.
+            try:
+                user_promote_staff_check(user=self.instance)
+            except ApplicationError as exc:
+                self.add_error("is_staff", exc.detail)
+        return data
+
 
 @admin.register(User)
 class UserAdmin(AdminBase, DjangoUserAdmin):
@@ -103,6 +122,21 @@ class UserAdmin(AdminBase, DjangoUserAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            audit_record(
+                actor=Actor.of_request(request),
+                action="user.create",
+                target=obj,
+                details={"is_staff": obj.is_staff, "is_superuser": obj.is_superuser},
+            )
+            return
+        # The flags go through the service first, while the row still holds their old values: it audits
+        # each change from and to, and disables a deactivated user's webhooks. The form saves the rest.
+        user_set_flags(user=obj, actor=Actor.of_request(request), **{name: getattr(obj, name) for name in USER_FLAGS})
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="role")
     def role(self, obj):

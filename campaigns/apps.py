@@ -6,8 +6,10 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Labeling campaigns"
 
     def ready(self):
+        from accounts.hooks import AgencyAccess, register_agency_access
         from campaigns.models import CampaignJob
         from campaigns.selectors import labeler_can_read_image
+        from campaigns.services.labelers import labeler_campaign_titles, labeler_remove_from_campaigns
         from campaigns.webhooks import export_job_event_record
         from imagesets import hooks
         from labelhub import jobs
@@ -23,3 +25,7 @@ class CampaignsConfig(AppConfig):
         )
         # A labeler reads the images of its campaigns (imagesets asks through the hook).
         hooks.register_image_reader(labeler_can_read_image)
+        # An agency account promoted to image-admin first loses its campaigns (accounts asks through the hook).
+        register_agency_access(
+            AgencyAccess(name="campaigns", held_by=labeler_campaign_titles, revoke=labeler_remove_from_campaigns)
+        )

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, AuditEvent, User
 from accounts.services import apikey_issue, apikey_revoke, secret_matches
 from accounts.tests.factories import UserFactory
 
@@ -201,3 +201,87 @@ def test_a_change_page_of_an_odd_id_is_not_found_not_an_error(staff_client, bad)
     response = staff_client.get(f"/admin/accounts/user/{bad}/change/", follow=True)
     assert response.status_code in (200, 404)
     assert response.status_code == 404 or b"doesn" in response.content
+
+
+# --- flags changed in the admin: audited, and a deactivated user's webhooks disabled -------
+
+
+def change_user(client, user, **flags):
+    """The user's change page posted with ``flags`` (the others as they are)."""
+    data = {
+        "email": user.email,
+        "date_joined_0": "2024-01-01",
+        "date_joined_1": "00:00:00",
+        "api_keys-TOTAL_FORMS": "0",
+        "api_keys-INITIAL_FORMS": "0",
+    }
+    for name in ("is_active", "is_staff", "is_superuser"):
+        if flags.get(name, getattr(user, name)):
+            data[name] = "on"
+    return client.post(reverse("admin:accounts_user_change", args=[user.pk]), data)
+
+
+def test_deactivating_a_user_in_the_admin_disables_their_webhooks_saying_why(staff_client):
+    from labelhub.webhooks.models import Webhook
+    from labelhub.webhooks.services import OWNER_DEACTIVATED, webhook_create
+
+    agency = UserFactory(email="agency@example.com")
+    webhook = webhook_create(url="https://93.184.216.34/hook", events=["campaign.activated"], owner=agency)
+
+    response = change_user(staff_client, agency, is_active=False)
+
+    assert response.status_code == 302, response.content[:3000]
+    assert not User.objects.get(pk=agency.pk).is_active
+    webhook = Webhook.objects.get(pk=webhook.pk)
+    assert (webhook.active, webhook.disabled_reason) == (False, OWNER_DEACTIVATED)
+
+
+def test_staff_and_superuser_flags_changed_in_the_admin_are_audited_as_the_staff_member(staff_client):
+    staff = User.objects.get(email="staff@example.com")
+    person = UserFactory(email="person@example.com")
+
+    change_user(staff_client, person, is_staff=True, is_superuser=True)
+    change_user(staff_client, User.objects.get(pk=person.pk), is_superuser=False)
+
+    first, second = AuditEvent.objects.filter(action="user.flags").order_by("pk")
+    assert (first.actor_user, first.actor_key, first.target_id) == (staff, None, str(person.pk))
+    assert first.details == {"is_staff": {"from": False, "to": True}, "is_superuser": {"from": False, "to": True}}
+    assert second.details == {"is_superuser": {"from": True, "to": False}}
+    assert User.objects.get(pk=person.pk).is_staff
+
+
+def test_a_user_added_in_the_admin_is_audited_with_their_flags(staff_client):
+    staff_client.post(
+        reverse("admin:accounts_user_add"),
+        {"email": "new@example.com", "is_staff": "on", "usable_password": "false"},
+    )
+    row = AuditEvent.objects.get(action="user.create")
+    assert row.actor_user.email == "staff@example.com"
+    assert (row.target, row.details) == ("new@example.com", {"is_staff": True, "is_superuser": False})
+
+
+def test_the_admin_refuses_to_make_an_agency_with_a_key_an_image_admin_with_a_form_error(staff_client):
+    agency = UserFactory(email="agency@example.com")
+    issued = apikey_issue(user=agency)
+    audit_before = AuditEvent.objects.count()
+
+    response = change_user(staff_client, agency, is_staff=True)
+
+    assert response.status_code == 200
+    errors = str(response.context["adminform"].form.errors["is_staff"])
+    assert "agency account" in errors and issued.apikey in errors
+    assert not User.objects.get(pk=agency.pk).is_staff
+    assert AuditEvent.objects.count() == audit_before
+
+
+def test_the_flags_service_refuses_to_make_an_agency_with_campaigns_an_image_admin():
+    from accounts.services import AgencyAccessConflict, user_set_flags
+    from campaigns.tests.factories import make_campaign
+
+    agency = UserFactory(email="agency@example.com")
+    campaign = make_campaign(labeler=agency)
+
+    with pytest.raises(AgencyAccessConflict, match=f"campaigns: {campaign.title}"):
+        user_set_flags(user=agency, is_staff=True)
+
+    assert not User.objects.get(pk=agency.pk).is_staff

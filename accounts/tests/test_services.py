@@ -4,7 +4,8 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from accounts import services
-from accounts.models import ApiKey, User
+from accounts.audit import Actor
+from accounts.models import ApiKey, AuditEvent, User
 from accounts.services import (
     StaffEmailConflict,
     apikey_issue,
@@ -102,3 +103,63 @@ def test_keys_are_unique_random_hex():
     keys = {apikey_issue(user=UserFactory()).apikey for _ in range(20)}
     assert len(keys) == 20
     assert all(len(k) == 32 and set(k) <= set("0123456789abcdef") for k in keys)
+
+
+# --- what deactivating a user or revoking their last key does to their webhooks ------------
+
+
+def agency_endpoint(owner):
+    from labelhub.webhooks.services import webhook_create
+
+    return webhook_create(url="https://93.184.216.34/hook", events=["campaign.activated"], owner=owner)
+
+
+def test_revoking_a_users_last_key_disables_their_webhooks_saying_why():
+    from labelhub.webhooks.services import OWNER_KEY_REVOKED
+
+    agency, other = UserFactory(), UserFactory()
+    issued = apikey_issue(user=agency)
+    apikey_issue(user=other)
+    webhook, others = agency_endpoint(agency), agency_endpoint(other)
+    staff = UserFactory(is_staff=True)
+
+    apikey_revoke(api_key=issued.api_key, actor=Actor(user=staff))
+
+    webhook.refresh_from_db()
+    assert (webhook.active, webhook.disabled_reason) == (False, OWNER_KEY_REVOKED)
+    assert webhook.date_disabled is not None
+    assert type(others).objects.get(pk=others.pk).active
+    assert AuditEvent.objects.get(action="webhook.disable").actor_user == staff
+
+
+def test_deactivating_a_user_disables_their_webhooks_and_audits_the_change():
+    from labelhub.webhooks.services import OWNER_DEACTIVATED
+
+    agency, staff = UserFactory(), UserFactory(is_staff=True)
+    webhook = agency_endpoint(agency)
+
+    services.user_set_flags(user=agency, is_active=False, actor=Actor(user=staff))
+
+    webhook.refresh_from_db()
+    assert (webhook.active, webhook.disabled_reason) == (False, OWNER_DEACTIVATED)
+    row = AuditEvent.objects.get(action="user.flags")
+    assert (row.actor_user, row.target_id, row.details) == (
+        staff,
+        str(agency.pk),
+        {"is_active": {"from": True, "to": False}},
+    )
+
+
+def test_setting_flags_to_what_they_are_changes_and_records_nothing():
+    agency = UserFactory()
+    webhook = agency_endpoint(agency)
+    services.user_set_flags(user=agency, is_active=True, is_staff=False, is_superuser=False)
+    webhook.refresh_from_db()
+    assert webhook.active
+    assert not AuditEvent.objects.filter(action__in=["user.flags", "webhook.disable"]).exists()
+
+
+def test_finding_a_user_never_promotes_an_existing_agency_account():
+    agency = UserFactory(email="agency@example.com")
+    user, created = user_get_or_create(email="agency@example.com", is_staff=True)
+    assert (user.pk, created, User.objects.get(pk=agency.pk).is_staff) == (agency.pk, False, False)

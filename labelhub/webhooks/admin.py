@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from labelhub.admin import AdminBase, ImageAdminAccess, admin_page_context
+from labelhub.audit import actor_of_request
 from labelhub.exceptions import ApplicationError
 from labelhub.webhooks import inputs, services
 from labelhub.webhooks.events import event_types
@@ -44,6 +45,12 @@ class WebhookForm(forms.ModelForm):
             data["url"] = self._check("url", inputs.parse_url, data["url"])
         if data.get("events"):
             data["events"] = self._check("events", inputs.parse_events, data["events"], agency=bool(data.get("owner")))
+        owner = data.get("owner")
+        owner_id = owner.pk if owner is not None else None
+        if "owner" in data and (self.instance.pk is None or owner_id != self.instance.owner_id):
+            # The admin's change page runs in one transaction: the owner's lock taken here holds
+            # until the save, so a concurrent create cannot slip past the cap in between.
+            self._check("owner", services.webhook_owner_check_room, owner_id=owner_id, webhook_id=self.instance.pk)
         return data
 
 
@@ -87,8 +94,9 @@ class WebhookAdmin(AdminBase, ImageAdminAccess, admin.ModelAdmin):
                 events=data["events"],
                 description=data["description"],
                 active=data["active"],
+                owner=data["owner"],
+                actor=actor_of_request(request),
             )
-            Webhook.objects.filter(pk=obj.pk).update(owner=data["owner"])
             obj.refresh_from_db()
         else:
             created = services.webhook_create(
@@ -98,9 +106,18 @@ class WebhookAdmin(AdminBase, ImageAdminAccess, admin.ModelAdmin):
                 active=data["active"],
                 owner=data["owner"],
                 created_by=request.user,
+                actor=actor_of_request(request),
             )
             obj.pk = created.pk
             obj.secret = created.secret
+
+    def delete_model(self, request, obj):
+        services.webhook_delete(webhook_id=obj.pk, actor=actor_of_request(request))
+
+    def delete_queryset(self, request, queryset):
+        actor = actor_of_request(request)
+        for webhook in queryset.order_by("pk"):
+            services.webhook_delete(webhook_id=webhook.pk, actor=actor)
 
     def response_add(self, request, obj, post_url_continue=None):
         """The new endpoint's secret, this once (never stored in a message or the session)."""
@@ -133,7 +150,9 @@ class WebhookAdmin(AdminBase, ImageAdminAccess, admin.ModelAdmin):
         self.run_per_row(
             request,
             queryset,
-            lambda webhook: services.webhook_update(webhook_id=webhook.pk, active=True),
+            lambda webhook: services.webhook_update(
+                webhook_id=webhook.pk, active=True, actor=actor_of_request(request)
+            ),
             done="Enabled {count} webhook(s).",
         )
 

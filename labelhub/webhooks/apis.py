@@ -8,6 +8,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from labelhub.audit import actor_of_request
 from labelhub.schema import JSON_BODY_MALFORMED, errors
 from labelhub.webhooks import inputs, selectors, services
 from labelhub.webhooks.serializers import (
@@ -27,6 +28,17 @@ REFUSED = (
     "fragment, does not resolve, or reaches a loopback, private, link-local, multicast or reserved address; "
     "an unknown event type, none at all, or (an agency) a staff-only one; a description over 200 characters. "
     "Nothing is stored.",
+    # What only the server can tell: where the host resolves to, and which events the key's role may receive.
+    {
+        "a host that does not resolve": "'url': The URL's host 'hooks.agency.example' does not resolve",
+        "a staff-only event for an agency": "'events': 'export.failed' is for staff endpoints only",
+    },
+)
+AT_CAP = (
+    409,
+    "The owner already has as many endpoints as allowed (`WEBHOOKS_MAX_PER_OWNER` per agency, default 5; "
+    "`WEBHOOKS_MAX_STAFF` for all staff endpoints together, default 20), disabled ones included: delete one "
+    "first. Nothing is stored.",
 )
 BAD_TYPES = (400, "A field of the wrong JSON type or a missing one. " + JSON_BODY_MALFORMED)
 
@@ -88,7 +100,8 @@ class WebhookListApi(ListAPIView):
         "Added. A new endpoint receiving the listed events as signed `POST`s (Standard Webhooks: `webhook-id`, "
         "`webhook-timestamp`, `webhook-signature`). The answer holds the signing `secret` this once. An "
         "agency's endpoint receives only events of its own campaigns (`campaign.*`); an image-admin's "
-        "receives every event it lists. The URL must be https and reach a public address.",
+        "receives every event it lists. The URL must be https and reach a public address. An agency may "
+        "have at most `WEBHOOKS_MAX_PER_OWNER` endpoints (default 5; 409 beyond).",
         request=WebhookCreateInputSerializer,
         examples=[
             OpenApiExample(
@@ -107,7 +120,7 @@ class WebhookListApi(ListAPIView):
                 status_codes=["201"],
             ),
         ],
-        responses={201: WebhookCreatedOutputSerializer, **errors(BAD_TYPES, 401, REFUSED)},
+        responses={201: WebhookCreatedOutputSerializer, **errors(BAD_TYPES, 401, AT_CAP, REFUSED)},
     )
     def post(self, request):
         serializer = WebhookCreateInputSerializer(data=request.data)
@@ -121,6 +134,7 @@ class WebhookListApi(ListAPIView):
             active=values["active"],
             owner=None if user.is_staff else user,
             created_by=user,
+            actor=actor_of_request(request),
         )
         webhook = selectors.webhook_get(user=user, webhook_id=webhook.pk)
         body = {**WebhookOutputSerializer(webhook).data, "secret": webhook.secret}
@@ -172,7 +186,9 @@ class WebhookDetailApi(APIView):
             changes["description"] = inputs.parse_description(values["description"])
         if "active" in values:
             changes["active"] = values["active"]
-        services.webhook_update(webhook_id=webhook_id, owner_id=user.pk, staff=user.is_staff, **changes)
+        services.webhook_update(
+            webhook_id=webhook_id, owner_id=user.pk, staff=user.is_staff, actor=actor_of_request(request), **changes
+        )
         return Response(WebhookOutputSerializer(selectors.webhook_get(user=user, webhook_id=webhook_id)).data)
 
     @_operation(
@@ -184,7 +200,9 @@ class WebhookDetailApi(APIView):
     )
     def delete(self, request, webhook_id: int):
         user = request.user
-        services.webhook_delete(webhook_id=webhook_id, owner_id=user.pk, staff=user.is_staff)
+        services.webhook_delete(
+            webhook_id=webhook_id, owner_id=user.pk, staff=user.is_staff, actor=actor_of_request(request)
+        )
         return Response(status=204)
 
 

@@ -5,19 +5,28 @@ from labelhub.webhooks.services.delivery import (
     signed_headers,
     webhook_delivery_attempt,
     webhook_delivery_redeliver,
+    webhook_events_purge,
     webhook_redeliver_failed,
     webhook_sweep,
 )
 from labelhub.webhooks.services.endpoints import (
+    OWNER_DEACTIVATED,
+    OWNER_KEY_REVOKED,
+    EndpointLimitReached,
     new_secret,
     webhook_create,
     webhook_delete,
     webhook_lock,
+    webhook_owner_check_room,
     webhook_update,
+    webhooks_disable_for_owner,
 )
 from labelhub.webhooks.services.outbox import deliveries_hand_over, webhook_event_record
 
 __all__ = [
+    "OWNER_DEACTIVATED",
+    "OWNER_KEY_REVOKED",
+    "EndpointLimitReached",
     "deliveries_hand_over",
     "new_secret",
     "retry_delay",
@@ -27,8 +36,11 @@ __all__ = [
     "webhook_delivery_attempt",
     "webhook_delivery_redeliver",
     "webhook_event_record",
+    "webhook_events_purge",
     "webhook_lock",
+    "webhook_owner_check_room",
     "webhook_redeliver_failed",
     "webhook_sweep",
     "webhook_update",
+    "webhooks_disable_for_owner",
 ]
