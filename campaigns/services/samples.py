@@ -191,8 +191,8 @@ def sample_decide_lot(*, campaign_id: int, sample_id: int, decision: LotDecision
     if stale:
         shown = ", ".join(map(str, stale[:20])) + (", ..." if len(stale) > 20 else "")
         raise Conflict(
-            f"Sampled image(s) {shown} were labeled again after their review, so the sample's verdict no longer "
-            "stands: review their current revision, or discard the sample and draw a new one",
+            f"Sampled images labeled again after their review (image ids {shown}): the sample's verdict no longer "
+            "stands. Review their current revision, or discard the sample and draw a new one",
             extra={"image_ids": stale},
         )
 

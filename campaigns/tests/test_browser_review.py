@@ -176,3 +176,69 @@ def test_staff_review_with_the_keyboard_and_the_agency_reworks_the_rejected_imag
     page.screenshot(path=str(ARTIFACTS / "vendor-stats.png"), full_page=True)
     assert not errors, errors
     context.close()
+
+
+def test_a_sample_whose_image_was_labeled_again_is_refused_then_discarded_in_the_admin(live_server, browser, settings):
+    from playwright.sync_api import expect
+
+    from campaigns.models import ReviewSampleImage
+
+    settings.STORAGE_BACKEND = "local"
+    User.objects.create_superuser(email="staff@example.com", password=PASSWORD)
+    agency_user = User.objects.create_user(email="agency@example.com")
+    key = apikey_issue(user=agency_user)
+    campaign = CampaignFactory(title="stale-sample", status=Campaign.Status.ACTIVE, review_required=True)
+    CampaignLabelerFactory(campaign=campaign, user=agency_user)
+    storage = get_storage()
+    images = []
+    for index in range(3):  # one left unlabeled: the campaign stays active, open to the agency
+        image = ImageFactory(blobstorage_path=f"images/stale/img-{index}.png", width=300, height=200)
+        storage.write(image.blobstorage_path, [png(300, 200, (90, 90, 90))], content_type="image/png")
+        CampaignImageFactory(campaign=campaign, image=image)
+        images.append(image.pk)
+    api = f"{live_server.url}/api/v1"
+    agency = {"Authentication-Key": key.apikey, "Authentication-Secret": key.secret, "Connection": "close"}
+
+    def deliver(image_ids, xmax):
+        box = {"xmin": 20, "xmax": xmax, "ymin": 30, "ymax": 150}
+        body = [
+            {"image_id": i, "objects": [{"label": "bottle", "confidence": 0.9, "bounding_box": box}]} for i in image_ids
+        ]
+        response = requests.put(f"{api}/campaigns/{campaign.pk}/objects", json=body, headers=agency, timeout=10)
+        assert response.status_code == 200
+
+    deliver(images[:2], 120)
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 768})
+    page, errors = admin_page(context, email="staff@example.com", password=PASSWORD, timeout_ms=TIMEOUT_MS)
+
+    # A sample of one image, accepted with the keyboard.
+    page.goto(f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    page.fill("#lh-sample-size", "1")
+    page.click("#lh-sample-start")
+    expect(page.locator("#lh-sample-scope")).to_be_visible()
+    page.wait_for_load_state("load")
+    page.keyboard.press("a")
+    expect(page.locator("ul.messagelist")).to_contain_text("accepted")
+
+    # The agency labels the sampled image again: accepting the lot is refused, saying why.
+    sampled = ReviewSampleImage.objects.get(sample__campaign=campaign).campaign_image.image_id
+    deliver([sampled], 60)
+    page.goto(f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    expect(page.locator("#lh-sample-verdict")).to_have_text("Accept the lot")
+    page.click("#lh-lot-accept")
+    expect(page.locator("ul.messagelist")).to_contain_text(f"labeled again after their review (image ids {sampled})")
+    expect(page.locator("#lh-review-summary")).to_contain_text("2 awaiting review · 0 accepted")
+    page.locator("#lh-review-panel").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "sample-stale.png"))
+
+    # Discarding closes the sample without deciding anything; a new one can be drawn.
+    page.click("#lh-lot-discard")
+    expect(page.locator("ul.messagelist")).to_contain_text("discarded, no image decided")
+    expect(page.locator("#lh-lot-decision")).to_have_text("discarded")
+    expect(page.locator("#lh-sample-start")).to_be_visible()
+    expect(page.locator("#lh-review-summary")).to_contain_text("2 awaiting review · 0 accepted")
+    page.locator("#lh-review-panel").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "sample-discarded.png"))
+    assert not errors, errors
+    context.close()
