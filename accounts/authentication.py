@@ -12,6 +12,7 @@ from rest_framework import authentication, exceptions
 
 from accounts.models import ApiKey, User
 from accounts.services import apikey_touch, secret_matches
+from accounts.throttling import KEY_MAX_LENGTH, auth_failure_record, auth_failures_check
 from labelhub import metrics
 from labelhub.exceptions import UNAUTHORIZED_DETAIL
 
@@ -24,7 +25,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     No headers at all: not authenticated (the permission answers 401). Any
     header present but wrong, an unknown, revoked or expired key, or a disabled
-    user: 401. One query per request (the key joined with its user).
+    user: 401, counted against the client's address and the key id named
+    (``accounts.throttling``); past the limit: 429. One query per request
+    (the key joined with its user), plus one cache read.
     """
 
     def authenticate(self, request):
@@ -32,10 +35,19 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         secret = request.headers.get(SECRET_HEADER)
         if key is None and secret is None:
             return None
+        # Checked before the key is looked up: a blocked guesser costs one cache read, and learns nothing.
+        auth_failures_check(request, key=key)
+        try:
+            return self._authenticate_credentials(request, key, secret)
+        except exceptions.AuthenticationFailed:
+            auth_failure_record(request, key=key)
+            raise
+
+    def _authenticate_credentials(self, request, key: str | None, secret: str | None):
         if not key or not secret:
             raise _failed("missing_header")
         key = key.strip()
-        if len(key) > 64:
+        if len(key) > KEY_MAX_LENGTH:
             raise _failed("malformed_key")
         api_key = unrevoked_key_with_user(key)
         now = timezone.now()

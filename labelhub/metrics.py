@@ -53,6 +53,8 @@ AUTH_FAILURE_REASONS = (
     "wrong_secret",
     "expired_key",
     "inactive_user",
+    # Refused unread: the address or key id used up its failures (accounts.throttling).
+    "throttled",
 )
 
 REQUESTS = Counter(

@@ -6,9 +6,11 @@ start-up. Every variable is documented in ``.env.example``.
 """
 
 import os
+import re
 import secrets
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -92,6 +94,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    # Admin sign-in lockout (the "Throttling" block below).
+    "axes",
     "labelhub",
     "accounts",
     "imagesets",
@@ -110,6 +114,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out admin sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "labelhub.urls"
@@ -323,6 +329,81 @@ JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=3)
 if JOBS_HEARTBEAT_INTERVAL * 3 > JOBS_STALE_AFTER:
     raise ImproperlyConfigured("JOBS_STALE_AFTER must be at least three JOBS_HEARTBEAT_INTERVALs.")
 
+# --- Throttling (docs/security.md): failed API keys and admin sign-ins -----------------
+
+# How many proxies in front of labelhub append to X-Forwarded-For; the client is the
+# address the outermost one saw (labelhub/addresses.py). 0: REMOTE_ADDR, the header is
+# ignored (a client could write anything in it).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+
+def _failure_rate(name: str, default: str) -> tuple[int, int] | None:
+    """``count/window`` from the environment as (count, seconds): ``20/5m`` is 20 in 5 minutes. Empty: no limit."""
+    value = env.str(name, default=default).strip()
+    if not value:
+        return None
+    match = re.fullmatch(r"([1-9][0-9]*)/([1-9][0-9]*)?([smhd])", value)
+    if match is None:
+        raise ImproperlyConfigured(f"{name} must be count/window, e.g. 20/5m (s, m, h or d), or empty for no limit.")
+    return int(match[1]), int(match[2] or 1) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match[3]]
+
+
+# Failed API-key authentications (unknown key, wrong secret, one header missing, expired or
+# revoked key, disabled user) allowed per client address (an IPv6 client per /64) and per
+# key id named, in a window that the first failure opens. Once either is used up, requests
+# from that address or naming that key answer 429 with Retry-After, even with the right
+# secret, until the window ends. Requests that authenticate never count.
+API_AUTH_FAILURES_PER_ADDRESS = _failure_rate("API_AUTH_FAILURES_PER_ADDRESS", "30/5m")
+API_AUTH_FAILURES_PER_KEY = _failure_rate("API_AUTH_FAILURES_PER_KEY", "10/5m")
+# The counters live in the default cache, which every web worker must share. With Redis
+# (REDIS_URL, already the job broker) it is Redis, with short timeouts: a cache that does
+# not answer lets requests through unthrottled rather than failing them. Without it, files
+# under CACHE_DIR, shared by the processes of one host and needing no other service
+# (labelhub/cache.py makes its counters atomic across processes). Not the database cache:
+# its read would be a second query on every authenticated request
+# (accounts/tests/test_authentication.py holds that to one). Several hosts need REDIS_URL.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "labelhub.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "labelhub-cache",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "labelhub.cache.FileBasedCache",
+            "LOCATION": str(env.path("CACHE_DIR", default=str(BASE_DIR / "var" / "cache"))),
+            # Room for many addresses and keys at once; Django removes a third past it.
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        }
+    }
+
+# Admin sign-in lockout (django-axes): after ADMIN_LOGIN_FAILURE_LIMIT wrong passwords for
+# one e-mail from one address, that e-mail cannot sign in from that address for
+# ADMIN_LOGIN_COOLOFF_MINUTES (a page says so); a wrong try meanwhile starts the wait
+# again. By e-mail and address together: an attacker cannot lock staff out from
+# elsewhere. Attempts are rows in the database (the admin lists them under "Axes";
+# deleting one, or `manage.py axes_reset`, unlocks early).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first, as django-axes asks
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= timedelta(0):
+    # django-axes reads a zero cool-off as "locked until staff unlock it".
+    raise ImproperlyConfigured("ADMIN_LOGIN_FAILURE_LIMIT and ADMIN_LOGIN_COOLOFF_MINUTES must be positive.")
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The admin form posts "username" (holding the e-mail), whatever USERNAME_FIELD is.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.throttling.admin_login_username"
+AXES_CLIENT_IP_CALLABLE = "labelhub.addresses.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.admin_lockout_response"
+
 # --- REST API ----------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -423,8 +504,31 @@ WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)
 # Endpoints on loopback, private, link-local, multicast, reserved or unspecified
 # addresses are refused (at creation and at every delivery) unless this is on.
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
-# Seconds one delivery attempt may take, connection and answer included.
+# Seconds one delivery attempt may take, connection and answer included, and of them
+# the seconds to establish the connection (a receiver that does not accept is cut early).
 WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10.0)
+WEBHOOKS_CONNECT_TIMEOUT = env.float("WEBHOOKS_CONNECT_TIMEOUT", default=3.0)
+# An answer slower than this many seconds counts toward disabling the endpoint like a
+# failure (the delivery itself succeeded and is not sent again).
+WEBHOOKS_SLOW_AFTER = env.float("WEBHOOKS_SLOW_AFTER", default=5.0)
+if not 0 < WEBHOOKS_CONNECT_TIMEOUT <= WEBHOOKS_TIMEOUT or not 0 < WEBHOOKS_SLOW_AFTER <= WEBHOOKS_TIMEOUT:
+    raise ImproperlyConfigured("WEBHOOKS_CONNECT_TIMEOUT and WEBHOOKS_SLOW_AFTER must be within WEBHOOKS_TIMEOUT.")
+# Deliveries run on a django-q2 cluster of their own (queue "<DJANGO_Q_NAME>-webhooks",
+# WEBHOOKS_WORKERS processes; `manage.py serve` starts it), so a slow receiver never
+# holds a worker the finish and export jobs need. One attempt at a time per endpoint.
+WEBHOOKS_QUEUE = f"{Q_CLUSTER['name']}-webhooks"
+WEBHOOKS_WORKERS = env.int("WEBHOOKS_WORKERS", default=2)
+_webhook_task_timeout = int(WEBHOOKS_TIMEOUT) + 60  # the attempt, plus resolving and storing it
+Q_CLUSTER["ALT_CLUSTERS"] = {
+    WEBHOOKS_QUEUE: {
+        "workers": WEBHOOKS_WORKERS,
+        "timeout": _webhook_task_timeout,
+        "retry": _webhook_task_timeout + 60,
+        "label": "Webhook deliveries",
+        # A delivery's own tables log every attempt; django-q2's task table would only repeat it.
+        "save_limit": -1,
+    }
+}
 # Seconds to wait before each retry of a failed delivery (each +-WEBHOOKS_RETRY_JITTER);
 # the default spans about 27 hours: 10 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
 WEBHOOKS_RETRY_SCHEDULE = [
@@ -436,8 +540,29 @@ WEBHOOKS_RETRY_SCHEDULE = [
 WEBHOOKS_RETRY_JITTER = env.float("WEBHOOKS_RETRY_JITTER", default=0.2)
 # An endpoint whose attempts failed this many times in a row is disabled (staff see why).
 WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=50)
-# Every job worker process looks for due deliveries (retries, and hand-overs the broker
-# lost) this often; a delivery handed over but not attempted for WEBHOOKS_REQUEUE_AFTER
-# seconds is handed over again.
+# Every webhook worker process looks for due deliveries (retries, hand-overs the broker
+# lost, deliveries that waited for their endpoint) this often; a delivery handed over
+# but not attempted for WEBHOOKS_REQUEUE_AFTER seconds is handed over again.
 WEBHOOKS_SWEEP_INTERVAL = env.float("WEBHOOKS_SWEEP_INTERVAL", default=5.0)
 WEBHOOKS_REQUEUE_AFTER = env.float("WEBHOOKS_REQUEUE_AFTER", default=300.0)
+# Events (with their deliveries and attempts) older than this many days are deleted by
+# the sweep once none of their deliveries is pending.
+WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30)
+
+# --- Webhook endpoint caps (docs/security.md) ---------------------------------------
+# Each delivery costs worker time, so one agency (an owner) may have at most this many
+# endpoints, disabled ones included; a further create (or an admin handing it one) is a 409.
+WEBHOOKS_MAX_PER_OWNER = env.int("WEBHOOKS_MAX_PER_OWNER", default=5)
+# Staff endpoints (no owner) are counted together, under their own cap.
+WEBHOOKS_MAX_STAFF = env.int("WEBHOOKS_MAX_STAFF", default=20)
+
+# --- Input limits (docs/security.md: webhook ports, label imports) ------------------
+# Webhook endpoints may use ports 80 and 443 and these (e.g. 8443); checked when an
+# endpoint is saved and again at every attempt.
+WEBHOOKS_ALLOWED_PORTS = env.list("WEBHOOKS_ALLOWED_PORTS", default=[])
+if not all(port.isascii() and port.isdigit() and 0 < int(port) < 65536 for port in WEBHOOKS_ALLOWED_PORTS):
+    raise ImproperlyConfigured("WEBHOOKS_ALLOWED_PORTS must list port numbers from 1 to 65535, comma-separated")
+WEBHOOKS_ALLOWED_PORTS = [int(port) for port in WEBHOOKS_ALLOWED_PORTS]
+# A label file (COCO or labels CSV) imported in the admin or with manage.py import_labels
+# may be at most this many bytes; a larger one is refused before it is read.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=256 * 1024 * 1024)

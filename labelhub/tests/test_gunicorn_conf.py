@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "gunicorn-metrics-token"
 HEALTHZ = (("method", "GET"), ("status", "200"), ("view", "healthz"))
+ADDRESS_FAILURES = 24
 
 
 def database_url() -> str:
@@ -92,6 +93,9 @@ def server(tmp_path):
         METRICS_TOKEN=TOKEN,
         LOG_FORMAT="json",
         DJANGO_Q_NAME=os.environ.get("DJANGO_Q_NAME", "labelhub-tests"),
+        # The API-key failure counters (files without Redis) of this server only, not of every run on the machine.
+        CACHE_DIR=str(tmp_path / "cache"),
+        API_AUTH_FAILURES_PER_ADDRESS=f"{ADDRESS_FAILURES}/10m",
     )
     env.pop("REDIS_URL", None)
     log = tmp_path / "server.log"
@@ -203,3 +207,22 @@ def test_metrics_add_up_across_two_gunicorn_workers_and_survive_a_killed_worker(
         for line in request_lines
         if line["path"] == "/api/v1/image_sets"
     )
+
+
+def test_failed_keys_are_counted_across_both_workers_and_then_refused_with_429(server):
+    base, folder, _, _ = server
+    key = ("labelhub_api_key_auth_failures_total", (("reason", "unknown_key"),))
+
+    def wrong_key(n: int) -> int:
+        return get(f"{base}/api/v1/image_sets", {"Authentication-Key": f"nope-{n}", "Authentication-Secret": "x"})[0]
+
+    # Fresh connections from several threads, so that both workers count some of the failures.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for batch in range(ADDRESS_FAILURES // 4):
+            assert list(pool.map(wrong_key, range(batch * 4, batch * 4 + 4))) == [401] * 4
+    counted = per_worker(folder, key)
+    assert len(counted) == 2 and sum(counted.values()) == ADDRESS_FAILURES, counted
+
+    status, body = get(f"{base}/api/v1/image_sets", {"Authentication-Key": "nope-last", "Authentication-Secret": "x"})
+    assert status == 429, body
+    assert json.loads(body)["detail"].startswith("Too many failed authentication attempts.")

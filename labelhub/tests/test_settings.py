@@ -227,6 +227,35 @@ def test_an_unknown_log_format_fails_at_start_up():
     assert "LOG_FORMAT" in result.stderr
 
 
+PRINT_THROTTLING = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.API_AUTH_FAILURES_PER_ADDRESS, settings.API_AUTH_FAILURES_PER_KEY, "
+    "settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1])"
+)
+
+
+def test_auth_failure_limits_are_count_and_window_and_empty_turns_one_off():
+    result = run_python(
+        PRINT_THROTTLING,
+        env_overrides={"DJANGO_DEBUG": "1", "API_AUTH_FAILURES_PER_ADDRESS": "20/10m", "API_AUTH_FAILURES_PER_KEY": ""},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(20, 600) None FileBasedCache"
+
+
+def test_the_throttle_counters_are_in_redis_when_there_is_one():
+    result = run_python(PRINT_THROTTLING, env_overrides={"DJANGO_DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(30, 300) (10, 300) RedisCache"
+
+
+@pytest.mark.parametrize("value", ["ten/5m", "10/5", "0/5m", "10/0m", "10 per minute"])
+def test_a_malformed_auth_failure_limit_fails_at_start_up(value):
+    result = run_manage("check", env_overrides={"DJANGO_DEBUG": "1", "API_AUTH_FAILURES_PER_KEY": value})
+    assert result.returncode != 0
+    assert "API_AUTH_FAILURES_PER_KEY must be count/window" in result.stderr
+
+
 @pytest.mark.django_db
 def test_swagger_ui_assets_are_served_with_debug_off(client, settings):
     settings.DEBUG = False
