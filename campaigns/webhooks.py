@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from campaigns.models import Campaign, CampaignJob, CampaignLabeler, Review
 from campaigns.selectors import campaign_get
-from campaigns.serializers import CampaignOutputSerializer
+from campaigns.serializers import CampaignOutputSerializer, LabelerCampaignOutputSerializer
 from labelhub.jobs import JobStatus
 from labelhub.serializers import format_datetime
 from labelhub.webhooks.services import webhook_event_record
@@ -21,14 +23,20 @@ def campaign_labeler_ids(campaign_id: int) -> list[int]:
 
 
 def campaign_event_record(*, campaign: Campaign) -> None:
-    """The campaign just reached ``campaign.status``: the campaign as the API shows it, for staff and its agency."""
+    """The campaign just reached ``campaign.status``: the campaign as each audience's ``GET /campaigns/{id}`` shows it.
+
+    Staff endpoints get the staff representation; the agency's endpoints get
+    exactly what its own API shows it (no metadata, creator, AQL or job).
+    """
     event = STATUS_EVENTS.get(campaign.status)
     if event is None:
         return
     campaign_id = campaign.pk
+    loaded = cache(lambda: campaign_get(campaign_id=campaign_id))  # one read for both bodies
     webhook_event_record(
         type=event,
-        data=lambda: CampaignOutputSerializer(campaign_get(campaign_id=campaign_id)).data,
+        data=lambda: CampaignOutputSerializer(loaded()).data,
+        agency_data=lambda: LabelerCampaignOutputSerializer(loaded()).data,
         campaign_user_ids=lambda: campaign_labeler_ids(campaign_id),
     )
 

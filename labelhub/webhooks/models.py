@@ -32,6 +32,9 @@ class Webhook(models.Model):
     )
     active = models.BooleanField(default=True)
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    # One attempt at a time per endpoint: the attempt in flight holds it until then (a crashed
+    # worker's hold runs out), so a slow receiver ties up one webhook worker, not all of them.
+    busy_until = models.DateTimeField(null=True, blank=True, editable=False)
     disabled_reason = models.TextField(blank=True, default="", editable=False)
     date_disabled = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
@@ -47,12 +50,20 @@ class Webhook(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """Something that happened, with the exact body every endpoint gets (signed as stored)."""
+    """Something that happened, with the exact bodies the endpoints get (signed as stored).
+
+    ``payload`` is what staff endpoints receive; ``agency_payload``, when the
+    agency's API shows the object differently, what agency endpoints receive
+    (empty: the same body).
+    """
 
     uid = models.CharField("webhook-id", max_length=40, unique=True, editable=False)
     type = models.CharField(max_length=64, db_index=True)
     payload = models.TextField(help_text='The JSON body: {"type", "timestamp", "data"}.')
-    date_created = models.DateTimeField(default=timezone.now)
+    agency_payload = models.TextField(
+        blank=True, default="", help_text="The body agency endpoints receive, when it differs (their API's view)."
+    )
+    date_created = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-pk"]
@@ -60,6 +71,9 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.uid}"
+
+    def payload_for(self, webhook: Webhook) -> str:
+        return self.agency_payload if webhook.owner_id is not None and self.agency_payload else self.payload
 
 
 class DeliveryStatus(models.TextChoices):

@@ -1,10 +1,13 @@
-"""Run labelhub as one process group: gunicorn (the web server) and the django-q2 cluster.
+"""Run labelhub as one process group: gunicorn (the web server) and the two django-q2 clusters.
 
 The same production server whatever the settings: gunicorn with threaded
-workers (``labelhub/gunicorn_conf.py``; ``WEB_WORKERS`` x ``WEB_THREADS``)
-and ``qcluster`` (``DJANGO_Q_WORKERS`` worker processes). Ctrl-C or SIGTERM
-stops both within a few seconds; if either dies, the other is stopped too
-and the command exits non-zero. Prometheus metrics of every process are
+workers (``labelhub/gunicorn_conf.py``; ``WEB_WORKERS`` x ``WEB_THREADS``),
+``qcluster`` for the jobs (``DJANGO_Q_WORKERS`` worker processes) and
+``qcluster`` for the webhook deliveries (``Q_CLUSTER_NAME`` set to
+``WEBHOOKS_QUEUE``; ``WEBHOOKS_WORKERS`` processes), so a slow receiver
+never holds a job worker. Ctrl-C or SIGTERM stops them all within a few
+seconds; if one dies, the others are stopped too and the command exits
+non-zero. Prometheus metrics of every process are
 collected in one ``PROMETHEUS_MULTIPROC_DIR`` (``var/prometheus`` unless set),
 emptied at start. On the first run a local image-admin ``admin@localhost``
 is created and its API key, secret and admin-site password printed once.
@@ -43,7 +46,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default=os.environ.get("WEB_BIND", "127.0.0.1:8080"))
         parser.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
-        parser.add_argument("--no-worker", action="store_true", help="web server only (workers run elsewhere)")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="web server only (job and webhook workers run elsewhere)"
+        )
 
     def handle(self, *args, addrport, no_migrate, no_worker, **options):
         if ":" not in addrport:
@@ -64,10 +69,17 @@ class Command(BaseCommand):
         commands = [
             [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "--bind", addrport, "labelhub.wsgi"],
         ]
+        envs = [env]
         if not no_worker:
             commands.append([*manage, "qcluster"])
+            envs.append(env)
+            commands.append([*manage, "qcluster"])
+            envs.append({**env, "Q_CLUSTER_NAME": settings.WEBHOOKS_QUEUE})
         # Each child leads its own process group, so stopping it stops what it forked too.
-        children = [subprocess.Popen(command, env=env, start_new_session=True) for command in commands]
+        children = [
+            subprocess.Popen(command, env=child_env, start_new_session=True)
+            for command, child_env in zip(commands, envs, strict=True)
+        ]
         self.stdout.write(
             f"labelhub on http://{addrport}/api/v1 (admin: http://{addrport}/admin/) — Ctrl-C stops",
         )

@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_q.conf import Conf
@@ -22,17 +23,28 @@ logger = logging.getLogger(__name__)
 DELIVERY_TASK = "labelhub.webhooks.tasks.webhook_delivery_send"
 
 
+def _body(type: str, now, data: dict | Callable[[], dict]) -> str:
+    return json.dumps(
+        {"type": type, "timestamp": format_datetime(now), "data": data() if callable(data) else data},
+        cls=JSONEncoder,
+        separators=(",", ":"),
+    )
+
+
 def webhook_event_record(
     *,
     type: str,
     data: dict | Callable[[], dict],
+    agency_data: dict | Callable[[], dict] | None = None,
     campaign_user_ids: Iterable[int] | Callable[[], Iterable[int]] = (),
 ) -> WebhookEvent | None:
     """Record that ``type`` happened, for every active endpoint subscribed to it; sent after the commit.
 
     Call it inside the transaction of the change (the event is committed, or
     not, with it). ``data`` is the object as the API represents it (an
-    output serializer's ``.data``). ``campaign_user_ids``: the agency users
+    output serializer's ``.data``); ``agency_data``, the object as the
+    agency's API represents it when that differs (agency endpoints receive it
+    instead; None: the same ``data``). ``campaign_user_ids``: the agency users
     that may see the event (the campaign's labelers); an agency's endpoint
     receives the event only if its owner is one of them, and the event type
     is open to agencies. Staff endpoints receive every event they subscribed to.
@@ -47,9 +59,11 @@ def webhook_event_record(
     known = event_type(type)
     if known is None:
         raise ValueError(f"unknown webhook event type {type!r}: register it in labelhub/webhooks/events.py")
+    # An owner who was deactivated receives nothing, even if an endpoint was left active.
+    endpoints = Webhook.objects.filter(active=True).exclude(owner__is_active=False)
     wanting = [
         (pk, owner_id)
-        for pk, owner_id, events in Webhook.objects.filter(active=True).values_list("pk", "owner_id", "events")
+        for pk, owner_id, events in endpoints.values_list("pk", "owner_id", "events")
         if type in (events or []) and (owner_id is None or known.agency)
     ]
     if any(owner_id is not None for _, owner_id in wanting):
@@ -59,12 +73,19 @@ def webhook_event_record(
     if not wanting:
         return None
     now = timezone.now()
-    payload = json.dumps(
-        {"type": type, "timestamp": format_datetime(now), "data": data() if callable(data) else data},
-        cls=JSONEncoder,
-        separators=(",", ":"),
+    payload = _body(type, now, data) if any(owner_id is None for _, owner_id in wanting) else ""
+    agency_payload = ""
+    if any(owner_id is not None for _, owner_id in wanting):
+        same = agency_data is None and payload
+        agency_payload = payload if same else _body(type, now, data if agency_data is None else agency_data)
+    event = WebhookEvent.objects.create(
+        uid=f"msg_{uuid.uuid4().hex}",
+        type=type,
+        # Without a staff endpoint the agency's body is the only one: it is also the event's own.
+        payload=payload or agency_payload,
+        agency_payload=agency_payload if payload and agency_payload != payload else "",
+        date_created=now,
     )
-    event = WebhookEvent.objects.create(uid=f"msg_{uuid.uuid4().hex}", type=type, payload=payload, date_created=now)
     WebhookDelivery.objects.bulk_create(
         WebhookDelivery(event=event, webhook_id=pk, next_attempt_at=now, date_created=now) for pk, _ in wanting
     )
@@ -93,11 +114,11 @@ def deliveries_hand_over(*, event_id: int | None = None, delivery_ids: list[int]
     for pk in pks:
         if Conf.SYNC:
             # Tests (DJANGO_Q_SYNC) attempt right here; an attempt never raises.
-            async_task(DELIVERY_TASK, pk, task_name=f"webhook-delivery-{pk}")
+            async_task(DELIVERY_TASK, pk, task_name=f"webhook-delivery-{pk}", cluster=settings.WEBHOOKS_QUEUE)
             handed += 1
             continue
         try:
-            async_task(DELIVERY_TASK, pk, task_name=f"webhook-delivery-{pk}")
+            async_task(DELIVERY_TASK, pk, task_name=f"webhook-delivery-{pk}", cluster=settings.WEBHOOKS_QUEUE)
         except Exception as exc:  # noqa: BLE001 - the sweep hands it over later
             logger.warning("could not queue webhook delivery %s (%s); the sweep will retry", pk, exc)
             WebhookDelivery.objects.filter(pk=pk, status=DeliveryStatus.PENDING).update(enqueued_at=None)

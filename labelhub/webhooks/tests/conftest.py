@@ -28,7 +28,8 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers each POST with the next of ``answers`` (the last one repeats): a status, or ``"hang"``."""
+    """Answers each POST with the next of ``answers`` (the last one repeats): a status, ``"hang"``, or
+    ``(seconds, status)`` for a status after a delay."""
 
     url: str = ""
     answers: list = field(default_factory=lambda: [200])
@@ -65,6 +66,9 @@ def _handler(receiver: Receiver):
             if answer == "hang":
                 receiver.release.wait(10)
                 return
+            if isinstance(answer, tuple):  # (seconds, status): a slow answer
+                delay, answer = answer
+                receiver.release.wait(delay)
             self.send_response(answer)
             self.send_header("Content-Type", "text/plain")
             self.end_headers()
@@ -78,7 +82,7 @@ def _handler(receiver: Receiver):
 
 @pytest.fixture
 def receiver(settings):
-    """A receiver on 127.0.0.1, private networks and http allowed for this test; tiny retry delays."""
+    """A receiver on 127.0.0.1, private networks, http and its port allowed for this test; tiny retry delays."""
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
     settings.WEBHOOKS_ALLOW_HTTP = True
     settings.WEBHOOKS_TIMEOUT = 1.0
@@ -88,6 +92,7 @@ def receiver(settings):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    settings.WEBHOOKS_ALLOWED_PORTS = [server.server_address[1]]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield state

@@ -181,9 +181,10 @@ def test_bad_bodies_are_refused_with_detail_and_store_nothing(labeler_client, la
     assert stored() == before
 
 
-def test_http_and_private_addresses_are_allowed_by_their_settings(admin_client, settings):
+def test_http_private_addresses_and_other_ports_are_allowed_by_their_settings(admin_client, settings):
     settings.WEBHOOKS_ALLOW_HTTP = True
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+    settings.WEBHOOKS_ALLOWED_PORTS = [9]
     response = admin_client.post(
         "/api/v1/webhooks", {"url": "http://127.0.0.1:9/x", "events": ["campaign.activated"]}, format="json"
     )
@@ -264,6 +265,7 @@ def test_a_campaign_event_costs_one_query_without_endpoints_and_a_fixed_number_w
 
     from campaigns.webhooks import campaign_event_record
 
+    settings.WEBHOOKS_MAX_PER_OWNER = 10
     agency = UserFactory()
     campaign = make_campaign(labeler=agency, status=Campaign.Status.ACTIVE)
 

@@ -158,10 +158,14 @@ def test_the_retry_schedule_spans_about_a_day_by_default_and_then_gives_up(setti
 # --- the SSRF guard at delivery time ----------------------------------------------------
 
 
-def test_a_name_that_resolves_to_loopback_at_delivery_time_is_refused(
-    receiver, settings, monkeypatch, django_capture_on_commit_callbacks
+def test_a_name_that_resolves_to_loopback_at_delivery_time_is_refused_naming_the_address_only_in_the_log(
+    receiver, settings, monkeypatch, django_capture_on_commit_callbacks, caplog
 ):
-    """Created while the name pointed elsewhere (or with the setting on); at delivery it is 127.0.0.1: refused."""
+    """Created while the name pointed elsewhere (or with the setting on); at delivery it is 127.0.0.1: refused.
+
+    The attempt's error is the delivery's ``last_error``, which the agency reads: it must not say what
+    the name resolved to.
+    """
     webhook = endpoint_for(receiver, events=["campaign.completed"])
     port = receiver.url.split(":")[2].split("/")[0]
     Webhook.objects.filter(pk=webhook.pk).update(url=f"http://hooks.example.com:{port}/hook")
@@ -171,7 +175,9 @@ def test_a_name_that_resolves_to_loopback_at_delivery_time_is_refused(
     emit(django_capture_on_commit_callbacks, type="campaign.completed", data={})
     assert receiver.received == []  # never connected
     attempt = WebhookAttempt.objects.get()
-    assert attempt.status_code is None and "127.0.0.1" in attempt.error and "public addresses" in attempt.error
+    assert attempt.status_code is None and "public addresses" in attempt.error
+    assert "127.0.0.1" not in attempt.error
+    assert any("127.0.0.1" in r.getMessage() for r in caplog.records if r.name == "labelhub.webhooks.network")
 
 
 def test_the_attempt_connects_to_the_checked_address_with_the_names_host_header(
@@ -227,6 +233,7 @@ def test_public_addresses_are_allowed(address):
 
 def test_recording_an_event_costs_the_same_queries_for_one_endpoint_or_many(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+    settings.WEBHOOKS_MAX_PER_OWNER = 10
     agency = UserFactory()
 
     def record_queries() -> int:
