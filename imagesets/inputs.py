@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.dateparse import parse_date, parse_datetime
 
 from labelhub.exceptions import BadRequest
-from labelhub.validators import check_images_per_request, is_json_int
+from labelhub.validators import check_images_per_request, is_json_int, query_value, utc_bound
 
 IMAGE_REFS_SHAPE = 'Expected a list of {"id": n} or {"filepath": "..."} objects'
 
@@ -104,7 +104,7 @@ def parse_image_filters(params: Mapping[str, str]) -> ImageFilters:
 
 
 def _moment(params: Mapping[str, str], name: str, *, end_of_day: bool) -> datetime | None:
-    raw = (params.get(name) or "").strip()
+    raw = (query_value(params, name) or "").strip()
     if not raw:
         return None
     try:  # a date first: parse_datetime reads "2024-03-14" as its midnight
@@ -113,16 +113,17 @@ def _moment(params: Mapping[str, str], name: str, *, end_of_day: bool) -> dateti
     except ValueError:  # well formed but impossible: 2024-02-30
         moment = day = None
     if day is not None:
-        moment = datetime.combine(day, time.min) + (timedelta(days=1) if end_of_day else timedelta())
-    elif moment is not None and end_of_day:
-        moment += timedelta(microseconds=1)  # inclusive: the bound is the first moment after it
+        later_by = timedelta(days=1) if end_of_day else timedelta()
+        moment = datetime.combine(day, time.min)
+    else:
+        later_by = timedelta(microseconds=1) if end_of_day else timedelta()  # inclusive: the first moment after
     if moment is None:
         raise BadRequest(f"{name}: expected an ISO 8601 date or date-time, e.g. 2024-03-14 or 2024-03-14T08:00:00Z")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return utc_bound(moment if moment.tzinfo else moment.replace(tzinfo=UTC), later_by=later_by)
 
 
 def _degrees(params: Mapping[str, str], name: str, limit: float) -> float | None:
-    raw = (params.get(name) or "").strip()
+    raw = (query_value(params, name) or "").strip()
     if not raw:
         return None
     try:

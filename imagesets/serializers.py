@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -52,10 +53,23 @@ class ImageRefInputSerializer(serializers.Serializer):
 
     # No range: an integer that names no image is the contract's 404 (the service's).
     id = StrictIntegerField(required=False, help_text="An image id; or give `filepath`.")
-    filepath = StrictStringField(required=False, help_text="An image's `blobstorage_path`; or give `id`.")
+    filepath = serializers.CharField(
+        required=False, min_length=1, help_text="An image's `blobstorage_path`; or give `id`."
+    )
 
     class Meta:
         ref_name = "ImageRef"
+
+
+class ImageRefInputSchema(OpenApiSerializerExtension):
+    """Exactly one of ``id`` and ``filepath``: a field list cannot say it, ``oneOf`` can."""
+
+    target_class = ImageRefInputSerializer
+    match_subclasses = True  # campaigns' "add images" body is the same shape under its own name
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        return {**schema, "oneOf": [{"required": ["id"]}, {"required": ["filepath"]}]}
 
 
 class ImageSetJobOutputSerializer(JobSerializer):

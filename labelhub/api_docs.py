@@ -18,15 +18,24 @@ TOO_MANY_IMAGES = (
 
 
 def list_endpoint(
-    operation_id: str, serializer, *, items_key: str, tag: str, summary: str, parameters=(), not_found=None
+    operation_id: str,
+    serializer,
+    *,
+    items_key: str,
+    tag: str,
+    summary: str,
+    parameters=(),
+    not_found=None,
+    bad_request=None,
 ):
     """Declare a paginated list view (a ``ListAPIView``): its items, their key and its ``GET`` schema.
 
     Sets ``serializer_class`` and ``items_key`` (the answer's list, e.g.
     ``"images"``); the operation's description is the view's docstring.
-    ``not_found``: ``(404, description)`` for a list under an object that may not exist.
+    ``not_found``: ``(404, description)`` for a list under an object that may not exist;
+    ``bad_request``: ``(400, description, examples)`` for a list whose filters have rules of their own.
     """
-    responses = {200: serializer(many=True), **errors(400, 401, *filter(None, [not_found]))}
+    responses = {200: serializer(many=True), **errors(bad_request or 400, 401, *filter(None, [not_found]))}
     schema = extend_schema(
         operation_id=operation_id, tags=[tag], summary=summary, parameters=list(parameters), responses=responses
     )

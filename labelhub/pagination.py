@@ -9,14 +9,14 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from labelhub.exceptions import BadRequest
-from labelhub.validators import ID_MAX
+from labelhub.validators import ID_MAX, query_value
 
 MAX_PER_PAGE = 1000
 
 
 def _positive_int(request, name: str, default: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    raw = query_value(request.query_params, name)
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -108,7 +108,10 @@ class ContractPagination(BasePagination):
                 "name": "per_page",
                 "in": "query",
                 "required": False,
-                "description": f"Items per page, 1 to {MAX_PER_PAGE}.",
+                # No "maximum": the contract caps a larger value rather than refusing it (a
+                # client's ?per_page=5000 must keep working); pagination.per_page says what was used.
+                "description": f"Items per page, 1 or more; more than {MAX_PER_PAGE} is answered with "
+                f"{MAX_PER_PAGE} per page.",
                 "schema": {"type": "integer", "minimum": 1},
             },
         ]

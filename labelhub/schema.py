@@ -22,7 +22,7 @@ from http import HTTPStatus
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
 from accounts.authentication import KEY_HEADER, SECRET_HEADER
@@ -79,7 +79,8 @@ class ErrorSerializer(serializers.Serializer):
 ERROR_DESCRIPTIONS = {
     400: "Malformed request: the body is not JSON (or holds a string that is not valid Unicode, "
     "such as a lone surrogate `\\ud800`, or nests deeper than `JSON_MAX_DEPTH` levels) or has wrong "
-    "types or missing fields, or a query parameter (`page`, `per_page`, ...) is not a valid value.",
+    "types or missing fields, or a query parameter (`page`, `per_page`, ...) is not a valid value or is "
+    "given twice.",
     401: "No key, an unknown key or a wrong secret, a revoked or expired key, a disabled user, or "
     "a role that may not do this (a labeler outside its own campaigns). Nothing is revealed "
     "about objects the key may not see.",
@@ -104,12 +105,37 @@ JSON_BODY_MALFORMED = (
 )
 
 
-def errors(*codes: int | tuple[int, str]) -> dict[int, OpenApiResponse]:
-    """The documented error responses of an operation: ``errors(400, 401, (404, "Unknown set"))``."""
+# A rule JSON Schema cannot state in OpenAPI 3.0 (it has no ``propertyNames`` for the keys):
+# free-form JSON is stored in PostgreSQL, which holds no NUL character.
+JSON_NUL_REFUSED = (
+    "Free-form JSON (`metadata`, `label_translations`) holding a NUL character (`\\u0000`) in a string "
+    "or an object key: the database stores none."
+)
+JSON_NUL_EXAMPLE = {
+    "a NUL character in metadata": "'metadata' must not contain NUL characters or invalid Unicode: it holds "
+    "a NUL character"
+}
+
+
+# A query parameter read as a date (``2024-03-14``) or an RFC 3339 date-time
+# (``2024-03-14T08:00:00Z``): what labelhub's date filters parse, and nothing else.
+DATE_OR_DATE_TIME = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
+
+
+def errors(*codes: int | tuple[int, str] | tuple[int, str, dict[str, str]]) -> dict[int, OpenApiResponse]:
+    """The documented error responses of an operation: ``errors(400, 401, (404, "Unknown set"))``.
+
+    A third item names example ``detail`` texts (example name -> detail): how the rules the
+    request schema cannot express (between two fields, or against stored data) are answered.
+    """
     responses = {}
     for code in codes:
-        code, description = code if isinstance(code, tuple) else (code, ERROR_DESCRIPTIONS[code])
-        responses[code] = OpenApiResponse(ErrorSerializer, description=description)
+        code, description, *more = code if isinstance(code, tuple) else (code, ERROR_DESCRIPTIONS[code])
+        examples = [
+            OpenApiExample(name, value={"detail": detail, "status": code}, status_codes=[code], response_only=True)
+            for name, detail in (more[0] if more else {}).items()
+        ]
+        responses[code] = OpenApiResponse(ErrorSerializer, description=description, examples=examples)
     return responses
 
 
@@ -179,9 +205,11 @@ CSV (also at `GET /campaigns/{pk}/labels.csv` at any time).
 ## Conventions
 
 - Bodies are JSON; timestamps ISO 8601 in UTC (`2020-10-26T07:44:56.562150Z`).
-- Lists take `page` (from 1) and `per_page` (at most 1000) and answer
-  `{"pagination": {"page", "pages", "total", "per_page", "next", "prev"}, "<items>": [...]}`;
+- Lists take `page` (from 1) and `per_page` (a larger value than 1000 is answered with 1000) and
+  answer `{"pagination": {"page", "pages", "total", "per_page", "next", "prev"}, "<items>": [...]}`;
   a page past the end is an empty list.
+- A query parameter given empty (`?page=`) is the same as one left out; one given twice
+  (`?page=1&page=2`) is a `400`, unless it is a list (`?campaigns=3&campaigns=5`).
 - Titles of image sets and campaigns: 1-53 lowercase letters, digits and single dashes, not
   starting or ending with a dash (`422` otherwise; a title in use: `409`).
 - Errors: `{"detail": "<reason>", "status": <code>}`; `400` malformed body, `401` key or role,
@@ -254,6 +282,13 @@ LINKS = {
 
 
 ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+# Answered by the web server before any view runs, on every operation.
+URI_TOO_LONG = {
+    "description": "The request line (path and query string) is longer than the web server reads "
+    "(gunicorn's `limit_request_line`, 4094 bytes by default). The server answers before labelhub does, "
+    "with an HTML page.",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
 
 
 def postprocess_schema(result, generator, request, public):
@@ -269,7 +304,12 @@ def postprocess_schema(result, generator, request, public):
                 # and labelhub's JSON parser any body over the size limit.
                 operation["responses"].setdefault("415", {"description": ERROR_DESCRIPTIONS[415]})
                 operation["responses"].setdefault("413", {"description": JSON_BODY_TOO_LARGE})
-                operation["responses"] = dict(sorted(operation["responses"].items()))
+            operation["responses"].setdefault("414", copy.deepcopy(URI_TOO_LONG))
+            operation["responses"] = dict(sorted(operation["responses"].items()))
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    # labelhub.validators.query_value reads an empty value as an absent one.
+                    parameter["allowEmptyValue"] = True
             for code, response in operation.get("responses", {}).items():
                 links = LINKS.get((operation.get("operationId"), code))
                 if links:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -50,8 +50,13 @@ _datetime = serializers.DateTimeField()
 
 
 def format_datetime(value: datetime | None) -> str | None:
-    """The contract's timestamp: ISO 8601 in UTC with a ``Z``."""
-    return _datetime.to_representation(value) if value is not None else None
+    """The contract's timestamp: ISO 8601 in UTC with a ``Z`` (``2020-10-26T07:44:56.562150Z``)."""
+    if value is None:
+        return None
+    # Not DATETIME_FORMAT's strftime: its %Y does not pad a year before 1000, so a filter
+    # bound echoed back (?since=0627-09-29) read "627-09-29T...", not a date-time.
+    utc = _datetime.enforce_timezone(value).astimezone(UTC)
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def job_representation(job) -> dict | None:

@@ -1,6 +1,7 @@
 """Checks of input values shared by the API, the services and the admin."""
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +12,9 @@ from labelhub.exceptions import BadRequest, InvalidName, RequestTooLarge
 # trailing newline, which let "nl\n" through. (The pattern is also the OpenAPI ``pattern``.)
 TITLE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TITLE_MAX_LENGTH = 53
+
+# A string PostgreSQL can store: no NUL character (also the OpenAPI ``pattern`` of such strings).
+NO_NUL_PATTERN = r"^[^\u0000]*$"
 
 # Primary keys are 64-bit: an id outside 1..ID_MAX names no row and must never reach a
 # query (SQLite raises OverflowError on it).
@@ -32,6 +36,36 @@ def is_json_int(value: Any) -> bool:
 def is_valid_id(value: Any) -> bool:
     """A JSON integer that can name a row (1..ID_MAX)."""
     return is_json_int(value) and 0 < value <= ID_MAX
+
+
+def query_value(params, name: str) -> str | None:
+    """A single-valued query parameter: ``None`` when absent or empty, 400 when given more than once.
+
+    An empty value (``?page=``) reads as absent, as it always has here (a client may build its
+    URLs that way) and as the OpenAPI document says (``allowEmptyValue``). A repeated one
+    (``?page=1&page=x``) is refused rather than read as its last value, which let a malformed
+    first value pass unnoticed.
+    """
+    if hasattr(params, "getlist"):  # a QueryDict; the admin's filters pass a plain dict
+        values = params.getlist(name)
+    else:
+        values = [params[name]] if params.get(name) is not None else []
+    if len(values) > 1:
+        raise BadRequest(f"'{name}' must be given at most once")
+    return values[0] if values and values[0] != "" else None
+
+
+def utc_bound(moment: datetime, *, later_by: timedelta = timedelta()) -> datetime:
+    """An aware ``moment`` (plus ``later_by``) in UTC, for a query filter bound.
+
+    A moment that UTC cannot hold as a ``datetime`` (``0001-01-01T00:00:00+01:00``,
+    ``9999-12-31`` plus a day) raised OverflowError inside the query (a 500): it is
+    clamped to the first or last moment a ``datetime`` holds, which filters the same.
+    """
+    try:
+        return moment.astimezone(UTC) + later_by
+    except OverflowError:
+        return (datetime.max if moment.year > 1 else datetime.min).replace(tzinfo=UTC)
 
 
 def has_surrogate(text: str) -> bool:

@@ -19,7 +19,7 @@ from campaigns.serializers import (
     CampaignStatusInputSerializer,
     LabelerCampaignOutputSerializer,
 )
-from labelhub.schema import JSON_BODY_MALFORMED, errors, ok
+from labelhub.schema import JSON_BODY_MALFORMED, JSON_NUL_EXAMPLE, JSON_NUL_REFUSED, errors, ok
 
 
 @extend_schema_view(
@@ -74,7 +74,11 @@ class CampaignListApi(ListAPIView):
                     400,
                     "Malformed body, an invalid `labeler_email`, or `metadata`/`label_translations` "
                     "that are not JSON objects of the documented shape, or `labels` not a list of "
-                    "`{name, colour, description}` (`label_index` names the item). " + JSON_BODY_MALFORMED,
+                    "`{name, colour, description}` (`label_index` names the item). "
+                    + JSON_NUL_REFUSED
+                    + " "
+                    + JSON_BODY_MALFORMED,
+                    JSON_NUL_EXAMPLE,
                 ),
                 401,
                 (
@@ -88,6 +92,7 @@ class CampaignListApi(ListAPIView):
                     "not starting or ending with a dash. Or `labels` refused: an empty or duplicate "
                     "name, a colour that is not `#rrggbb`, a description over 1000 characters, more "
                     "than `LABEL_SCHEMA_MAX` (default 1000) labels.",
+                    {"a label listed twice": "'labels' item 1: 'Plastic' is listed more than once"},
                 ),
             ),
         },

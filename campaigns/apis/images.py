@@ -17,6 +17,7 @@ from campaigns.serializers import CampaignImageOutputSerializer, ImageRefInputSe
 from imagesets.inputs import parse_image_refs
 from labelhub.api_docs import add_images_responses
 from labelhub.schema import errors
+from labelhub.validators import query_value
 
 
 @extend_schema_view(
@@ -51,7 +52,7 @@ class CampaignImagesApi(CampaignImagePagesApi):
 
     def get_queryset(self):
         campaign_id = self.kwargs["campaign_id"]
-        state = parse_image_state(self.request.query_params.get("state"))
+        state = parse_image_state(query_value(self.request.query_params, "state"))
         if not getattr(self, "campaign_exists", False):  # the labeler check already found it
             selectors.campaign_ensure_exists(campaign_id=campaign_id)
         return selectors.campaign_image_list(campaign_id=campaign_id, state=state)

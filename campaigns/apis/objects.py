@@ -8,8 +8,10 @@ from rest_framework.views import APIView
 
 from campaigns import inputs, selectors, services
 from campaigns.apis.common import (
+    IMAGE_LISTED_TWICE_EXAMPLE,
     LABELER_OF_OTHER_CAMPAIGNS,
     NO_CAMPAIGN,
+    OBJECT_RULE_EXAMPLES,
     CampaignImagePagesApi,
     api_key_of,
     campaign_operation,
@@ -38,6 +40,7 @@ _REPLACE_ERRORS = errors(
         "Malformed body: not a list, a missing or mistyped field (`image_id` must be a "
         'JSON integer: `"1"` and `1.0` are refused), an image listed twice. `image_id` '
         "and `object_index` name the offending item. " + JSON_BODY_MALFORMED,
+        IMAGE_LISTED_TWICE_EXAMPLE,
     ),
     LABELER_OF_OTHER_CAMPAIGNS,
     (404, "The campaign does not exist, or a listed image is not part of it (`image_id`)."),
@@ -49,6 +52,7 @@ _REPLACE_ERRORS = errors(
         "0..1, a bounding box with min > max or outside the image, more than "
         "`OBJECTS_PER_IMAGE_MAX` (default 1000) objects for one image. `image_id` and "
         "`object_index` name the offending image or object.",
+        OBJECT_RULE_EXAMPLES,
     ),
 )
 
@@ -118,7 +122,7 @@ class ImageObjectsApi(APIView):
             OpenApiParameter("image_id", int, OpenApiParameter.PATH, description="The image's id."),
             OpenApiParameter(
                 "campaigns",
-                {"type": "array", "items": {"type": "integer"}},
+                {"type": "array", "items": {"type": "integer", "minimum": 0}},
                 explode=True,
                 description="Campaign ids in order of priority (`?campaigns=3&campaigns=5`); none: the "
                 "most recently finished campaign.",

@@ -10,21 +10,34 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsImageAdmin
 from campaigns import predictions, services
-from campaigns.apis.common import LABELER_OF_OTHER_CAMPAIGNS, NO_CAMPAIGN, api_key_of, campaign_operation
+from campaigns.apis.common import (
+    IMAGE_LISTED_TWICE_EXAMPLE,
+    LABELER_OF_OTHER_CAMPAIGNS,
+    NO_CAMPAIGN,
+    OBJECT_RULE_EXAMPLES,
+    api_key_of,
+    campaign_operation,
+)
 from campaigns.permissions import IsImageAdminOrCampaignLabeler
 from campaigns.serializers import ImageObjectsInputSerializer, ObjectOutputSerializer
 from labelhub.api_docs import TOO_MANY_IMAGES
 from labelhub.schema import JSON_BODY_MALFORMED, errors, ok
 from labelhub.serializers import format_datetime
+from labelhub.validators import NO_NUL_PATTERN
 
 _object = ObjectOutputSerializer()
 IMAGE_ID = OpenApiParameter("image_id", int, OpenApiParameter.PATH, description="An image of the campaign.")
 
 
 class ModelInputSerializer(serializers.Serializer):
-    name = serializers.CharField(min_length=1, max_length=128, help_text="The model's name.")
-    version = serializers.CharField(
-        min_length=1, max_length=128, required=False, allow_null=True, help_text="Its version (optional)."
+    name = serializers.RegexField(NO_NUL_PATTERN, min_length=1, max_length=128, help_text="The model's name.")
+    version = serializers.RegexField(
+        NO_NUL_PATTERN,
+        min_length=1,
+        max_length=128,
+        required=False,
+        allow_null=True,
+        help_text="Its version (optional).",
     )
 
     class Meta:
@@ -130,6 +143,7 @@ class CampaignPredictionsApi(APIView):
                     400,
                     "Malformed body: not an object, `model` missing or not an object, `model.name` not a string, "
                     "or `items` malformed as for `PUT /campaigns/{id}/objects`. " + JSON_BODY_MALFORMED,
+                    IMAGE_LISTED_TWICE_EXAMPLE,
                 ),
                 401,
                 (404, "The campaign does not exist, or a listed image is not part of it (`image_id`)."),
@@ -138,7 +152,9 @@ class CampaignPredictionsApi(APIView):
                 (
                     422,
                     "A model name or version over 128 characters, or a value out of range as for "
-                    "`PUT /campaigns/{id}/objects` (a box outside the image, a label outside the schema).",
+                    "`PUT /campaigns/{id}/objects` (a box with min > max or outside the image, a label "
+                    "outside the schema).",
+                    OBJECT_RULE_EXAMPLES,
                 ),
             ),
         },

@@ -25,15 +25,26 @@ from campaigns.serializers import (
 )
 from campaigns.services import reviews_decide, sample_decide_lot, sample_start
 from labelhub.api_docs import TOO_MANY_IMAGES
-from labelhub.schema import JSON_BODY_MALFORMED, errors, ok
+from labelhub.schema import DATE_OR_DATE_TIME, JSON_BODY_MALFORMED, errors, ok
 from labelhub.serializers import format_datetime
+from labelhub.validators import ID_MAX, NO_NUL_PATTERN
 
 SAMPLE_ID = OpenApiParameter("sample_id", int, OpenApiParameter.PATH, description="The sample's id.")
 NO_SAMPLE = (404, "The campaign, or the sample of that campaign, does not exist.")
 NOT_REVIEWABLE = "The campaign is not `active` or `completed`."
 DATE_PARAMETERS = [
-    OpenApiParameter("since", str, description="On or after this date (`YYYY-MM-DD`) or ISO 8601 date and time."),
-    OpenApiParameter("until", str, description="Before this date (`YYYY-MM-DD`) or ISO 8601 date and time."),
+    OpenApiParameter(
+        "since",
+        DATE_OR_DATE_TIME,
+        description="On or after this date (`YYYY-MM-DD`) or date and time (`2026-11-01T00:00:00Z`; "
+        "without an offset: UTC). Anything else is a 400.",
+    ),
+    OpenApiParameter(
+        "until",
+        DATE_OR_DATE_TIME,
+        description="Before this date (`YYYY-MM-DD`) or date and time (`2026-11-30T00:00:00Z`; "
+        "without an offset: UTC). Anything else is a 400.",
+    ),
 ]
 REVIEW_EXAMPLE = [
     {"image_id": 17, "decision": "accepted"},
@@ -95,8 +106,8 @@ STATS_EXAMPLE = {
         "by default. Filters: `decision`, `image_id`, `reviewer` (e-mail), `since`, `until`. Image-admins only.",
         parameters=[
             OpenApiParameter("decision", str, enum=["accepted", "rejected"]),
-            OpenApiParameter("image_id", int),
-            OpenApiParameter("reviewer", str, description="The reviewer's e-mail."),
+            OpenApiParameter("image_id", {"type": "integer", "minimum": 1, "maximum": ID_MAX}),
+            OpenApiParameter("reviewer", str, pattern=NO_NUL_PATTERN, description="The reviewer's e-mail."),
             *DATE_PARAMETERS,
         ],
         responses={200: ReviewOutputSerializer(many=True), **errors(400, 401, NO_CAMPAIGN)},
@@ -133,6 +144,7 @@ class CampaignReviewsApi(ListAPIView):
                     400,
                     "Malformed body: not a list, a missing or mistyped field, an unknown decision, an image "
                     "listed twice. " + JSON_BODY_MALFORMED,
+                    {"an image listed twice": "Image 18 is listed more than once"},
                 ),
                 401,
                 (404, "The campaign does not exist, or a listed image is not part of it (`image_id`)."),
@@ -142,7 +154,15 @@ class CampaignReviewsApi(ListAPIView):
                     "current revision (`current_submission_id`).",
                 ),
                 (413, TOO_MANY_IMAGES),
-                (422, "A rejection without a reason, a reason over 2000 characters, an unknown `reason_code`."),
+                (
+                    422,
+                    "A rejection without a reason (`decision` `rejected` needs a non-blank `reason` or a "
+                    "`reason_code`), a reason over 2000 characters, an unknown `reason_code`.",
+                    {
+                        "a rejection without a reason": "Image 18: a rejection needs a 'reason' (or a "
+                        "'reason_code') for the agency"
+                    },
+                ),
             ),
         },
     )
@@ -286,7 +306,12 @@ class CampaignStatsApi(APIView):
         examples=[OpenApiExample("a campaign", value=STATS_EXAMPLE, response_only=True)],
         responses={
             200: StatsOutputSerializer,
-            **errors((400, "`since` or `until` is not a date."), 401, NO_CAMPAIGN, (422, "`since` after `until`.")),
+            **errors(
+                (400, "`since` or `until` is not a date, or is given twice."),
+                401,
+                NO_CAMPAIGN,
+                (422, "`since` after `until`.", {"since after until": "'since' must not be after 'until'"}),
+            ),
         },
     )
     def get(self, request, campaign_id: int):

@@ -169,7 +169,7 @@ def _label(raw: dict, key: str, *, required: bool) -> str | None:
         need = "is required and must be a string" if required else "must be a string or null"
         raise _Refused(BadRequest, f"'{key}' {need}")
     if not 1 <= len(value) <= LABEL_MAX_LENGTH or "\x00" in value:
-        raise _Refused(Unprocessable, f"'{key}' must be 1-{LABEL_MAX_LENGTH} characters")
+        raise _Refused(Unprocessable, f"'{key}' must be 1-{LABEL_MAX_LENGTH} characters, with no NUL character")
     return value
 
 

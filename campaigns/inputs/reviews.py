@@ -21,6 +21,8 @@ from labelhub.validators import (
     contains_nul,
     is_json_int,
     is_valid_id,
+    query_value,
+    utc_bound,
 )
 
 # --- reviews ---------------------------------------------------------------------
@@ -124,8 +126,8 @@ class ReviewFilters:
 
 
 def _query_date(params, name: str) -> datetime | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
+    raw = query_value(params, name)
+    if raw is None:
         return None
     value = None
     try:
@@ -137,22 +139,25 @@ def _query_date(params, name: str) -> datetime | None:
         value = None
     if value is None:
         raise BadRequest(f"'{name}' must be a date (YYYY-MM-DD) or an ISO 8601 date and time")
-    return make_aware(value) if is_naive(value) else value
+    return utc_bound(make_aware(value) if is_naive(value) else value)
 
 
 def parse_review_filters(params) -> ReviewFilters:
-    decision = params.get("decision") or None
+    decision = query_value(params, "decision")
     if decision is not None and decision not in Decision.values:
         raise BadRequest("'decision' must be 'accepted' or 'rejected'")
-    image_id = params.get("image_id") or None
+    image_id = query_value(params, "image_id")
     if image_id is not None:
         if not (len(image_id) <= 19 and image_id.isascii() and image_id.isdigit() and is_valid_id(int(image_id))):
             raise BadRequest("'image_id' must be an image id")
         image_id = int(image_id)
+    reviewer = query_value(params, "reviewer")
+    if reviewer is not None and contains_nul(reviewer):  # PostgreSQL refuses it in a query: a 500
+        raise BadRequest("'reviewer' must not contain NUL characters")
     return ReviewFilters(
         decision=decision,
         image_id=image_id,
-        reviewer=params.get("reviewer") or None,
+        reviewer=reviewer,
         since=_query_date(params, "since"),
         until=_query_date(params, "until"),
     )

@@ -14,7 +14,9 @@ from rest_framework import serializers
 from campaigns.inputs import EMAIL_MAX_LENGTH
 from campaigns.label_schema import LABEL_DESCRIPTION_MAX_LENGTH
 from campaigns.models import LABEL_MAX_LENGTH, Campaign
+from campaigns.sampling import AQLS
 from campaigns.serializers.reviews import ImageReviewOutputSerializer, review_representation
+from imagesets import serializers as imagesets_serializers
 from labelhub.serializers import (
     JobSerializer,
     ProgressSerializer,
@@ -23,7 +25,7 @@ from labelhub.serializers import (
     format_datetime,
     job_representation,
 )
-from labelhub.validators import COORDINATE_MAX
+from labelhub.validators import COORDINATE_MAX, NO_NUL_PATTERN
 
 
 @extend_schema_field(
@@ -65,6 +67,17 @@ class LabelSchemaItemSerializer(serializers.Serializer):
         ref_name = "CampaignLabel"
 
 
+# null is listed: in OpenAPI 3.0 an enum holds every allowed value, "nullable" or not.
+@extend_schema_field({"type": "number", "enum": [float(aql) for aql in AQLS] + [None], "nullable": True})
+class AqlField(serializers.JSONField):
+    """Any JSON value is read; ``campaigns.inputs.validate_aql`` refuses a non-number (400) or another AQL (422)."""
+
+
+@extend_schema_field({"type": "boolean"})
+class ReviewRequiredField(serializers.JSONField):
+    """Any JSON value is read; ``campaigns.inputs.validate_review_required`` takes only true or false (400)."""
+
+
 @extend_schema_field(LabelSchemaItemSerializer(many=True, allow_null=True))
 class LabelSchemaField(serializers.JSONField):
     """Any JSON value is read; ``campaigns.label_schema`` checks it (400/422)."""
@@ -99,12 +112,12 @@ class CampaignCreateInputSerializer(serializers.Serializer):
         help_text="Optional: label as sent by the agency -> label stored. Applied to objects sent "
         "without `label_translated`.",
     )
-    review_required = serializers.JSONField(
+    review_required = ReviewRequiredField(
         required=False,
         default=False,
         help_text="Added, optional (default false): refuse `finished` until every image is accepted.",
     )
-    aql = serializers.JSONField(
+    aql = AqlField(
         required=False,
         allow_null=True,
         default=None,
@@ -131,11 +144,9 @@ class CampaignStatusInputSerializer(serializers.Serializer):
 # parses them (a 10,000-object body is validated in plain Python, not by DRF).
 
 
-class ImageRefInputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(required=False, help_text="An image id; or give `filepath`.")
-    filepath = serializers.CharField(
-        required=False, min_length=1, help_text="An image's `blobstorage_path`; or give `id`."
-    )
+class ImageRefInputSerializer(imagesets_serializers.ImageRefInputSerializer):
+    class Meta:
+        ref_name = "ImageRefInput"
 
 
 class BoundingBoxSerializer(serializers.Serializer):
@@ -148,8 +159,11 @@ class BoundingBoxSerializer(serializers.Serializer):
 
 
 class NewObjectInputSerializer(serializers.Serializer):
-    label = serializers.CharField(min_length=1, max_length=LABEL_MAX_LENGTH, help_text="What was found.")
-    label_translated = serializers.CharField(
+    label = serializers.RegexField(
+        NO_NUL_PATTERN, min_length=1, max_length=LABEL_MAX_LENGTH, help_text="What was found."
+    )
+    label_translated = serializers.RegexField(
+        NO_NUL_PATTERN,
         required=False,
         allow_null=True,
         min_length=1,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
+from campaigns.inputs.reviews import SAMPLE_SEED_MAX
 from campaigns.models import Review
 from campaigns.sampling import defect_rate
 from labelhub.serializers import (
     format_datetime,
 )
+from labelhub.validators import NO_NUL_PATTERN
 
 
 class ImageReviewOutputSerializer(serializers.Serializer):
@@ -42,10 +45,19 @@ class ReviewItemInputSerializer(serializers.Serializer):
 
     image_id = serializers.IntegerField(help_text="An image of this campaign; each image at most once per request.")
     decision = serializers.ChoiceField(choices=Review.Decision.choices)
-    reason = serializers.CharField(
-        required=False, allow_null=True, help_text="Why; required (or `reason_code`) for a rejection. At most 2000."
+    reason = serializers.RegexField(
+        NO_NUL_PATTERN,
+        required=False,
+        allow_null=True,
+        help_text="Why; required (or `reason_code`) for a rejection. At most 2000.",
     )
-    reason_code = serializers.CharField(required=False, allow_null=True, help_text="One of `REVIEW_REASON_CODES`.")
+    reason_code = serializers.ChoiceField(
+        choices=settings.REVIEW_REASON_CODES,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="One of `REVIEW_REASON_CODES` (empty or null: none).",
+    )
     submission_id = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -92,10 +104,18 @@ class SampleInputSerializer(serializers.Serializer):
     """Schema only: ``campaigns.inputs.parse_new_sample`` parses the body."""
 
     size = serializers.IntegerField(
-        required=False, allow_null=True, help_text="Images to draw; omitted: ISO 2859-1's plan for the lot and AQL."
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=settings.IMAGES_PER_REQUEST_MAX,
+        help_text="Images to draw (1..`IMAGES_PER_REQUEST_MAX`); omitted: ISO 2859-1's plan for the lot and AQL.",
     )
     seed = serializers.IntegerField(
-        required=False, allow_null=True, help_text="Seed of the random draw (0..2^63-1); omitted: a random one."
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=SAMPLE_SEED_MAX,
+        help_text="Seed of the random draw (0..2^63-1); omitted: a random one.",
     )
 
     class Meta:
@@ -104,7 +124,8 @@ class SampleInputSerializer(serializers.Serializer):
 
 class LotDecisionInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["accept", "reject", "discard"])
-    reason = serializers.CharField(
+    reason = serializers.RegexField(
+        NO_NUL_PATTERN,
         required=False,
         allow_null=True,
         help_text="A rejected lot: the reason each image gets (default: the figures). A discarded sample: why.",

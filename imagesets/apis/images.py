@@ -12,11 +12,11 @@ from rest_framework.views import APIView
 from accounts.audit import image_fetch_count
 from accounts.models import ApiKey
 from imagesets import selectors
-from imagesets.inputs import parse_image_filters
+from imagesets.inputs import LAT_LIMIT, LON_LIMIT, parse_image_filters
 from imagesets.permissions import IsImageAdminOrImageLabeler
 from imagesets.serializers import ImageOutputSerializer
 from labelhub.api_docs import list_endpoint
-from labelhub.schema import errors
+from labelhub.schema import DATE_OR_DATE_TIME, ERROR_DESCRIPTIONS, errors
 
 TAG = "images"
 _IMAGE_ID = OpenApiParameter("image_id", int, OpenApiParameter.PATH, description="The image's id.")
@@ -33,22 +33,26 @@ def _filter(name: str, kind, description: str, example: str) -> OpenApiParameter
     )
 
 
+def _degrees(limit: float) -> dict:
+    return {"type": "number", "format": "double", "minimum": -limit, "maximum": limit}
+
+
 _DATE = "An ISO 8601 date or date-time (without an offset: UTC), inclusive; images without a `date_taken` never match."
 _BOX = "Decimal degrees, inclusive; images without a `location` never match."
 IMAGE_FILTERS = [
-    _filter("date_taken_from", OpenApiTypes.STR, f"Taken at or after this moment. {_DATE}", "2024-03-01"),
+    _filter("date_taken_from", DATE_OR_DATE_TIME, f"Taken at or after this moment. {_DATE}", "2024-03-01"),
     _filter(
         "date_taken_to",
-        OpenApiTypes.STR,
+        DATE_OR_DATE_TIME,
         f"Taken at or before this moment (a date: that whole day). {_DATE}",
         "2024-03-31",
     ),
-    _filter("lat_min", OpenApiTypes.DOUBLE, f"South edge of the box, -90..90. {_BOX}", "52.0"),
-    _filter("lat_max", OpenApiTypes.DOUBLE, f"North edge of the box, -90..90, not below `lat_min`. {_BOX}", "53.5"),
-    _filter("lon_min", OpenApiTypes.DOUBLE, f"West edge of the box, -180..180. {_BOX}", "3.3"),
+    _filter("lat_min", _degrees(LAT_LIMIT), f"South edge of the box, -90..90. {_BOX}", "52.0"),
+    _filter("lat_max", _degrees(LAT_LIMIT), f"North edge of the box, -90..90, not below `lat_min`. {_BOX}", "53.5"),
+    _filter("lon_min", _degrees(LON_LIMIT), f"West edge of the box, -180..180. {_BOX}", "3.3"),
     _filter(
         "lon_max",
-        OpenApiTypes.DOUBLE,
+        _degrees(LON_LIMIT),
         f"East edge of the box, -180..180; below `lon_min`, the box crosses the 180th meridian. {_BOX}",
         "7.2",
     ),
@@ -56,7 +60,18 @@ IMAGE_FILTERS = [
 
 
 @list_endpoint(
-    "images_list", ImageOutputSerializer, items_key="images", tag=TAG, summary="List images", parameters=IMAGE_FILTERS
+    "images_list",
+    ImageOutputSerializer,
+    items_key="images",
+    tag=TAG,
+    summary="List images",
+    parameters=IMAGE_FILTERS,
+    bad_request=(
+        400,
+        f"{ERROR_DESCRIPTIONS[400]} Or a filter out of order: `date_taken_from` later than `date_taken_to`, "
+        "`lat_min` greater than `lat_max`.",
+        {"dates out of order": "date_taken_from must not be later than date_taken_to"},
+    ),
 )
 class ImageListApi(ListAPIView):
     """Every image, ordered by id, 10 per page by default. Image-admins only.

@@ -19,7 +19,7 @@ from imagesets.serializers import (
     ImageSetStatusInputSerializer,
 )
 from labelhub.api_docs import add_images_responses, list_endpoint
-from labelhub.schema import JSON_BODY_MALFORMED, errors, ok
+from labelhub.schema import ERROR_DESCRIPTIONS, JSON_BODY_MALFORMED, JSON_NUL_EXAMPLE, JSON_NUL_REFUSED, errors, ok
 
 TAG = "image sets"
 _IMAGESET_ID = OpenApiParameter("imageset_id", int, OpenApiParameter.PATH, description="The image set's id.")
@@ -60,7 +60,7 @@ class ImageSetListCreateApi(ListAPIView):
         responses={
             200: ImageSetCreatedOutputSerializer,
             **errors(
-                400,
+                (400, f"{ERROR_DESCRIPTIONS[400]} {JSON_NUL_REFUSED}", JSON_NUL_EXAMPLE),
                 401,
                 (409, "An image set with this title already exists."),
                 (

@@ -121,6 +121,25 @@ def test_a_malformed_or_impossible_filter_is_a_400_naming_the_parameter(admin_cl
     assert_error(admin_client.get(IMAGES, query), 400, detail)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"date_taken_to": "9999-12-31"},  # the whole day: up to the day after, past datetime's end
+        {"date_taken_to": "9999-12-31T23:59:59.999999Z"},
+        {"date_taken_from": "0001-01-01T00:00:00+01:00"},  # before year 1 in UTC
+    ],
+)
+def test_date_filters_at_the_ends_of_the_calendar_match_everything_dated(admin_client, survey, query):
+    # Found by the fuzz once the parameters were declared dates: each was an OverflowError (500).
+    response = admin_client.get(IMAGES, {**query, "per_page": 100})
+    assert response.status_code == 200, response.content
+    assert len(ids(response)) == len([image for image in survey.values() if image.date_taken is not None])
+
+
+def test_a_filter_given_twice_is_a_400(admin_client, survey):
+    assert_error(admin_client.get(f"{IMAGES}?lat_min=52&lat_min=north"), 400, "'lat_min' must be given at most once")
+
+
 def test_empty_filter_parameters_are_no_filter(admin_client, survey):
     assert len(ids(admin_client.get(IMAGES, {"lat_min": "", "date_taken_to": "", "per_page": 100}))) == len(survey)
 

@@ -6,8 +6,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from labelhub.serializers import StrictStringField
+from labelhub.validators import NO_NUL_PATTERN
 from labelhub.webhooks.events import event_types
-from labelhub.webhooks.models import DeliveryStatus
+from labelhub.webhooks.models import DESCRIPTION_MAX_LENGTH, URL_MAX_LENGTH, DeliveryStatus
 
 
 @extend_schema_field({"type": "boolean"})
@@ -33,20 +34,39 @@ class EventListField(serializers.ListField):
     child = StrictStringField()
 
 
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": URL_MAX_LENGTH})
+class WebhookUrlField(StrictStringField):
+    """Any string is read; ``inputs.parse_url`` checks it (422), and only it can: it resolves the host."""
+
+
+@extend_schema_field({"type": "string", "maxLength": DESCRIPTION_MAX_LENGTH, "pattern": NO_NUL_PATTERN})
+class WebhookDescriptionField(StrictStringField):
+    """A string with no NUL character (400: PostgreSQL stores none, it was a 500); ``inputs.parse_description``
+    checks the length (422)."""
+
+    default_error_messages = {**StrictStringField.default_error_messages, "nul": "Must not contain NUL characters."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if "\x00" in value:
+            self.fail("nul")
+        return value
+
+
 class WebhookCreateInputSerializer(serializers.Serializer):
-    url = StrictStringField(
+    url = WebhookUrlField(
         help_text="Where events are POSTed: an https URL reaching a public address (http only where "
         "`WEBHOOKS_ALLOW_HTTP` is on). Redirects are not followed."
     )
     events = EventListField(help_text="The event types to receive (an agency: only the `campaign.*` ones).")
-    description = StrictStringField(required=False, default="", help_text="Free text, up to 200 characters.")
+    description = WebhookDescriptionField(required=False, default="", help_text="Free text, up to 200 characters.")
     active = StrictBooleanField(required=False, default=True, help_text="Receive events (default true).")
 
 
 class WebhookUpdateInputSerializer(serializers.Serializer):
-    url = StrictStringField(required=False)
+    url = WebhookUrlField(required=False)
     events = EventListField(required=False)
-    description = StrictStringField(required=False)
+    description = WebhookDescriptionField(required=False)
     active = StrictBooleanField(
         required=False, help_text="`true` re-enables a disabled endpoint (its failure count starts again)."
     )
