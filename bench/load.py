@@ -45,11 +45,11 @@ unauthenticated median at most 3x. The configured total is what the pools
 allow: every server process that uses the database has its own psycopg pool
 of at most ``DATABASE_POOL_MAX_SIZE`` connections, so (``connection_shares``)
 
-    total = (WEB_WORKERS + DJANGO_Q_WORKERS + 3) x DATABASE_POOL_MAX_SIZE
+    total = (WEB_WORKERS + DJANGO_Q_WORKERS + WEBHOOKS_WORKERS + 5) x DATABASE_POOL_MAX_SIZE
 
-the 3 being the cluster's sentinel and monitor and the ``serve`` process;
-with the defaults (2 + 2 + 3) x 4 = 28, of which the web workers' share is
-2 x 4 = 8. With ``psutil`` each kind of process is also held to its own share.
+the 5 being the two clusters' (jobs, webhook deliveries) sentinels and
+monitors and the ``serve`` process; with the defaults (2 + 2 + 2 + 5) x 4 =
+44, of which the web workers' share is 2 x 4 = 8. With ``psutil`` each kind of process is also held to its own share.
 """
 
 from __future__ import annotations
@@ -335,8 +335,9 @@ def connection_shares(config: dict) -> dict[str, int]:
 
     Every process that uses the database has its own psycopg pool (one per
     process, capped at DATABASE_POOL_MAX_SIZE): the gunicorn workers, the
-    django-q2 workers, the cluster's sentinel (its scheduler reads the
-    schedules every 30 s) and monitor (it saves task results), and the
+    django-q2 workers of both clusters (jobs, webhook deliveries), each
+    cluster's sentinel (its scheduler reads the schedules every 30 s) and
+    monitor (it saves task results), and the
     ``serve`` process itself (it migrated and looked for the first-run admin;
     its pool keeps its idle connections). gunicorn's master never loads
     Django, and the qcluster parent and django-q2's pusher (Redis only) open no
@@ -345,9 +346,9 @@ def connection_shares(config: dict) -> dict[str, int]:
     pool = config["DATABASE_POOL_MAX_SIZE"]
     return {
         "web": config["WEB_WORKERS"] * pool,
-        "worker": config["DJANGO_Q_WORKERS"] * pool,
-        "sentinel": pool,
-        "monitor": pool,
+        "worker": (config["DJANGO_Q_WORKERS"] + config["WEBHOOKS_WORKERS"]) * pool,
+        "sentinel": 2 * pool,
+        "monitor": 2 * pool,
         "serve": pool,
     }
 
@@ -362,6 +363,7 @@ def configuration(env: dict) -> dict:
         "WEB_WORKERS": number("WEB_WORKERS", "2"),
         "WEB_THREADS": number("WEB_THREADS", "4"),
         "DJANGO_Q_WORKERS": number("DJANGO_Q_WORKERS", "2"),
+        "WEBHOOKS_WORKERS": number("WEBHOOKS_WORKERS", "2"),
         "DATABASE_POOL_MAX_SIZE": number("DATABASE_POOL_MAX_SIZE", "4"),
         "DATABASE_POOL_MIN_SIZE": number("DATABASE_POOL_MIN_SIZE", "1"),
         "DATABASE_POOL_TIMEOUT": float(env.get("DATABASE_POOL_TIMEOUT") or "10"),

@@ -169,7 +169,10 @@ Every request carries two headers:
 
 In this page: press **Authorize**, fill in both fields, press **Authorize** in each, then
 **Try it out** on any operation. A missing or wrong key, or an operation the key's role may not
-use, is answered `401`.
+use, is answered `401`. Failed authentications are counted per client address and per key id:
+past the limit (`API_AUTH_FAILURES_PER_ADDRESS`, `API_AUTH_FAILURES_PER_KEY`) every request from
+that address or naming that key is answered `429` with `Retry-After`, the right secret too, until
+the window ends. Requests that authenticate are never counted.
 
 Two roles:
 
@@ -291,6 +294,14 @@ URI_TOO_LONG = {
 }
 
 
+# Answered by the API-key authentication (accounts.throttling) on every operation that takes a key.
+AUTH_THROTTLED = (
+    "Too many failed authentications from this client address, or naming this key id, within the window "
+    "(`API_AUTH_FAILURES_PER_ADDRESS`, `API_AUTH_FAILURES_PER_KEY`): refused, right secret or not, for the "
+    "seconds `Retry-After` says."
+)
+
+
 def postprocess_schema(result, generator, request, public):
     """Add the description, tag descriptions and links; give every error answer the Error body."""
     result["info"]["description"] = API_DESCRIPTION
@@ -305,6 +316,14 @@ def postprocess_schema(result, generator, request, public):
                 operation["responses"].setdefault("415", {"description": ERROR_DESCRIPTIONS[415]})
                 operation["responses"].setdefault("413", {"description": JSON_BODY_TOO_LARGE})
             operation["responses"].setdefault("414", copy.deepcopy(URI_TOO_LONG))
+            if "401" in operation["responses"]:
+                operation["responses"].setdefault(
+                    "429",
+                    {
+                        "description": AUTH_THROTTLED,
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
+                    },
+                )
             operation["responses"] = dict(sorted(operation["responses"].items()))
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "query":

@@ -365,6 +365,17 @@ def test_rules_the_request_schema_cannot_state_are_answers_with_an_example(schem
     assert any(detail in example["detail"] and example["status"] == int(code) for example in examples), examples
 
 
+def test_every_operation_taking_a_key_documents_the_failed_authentication_429(schema):
+    operations = [op for item in schema["paths"].values() for op in item.values() if isinstance(op, dict)]
+    with_key = [op for op in operations if "401" in op["responses"]]
+    assert with_key, "operations taking a key"
+    for operation in with_key:
+        answer = operation["responses"].get("429")
+        assert answer is not None, operation["operationId"]
+        assert "Retry-After" in answer["headers"]
+        assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
 def test_every_operation_documents_the_web_servers_414(schema):
     # gunicorn answers a request line over 4094 bytes itself: the fuzz met it as an undocumented status.
     for method, path, operation in operations(schema):
