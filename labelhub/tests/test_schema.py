@@ -365,6 +365,10 @@ def test_rules_the_request_schema_cannot_state_are_answers_with_an_example(schem
     assert any(detail in example["detail"] and example["status"] == int(code) for example in examples), examples
 
 
+def test_a_label_of_the_schema_is_declared_closed_as_its_parser_refuses_unknown_fields(schema):
+    assert schema["components"]["schemas"]["CampaignLabel"]["additionalProperties"] is False
+
+
 def test_every_operation_taking_a_key_documents_the_failed_authentication_429(schema):
     operations = [op for item in schema["paths"].values() for op in item.values() if isinstance(op, dict)]
     with_key = [op for op in operations if "401" in op["responses"]]
