@@ -7,12 +7,13 @@ class CampaignsConfig(AppConfig):
 
     def ready(self):
         from accounts.hooks import AgencyAccess, register_agency_access
+        from campaigns.metrics import domain_gauges
         from campaigns.models import CampaignJob
         from campaigns.selectors import labeler_can_read_image
         from campaigns.services.labelers import labeler_campaign_titles, labeler_remove_from_campaigns
         from campaigns.webhooks import export_job_event_record
         from imagesets import hooks
-        from labelhub import jobs
+        from labelhub import jobs, metrics
 
         jobs.register(
             jobs.JobKind(
@@ -23,6 +24,8 @@ class CampaignsConfig(AppConfig):
                 on_outcome=export_job_event_record,
             )
         )
+        # /metrics serves the campaign figures; labelhub reads them through the hook.
+        metrics.register_domain_gauges(domain_gauges)
         # A labeler reads the images of its campaigns (imagesets asks through the hook).
         hooks.register_image_reader(labeler_can_read_image)
         # An agency account promoted to image-admin first loses its campaigns (accounts asks through the hook).

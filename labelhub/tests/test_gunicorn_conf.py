@@ -183,6 +183,13 @@ def test_metrics_add_up_across_two_gunicorn_workers_and_survive_a_killed_worker(
             == 1
         )
         assert values[("labelhub_jobs_queued", (("kind", "imageset_finish"),))] == 0
+        assert values[("labelhub_domain_gauges_failures_total", ())] == 0
+    # The domain gauges are the scrape's own, not per-process files: one sample, whichever worker answers.
+    body = get(f"{base}/metrics", {"Authorization": f"Bearer {TOKEN}"})[1].decode()
+    assert [line.split()[0] for line in body.splitlines() if line.startswith("labelhub_campaign_images_labeled")] == [
+        "labelhub_campaign_images_labeled"
+    ]
+    assert not any(p.name.startswith("gauge") for p in folder.iterdir())
 
     # A worker killed outright is replaced by gunicorn; what it counted stays counted.
     victim = max(workers, key=workers.get)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import caches
+from django.db import OperationalError, connection
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from campaigns.models import Campaign
+from campaigns.models import BoundingBox, Campaign
 from campaigns.tests.conftest import image_ids
-from campaigns.tests.factories import make_campaign, objects_body
-from imagesets.models import ImageSet, ImageSetJob
+from campaigns.tests.factories import CampaignImageFactory, make_campaign, objects_body
+from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.tests.factories import ImageSetFactory
-from labelhub import metrics
+from labelhub import jobs, metrics
 from labelhub.tests.conftest import METRICS_TOKEN, sample, scrape
 
 pytestmark = pytest.mark.django_db
@@ -195,3 +198,140 @@ def test_prepare_multiproc_dir_creates_the_folder_and_removes_only_old_metric_fi
     (folder / "README").write_text("keep me")
     metrics.prepare_multiproc_dir(folder)
     assert sorted(p.name for p in folder.iterdir()) == ["README"]
+
+
+# --- domain gauges (campaigns.metrics, served and cached by labelhub.metrics) -------------------
+
+DOMAIN_GAUGES = (
+    "labelhub_campaigns",
+    "labelhub_campaign_images_awaiting_labeling",
+    "labelhub_campaign_images_labeled",
+    "labelhub_campaign_boxes",
+    "labelhub_campaign_boxes_per_labeled_image",
+    "labelhub_images_stored_bytes",
+)
+
+
+def domain_values(values: dict) -> dict:
+    return {key: value for key, value in values.items() if key[0].startswith(DOMAIN_GAUGES)}
+
+
+@pytest.fixture
+def labeled_world(admin_client):
+    """An active campaign of 5 images, 2 labeled (one of them twice); a created one of 3; image sizes known."""
+    active = make_campaign(images=5, status=Campaign.Status.ACTIVE)
+    make_campaign(images=3, status=Campaign.Status.CREATED)
+    Image.objects.update(filesize=1000)
+    Image.objects.filter(pk=image_ids(active)[0]).update(filesize=None)  # unknown size: counts 0
+    ids = image_ids(active)
+    url = f"/api/v1/campaigns/{active.pk}/objects"
+    assert admin_client.put(url, objects_body(ids[:2], per_image=3), format="json").status_code == 200
+    # A new revision of the first image: only its 1 box is current, the 3 before are superseded.
+    assert admin_client.put(url, objects_body(ids[:1], per_image=1), format="json").status_code == 200
+    return active
+
+
+def test_the_domain_gauges_count_what_labeling_left(client, metrics_token, labeled_world):
+    assert domain_values(scrape(client)) == {
+        ("labelhub_campaigns", (("status", "created"),)): 1,
+        ("labelhub_campaigns", (("status", "active"),)): 1,
+        ("labelhub_campaigns", (("status", "completed"),)): 0,
+        ("labelhub_campaigns", (("status", "finished"),)): 0,
+        # The created campaign's 3 images do not await labeling: it has not started.
+        ("labelhub_campaign_images_awaiting_labeling", ()): 3,
+        ("labelhub_campaign_images_labeled", ()): 2,
+        ("labelhub_campaign_boxes", ()): 4,
+        ("labelhub_campaign_boxes_per_labeled_image", ()): 2.0,
+        ("labelhub_images_stored_bytes", ()): 7000,
+    }
+
+
+def test_a_rejected_image_awaits_labeling_again_and_its_boxes_leave_the_count(labeled_world):
+    rejected = labeled_world.campaign_images.get(image_id=image_ids(labeled_world)[1])
+    rejected.labeled = False  # what a rejection does (campaigns.services.reviews)
+    rejected.save(update_fields=["labeled"])
+    values = {g.name: g.samples for g in metrics.read_domain_gauges()}
+    assert values["labelhub_campaign_images_awaiting_labeling"] == (((), 4.0),)
+    assert values["labelhub_campaign_images_labeled"] == (((), 1.0),)
+    assert values["labelhub_campaign_boxes"] == (((), 1.0),)
+
+
+def test_the_domain_gauges_of_an_empty_database_are_zero():
+    values = {g.name: g.samples for g in metrics.read_domain_gauges()}
+    assert values["labelhub_campaign_boxes_per_labeled_image"] == (((), 0.0),)
+    assert values["labelhub_images_stored_bytes"] == (((), 0.0),)
+    assert {v for _, v in values["labelhub_campaigns"]} == {0.0}
+
+
+def test_a_scrape_reads_the_domain_gauges_in_one_query_then_from_the_cache(
+    client, metrics_token, labeled_world, django_assert_num_queries
+):
+    job_queries = len(jobs.kinds())  # JobQueueCollector: one per kind of job, every scrape
+    with django_assert_num_queries(job_queries + 1):
+        first = scrape(client)
+    with django_assert_num_queries(job_queries):
+        assert domain_values(scrape(client)) == domain_values(first)
+
+
+def test_the_cached_domain_gauges_expire_after_the_cache_interval(
+    settings, labeled_world, monkeypatch, django_assert_num_queries
+):
+    settings.METRICS_DOMAIN_CACHE_SECONDS = 15
+    now = time.time()
+    with django_assert_num_queries(1):
+        metrics.read_domain_gauges()
+    CampaignImageFactory(campaign=labeled_world)  # one more to label
+    monkeypatch.setattr(time, "time", lambda: now + 14)
+    with django_assert_num_queries(0):
+        stale = {g.name: g.samples for g in metrics.read_domain_gauges()}
+    assert stale["labelhub_campaign_images_awaiting_labeling"] == (((), 3.0),)
+    monkeypatch.setattr(time, "time", lambda: now + 16)
+    with django_assert_num_queries(1):
+        fresh = {g.name: g.samples for g in metrics.read_domain_gauges()}
+    assert fresh["labelhub_campaign_images_awaiting_labeling"] == (((), 4.0),)
+
+
+def test_without_a_cache_interval_every_scrape_reads_the_database(settings, django_assert_num_queries):
+    settings.METRICS_DOMAIN_CACHE_SECONDS = 0
+    for _ in range(2):
+        with django_assert_num_queries(1):
+            metrics.read_domain_gauges()
+
+
+def test_a_failing_domain_query_leaves_the_gauges_out_and_the_scrape_answers(
+    client, metrics_token, labeled_world, caplog
+):
+    box_table = BoundingBox._meta.db_table
+
+    def refuse(execute, sql, params, many, context):
+        if box_table in sql:
+            raise OperationalError("canceling statement due to statement timeout")
+        return execute(sql, params, many, context)
+
+    failures = sample("labelhub_domain_gauges_failures_total")
+    with connection.execute_wrapper(refuse):
+        values = scrape(client)
+    assert domain_values(values) == {}
+    assert ("labelhub_jobs_queued", (("kind", "imageset_finish"),)) in values  # the rest still answers
+    assert values[("labelhub_domain_gauges_failures_total", ())] == failures + 1
+    assert "could not read the domain gauges of domain_gauges" in caplog.text
+    # A failure is not cached: the next scrape asks again.
+    assert domain_values(scrape(client))[("labelhub_campaign_boxes", ())] == 4
+
+
+def test_an_unavailable_cache_costs_a_query_not_the_scrape(labeled_world, monkeypatch, django_assert_num_queries):
+    def down(*args, **kwargs):
+        raise ConnectionError("redis down")
+
+    backend = caches["default"]
+    monkeypatch.setattr(backend, "get", down)
+    monkeypatch.setattr(backend, "set", down)
+    with django_assert_num_queries(1):
+        values = {g.name: g.samples for g in metrics.read_domain_gauges()}
+    assert values["labelhub_campaign_images_labeled"] == (((), 2.0),)
+
+
+def test_campaigns_registers_its_domain_gauges_when_the_apps_load():
+    from campaigns.metrics import domain_gauges
+
+    assert domain_gauges in metrics._domain_readers
