@@ -174,3 +174,28 @@ class ImageFetchCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_key_id} on {self.day}: {self.count}"
+
+
+class AuthBlock(models.Model):
+    """A client address or key id refused (429) until ``until``: its failed API-key authentications filled a window.
+
+    Written by ``accounts.throttling`` when a failure fills the window (the
+    counting itself is in the cache); read by the API-key lookup itself
+    (``accounts.authentication``), so a successful request pays no cache
+    round trip. Expired rows are deleted when the next block is written.
+    """
+
+    class Kind(models.TextChoices):
+        ADDRESS = "address"
+        KEY = "key"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The address as counted (an IPv6 client as its /64), or the key id as sent (longer ones are never blocked by id).
+    value = models.CharField(max_length=64)
+    until = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="accounts_authblock_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.value} until {self.until:%Y-%m-%d %H:%M:%S}"

@@ -70,9 +70,11 @@ class _RedisCacheClient(redis.RedisCacheClient):
     """Django's client, keeping one redis-py client per connection pool.
 
     Django builds a new ``redis.Redis`` for every operation, which costs about
-    as much as the round trip itself (~0.1 ms, measured): every API request
-    that names a key reads the throttle's counters. A redis-py client over a
-    pool is safe to share between threads, and its pool reconnects after a fork.
+    as much as the round trip itself (~0.1 ms, measured): every failed API
+    authentication counts in the cache (successful ones read no cache: the
+    block state rides on the key lookup, ``accounts.throttling``). A redis-py
+    client over a pool is safe to share between threads, and its pool
+    reconnects after a fork.
     """
 
     def __init__(self, *args, **kwargs):

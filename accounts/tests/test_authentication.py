@@ -130,14 +130,14 @@ def test_secret_is_stored_only_as_a_hash(admin_key):
 
 def test_the_precompiled_key_lookup_loads_the_same_key_and_user_as_the_orm(admin_user):
     from accounts.authentication import unrevoked_key_with_user
-    from accounts.models import ApiKey
+    from accounts.models import ApiKey, AuthBlock
 
     issued = apikey_issue(user=admin_user)
     ApiKey.objects.filter(key=issued.apikey).update(
         last_used_at=timezone.now(), expires_at=timezone.now() + timedelta(days=3)
     )
 
-    found = unrevoked_key_with_user(issued.apikey)
+    found = unrevoked_key_with_user(issued.apikey, address="192.0.2.1")
     expected = ApiKey.objects.select_related("user").get(key=issued.apikey)
 
     for field in ApiKey._meta.concrete_fields:
@@ -147,6 +147,17 @@ def test_the_precompiled_key_lookup_loads_the_same_key_and_user_as_the_orm(admin
         assert (value, type(value)) == (wanted, type(wanted)), field.name
     assert found.created_at.tzinfo is not None and found.user.is_staff is True
     assert not found._state.adding
+    assert found.blocked_until is None
+
+    # The throttle's blocks on this key id or this address come along; the latest end wins.
+    now = timezone.now().replace(microsecond=123456)
+    AuthBlock.objects.create(kind=AuthBlock.Kind.KEY, value=issued.apikey, until=now + timedelta(seconds=30))
+    AuthBlock.objects.create(kind=AuthBlock.Kind.ADDRESS, value="192.0.2.1", until=now + timedelta(seconds=90))
+    AuthBlock.objects.create(kind=AuthBlock.Kind.ADDRESS, value="192.0.2.2", until=now + timedelta(seconds=500))
+    AuthBlock.objects.create(kind=AuthBlock.Kind.KEY, value="192.0.2.1", until=now + timedelta(seconds=700))
+    assert unrevoked_key_with_user(issued.apikey, address="192.0.2.1").blocked_until == now + timedelta(seconds=90)
+    assert unrevoked_key_with_user(issued.apikey, address="192.0.2.9").blocked_until == now + timedelta(seconds=30)
+
     apikey_revoke(api_key=expected)
-    assert unrevoked_key_with_user(issued.apikey) is None
-    assert unrevoked_key_with_user("nul\x00key") is None
+    assert unrevoked_key_with_user(issued.apikey, address="192.0.2.1") is None
+    assert unrevoked_key_with_user("nul\x00key", address="192.0.2.1") is None

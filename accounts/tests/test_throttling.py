@@ -9,16 +9,18 @@ import textwrap
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.test import RequestFactory
+from django.core.cache import caches
+from django.utils import timezone
 
-from accounts.models import ApiKey
+from accounts.models import ApiKey, AuthBlock
 from accounts.services import apikey_issue
 from accounts.tests.factories import UserFactory
-from accounts.throttling import AuthenticationThrottled, auth_failure_record, auth_failures_check
+from accounts.throttling import auth_block_until, auth_failure_record
 from labelhub import metrics
 from labelhub.exceptions import UNAUTHORIZED_DETAIL
 
@@ -61,6 +63,24 @@ def throttled_count() -> float:
     return metrics.REGISTRY.get_sample_value("labelhub_api_key_auth_failures_total", {"reason": "throttled"})
 
 
+@pytest.fixture
+def cache_calls(monkeypatch):
+    """Every call the request makes to the cache, by method name."""
+    calls = []
+    backend = caches["default"]
+
+    def spy(name, method):
+        def call(*args, **kwargs):
+            calls.append(name)
+            return method(*args, **kwargs)
+
+        return call
+
+    for name in ("get", "get_many", "has_key", "add", "set", "incr", "delete"):
+        monkeypatch.setattr(backend, name, spy(name, getattr(backend, name)))
+    return calls
+
+
 def assert_throttled(response):
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 60
@@ -79,16 +99,44 @@ def test_a_burst_of_wrong_secrets_turns_into_429_with_retry_after(api_client, ad
 
 
 def test_the_right_secret_is_refused_unread_while_the_address_is_blocked(
-    api_client, admin_key, limits, django_assert_num_queries
+    api_client, admin_key, limits, django_assert_num_queries, cache_calls
 ):
     limits.API_AUTH_FAILURES_PER_KEY = None
     wrong_secrets(api_client, "0" * 32, 3)  # guessing at keys: the real key is not named
+    assert "incr" in cache_calls  # failures count in the cache (the spy sees them)
+    cache_calls.clear()
 
-    with django_assert_num_queries(0):  # refused before the key is looked up: nothing read, nothing written
+    # The block came with the key's lookup: refused before the secret is compared, nothing written, nothing counted.
+    with django_assert_num_queries(1):
         response = get(api_client, admin_key.apikey, admin_key.secret)
 
     assert_throttled(response)
+    assert cache_calls == []
     assert ApiKey.objects.get(pk=admin_key.api_key.pk).last_used_at is None
+
+
+def test_a_successful_request_reads_no_cache_and_makes_one_query(
+    api_client, admin_key, limits, django_assert_num_queries, cache_calls
+):
+    get(api_client, admin_key.apikey, admin_key.secret)  # records last_used_at (one write), later ones do not
+
+    with django_assert_num_queries(1):
+        assert get(api_client, admin_key.apikey, admin_key.secret).status_code == 200
+
+    assert cache_calls == []
+
+
+def test_a_block_is_one_row_and_writing_one_deletes_those_that_ended(api_client, admin_key, limits):
+    limits.API_AUTH_FAILURES_PER_ADDRESS = None
+    AuthBlock.objects.create(kind=AuthBlock.Kind.ADDRESS, value="192.0.2.7", until=timezone.now() - timedelta(1))
+    wrong_secrets(api_client, admin_key.apikey, 2)
+    assert not AuthBlock.objects.filter(kind=AuthBlock.Kind.KEY).exists()  # no row before the window is full
+
+    wrong_secrets(api_client, admin_key.apikey, 1)
+
+    block = AuthBlock.objects.get()
+    assert (block.kind, block.value) == (AuthBlock.Kind.KEY, admin_key.apikey)
+    assert 58 < (block.until - timezone.now()).total_seconds() <= 60
 
 
 def test_another_address_is_not_affected(api_client, admin_key, limits):
@@ -196,18 +244,16 @@ def test_an_unreachable_cache_lets_requests_through_rather_than_failing_them(api
     assert get(api_client, admin_key.apikey, admin_key.secret).status_code == 200
 
 
-def test_failures_counted_in_one_process_block_in_another(admin_key, limits):
+def test_failures_counted_in_one_process_block_in_another(api_client, admin_key, limits):
     """The web workers are processes: the counters must be in the shared cache, not in one worker's memory."""
     limits.API_AUTH_FAILURES_PER_KEY = None
     record = textwrap.dedent(
         f"""
         import django
         django.setup()
-        from django.test import RequestFactory
         from accounts.throttling import auth_failure_record
-        request = RequestFactory().get("/api/v1/images", REMOTE_ADDR="{CLIENT}")
-        for _ in range(3):
-            auth_failure_record(request, key=None)
+        for _ in range(2):
+            auth_failure_record(address="{CLIENT}", key="")
         """
     )
     environment = {
@@ -222,9 +268,11 @@ def test_failures_counted_in_one_process_block_in_another(admin_key, limits):
         [sys.executable, "-c", record], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
+    assert get(api_client, admin_key.apikey, admin_key.secret).status_code == 200
 
-    with pytest.raises(AuthenticationThrottled):
-        auth_failures_check(RequestFactory().get("/api/v1/images", REMOTE_ADDR=CLIENT), key=admin_key.apikey)
+    wrong_secrets(api_client, "0" * 32, 1)  # the third, counted here, fills the window
+
+    assert_throttled(get(api_client, admin_key.apikey, admin_key.secret))
 
 
 @pytest.mark.parametrize("backend", ["files", "redis"])
@@ -240,11 +288,9 @@ def test_failures_sent_at_the_same_moment_are_all_counted(admin_key, limits, bac
         }
     limits.API_AUTH_FAILURES_PER_ADDRESS = (40, 60)
     limits.API_AUTH_FAILURES_PER_KEY = None
-    request = RequestFactory().get("/api/v1/images", REMOTE_ADDR=CLIENT)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda _: auth_failure_record(request, key=None), range(39)))
-    auth_failures_check(request, key=None)  # 39 of 40: not yet
+        list(pool.map(lambda _: auth_failure_record(address=CLIENT, key=""), range(39)))
+    assert auth_block_until(address=CLIENT, key="") is None  # 39 of 40: not yet
 
-    auth_failure_record(request, key=None)
-    with pytest.raises(AuthenticationThrottled):
-        auth_failures_check(request, key=None)
+    auth_failure_record(address=CLIENT, key="")
+    assert auth_block_until(address=CLIENT, key="") > timezone.now()
