@@ -464,6 +464,13 @@ SPECTACULAR_SETTINGS = {
 
 # /metrics answers only "Authorization: Bearer <METRICS_TOKEN>"; unset, it is off (404).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# The domain gauges of /metrics (images awaiting labeling, labeled images, boxes, ...) cost one
+# aggregate query; its answer is kept this long in the default cache (shared by the web
+# workers: Redis, or files on one host), so a scrape of every worker every 15 s queries the
+# database about once per interval. 0 queries on every scrape.
+METRICS_DOMAIN_CACHE_SECONDS = env.int("METRICS_DOMAIN_CACHE_SECONDS", default=15)
+if METRICS_DOMAIN_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("METRICS_DOMAIN_CACHE_SECONDS must be 0 or more.")
 
 # LOG_FORMAT=json: every log line (the request lines of labelhub.middleware too)
 # is one JSON object, for a log collector; "plain" is for people.
@@ -566,3 +573,30 @@ WEBHOOKS_ALLOWED_PORTS = [int(port) for port in WEBHOOKS_ALLOWED_PORTS]
 # A label file (COCO or labels CSV) imported in the admin or with manage.py import_labels
 # may be at most this many bytes; a larger one is refused before it is read.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
+
+# --- Error reports (Sentry; labelhub/error_reports.py, docs/configuration.md) -----------
+# Last, so every secret above is defined. Unset SENTRY_DSN: nothing reported, sentry-sdk not
+# even imported. The release is the deployment's git commit (LABELHUB_REVISION) or version;
+# the environment in Kubernetes is the namespace; the server name defaults to the host name.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from urllib.parse import urlsplit
+
+    from labelhub.error_reports import error_reports_init
+
+    error_reports_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="") or "production",
+        release=env.str("LABELHUB_REVISION", default="") or env.str("LABELHUB_VERSION", default="") or None,
+        server_name=env.str("SENTRY_SERVER_NAME", default="") or None,
+        # Values scrubbed wherever they appear in a report, besides what scrubbing by name and pattern catches.
+        secrets=[
+            SECRET_KEY,
+            API_KEY_PEPPER,
+            METRICS_TOKEN,
+            AZURE_STORAGE_CONNECTION_STRING,
+            DATABASES["default"].get("PASSWORD"),
+            urlsplit(REDIS_URL).password,
+            env.str("AZURE_CLIENT_SECRET", default=""),
+        ],
+    )

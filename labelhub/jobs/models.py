@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from labelhub import error_reports
 from labelhub.jobs.workers import worker_is_dead
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,8 @@ class Job(models.Model):
             self._announce()
 
     def mark_failed(self, exc: BaseException | str) -> None:
+        # Reported first: a database that is down (and fails the save) must not hide the failure.
+        error_reports.job_failure_report(self, exc)
         self.status = JobStatus.FAILED
         if isinstance(exc, BaseException):
             self.error = f"{type(exc).__name__}: {exc}"

@@ -110,8 +110,10 @@ def job_run(kind_name: str, owner_id: int, body: Callable[[Job], dict | None], *
         with Heartbeat(job):
             result = body(job)
     except Exception as exc:
-        logger.exception("%s job %s failed", kind.name, job.pk)
+        # Stored (and reported, tagged with the job) before it is logged: the error report the
+        # log line would make is then a duplicate of the same exception, which sentry-sdk drops.
         job.mark_failed(exc)
+        logger.exception("%s job %s failed", kind.name, job.pk)
         metrics.job_failed(kind.name, time.monotonic() - started)
         raise
     if job.status == JobStatus.RUNNING:
