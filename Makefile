@@ -6,7 +6,7 @@ AZURITE := tools/azurite/node_modules/.bin/azurite-blob
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-sqlite test-postgres lint format bench
+.PHONY: setup run test test-sqlite test-postgres lint format bench image
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,8 @@ test-sqlite: setup $(AZURITE)
 
 test-postgres: setup $(AZURITE)
 	DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+# The container image (Dockerfile; podman or docker): labelhub:latest, or IMAGE=name:tag.
+# From python:3.11-slim-bookworm, or a Debian base made with debootstrap where it cannot be pulled.
+image:
+	deploy/image/build.sh
