@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/job_latency.py [--runs 20] [--brokers redis,orm]
 
-Starts labelhub as the README does (``manage.py serve``: gunicorn with two
+Starts labelhub as docs/configuration.md does (``manage.py serve``: gunicorn with two
 web workers and the django-q2 cluster with two job workers; local storage in
 a temporary MEDIA_ROOT), once per broker: Redis (``REDIS_URL``, default
 ``redis://127.0.0.1:6379/0``; a queue name of its own, its keys deleted at the

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/load.py [--clients 64] [--duration 30] [--server postgres://postgres@127.0.0.1:5432]
 
-Starts labelhub the way the README runs it (``python manage.py serve``:
+Starts labelhub the way docs/configuration.md runs it (``python manage.py serve``:
 gunicorn threaded workers plus the django-q2 cluster, Redis broker at
 ``--redis``, local storage in a temporary ``MEDIA_ROOT``) on its own database
 ``labelhub_bench_load``, which it creates at start (``serve`` migrates it) and

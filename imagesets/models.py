@@ -102,7 +102,7 @@ class Image(BlobPathMixin, models.Model):
         # position, and those rows cost nothing). A box filter is two ranges: PostgreSQL combines the
         # lat and lon indexes (bitmap AND), SQLite walks the more selective one; a composite
         # (lat, lon) index serves only its first column's range, and PostGIS is a dependency for one
-        # rectangle query. See the README ("Date taken, location, orientation").
+        # rectangle query. See docs/images.md ("Date taken, location and orientation").
         indexes = [
             models.Index(fields=["date_taken"], name="image_date_taken", condition=Q(date_taken__isnull=False)),
             models.Index(fields=["lat"], name="image_lat", condition=Q(lat__isnull=False)),

@@ -229,7 +229,7 @@ TAGS = [
     {"name": "campaigns", "description": "Labeling campaigns: images, status, the agency's objects, export."},
     {
         "name": "webhooks",
-        "description": 'Signed notifications of what happens to image sets, campaigns and exports (README "Webhooks").',
+        "description": "Signed notifications of what happens to image sets, campaigns and exports (docs/webhooks.md).",
     },
     {
         "name": "files",

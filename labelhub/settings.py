@@ -221,7 +221,7 @@ X_FRAME_OPTIONS = "DENY"
 # Signed upload/read URLs of local storage may carry a whole file in a PUT.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 
-# --- Input limits of the API (README "Input limits") ---------------------------
+# --- Input limits of the API (docs/api.md "Input limits") ----------------------
 # DATA_UPLOAD_MAX_MEMORY_SIZE above is also the largest JSON body (413 above it).
 # JSON nested deeper than this is a 400 (a bare list or object is 1 level).
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
@@ -504,7 +504,7 @@ LOGGING = {
     },
 }
 
-# --- Webhooks (labelhub/webhooks/, README "Webhooks") -------------------------------
+# --- Webhooks (labelhub/webhooks/, docs/webhooks.md) --------------------------------
 
 # http:// endpoints are refused unless this is on (default: only with DJANGO_DEBUG).
 WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)

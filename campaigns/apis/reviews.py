@@ -301,7 +301,7 @@ class CampaignStatsApi(APIView):
         "What the agency delivered, computed by the database: images labeled, accepted, rejected, pending; "
         "boxes per label; revisions and rework rounds; rejection rate; median time from activation to first "
         "submission and from rejection to resubmission. `since`/`until` limit the events counted (the "
-        'README\'s "Vendor statistics" says which date each figure is counted by). Image-admins only.',
+        'docs/reviewing.md, "Vendor statistics", says which date each figure is counted by). Image-admins only.',
         parameters=DATE_PARAMETERS,
         examples=[OpenApiExample("a campaign", value=STATS_EXAMPLE, response_only=True)],
         responses={

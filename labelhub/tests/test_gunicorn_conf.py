@@ -1,4 +1,4 @@
-"""gunicorn with labelhub/gunicorn_conf.py, as the README runs it.
+"""gunicorn with labelhub/gunicorn_conf.py, as docs/configuration.md runs it.
 
 Two workers: /metrics sums every process (prometheus-client's multiprocess mode), a killed
 worker is replaced without losing what it counted (child_exit), and each API request is one
@@ -78,7 +78,7 @@ def scrape(base: str) -> dict:
 
 @pytest.fixture
 def server(tmp_path):
-    """gunicorn as the README runs it, two workers, multiprocess metrics in a fresh folder, JSON logs."""
+    """gunicorn as docs/configuration.md runs it, two workers, multiprocess metrics in a fresh folder, JSON logs."""
     folder = metrics.prepare_multiproc_dir(tmp_path / "prometheus")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}

@@ -46,7 +46,7 @@ ADDED = {
     ("get", "/campaigns/{campaign_id}/stats"): False,
 }
 STORAGE_URLS = {("put", "/dropbox/{token}/{filename}"), ("get", "/files/{token}")}
-# Added beside the contract (README "Webhooks").
+# Added beside the contract (docs/webhooks.md).
 WEBHOOKS = {
     ("get", "/webhooks"): False,
     ("post", "/webhooks"): True,

@@ -1,4 +1,4 @@
-"""labelhub as the README starts it: ``manage.py serve`` (gunicorn + the django-q2 cluster), faults included.
+"""labelhub as docs/configuration.md starts it: ``manage.py serve`` (gunicorn + the django-q2 cluster), faults included.
 
 The seed flow runs against the real server with two web worker processes and
 two job worker processes (PostgreSQL with the Redis broker, or SQLite with the
@@ -76,7 +76,7 @@ def server_env(media_root: str, tmp_path: Path, *, redis_url: str | None) -> dic
 
 @contextmanager
 def serve(env: dict, log_path: Path):
-    """``python manage.py serve``, as the README runs it; yields its base URL, stops it with SIGTERM."""
+    """``python manage.py serve``, as docs/configuration.md runs it; yields its base URL, stops it with SIGTERM."""
     port = free_port()
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -134,7 +134,7 @@ def test_the_seed_flow_runs_on_the_real_server_and_a_killed_job_worker_loses_not
     if redis_url:
         redis.from_url(redis_url).ping()  # the machine's Redis must be up (CI starts it)
     env = server_env(settings.MEDIA_ROOT, tmp_path, redis_url=redis_url)
-    # The README's production commands: collected static files served by WhiteNoise, /metrics on.
+    # The production commands of docs/configuration.md: collected static files served by WhiteNoise, /metrics on.
     env |= {"STATIC_ROOT": str(tmp_path / "static"), "WHITENOISE_USE_FINDERS": "0", "METRICS_TOKEN": "scrape-me"}
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=REPO_ROOT, env=env, check=True

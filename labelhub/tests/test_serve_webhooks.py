@@ -1,6 +1,6 @@
 """Slow webhook receivers do not stall the jobs: deliveries run on a django-q2 cluster of their own.
 
-The repro of the audit, against ``manage.py serve`` as the README starts it:
+The repro of the audit, against ``manage.py serve`` as docs/configuration.md starts it:
 an agency registers ten endpoints at a receiver that answers 200 only after
 nine seconds, then labels its campaign's last image (``campaign.completed``,
 ten deliveries). While those are being attempted, staff finish a one-image

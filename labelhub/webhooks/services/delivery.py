@@ -191,7 +191,7 @@ def _count_failure(webhook: Webhook, attempt: WebhookAttempt) -> None:
     disabled = Webhook.objects.filter(pk=webhook.pk, active=True, consecutive_failures__gte=limit).update(
         active=False,
         date_disabled=attempt.date,
-        disabled_reason=f"Disabled after {limit} failed attempts in a row (slow answers count); the last one: {what}"[:2000],
+        disabled_reason=f"Disabled after {limit} failed attempts in a row (slow ones count): {what}"[:2000],
     )
     if disabled:
         logger.warning("webhook %s disabled after %s failed attempts in a row (%s)", webhook.pk, limit, what)
