@@ -8,6 +8,10 @@ earlier run and nothing of it is left behind.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -87,3 +91,24 @@ def drop_fresh_database(name: str) -> None:
     server = postgres_server_url()
     if server is not None:
         drop_database(database_url(server, name))
+
+
+@contextmanager
+def bench_database(name: str, *, prefix: str, keep: bool = False) -> Iterator[tuple[str, str]]:
+    """A fresh database for one run and its vendor (``postgresql``/``sqlite``); dropped afterwards unless ``keep``.
+
+    Django's connections are closed before the drop (the caller set Django up on it).
+    """
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    db_url = fresh_database(name, workdir)
+    try:
+        yield db_url, "postgresql" if postgres_server_url() else "sqlite"
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if keep:
+            print(f"kept the database: {db_url}")
+        else:
+            drop_fresh_database(name)
+            shutil.rmtree(workdir, ignore_errors=True)

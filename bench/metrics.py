@@ -17,15 +17,12 @@ after the cache interval), its query count, the gauges, and the plan.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from benchdb import drop_fresh_database, fresh_database, postgres_server_url
+from benchdb import bench_database
 from review import after_load, load_campaign, setup_django
 
 BENCH_DATABASE = "labelhub_bench_metrics"
@@ -38,22 +35,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="labelhub-bench-metrics-"))
-    db_url = fresh_database(BENCH_DATABASE, workdir)
-    vendor = "postgresql" if postgres_server_url() else "sqlite"
-    print(f"database: {vendor}", flush=True)
-    try:
+    with bench_database(BENCH_DATABASE, prefix="labelhub-bench-metrics-", keep=args.keep) as (db_url, vendor):
+        print(f"database: {vendor}", flush=True)
         setup_django(db_url)
         return run(args, vendor)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.keep:
-            print(f"kept the database: {db_url}")
-        else:
-            drop_fresh_database(BENCH_DATABASE)
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def run(args, vendor: str) -> int:

@@ -52,17 +52,15 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from benchdb import LABELS, drop_fresh_database, fresh_database, postgres_server_url
+from benchdb import LABELS, bench_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -466,22 +464,10 @@ def main() -> int:
     if args.small < 100 or args.images < args.small:
         parser.error("--small must be at least 100 and --images at least --small")
 
-    workdir = Path(tempfile.mkdtemp(prefix="labelhub-bench-review-"))
-    db_url = fresh_database(BENCH_DATABASE, workdir)
-    vendor = "postgresql" if postgres_server_url() else "sqlite"
-    print(f"database: {vendor} ({BENCH_DATABASE if vendor == 'postgresql' else db_url})", flush=True)
-    try:
+    with bench_database(BENCH_DATABASE, prefix="labelhub-bench-review-", keep=args.keep) as (db_url, vendor):
+        print(f"database: {vendor} ({BENCH_DATABASE if vendor == 'postgresql' else db_url})", flush=True)
         setup_django(db_url)
         return run(args, vendor)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.keep:
-            print(f"kept the database: {db_url}")
-        else:
-            drop_fresh_database(BENCH_DATABASE)
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def run(args, vendor: str) -> int:
