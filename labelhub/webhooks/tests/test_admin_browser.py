@@ -86,3 +86,27 @@ def test_staff_create_a_webhook_see_its_attempts_and_redeliver(live_server, brow
     expect(page.locator("#result_list")).to_contain_text("Disabled after 50 failed attempts")
     assert errors == []
     page.close()
+
+
+def test_staff_see_why_an_endpoint_over_the_cap_is_refused(live_server, browser, receiver, settings):
+    from pathlib import Path
+
+    from playwright.sync_api import expect
+
+    settings.WEBHOOKS_MAX_STAFF = 1
+    User.objects.create_user(email="staff@example.com", password=PASSWORD, is_staff=True)
+    Webhook.objects.create(url=receiver.url, events=["campaign.completed"], secret="whsec_" + "A" * 43 + "=")
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 768})
+    page, errors = admin_page(context, email="staff@example.com", password=PASSWORD, timeout_ms=TIMEOUT_MS)
+
+    page.goto("/admin/labelhub/webhook/add/")
+    page.fill("#id_url", receiver.url)
+    page.check("input[name=events][value='campaign.completed']")
+    page.click("input[name=_save]")
+    expect(page.locator(".errorlist")).to_contain_text("WEBHOOKS_MAX_STAFF")
+    assert Webhook.objects.count() == 1
+    artifacts = Path(settings.BASE_DIR) / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / "webhook-cap.png"))
+    assert not errors, errors
+    context.close()
