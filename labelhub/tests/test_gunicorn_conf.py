@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -76,11 +78,8 @@ def scrape(base: str) -> dict:
     }
 
 
-@pytest.fixture
-def server(tmp_path):
-    """gunicorn as docs/configuration.md runs it, two workers, multiprocess metrics in a fresh folder, JSON logs."""
-    folder = metrics.prepare_multiproc_dir(tmp_path / "prometheus")
-    port = free_port()
+def server_env(tmp_path: Path, folder: Path) -> dict[str, str]:
+    """The environment of a gunicorn server on the test database: no Redis, storage and caches under ``tmp_path``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     env.update(
         DATABASE_URL=database_url(),
@@ -98,9 +97,13 @@ def server(tmp_path):
         API_AUTH_FAILURES_PER_ADDRESS=f"{ADDRESS_FAILURES}/10m",
     )
     env.pop("REDIS_URL", None)
-    log = tmp_path / "server.log"
+    return env
+
+
+def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    """gunicorn with labelhub/gunicorn_conf.py and two workers, its output in ``log``."""
     with open(log, "wb") as out:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -118,6 +121,15 @@ def server(tmp_path):
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+@pytest.fixture
+def server(tmp_path):
+    """gunicorn as docs/configuration.md runs it, two workers, multiprocess metrics in a fresh folder, JSON logs."""
+    folder = metrics.prepare_multiproc_dir(tmp_path / "prometheus")
+    port = free_port()
+    log = tmp_path / "server.log"
+    process = start_gunicorn(server_env(tmp_path, folder), port, log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -233,3 +245,87 @@ def test_failed_keys_are_counted_across_both_workers_and_then_refused_with_429(s
     status, body = get(f"{base}/api/v1/image_sets", {"Authentication-Key": "nope-last", "Authentication-Secret": "x"})
     assert status == 429, body
     assert json.loads(body)["detail"].startswith("Too many failed authentication attempts.")
+
+
+@pytest.fixture
+def silent_broker():
+    """A "Redis" that accepts connections and never answers: a broker ping hangs on it until its own timeout."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:  # the listener was closed
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()
+        thread.join(timeout=5)
+
+
+def test_sigterm_lets_a_request_in_flight_finish_and_stops_taking_new_ones(tmp_path, silent_broker):
+    """Issue 23, the web drains requests: on SIGTERM the master stops listening, the request a worker
+    is serving gets its whole answer, and the master is gone within WEB_GRACEFUL_TIMEOUT (5 s)."""
+    graceful = 5
+    folder = metrics.prepare_multiproc_dir(tmp_path / "prometheus")
+    port = free_port()
+    log = tmp_path / "server.log"
+    env = {**server_env(tmp_path, folder), "REDIS_URL": silent_broker}
+    env.pop("WEB_GRACEFUL_TIMEOUT", None)  # gunicorn_conf.py's default
+    master = start_gunicorn(env, port, log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # /readyz is slow here (the broker check waits its 3 s): /healthz says the server is up.
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if get(f"{base}/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert master.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "gunicorn did not answer /healthz within 60 s:\n" + log.read_text()
+            time.sleep(0.3)
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            started = time.monotonic()
+            in_flight = pool.submit(get, f"{base}/readyz")
+            time.sleep(0.75)
+            assert not in_flight.done(), "/readyz answered before SIGTERM: it is not a request in flight"
+            master.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
+            status, body = in_flight.result(timeout=30)  # a reset connection would raise here
+            answered = time.monotonic()
+
+        assert status == 503, body
+        answer = json.loads(body)
+        assert answer["checks"] == {"database": "ok", "storage": "ok", "broker": "down"}, answer
+        assert answered > signalled
+
+        # Not taken any more: a new request gets no answer (reset, refused or left unaccepted).
+        with pytest.raises(OSError):
+            request = urllib.request.Request(f"{base}/healthz", headers={"Connection": "close"})
+            urllib.request.urlopen(request, timeout=2).read()
+
+        master.wait(timeout=graceful + 5)
+        stopped = time.monotonic()
+        assert stopped - signalled < graceful + 3, log.read_text()
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        print(
+            f"\n/readyz in flight {signalled - started:.2f} s at SIGTERM, answered {answered - signalled:.2f} s "
+            f"after it ({answered - started:.2f} s in all); master exited {stopped - signalled:.2f} s after SIGTERM "
+            f"with {master.returncode}"
+        )
+    finally:
+        if master.poll() is None:
+            master.kill()
+            master.wait()
