@@ -180,6 +180,20 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _with_unique_ids(items: list[dict], what: str, report: ImportReport, *, seen: set[int]):
+    """Each item with its ``id``, added to ``seen``; an id that is no integer, or a repeat, is reported and skipped."""
+    for position, item in enumerate(items):
+        item_id = item.get("id")
+        if not _is_id(item_id):
+            report.problem(f"{what} #{position}: 'id' must be an integer")
+            continue
+        if item_id in seen:
+            report.problem(f"{what} {item_id} is listed more than once")
+            continue
+        seen.add(item_id)
+        yield item_id, item
+
+
 def parse_coco(data: Any, *, index: CampaignImageIndex) -> tuple[ObjectsByImage, ImportReport]:
     """A parsed COCO JSON document as the campaign's objects, with the report of what matched.
 
@@ -189,29 +203,14 @@ def parse_coco(data: Any, *, index: CampaignImageIndex) -> tuple[ObjectsByImage,
     images, annotations, categories = _coco_lists(data)
     report = ImportReport()
     names: dict[int, str | None] = {}
-    for position, category in enumerate(categories):
-        category_id = category.get("id")
-        if not _is_id(category_id):
-            report.problem(f"category #{position}: 'id' must be an integer")
-            continue
-        if category_id in names:
-            report.problem(f"category {category_id} is listed more than once")
-            continue
+    for category_id, category in _with_unique_ids(categories, "category", report, seen=set()):
         name = category.get("name")
         if not isinstance(name, str):
             report.problem(f"category {category_id} has no name")
         names[category_id] = name
     coco_ids: set[int] = set()
     by_coco_id: dict[int, tuple[_Image, list[dict]]] = {}
-    for position, coco_image in enumerate(images):
-        coco_id = coco_image.get("id")
-        if not _is_id(coco_id):
-            report.problem(f"COCO image #{position}: 'id' must be an integer")
-            continue
-        if coco_id in coco_ids:
-            report.problem(f"COCO image {coco_id} is listed more than once")
-            continue
-        coco_ids.add(coco_id)
+    for coco_id, coco_image in _with_unique_ids(images, "COCO image", report, seen=coco_ids):
         file_name = coco_image.get("file_name")
         if not isinstance(file_name, str):
             report.problem(f"COCO image {coco_id} has no file_name")
