@@ -24,6 +24,8 @@ import requests
 from django.conf import settings
 from PIL import Image as PILImage
 from PIL import ImageDraw
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from accounts.models import User
 from campaigns.export.services import STEPS as EXPORT_STEPS
@@ -40,8 +42,15 @@ TIMEOUT_MS = 15_000
 
 @pytest.fixture
 def http():
-    """The agency's HTTP client; ``Connection: close`` so no live-server thread is left holding a connection."""
+    """The agency's HTTP client; ``Connection: close`` so no live-server thread is left holding a connection.
+
+    A connection the test server drops before answering is tried again: once in a full run the
+    live server closed a fresh connection without a response and without a trace on its side. The
+    calls made here (listing, replacing a set of objects) give the same result when repeated.
+    """
+    retry = Retry(total=2, connect=2, read=2, status=0, allowed_methods=None, backoff_factor=0.2)
     with requests.Session() as session:
+        session.mount("http://", HTTPAdapter(max_retries=retry))
         session.headers["Connection"] = "close"
         yield session
 
