@@ -16,6 +16,14 @@ treated on its own: an unreadable, absurd, empty or vanished file is named in
 dropbox is deleted it is listed once more, so a file that arrived while the
 job ran is registered too, not deleted unseen (on storage where one can:
 ``Storage.uploads_may_land_after_finish``).
+
+Fenced (``labelhub.jobs``): progress and skipped files are conditional
+UPDATEs of the job row, image rows are inserted under the lock of the row
+still naming this run, the dropbox is deleted only after asking whether the
+job is still this run's, and the outcome is stored with the set's final
+folder in one fenced transaction. A run stalled long enough for another to
+take the job over stops at its first write (or at the next file it would
+copy, once its heartbeat has found out), having written nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +36,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 
 from django.conf import settings
-from django.db import transaction
 
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name, final_folder
@@ -81,9 +88,8 @@ class _Progress:
         if state != self._written:
             if state[2] != self._written[2]:
                 # Kept as the job goes, so a resumed run does not probe these again.
-                self.job.skipped = sorted(self.skipped)
-                self.job.result = {**(self.job.result or {}), "skipped_reasons": self.skipped}
-                ImageSetJob.objects.filter(pk=self.job.pk).update(skipped=self.job.skipped, result=self.job.result)
+                result = {**(self.job.result or {}), "skipped_reasons": self.skipped}
+                self.job.save_fenced(skipped=sorted(self.skipped), result=result)
             self.job.set_progress(done=self.done, total=self.total)
             self._written = state
         self._at = now or time.monotonic()
@@ -120,24 +126,25 @@ def ingest(imageset: ImageSet, job: ImageSetJob) -> dict:
         progress.done = progress.total = count
     else:
         progress.flush()
-        # Every row is committed (autocommit bulk inserts): now the dropbox may go.
+        # Every row is committed (autocommit bulk inserts): now the dropbox may go,
+        # unless another run has taken the job over meanwhile (it deletes it).
+        job.check_claim()
         storage.delete_dropbox(dropbox)
 
     skipped = sorted(progress.skipped)
     images = progress.total - len(skipped)
-    with transaction.atomic():
+    with job.holding_claim():
         ImageSet.objects.filter(pk=imageset.pk).update(blobstorage_path=folder)
-        job.skipped = skipped
         job.done, job.total = progress.total, progress.total
-        job.save(update_fields=["skipped"])
         job.mark_succeeded(
+            skipped=skipped,
             result={
                 "files": progress.total,
                 "images": images,
                 "skipped": len(skipped),
                 "skipped_reasons": progress.skipped,
                 **imageset_facts_counts(imageset_id=imageset.pk),  # whichever run found them
-            }
+            },
         )
     imageset.blobstorage_path = folder
     return job.result
@@ -200,7 +207,7 @@ def _ingest_pass(storage, imageset: ImageSet, dropbox: str, folder: str, progres
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imageset-copy") as pool:
         try:
             for stored in _files_to_copy(storage, dropbox, folder, progress, first=first):
-                pending.append(pool.submit(_copy_and_probe, storage, stored, folder))
+                pending.append(pool.submit(_copy_and_probe, storage, stored, folder, progress.job))
                 processed += 1
                 while len(pending) >= window:
                     registrar.settle(pending.popleft())
@@ -222,6 +229,7 @@ def _files_to_copy(storage, dropbox: str, folder: str, progress: _Progress, *, f
     """
     listing = _list_dropbox(storage, dropbox, first=first)
     for chunk in _chunks(listing, INSERT_BATCH, min(FIRST_CHUNK, INSERT_BATCH)):
+        progress.job.raise_if_fenced()
         # Registered by an earlier attempt, or found by it not to be an image.
         by_destination = {f"{folder}/{stored.name}": stored.name for stored in chunk}
         registered = Image.objects.filter(blobstorage_path__in=list(by_destination))
@@ -239,8 +247,9 @@ def _files_to_copy(storage, dropbox: str, folder: str, progress: _Progress, *, f
 _Copied = tuple[StoredFile, str, ImageInfo | None, str]
 
 
-def _copy_and_probe(storage, stored: StoredFile, folder: str) -> _Copied:
+def _copy_and_probe(storage, stored: StoredFile, folder: str, job: ImageSetJob) -> _Copied:
     """Copy one file to the final folder and read its header (in a pool thread: no database)."""
+    job.raise_if_fenced()  # another run has the job: copy nothing more
     destination = f"{folder}/{stored.name}"
     try:
         storage.copy(stored.path, destination)
@@ -299,6 +308,7 @@ class _Registrar:
     def insert(self) -> None:
         if self.rows:
             # Unique blobstorage_path + ignore_conflicts: a rerun never duplicates.
-            Image.objects.bulk_create(self.rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
+            with self.progress.job.holding_claim():
+                Image.objects.bulk_create(self.rows, batch_size=INSERT_BATCH, ignore_conflicts=True)
             metrics.images_ingested(len(self.rows))
         self.rows = []

@@ -80,6 +80,11 @@ JOBS_RECOVERED = Counter(
     "Jobs queued again after their worker died or they never reached the broker, by kind.",
     ["kind"],
 )
+JOBS_FENCED = Counter(
+    "labelhub_jobs_fenced",
+    "Job runs stopped because another run had taken their job over while they were stalled, by kind.",
+    ["kind"],
+)
 JOBS_ENQUEUE_FAILED = Counter(
     "labelhub_jobs_enqueue_failed",
     "Times the broker refused a job (it stays queued for the sweep), by kind.",
@@ -183,6 +188,7 @@ def _adding(counter: Counter) -> Callable[[int], None]:
 
 job_started = _per_kind(JOBS_STARTED)
 job_recovered = _per_kind(JOBS_RECOVERED)
+job_fenced = _per_kind(JOBS_FENCED)
 job_enqueue_failed = _per_kind(JOBS_ENQUEUE_FAILED)
 images_ingested = _adding(IMAGES_INGESTED)
 images_skipped = _adding(IMAGES_SKIPPED)

@@ -24,6 +24,12 @@ the image container: paths on it are the paths inside that container.
 
 A rerun overwrites its own files with the same bytes and, through the content
 hashes in the assets' tags, registers no duplicate versions.
+
+Fenced (``labelhub.jobs``): progress after each step is a conditional UPDATE
+of the job row, each chunk written checks that the heartbeat has not found
+the job taken over, and Azure ML is called only after asking the database. A
+run stalled until another took the job over stops there; the one write it
+may finish is the file in flight, with the bytes the other run wrote.
 """
 
 from __future__ import annotations
@@ -148,6 +154,7 @@ class _Export:
 
         def hashed():
             for chunk in chunks if binary else formats.encoded(chunks):
+                self.job.raise_if_fenced()  # taken over: the upload fails before it is committed
                 digest.update(chunk)
                 yield chunk
 
@@ -210,12 +217,14 @@ class _Export:
         self.predictions_summary = {"status": "written", "path": self.paths.predictions_jsonl, **summary}
 
     def azureml(self) -> None:
+        self.job.check_claim()  # another run registers them, if it has the job
         self.registration = _register(self.campaign, self.paths, self.hashes)
 
     def run(self) -> dict:
         """Every step in ``STEPS`` order, the job's progress counting them; the job's result."""
         seconds: dict[str, float] = {}
         for done, name in enumerate(STEPS, start=1):
+            self.job.raise_if_fenced()
             started = time.monotonic()
             getattr(self, name)()
             seconds[name] = round(time.monotonic() - started, 3)

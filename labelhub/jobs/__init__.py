@@ -16,6 +16,15 @@ heartbeat going stale (``JOBS_STALE_AFTER``), and queues it again, until
 ``failed`` with a clear error and the retry paths accept it. The bodies are
 idempotent, so running one again is always safe.
 
+A run that was not dead but stalled (a frozen host, a network partition)
+may come back after another run took its job over. Each claim gives the row
+a new ``run_token``, and every write a run makes (progress, the kind's own
+rows, the outcome with its webhook event) is an UPDATE filtered on it or is
+made under a lock of the row still naming it; the sweep and a retry clear
+it. A fenced run writes nothing and stops (``JobFenced``, caught by
+``job_run``). The one thing it may still finish is the storage request in
+flight when it stalled, which writes what the other run wrote too.
+
 Every django-q2 worker process sweeps when it starts (so a worker that
 replaces a killed one recovers its job at once) and then every
 ``JOBS_SWEEP_INTERVAL`` seconds from a thread of its own.
@@ -29,7 +38,7 @@ Modules: ``models`` (the abstract ``Job`` row), ``registry`` (kinds of job),
 name is imported from ``labelhub.jobs``.
 """
 
-from labelhub.jobs.models import Job, JobStatus
+from labelhub.jobs.models import Job, JobFenced, JobStatus
 from labelhub.jobs.queue import job_enqueue, job_send
 from labelhub.jobs.registry import JobKind, kind_named, kind_of, kinds, register
 from labelhub.jobs.run import job_run
@@ -38,6 +47,7 @@ from labelhub.jobs.workers import this_worker, worker_is_dead
 
 __all__ = [
     "Job",
+    "JobFenced",
     "JobKind",
     "JobStatus",
     "job_enqueue",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,6 +16,16 @@ from labelhub import error_reports
 from labelhub.jobs.workers import worker_is_dead
 
 logger = logging.getLogger(__name__)
+
+
+class JobFenced(Exception):
+    """This run of a job no longer owns its row: the row names another run (or none), so it must stop.
+
+    A run's every write is conditional on ``run_token``; the sweep, a retry
+    and another run's claim change or clear it. A run that was frozen (a hung
+    host, a network partition) and comes back after another host took its job
+    over finds out at its next write, writes nothing and stops.
+    """
 
 
 class JobStatus(models.TextChoices):
@@ -43,6 +55,10 @@ class Job(models.Model):
     # "<host>:<pid>" of the worker process running it: a running job whose
     # process is gone on this host is recovered without waiting for staleness.
     worker = models.CharField(max_length=128, blank=True, default="")
+    # Names the run that owns the job (a new random token per claim; "" when no
+    # run does). Every write a run makes is an UPDATE filtered on it, so a run
+    # whose job was taken over (its token replaced or cleared) changes nothing.
+    run_token = models.CharField(max_length=32, blank=True, default="")
 
     Status = JobStatus
 
@@ -85,37 +101,95 @@ class Job(models.Model):
         self.heartbeat_at = None
         self.enqueued_at = None
         self.worker = ""
+        self.run_token = ""
+
+    # --- fencing: every write of a run is conditional on the row still naming it
+
+    @property
+    def _lost(self) -> threading.Event:
+        """Set once this run is known to be fenced (by the heartbeat, or by a write that found it)."""
+        lost = self.__dict__.get("_lost_event")
+        if lost is None:
+            lost = self.__dict__["_lost_event"] = threading.Event()
+        return lost
+
+    def _fenced(self) -> JobFenced:
+        self._lost.set()
+        return JobFenced(f"{type(self).__name__} {self.pk} is no longer this run's (run {self.run_token or '-'})")
+
+    def raise_if_fenced(self) -> None:
+        """Stop now if this run is already known to be fenced (no query: cheap enough per file or chunk)."""
+        if self._lost.is_set():
+            raise self._fenced()
+
+    def check_claim(self) -> None:
+        """Ask the database whether this run still owns the job (before a side effect outside it)."""
+        self.raise_if_fenced()
+        if not type(self).objects.filter(pk=self.pk, run_token=self.run_token).exists():
+            raise self._fenced()
+
+    def claim_lost(self) -> None:
+        """The heartbeat found the row naming another run: every later check stops this one."""
+        self._lost.set()
+
+    def save_fenced(self, **fields) -> None:
+        """Store ``fields`` on the row if it still names this run; ``JobFenced`` (nothing written) if not."""
+        self.raise_if_fenced()
+        if not type(self).objects.filter(pk=self.pk, run_token=self.run_token).update(**fields):
+            raise self._fenced()
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    @contextmanager
+    def holding_claim(self):
+        """A transaction in which the row is locked and names this run: writes inside stand or fall with it.
+
+        Another run's claim (or the sweep) waits for the lock, so nothing can
+        take the job over between the check and the commit.
+        """
+        self.raise_if_fenced()
+        with transaction.atomic():
+            if not type(self).objects.select_for_update().filter(pk=self.pk, run_token=self.run_token).exists():
+                raise self._fenced()
+            yield
 
     def set_progress(self, *, done: int | None = None, total: int | None = None) -> None:
         """Store progress (and so a heartbeat); callers write it at a bounded rate."""
         fields = {"heartbeat_at": timezone.now()}
         if done is not None:
-            fields["done"] = self.done = done
+            fields["done"] = done
         if total is not None:
-            fields["total"] = self.total = total
-        type(self).objects.filter(pk=self.pk).update(**fields)
+            fields["total"] = total
+        self.save_fenced(**fields)
 
-    def mark_succeeded(self, *, result: dict | None = None) -> None:
-        self.status = JobStatus.SUCCEEDED
-        self.result = result if result is not None else self.result
-        self.error = None
-        self.date_done = timezone.now()
-        with transaction.atomic():
-            self.save(update_fields=["status", "result", "error", "date_done", "done", "total"])
-            self._announce()
+    # --- the outcome: stored with its event in one transaction, and it ends the claim
+
+    def mark_succeeded(self, *, result: dict | None = None, **fields) -> None:
+        """Store success (with the kind's own ``fields``, e.g. ``skipped``) and its event; ``JobFenced`` if not ours."""
+        self._store_outcome(
+            status=JobStatus.SUCCEEDED,
+            result=result if result is not None else self.result,
+            error=None,
+            **fields,
+        )
 
     def mark_failed(self, exc: BaseException | str) -> None:
+        """Store the failure and its event (the sweep and a claim call it too, holding the row's lock)."""
         # Reported first: a database that is down (and fails the save) must not hide the failure.
         error_reports.job_failure_report(self, exc)
-        self.status = JobStatus.FAILED
         if isinstance(exc, BaseException):
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.result = {**(self.result or {}), "traceback": traceback.format_exc(limit=8)}
+            error = f"{type(exc).__name__}: {exc}"
+            result = {**(self.result or {}), "traceback": traceback.format_exc(limit=8)}
         else:
-            self.error = exc
-        self.date_done = timezone.now()
+            error, result = exc, self.result
+        self._store_outcome(status=JobStatus.FAILED, error=error, result=result)
+
+    def _store_outcome(self, **fields) -> None:
+        """One conditional UPDATE of the outcome (clearing the claim), then its event, atomically."""
+        fields.update(date_done=timezone.now(), done=self.done, total=self.total)
         with transaction.atomic():
-            self.save(update_fields=["status", "error", "result", "date_done", "done", "total"])
+            # The outcome ends the claim: nothing of this run may be written after it.
+            self.save_fenced(**fields, run_token="")
             self._announce()
 
     def _announce(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from labelhub import metrics
-from labelhub.jobs.models import Job, JobStatus
+from labelhub.jobs.models import Job, JobFenced, JobStatus
 from labelhub.jobs.registry import JobKind, kind_named
 from labelhub.jobs.workers import this_worker
 
@@ -51,12 +52,30 @@ def _claim(kind: JobKind, owner_id: int, *, force: bool) -> Job | None:
         job.date_done = None
         job.error = None
         job.worker = this_worker()
-        job.save(update_fields=["status", "attempts", "date_started", "heartbeat_at", "date_done", "error", "worker"])
+        # A new token per claim: a run that claimed the job before (this host's or
+        # another's, now hung) finds its token gone at its next write.
+        job.run_token = uuid.uuid4().hex
+        job.save(
+            update_fields=[
+                "status",
+                "attempts",
+                "date_started",
+                "heartbeat_at",
+                "date_done",
+                "error",
+                "worker",
+                "run_token",
+            ]
+        )
     return job
 
 
 class Heartbeat:
     """Writes ``heartbeat_at`` every ``JOBS_HEARTBEAT_INTERVAL`` seconds from a thread of its own.
+
+    The write is fenced like every other of the run: when the row no longer
+    names this run, the heartbeat stops and tells the job (``claim_lost``), so
+    the body's next cheap check (``raise_if_fenced``) stops it too.
 
     Not started inside an open transaction (tests running a job inline): a
     second connection could not see the uncommitted row, and on SQLite would
@@ -80,13 +99,15 @@ class Heartbeat:
             self._thread.join(timeout=5)
 
     def _beat(self) -> None:
-        model, pk, worker = type(self.job), self.job.pk, self.job.worker
+        model, pk, token = type(self.job), self.job.pk, self.job.run_token
         try:
             while not self._stop.wait(settings.JOBS_HEARTBEAT_INTERVAL):
                 try:
-                    model.objects.filter(pk=pk, status=JobStatus.RUNNING, worker=worker).update(
-                        heartbeat_at=timezone.now()
-                    )
+                    beat = model.objects.filter(pk=pk, status=JobStatus.RUNNING, run_token=token)
+                    if not beat.update(heartbeat_at=timezone.now()):
+                        logger.warning("job %s was taken over by another run; this run stops", pk)
+                        self.job.claim_lost()
+                        return
                 except Exception:  # noqa: BLE001 - a missed beat is not fatal; the next one may pass
                     logger.warning("heartbeat of job %s failed", pk, exc_info=True)
         finally:
@@ -98,7 +119,9 @@ def job_run(kind_name: str, owner_id: int, body: Callable[[Job], dict | None], *
 
     ``body`` returns the job's result (or marks the job succeeded itself).
     Returns the job, or ``None`` when there was nothing to run (another worker
-    has it, it has ended, or it gave up).
+    has it, it has ended, or it gave up) or when this run was fenced: another
+    run took the job over while this one was stalled, so it stops having
+    written nothing (``JobFenced``), and the job is as the other run left it.
     """
     kind = kind_named(kind_name)
     job = _claim(kind, owner_id, force=force)
@@ -107,16 +130,28 @@ def job_run(kind_name: str, owner_id: int, body: Callable[[Job], dict | None], *
     metrics.job_started(kind.name)
     started = time.monotonic()
     try:
-        with Heartbeat(job):
-            result = body(job)
-    except Exception as exc:
-        # Stored (and reported, tagged with the job) before it is logged: the error report the
-        # log line would make is then a duplicate of the same exception, which sentry-sdk drops.
-        job.mark_failed(exc)
-        logger.exception("%s job %s failed", kind.name, job.pk)
-        metrics.job_failed(kind.name, time.monotonic() - started)
-        raise
-    if job.status == JobStatus.RUNNING:
-        job.mark_succeeded(result=result if result is not None else job.result)
+        try:
+            with Heartbeat(job):
+                result = body(job)
+        except JobFenced:
+            raise
+        except Exception as exc:
+            # Stored (and reported, tagged with the job) before it is logged: the error report the
+            # log line would make is then a duplicate of the same exception, which sentry-sdk drops.
+            job.mark_failed(exc)
+            logger.exception("%s job %s failed", kind.name, job.pk)
+            metrics.job_failed(kind.name, time.monotonic() - started)
+            raise
+        if job.status == JobStatus.RUNNING:
+            job.mark_succeeded(result=result if result is not None else job.result)
+    except JobFenced:
+        logger.warning(
+            "%s job %s was taken over by another run while this one (%s) was stalled; it stopped, writing nothing",
+            kind.name,
+            job.pk,
+            job.worker,
+        )
+        metrics.job_fenced(kind.name)
+        return None
     metrics.job_succeeded(kind.name, time.monotonic() - started)
     return job

@@ -53,7 +53,8 @@ def job_sweep() -> dict[str, int]:
                     logger.warning("%s job %s lost its worker %s; queueing it again", kind.name, job.pk, lost)
                     job.status = JobStatus.QUEUED
                     job.worker = ""
-                    job.save(update_fields=["status", "worker"])
+                    job.run_token = ""  # fences the lost run, should it come back (a hung host)
+                    job.save(update_fields=["status", "worker", "run_token"])
                     metrics.job_recovered(kind.name)
                     counts["recovered"] += 1
                 else:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
 import redis
 from django.db import OperationalError
+from django.db.models import F
 from django.test import RequestFactory
 from django.utils import timezone
 from django_q.brokers.redis_broker import Redis as RedisBroker
@@ -26,6 +28,7 @@ from imagesets.tests.conftest import new_imageset
 from labelhub import jobs
 from labelhub.exceptions import exception_handler
 from labelhub.views import server_error
+from labelhub.webhooks.models import Webhook, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -386,3 +389,191 @@ def test_a_plain_view_that_finds_the_pool_exhausted_answers_503_json():
         response = server_error(request)
     assert response.status_code == 503
     assert b"The service is busy" in response.content
+
+
+# --- fencing: a run stalled while another took its job over writes nothing -----------------------
+
+
+@pytest.fixture
+def outcome_events():
+    """A staff endpoint subscribed to the jobs' outcomes: each stored outcome records an event."""
+    Webhook.objects.create(
+        url="https://hooks.example.org/labelhub",
+        events=["export.succeeded", "export.failed", "imageset.finished", "imageset.failed"],
+        secret="whsec_" + "A" * 43 + "=",
+    )
+    return WebhookEvent.objects
+
+
+def take_over(job) -> None:
+    """What another host's claim does to the row while this run is stalled: a new token, its own worker."""
+    type(job).objects.filter(pk=job.pk).update(
+        run_token=uuid.uuid4().hex, worker="other-host:99", attempts=F("attempts") + 1, done=7
+    )
+
+
+def row(job) -> dict:
+    return type(job).objects.filter(pk=job.pk).values().get()
+
+
+def test_a_run_whose_job_was_taken_over_stops_at_its_next_progress_write_having_written_nothing(
+    local_storage, outcome_events
+):
+    campaign, _ = make_exportable_campaign()
+    CampaignJob.objects.create(campaign=campaign, status="queued")
+    taken_over = {}
+
+    def body(job):
+        job.set_progress(done=1, total=3)
+        take_over(job)
+        taken_over.update(row(job))
+        job.set_progress(done=2)
+        raise AssertionError("a fenced run goes on")
+
+    assert jobs.job_run("campaign_export", campaign.pk, body) is None
+
+    job = CampaignJob.objects.get(campaign=campaign)
+    assert row(job) == taken_over
+    assert (job.status, job.done, job.worker, job.attempts) == ("running", 7, "other-host:99", 2)
+    assert not outcome_events.exists()
+
+
+@pytest.mark.parametrize("ending", ["returns", "raises"])
+def test_the_outcome_of_a_run_whose_job_was_taken_over_is_not_stored_nor_announced(
+    ending, local_storage, outcome_events
+):
+    campaign, _ = make_exportable_campaign()
+    CampaignJob.objects.create(campaign=campaign, status="queued")
+    taken_over = {}
+
+    def body(job):
+        take_over(job)
+        taken_over.update(row(job))
+        if ending == "raises":
+            raise ValueError("the export broke")
+        return {"files": []}
+
+    assert jobs.job_run("campaign_export", campaign.pk, body) is None
+
+    assert row(CampaignJob.objects.get(campaign=campaign)) == taken_over
+    assert not outcome_events.exists()
+
+
+def test_the_outcome_of_the_run_that_owns_the_job_ends_its_claim(local_storage, outcome_events):
+    campaign, _ = make_exportable_campaign()
+    CampaignJob.objects.create(campaign=campaign, status="queued")
+    tokens = []
+
+    job = jobs.job_run("campaign_export", campaign.pk, lambda job: tokens.append(job.run_token) or {})
+
+    assert len(tokens[0]) == 32
+    job.refresh_from_db()
+    assert (job.status, job.run_token) == ("succeeded", "")
+    assert list(outcome_events.values_list("type", flat=True)) == ["export.succeeded"]
+
+
+def test_the_sweep_fences_the_run_it_gives_up_on(local_storage, settings, monkeypatch, outcome_events):
+    """A run silent past JOBS_STALE_AFTER is queued again; should it come back, its writes change nothing."""
+    campaign, _ = make_exportable_campaign()
+    CampaignJob.objects.create(campaign=campaign, status="queued")
+    monkeypatch.setattr(jobs.queue, "job_send", lambda kind, pk: None)
+    swept = {}
+
+    def body(job):
+        silent = timezone.now() - timedelta(seconds=settings.JOBS_STALE_AFTER + 1)
+        CampaignJob.objects.filter(pk=job.pk).update(heartbeat_at=silent, worker="frozen-host:1")
+        assert jobs.job_sweep() == {"recovered": 1, "requeued": 0, "failed": 0}
+        swept.update(row(job))
+        return {}
+
+    assert jobs.job_run("campaign_export", campaign.pk, body) is None
+
+    job = CampaignJob.objects.get(campaign=campaign)
+    assert row(job) == swept
+    assert (job.status, job.worker, job.run_token) == ("queued", "", "")
+    assert not outcome_events.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_finds_the_job_taken_over_and_the_body_stops_without_asking_the_database(
+    local_storage, settings, django_assert_num_queries
+):
+    settings.JOBS_HEARTBEAT_INTERVAL = 0.05
+    campaign, _ = make_exportable_campaign()
+    CampaignJob.objects.create(campaign=campaign, status="queued")
+    stopped = []
+
+    def body(job):
+        take_over(job)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                with django_assert_num_queries(0):
+                    job.raise_if_fenced()
+            except jobs.JobFenced:
+                stopped.append(True)
+                raise
+            time.sleep(0.01)
+        return {}
+
+    assert jobs.job_run("campaign_export", campaign.pk, body) is None
+    assert stopped == [True]
+    assert CampaignJob.objects.get(campaign=campaign).worker == "other-host:99"
+
+
+def test_a_finish_run_taken_over_mid_copy_registers_nothing_and_leaves_the_dropbox(
+    local_storage, admin_user, monkeypatch, outcome_events
+):
+    from imagesets import ingest
+    from imagesets.naming import dropbox_name
+    from imagesets.services import imageset_finish_run
+
+    files = {f"img-{i}.png": samples.png(10 + i, 10) for i in range(6)}
+    imageset = new_imageset(admin_user, files=files, storage=local_storage)
+    ImageSet.objects.filter(pk=imageset.pk).update(status=ImageSet.Status.FINISHED)
+    job = ImageSetJob.objects.create(imageset=imageset, status="queued")
+    real_settle = ingest._Registrar.settle
+    taken_over = {}
+
+    def settle(registrar, future):  # the job's thread, as the first copied file comes back
+        if not taken_over:
+            take_over(job)
+            taken_over.update(row(job))
+        return real_settle(registrar, future)
+
+    monkeypatch.setattr(ingest._Registrar, "settle", settle)
+
+    assert imageset_finish_run(imageset_id=imageset.pk) is None
+
+    assert row(job) == taken_over
+    assert not Image.objects.filter(imageset=imageset).exists()
+    assert local_storage.dropbox_exists(dropbox_name(imageset.title))
+    assert ImageSet.objects.get(pk=imageset.pk).blobstorage_path == dropbox_name(imageset.title)  # not moved
+    assert not outcome_events.exists()
+
+
+def test_an_export_run_taken_over_mid_way_writes_no_further_file_and_registers_nothing(
+    local_storage, monkeypatch, outcome_events
+):
+    from campaigns.export import services as export
+
+    campaign, _ = make_exportable_campaign()
+    written = []
+    real_write = local_storage.write
+
+    def write(path, chunks, **kwargs):
+        written.append(path.rsplit("/", 1)[-1])
+        if len(written) == 1:
+            take_over(CampaignJob.objects.get(campaign=campaign))
+        return real_write(path, chunks, **kwargs)
+
+    monkeypatch.setattr(export, "get_storage", lambda: local_storage)
+    monkeypatch.setattr(local_storage, "write", write)
+    monkeypatch.setattr(export, "_register", lambda *a: pytest.fail("a fenced run registered data assets"))
+
+    assert export.campaign_export_run(campaign_id=campaign.pk) is None
+
+    assert written == ["beach-2024_labels.csv"]  # the file in flight; nothing after it
+    job = CampaignJob.objects.get(campaign=campaign)
+    assert (job.status, job.worker, job.done) == ("running", "other-host:99", 7)
+    assert not outcome_events.exists()
