@@ -261,6 +261,12 @@ if not Path(MEDIA_ROOT).is_absolute():
     MEDIA_ROOT = str(BASE_DIR / MEDIA_ROOT)
 MEDIA_URL = "media/"
 AZURE_STORAGE_CONNECTION_STRING = env.str("AZURE_STORAGE_CONNECTION_STRING", default="")
+# Keyless instead of a connection string: the blob endpoint (https://<account>.blob.core.windows.net),
+# reached with an Entra ID token of the credential below; SAS URLs are user-delegation SAS.
+AZURE_STORAGE_ACCOUNT_URL = env.str("AZURE_STORAGE_ACCOUNT_URL", default="")
+# The azure-identity credential of a keyless configuration: default (DefaultAzureCredential),
+# managed_identity or workload_identity.
+AZURE_STORAGE_CREDENTIAL = env.str("AZURE_STORAGE_CREDENTIAL", default="default")
 AZURE_STORAGE_IMAGESET_CONTAINER = env.str("AZURE_STORAGE_IMAGESET_CONTAINER", default="images")
 AZURE_STORAGE_IMAGESET_FOLDER = env.str("AZURE_STORAGE_IMAGESET_FOLDER", default="uploads")
 IMAGE_READ_TOKEN_VALID_DAYS = env.int("IMAGE_READ_TOKEN_VALID_DAYS", default=7)
@@ -277,8 +283,24 @@ AZURE_STORAGE_RETRIES = env.int("AZURE_STORAGE_RETRIES", default=3)
 # Files per listing request when an image set is finished (Azure allows up to 5000; the SDK
 # holds a whole page of parsed entries, about 10 KB each, so larger pages cost memory).
 IMAGESET_LIST_PAGE_SIZE = env.int("IMAGESET_LIST_PAGE_SIZE", default=1000)
-if STORAGE_BACKEND == "azure" and not AZURE_STORAGE_CONNECTION_STRING:
-    raise ImproperlyConfigured("STORAGE_BACKEND=azure needs AZURE_STORAGE_CONNECTION_STRING.")
+if STORAGE_BACKEND == "azure":
+    if not AZURE_STORAGE_CONNECTION_STRING and not AZURE_STORAGE_ACCOUNT_URL:
+        raise ImproperlyConfigured(
+            "STORAGE_BACKEND=azure needs AZURE_STORAGE_CONNECTION_STRING (with an account key) "
+            "or AZURE_STORAGE_ACCOUNT_URL (keyless, through an Entra ID identity)."
+        )
+    if AZURE_STORAGE_CONNECTION_STRING and AZURE_STORAGE_ACCOUNT_URL:
+        raise ImproperlyConfigured(
+            "Set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT_URL, not both: "
+            "they are two ways to reach storage (with the account key, or keyless)."
+        )
+    if AZURE_STORAGE_CREDENTIAL not in ("default", "managed_identity", "workload_identity"):
+        raise ImproperlyConfigured("AZURE_STORAGE_CREDENTIAL must be default, managed_identity or workload_identity.")
+    if AZURE_STORAGE_ACCOUNT_URL and max(IMAGE_READ_TOKEN_VALID_DAYS, IMAGESET_UPLOAD_TOKEN_VALID_DAYS) > 7:
+        raise ImproperlyConfigured(
+            "Keyless storage signs user-delegation SAS, which Azure limits to 7 days: "
+            "IMAGE_READ_TOKEN_VALID_DAYS and IMAGESET_UPLOAD_TOKEN_VALID_DAYS must be at most 7."
+        )
 
 # --- Azure ML export ---------------------------------------------------------
 

@@ -52,6 +52,8 @@ def _config_key() -> tuple:
         return (
             "azure",
             settings.AZURE_STORAGE_CONNECTION_STRING,
+            settings.AZURE_STORAGE_ACCOUNT_URL,
+            settings.AZURE_STORAGE_CREDENTIAL,
             int(settings.IMAGESET_COPY_WORKERS),
             int(settings.AZURE_STORAGE_RETRIES),
         )
@@ -64,9 +66,14 @@ def _build(key: tuple) -> Storage:
 
         return LocalStorage(location=key[1])
     from labelhub.storage.azure import AzureStorage
+    from labelhub.storage.azure.client import token_credential
 
-    _, connection_string, workers, retries = key
-    return AzureStorage(connection_string, pool_size=workers + 4, retries=retries)
+    _, connection_string, account_url, credential, workers, retries = key
+    if connection_string:
+        return AzureStorage(connection_string, pool_size=workers + 4, retries=retries)
+    return AzureStorage(
+        account_url=account_url, credential=token_credential(credential), pool_size=workers + 4, retries=retries
+    )
 
 
 def get_storage() -> Storage:

@@ -59,7 +59,8 @@ class Storage(abc.ABC):
     """Small interface over blob storage (see ``labelhub.storage.get_storage``)."""
 
     # Whether a file can still land in a dropbox after its set is finished. Azure:
-    # yes, for a while (a revoked SAS may keep working up to 30 s). Local: no, an
+    # yes, for a while (a revoked SAS may keep working up to 30 s; keyless, until
+    # the finish job deletes the dropbox). Local: no, an
     # upload is moved into the dropbox under the set's row lock, only while created.
     uploads_may_land_after_finish = True
 
@@ -129,6 +130,8 @@ class Storage(abc.ABC):
         the token, which the upload view checks against the set. Because it
         re-opens a revoked dropbox, call it only while holding the set's row
         lock with the set still ``created`` (``imagesets.services.imageset_dropbox_url``).
+        Keyless Azure signs a user-delegation SAS of the container instead (it
+        cannot name a stored policy; see ``labelhub.storage.azure``).
         """
 
     @abc.abstractmethod
@@ -138,8 +141,9 @@ class Storage(abc.ABC):
         The dropbox and its files stay. Azure removes the container's stored
         access policies (Azure documents up to 30 s until that takes effect);
         local storage has nothing to do: its upload view checks the set's
-        status, under the set's row lock, before a file lands. A missing
-        dropbox is not an error.
+        status, under the set's row lock, before a file lands. Keyless Azure
+        has nothing to remove either: its URLs stop working when the finish
+        job deletes the dropbox. A missing dropbox is not an error.
         """
 
     @abc.abstractmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import time
 from urllib.parse import urlsplit
 
@@ -86,6 +87,34 @@ def test_the_seed_flow_runs_unchanged_over_http(live_server, any_storage, http, 
         container=settings.AZURE_STORAGE_IMAGESET_CONTAINER,
         read_stored=lambda path: any_storage.open(path).read(),
     )
+
+
+@pytest.mark.azurite
+def test_the_seed_flow_runs_keyless_on_azurite_in_oauth_mode(
+    live_server, azure_keyless_storage, http, settings, identity_endpoint
+):
+    """No account key anywhere: storage by account URL and the managed identity's tokens, user-delegation SAS."""
+    from django.conf import settings as current
+
+    assert settings.AZURE_STORAGE_ACCOUNT_URL.startswith("https://") and not settings.AZURE_STORAGE_CONNECTION_STRING
+    for name in filter(str.isupper, dir(current)):
+        assert "AccountKey" not in repr(getattr(current, name)), name
+    assert not [name for name, value in os.environ.items() if "AccountKey" in value]
+    admin = UserFactory(email="jayke@test.com", is_staff=True)
+    issued = apikey_issue(user=admin)
+    headers = {"Authentication-Key": issued.apikey, "Authentication-Secret": issued.secret}
+    tokens_before = len(identity_endpoint.requests)
+
+    run_seed_flow(
+        http,
+        f"{live_server.url}/api/v1",
+        headers,
+        container=settings.AZURE_STORAGE_IMAGESET_CONTAINER,
+        read_stored=lambda path: azure_keyless_storage.open(path).read(),
+    )
+
+    # The identity's tokens were asked for storage only, and at most once (the credential caches them).
+    assert set(identity_endpoint.requests[tokens_before:]) <= {"https://storage.azure.com"}
 
 
 def wait_for_job(http, url: str, headers: dict, *, timeout: float = 60.0) -> dict:

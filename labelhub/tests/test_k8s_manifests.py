@@ -41,8 +41,8 @@ SECRET_SETTINGS = {
     "API_KEY_PEPPER",
     "AZURE_CLIENT_SECRET",
 }
-# The ones a pod may start without (labelhub runs without Sentry).
-OPTIONAL_SECRETS = {"SENTRY_DSN"}
+# The ones a pod may start without (labelhub runs without Sentry, and keyless storage needs no connection string).
+OPTIONAL_SECRETS = {"SENTRY_DSN", "AZURE_STORAGE_CONNECTION_STRING"}
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

@@ -169,6 +169,44 @@ def test_azure_storage_without_connection_string_fails_fast():
     assert "AZURE_STORAGE_CONNECTION_STRING" in result.stderr
 
 
+KEYLESS = {
+    "DJANGO_DEBUG": "1",
+    "STORAGE_BACKEND": "azure",
+    "AZURE_STORAGE_ACCOUNT_URL": "https://acct.blob.core.windows.net",
+}
+
+
+def test_azure_storage_by_account_url_alone_starts_keyless():
+    result = run_manage("check", env_overrides=KEYLESS, drop=("AZURE_STORAGE_CONNECTION_STRING",))
+    assert result.returncode == 0, result.stderr
+
+
+def test_azure_storage_with_both_a_connection_string_and_an_account_url_fails_fast():
+    result = run_manage(
+        "check",
+        env_overrides={
+            **KEYLESS,
+            "AZURE_STORAGE_CONNECTION_STRING": "AccountName=a;AccountKey=eA==;BlobEndpoint=https://x",
+        },
+    )
+    assert result.returncode != 0
+    assert "not both" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"IMAGE_READ_TOKEN_VALID_DAYS": "8"},
+        {"IMAGESET_UPLOAD_TOKEN_VALID_DAYS": "30"},
+        {"AZURE_STORAGE_CREDENTIAL": "x"},
+    ],
+)
+def test_keyless_storage_refuses_urls_longer_than_a_week_and_unknown_credentials(overrides):
+    result = run_manage("check", env_overrides={**KEYLESS, **overrides}, drop=("AZURE_STORAGE_CONNECTION_STRING",))
+    assert result.returncode != 0
+    assert next(iter(overrides)) in result.stderr
+
+
 def test_postgres_url_selects_psycopg(settings):
     import environ
 

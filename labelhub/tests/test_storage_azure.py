@@ -1,6 +1,6 @@
 """The Azure backend against Azurite: SAS scopes, stored access policies, copy sources, paging, errors, the pool.
 
-What Azurite 3.35 enforces for a dropbox SAS naming a stored access policy
+What Azurite 3.37 enforces for a dropbox SAS naming a stored access policy
 with ``acwl`` (checked here): PUT of a blob succeeds; GET, HEAD and DELETE of
 a blob are refused with 403 (``AuthorizationPermissionMismatch``); listing
 the container is allowed (``l`` is granted on purpose: the uploader may see

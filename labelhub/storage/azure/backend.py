@@ -7,20 +7,23 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import quote
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import AccessPolicy, BlobClient, ContainerSasPermissions, ContentSettings
 
 from labelhub.storage import ObjectNotFound, StorageError
-from labelhub.storage.azure.client import pooled_session, service_client
+from labelhub.storage.azure.client import pooled_session, service_client, token_credential
 from labelhub.storage.azure.containers import KnownContainers, container_missing
 from labelhub.storage.azure.copying import COPY_SOURCE_SAS_VALID, BlobRef, wait_for_copy
 from labelhub.storage.azure.errors import azure_errors, error_code
 from labelhub.storage.azure.reader import BlobReader
 from labelhub.storage.azure.sas import SasSigner, sas_times
 from labelhub.storage.base import Storage, StoredFile, relative_name, split_path
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
 
 # What a dropbox URL may do: upload and list, never read or delete.
 DROPBOX_PERMISSION = ContainerSasPermissions(create=True, write=True, add=True, list=True)
@@ -32,11 +35,25 @@ BLOB_CLIENTS_KEPT = 64
 
 
 class AzureStorage(Storage):
-    def __init__(self, connection_string: str, *, pool_size: int = 20, retries: int = 3):
-        if not connection_string:
-            raise StorageError("AZURE_STORAGE_CONNECTION_STRING is not set.")
+    """Azure Blob Storage by connection string (account key) or by account URL and token credential (keyless)."""
+
+    def __init__(
+        self,
+        connection_string: str = "",
+        *,
+        account_url: str = "",
+        credential: TokenCredential | None = None,
+        pool_size: int = 20,
+        retries: int = 3,
+    ):
+        if not connection_string and not account_url:
+            raise StorageError("Neither AZURE_STORAGE_CONNECTION_STRING nor AZURE_STORAGE_ACCOUNT_URL is set.")
         self._session = pooled_session(pool_size)
-        self._service = service_client(connection_string, session=self._session, retries=retries)
+        if not connection_string and credential is None:
+            credential = token_credential()
+        self._service = service_client(
+            connection_string, account_url=account_url, credential=credential, session=self._session, retries=retries
+        )
         self._signer = SasSigner.for_service(self._service)
         self.pool_size = pool_size
         self._containers = KnownContainers(self._service)
@@ -95,7 +112,10 @@ class AzureStorage(Storage):
         source by requesting it from itself: about 5 ms a copy instead of 13).
         A source in another account, or a destination not signing with the
         account key, needs a read-only SAS for that blob, signed by the
-        source's account and valid only as long as the copy may take.
+        source's account and valid only as long as the copy may take. Keyless,
+        that is a user-delegation SAS even inside the account: Copy Blob does
+        not authorise its source with the destination request's bearer token
+        (and Put Blob From URL's source bearer is not implemented by Azurite).
         """
         if self._same_account(origin) and self._signs_with_account_key:
             return blob.url
@@ -234,8 +254,15 @@ class AzureStorage(Storage):
     def dropbox_upload_url(self, name: str, *, key: str, valid_for: timedelta) -> str:
         if not isinstance(key, str) or not key or len(key) > MAX_POLICY_ID_LENGTH:
             raise StorageError(f"A dropbox key is 1-{MAX_POLICY_ID_LENGTH} characters.")
-        start, expiry = sas_times(valid_for)
         container = self._service.get_container_client(name)
+        if not self._signer.signs_stored_policies:
+            # Keyless: a user-delegation SAS carries its permissions and expiry
+            # itself (it cannot name a stored policy); deleting the container
+            # is what revokes it (see revoke_dropbox_uploads).
+            with azure_errors(f"Opening dropbox {name}"):
+                container.get_container_properties()  # a missing dropbox is refused, as with a policy
+            return self._signer.container_url(container, permission=DROPBOX_PERMISSION, valid_for=valid_for)
+        start, expiry = sas_times(valid_for)
         # The container's only stored access policy: upload and list, never
         # read or delete. It holds the permissions and the times (Azurite
         # takes them from the policy alone), so the SAS names just its id.
@@ -249,6 +276,13 @@ class AzureStorage(Storage):
         return self._signer.container_policy_url(self._service.get_container_client(name), policy_id=key)
 
     def revoke_dropbox_uploads(self, name: str) -> None:
+        if not self._signer.signs_stored_policies:
+            # Keyless: a user-delegation SAS cannot be revoked alone (revoking
+            # the delegation keys is account-wide and breaks every read URL).
+            # The dropbox's URLs stop working when the finish job deletes the
+            # container after its last listing; files landing before that are
+            # registered (Storage.uploads_may_land_after_finish).
+            return
         with azure_errors(f"Closing dropbox {name}"):
             try:
                 # No stored policy left: every SAS naming one is refused.
