@@ -17,7 +17,7 @@ from accounts import hooks
 from accounts.audit import Actor, audit_record
 from accounts.models import ApiKey, User, normalize_email
 from labelhub.exceptions import BadRequest, Conflict
-from labelhub.webhooks.services import OWNER_DEACTIVATED, OWNER_KEY_REVOKED, webhooks_disable_for_owner
+from webhooks.services import OWNER_DEACTIVATED, OWNER_KEY_REVOKED, webhooks_disable_for_owner
 
 
 @dataclass(frozen=True)

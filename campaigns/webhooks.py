@@ -9,7 +9,7 @@ from campaigns.selectors import campaign_get
 from campaigns.serializers import CampaignOutputSerializer, LabelerCampaignOutputSerializer
 from labelhub.jobs import JobStatus
 from labelhub.serializers import format_datetime
-from labelhub.webhooks.services import webhook_event_record
+from webhooks.services import webhook_event_record
 
 STATUS_EVENTS = {
     Campaign.Status.ACTIVE: "campaign.activated",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from imagesets.models import ImageSet, ImageSetJob
 from imagesets.serializers import ImageSetOutputSerializer
 from labelhub.jobs import JobStatus
-from labelhub.webhooks.services import webhook_event_record
+from webhooks.services import webhook_event_record
 
 
 def imageset_job_event_record(job: ImageSetJob) -> None:

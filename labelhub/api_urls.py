@@ -29,5 +29,5 @@ urlpatterns = [
     path("", include("imagesets.urls")),
     path("", include("campaigns.urls")),
     path("", include("campaigns.export.urls")),
-    path("", include("labelhub.webhooks.urls")),
+    path("", include("webhooks.urls")),
 ]

@@ -2,6 +2,8 @@ from django.apps import AppConfig
 
 
 class LabelhubConfig(AppConfig):
+    """The project package as an app: its ``serve`` command (the tables it once held are in ``webhooks``)."""
+
     name = "labelhub"
     verbose_name = "labelhub"
 
@@ -11,12 +13,7 @@ class LabelhubConfig(AppConfig):
         from django_q.signals import post_spawn
 
         from labelhub.jobs import start_sweeper
-        from labelhub.webhooks import admin as _webhooks_admin  # noqa: F401 - registers the webhook admin
-        from labelhub.webhooks.sweep import start_webhook_sweeper
 
-        if Conf.CLUSTER_NAME == settings.WEBHOOKS_QUEUE:
-            # A webhook worker process sends due deliveries (retries, lost hand-overs).
-            post_spawn.connect(start_webhook_sweeper, dispatch_uid="labelhub-webhook-sweeper")
-        else:
+        if Conf.CLUSTER_NAME != settings.WEBHOOKS_QUEUE:
             # A job worker process recovers lost jobs as it starts, then periodically.
             post_spawn.connect(start_sweeper, dispatch_uid="labelhub-job-sweeper")

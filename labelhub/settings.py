@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     # Admin sign-in lockout (the "Throttling" block below).
     "axes",
     "labelhub",
+    "webhooks",
     "accounts",
     "imagesets",
     "campaigns",
@@ -526,7 +527,7 @@ LOGGING = {
     },
 }
 
-# --- Webhooks (labelhub/webhooks/, docs/webhooks.md) --------------------------------
+# --- Webhooks (webhooks/, docs/webhooks.md) --------------------------------
 
 # http:// endpoints are refused unless this is on (default: only with DJANGO_DEBUG).
 WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)

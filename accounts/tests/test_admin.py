@@ -222,8 +222,8 @@ def change_user(client, user, **flags):
 
 
 def test_deactivating_a_user_in_the_admin_disables_their_webhooks_saying_why(staff_client):
-    from labelhub.webhooks.models import Webhook
-    from labelhub.webhooks.services import OWNER_DEACTIVATED, webhook_create
+    from webhooks.models import Webhook
+    from webhooks.services import OWNER_DEACTIVATED, webhook_create
 
     agency = UserFactory(email="agency@example.com")
     webhook = webhook_create(url="https://93.184.216.34/hook", events=["campaign.activated"], owner=agency)

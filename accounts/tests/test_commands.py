@@ -90,7 +90,7 @@ def test_admin_refuses_to_promote_a_labeler_of_campaigns_naming_them():
 
 def test_revoking_agency_access_promotes_with_a_fresh_key_and_audits_it_as_the_system():
     from campaigns.tests.factories import make_campaign
-    from labelhub.webhooks.services import OWNER_KEY_REVOKED, webhook_create
+    from webhooks.services import OWNER_KEY_REVOKED, webhook_create
 
     agency = UserFactory(email="agency@example.com")
     old = apikey_issue(user=agency)

@@ -109,13 +109,13 @@ def test_keys_are_unique_random_hex():
 
 
 def agency_endpoint(owner):
-    from labelhub.webhooks.services import webhook_create
+    from webhooks.services import webhook_create
 
     return webhook_create(url="https://93.184.216.34/hook", events=["campaign.activated"], owner=owner)
 
 
 def test_revoking_a_users_last_key_disables_their_webhooks_saying_why():
-    from labelhub.webhooks.services import OWNER_KEY_REVOKED
+    from webhooks.services import OWNER_KEY_REVOKED
 
     agency, other = UserFactory(), UserFactory()
     issued = apikey_issue(user=agency)
@@ -133,7 +133,7 @@ def test_revoking_a_users_last_key_disables_their_webhooks_saying_why():
 
 
 def test_deactivating_a_user_disables_their_webhooks_and_audits_the_change():
-    from labelhub.webhooks.services import OWNER_DEACTIVATED
+    from webhooks.services import OWNER_DEACTIVATED
 
     agency, staff = UserFactory(), UserFactory(is_staff=True)
     webhook = agency_endpoint(agency)

@@ -282,7 +282,7 @@ def test_django_q_failure_line_of_a_job_task_is_not_a_second_report_but_of_anoth
     # What django-q2's monitor logs when a task raised (the job's own report came from the worker).
     django_q = logging.getLogger("django-q")
     django_q.error("Failed 'imagesets.tasks.imageset_finish_run' (imageset_finish-7) - StorageError: down")
-    django_q.error("Failed 'labelhub.webhooks.tasks.webhook_delivery_send' (oscar-nine) - ValueError: bug")
+    django_q.error("Failed 'webhooks.tasks.webhook_delivery_send' (oscar-nine) - ValueError: bug")
 
     [event] = sentry.events()
     assert "webhook_delivery_send" in event["logentry"]["message"]

@@ -60,7 +60,7 @@ from campaigns.tests.factories import CampaignFactory, CampaignImageFactory, Cam
 from imagesets.tests import samples
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
 from labelhub.storage import get_storage
-from labelhub.webhooks.services import webhook_create
+from webhooks.services import webhook_create
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

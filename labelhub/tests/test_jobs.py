@@ -28,7 +28,7 @@ from imagesets.tests.conftest import new_imageset
 from labelhub import jobs
 from labelhub.exceptions import exception_handler
 from labelhub.views import server_error
-from labelhub.webhooks.models import Webhook, WebhookEvent
+from webhooks.models import Webhook, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -45,7 +45,7 @@ from imagesets.tests import samples
 from imagesets.tests.conftest import new_imageset
 from imagesets.tests.test_tasks import REDIS_URL, _RedisBroker, test_database_url
 from labelhub import jobs
-from labelhub.webhooks.models import Webhook, WebhookEvent
+from webhooks.models import Webhook, WebhookEvent
 
 pytestmark = [pytest.mark.slow, pytest.mark.azurite, pytest.mark.django_db(transaction=True)]
 

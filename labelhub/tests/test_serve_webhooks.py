@@ -26,8 +26,8 @@ from imagesets.models import ImageSetJob
 from imagesets.tests import samples
 from imagesets.tests.conftest import new_imageset
 from labelhub.tests.test_serve import REDIS_URL, admin_headers, is_postgres, serve, server_env, wait_until
-from labelhub.webhooks.models import WebhookDelivery
-from labelhub.webhooks.services import webhook_create
+from webhooks.models import WebhookDelivery
+from webhooks.services import webhook_create
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -43,6 +43,7 @@ class Webhook(models.Model):
     date_created = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        db_table = "labelhub_webhook"  # created when webhooks were part of the labelhub app
         ordering = ["pk"]
 
     def __str__(self) -> str:
@@ -66,6 +67,7 @@ class WebhookEvent(models.Model):
     date_created = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        db_table = "labelhub_webhookevent"  # created when webhooks were part of the labelhub app
         ordering = ["-pk"]
         verbose_name = "webhook event"
 
@@ -104,6 +106,7 @@ class WebhookDelivery(models.Model):
     date_done = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "labelhub_webhookdelivery"  # created when webhooks were part of the labelhub app
         ordering = ["-pk"]
         verbose_name = "webhook delivery"
         verbose_name_plural = "webhook deliveries"
@@ -126,6 +129,7 @@ class WebhookAttempt(models.Model):
     response_excerpt = models.TextField(blank=True, default="")
 
     class Meta:
+        db_table = "labelhub_webhookattempt"  # created when webhooks were part of the labelhub app
         ordering = ["-pk"]
         verbose_name = "webhook attempt"
 

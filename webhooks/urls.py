@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from labelhub.webhooks import apis
+from webhooks import apis
 
 urlpatterns = [
     path("webhooks", apis.WebhookListApi.as_view(), name="webhook-list"),

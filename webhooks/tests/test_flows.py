@@ -12,8 +12,8 @@ from imagesets.models import Image
 from imagesets.services import imageset_finish
 from imagesets.tests.conftest import new_imageset
 from imagesets.tests.samples import png
-from labelhub.webhooks.models import DeliveryStatus, WebhookDelivery
-from labelhub.webhooks.tests.conftest import endpoint_for
+from webhooks.models import DeliveryStatus, WebhookDelivery
+from webhooks.tests.conftest import endpoint_for
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from labelhub.webhooks.events import event_types
-from labelhub.webhooks.services import webhook_create, webhook_sweep
+from webhooks.events import event_types
+from webhooks.services import webhook_create, webhook_sweep
 
 ALL_EVENTS = [t.name for t in event_types()]
 

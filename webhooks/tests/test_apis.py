@@ -10,9 +10,9 @@ from accounts.tests.factories import UserFactory
 from campaigns.models import Campaign
 from campaigns.services import campaign_set_status
 from campaigns.tests.factories import make_campaign
-from labelhub.webhooks import network
-from labelhub.webhooks.models import Webhook, WebhookDelivery, WebhookEvent
-from labelhub.webhooks.services import webhook_create
+from webhooks import network
+from webhooks.models import Webhook, WebhookDelivery, WebhookEvent
+from webhooks.services import webhook_create
 
 pytestmark = pytest.mark.django_db
 
@@ -219,7 +219,7 @@ def test_an_agency_endpoint_gets_only_its_own_campaigns_events(settings, django_
 
 
 def test_an_agency_endpoint_never_gets_a_staff_only_event_even_if_named(labeler_user):
-    from labelhub.webhooks.services import webhook_event_record
+    from webhooks.services import webhook_event_record
 
     hook = webhook_create(url=URL, events=["campaign.activated"], owner=labeler_user)
     Webhook.objects.filter(pk=hook.pk).update(events=["export.succeeded"])  # forced past the checks
@@ -245,7 +245,7 @@ def test_the_list_runs_a_fixed_number_of_queries(admin_client, django_assert_num
 def test_the_deliveries_list_runs_a_fixed_number_of_queries(
     labeler_client, labeler_user, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
-    from labelhub.webhooks.services import webhook_event_record
+    from webhooks.services import webhook_event_record
 
     hook = webhook_create(url=URL, events=["campaign.activated"], owner=labeler_user)
     labeler_client.get("/api/v1/webhooks")

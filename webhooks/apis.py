@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 
 from labelhub.audit import actor_of_request
 from labelhub.schema import JSON_BODY_MALFORMED, errors
-from labelhub.webhooks import inputs, selectors, services
-from labelhub.webhooks.serializers import (
+from webhooks import inputs, selectors, services
+from webhooks.serializers import (
     WebhookCreatedOutputSerializer,
     WebhookCreateInputSerializer,
     WebhookDeliveryOutputSerializer,

@@ -11,8 +11,8 @@ from django.urls import reverse
 from accounts.models import AuditEvent
 from accounts.tests.factories import UserFactory
 from labelhub.testing.api import assert_error
-from labelhub.webhooks.models import Webhook, WebhookDelivery
-from labelhub.webhooks.services import (
+from webhooks.models import Webhook, WebhookDelivery
+from webhooks.services import (
     OWNER_DEACTIVATED,
     webhook_create,
     webhook_event_record,
@@ -127,7 +127,7 @@ def test_an_agency_creating_changing_and_deleting_its_endpoint_is_audited_as_its
             labeler_user,
             labeler_client.issued.api_key,
         )
-        assert row.target_type == "labelhub.webhook" and row.target_id == str(webhook_id)
+        assert row.target_type == "webhooks.webhook" and row.target_id == str(webhook_id)
         assert created["secret"] not in str(row.details)
     assert create[0].details == {
         "url": URL,
@@ -175,7 +175,7 @@ def test_the_admin_handing_an_endpoint_to_another_agency_is_audited_from_and_to(
     webhook = webhook_create(url=URL, events=["campaign.activated"], owner=before)
 
     response = staff_client.post(
-        reverse("admin:labelhub_webhook_change", args=[webhook.pk]), admin_form(webhook, owner=after.pk)
+        reverse("admin:webhooks_webhook_change", args=[webhook.pk]), admin_form(webhook, owner=after.pk)
     )
 
     assert response.status_code == 302, response.content
@@ -192,7 +192,7 @@ def test_the_admin_refuses_to_hand_an_endpoint_to_an_agency_at_the_cap_with_a_fo
     staff_hook = webhook_create(url=URL, events=["campaign.activated"])
 
     response = staff_client.post(
-        reverse("admin:labelhub_webhook_change", args=[staff_hook.pk]), admin_form(staff_hook, owner=full.pk)
+        reverse("admin:webhooks_webhook_change", args=[staff_hook.pk]), admin_form(staff_hook, owner=full.pk)
     )
 
     assert response.status_code == 200
@@ -206,7 +206,7 @@ def test_the_admin_add_page_refuses_an_endpoint_over_the_cap_with_a_form_error(s
     webhook_create(url=URL, events=["campaign.activated"])
 
     response = staff_client.post(
-        reverse("admin:labelhub_webhook_add"), {"url": URL, "events": ["campaign.activated"], "active": "on"}
+        reverse("admin:webhooks_webhook_add"), {"url": URL, "events": ["campaign.activated"], "active": "on"}
     )
 
     assert response.status_code == 200
@@ -217,9 +217,9 @@ def test_the_admin_add_page_refuses_an_endpoint_over_the_cap_with_a_form_error(s
 def test_the_admin_creating_and_deleting_an_endpoint_is_audited_as_the_staff_member(client):
     superuser = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)  # delete is Django's
     client.force_login(superuser)
-    client.post(reverse("admin:labelhub_webhook_add"), {"url": URL, "events": ["campaign.activated"], "active": "on"})
+    client.post(reverse("admin:webhooks_webhook_add"), {"url": URL, "events": ["campaign.activated"], "active": "on"})
     webhook = Webhook.objects.get()
-    client.post(reverse("admin:labelhub_webhook_delete", args=[webhook.pk]), {"post": "yes"})
+    client.post(reverse("admin:webhooks_webhook_delete", args=[webhook.pk]), {"post": "yes"})
 
     assert not Webhook.objects.exists()
     (create,) = audit_rows("webhook.create")

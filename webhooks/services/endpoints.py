@@ -14,7 +14,7 @@ from django.utils import timezone
 from labelhub.audit import audit_record
 from labelhub.exceptions import Conflict, NotFound
 from labelhub.validators import is_valid_id
-from labelhub.webhooks.models import Webhook
+from webhooks.models import Webhook
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -23,7 +23,7 @@ OWNER_DEACTIVATED = "owner deactivated"
 OWNER_KEY_REVOKED = "owner's last API key revoked"
 
 # Staff endpoints have no owner row to lock, so their creations queue on one PostgreSQL advisory lock.
-_STAFF_ENDPOINTS_LOCK = zlib.crc32(b"labelhub.webhooks.staff-endpoints")
+_STAFF_ENDPOINTS_LOCK = zlib.crc32(b"webhooks.staff-endpoints")
 
 
 def new_secret() -> str:
@@ -88,7 +88,7 @@ def webhook_create(
 ) -> Webhook:
     """A new endpoint; its ``secret`` is for the caller to show once. 409 once the owner is at the cap.
 
-    The fields are parsed (``labelhub.webhooks.inputs``): the URL reaches a
+    The fields are parsed (``webhooks.inputs``): the URL reaches a
     public https address, the events are known (and open to agencies when
     ``owner`` is an agency user). ``owner`` None: a staff endpoint.
     ``actor``: who asks (``labelhub.audit.actor_of_request``; None: the system).

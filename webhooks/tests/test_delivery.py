@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from standardwebhooks.webhooks import Webhook as Verifier
 
 from accounts.tests.factories import UserFactory
-from labelhub.webhooks import network
-from labelhub.webhooks.models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
-from labelhub.webhooks.services import (
+from webhooks import network
+from webhooks.models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
+from webhooks.services import (
     retry_delay,
     signed_headers,
     webhook_create,
@@ -18,7 +18,7 @@ from labelhub.webhooks.services import (
     webhook_event_record,
     webhook_sweep,
 )
-from labelhub.webhooks.tests.conftest import endpoint_for, sweep_until
+from webhooks.tests.conftest import endpoint_for, sweep_until
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +177,7 @@ def test_a_name_that_resolves_to_loopback_at_delivery_time_is_refused_naming_the
     attempt = WebhookAttempt.objects.get()
     assert attempt.status_code is None and "public addresses" in attempt.error
     assert "127.0.0.1" not in attempt.error
-    assert any("127.0.0.1" in r.getMessage() for r in caplog.records if r.name == "labelhub.webhooks.network")
+    assert any("127.0.0.1" in r.getMessage() for r in caplog.records if r.name == "webhooks.network")
 
 
 def test_the_attempt_connects_to_the_checked_address_with_the_names_host_header(

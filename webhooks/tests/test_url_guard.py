@@ -6,11 +6,11 @@ import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from labelhub.webhooks import network
-from labelhub.webhooks.models import Webhook, WebhookAttempt
-from labelhub.webhooks.services import webhook_create, webhook_event_record
-from labelhub.webhooks.tests.conftest import endpoint_for
-from labelhub.webhooks.tests.test_apis import URL, stored
+from webhooks import network
+from webhooks.models import Webhook, WebhookAttempt
+from webhooks.services import webhook_create, webhook_event_record
+from webhooks.tests.conftest import endpoint_for
+from webhooks.tests.test_apis import URL, stored
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_a_refused_internal_name_is_answered_without_the_address_it_resolved_to(
         assert "public address" in response.json()["detail"]
         assert INTERNAL not in response.json()["detail"]
     assert stored() == before
-    assert any(INTERNAL in r.getMessage() for r in caplog.records if r.name == "labelhub.webhooks.network")
+    assert any(INTERNAL in r.getMessage() for r in caplog.records if r.name == "webhooks.network")
 
 
 def test_an_internal_name_and_a_name_that_does_not_exist_get_the_same_answer(labeler_client):
@@ -190,7 +190,7 @@ def site(client):
     ],
 )
 def test_the_admin_form_shows_a_refused_url_as_a_form_error(site, url, error):
-    response = site.post(reverse("admin:labelhub_webhook_add"), {"url": url, "events": EVENTS, "description": ""})
+    response = site.post(reverse("admin:webhooks_webhook_add"), {"url": url, "events": EVENTS, "description": ""})
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors["url"]
     assert any(error in e for e in errors), errors

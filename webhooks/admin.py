@@ -13,9 +13,9 @@ from django.utils.html import format_html
 from labelhub.admin import AdminBase, ImageAdminAccess, admin_page_context
 from labelhub.audit import actor_of_request
 from labelhub.exceptions import ApplicationError
-from labelhub.webhooks import inputs, services
-from labelhub.webhooks.events import event_types
-from labelhub.webhooks.models import URL_MAX_LENGTH, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
+from webhooks import inputs, services
+from webhooks.events import event_types
+from webhooks.models import URL_MAX_LENGTH, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
 
 
 def _event_choices():
@@ -23,7 +23,7 @@ def _event_choices():
 
 
 class WebhookForm(forms.ModelForm):
-    """The endpoint's fields, checked as the API checks them (``labelhub.webhooks.inputs``)."""
+    """The endpoint's fields, checked as the API checks them (``webhooks.inputs``)."""
 
     url = forms.URLField(label="URL", max_length=URL_MAX_LENGTH, assume_scheme="https")
     events = forms.MultipleChoiceField(choices=_event_choices, widget=forms.CheckboxSelectMultiple)
@@ -82,7 +82,7 @@ class WebhookAdmin(AdminBase, ImageAdminAccess, admin.ModelAdmin):
 
     @admin.display(description="deliveries")
     def deliveries(self, obj):
-        url = reverse("admin:labelhub_webhookdelivery_changelist") + f"?webhook__id__exact={obj.pk}"
+        url = reverse("admin:webhooks_webhookdelivery_changelist") + f"?webhook__id__exact={obj.pk}"
         return format_html('<a href="{}">Deliveries of this webhook</a>', url)
 
     def save_model(self, request, obj, form, change):

@@ -9,14 +9,14 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from labelhub.webhooks.models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
-from labelhub.webhooks.services import (
+from webhooks.models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
+from webhooks.services import (
     webhook_delivery_attempt,
     webhook_event_record,
     webhook_events_purge,
     webhook_sweep,
 )
-from labelhub.webhooks.tests.conftest import endpoint_for, sweep_until
+from webhooks.tests.conftest import endpoint_for, sweep_until
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from rest_framework import serializers
 
 from labelhub.serializers import StrictStringField
 from labelhub.validators import NO_NUL_PATTERN
-from labelhub.webhooks.events import event_types
-from labelhub.webhooks.models import DESCRIPTION_MAX_LENGTH, URL_MAX_LENGTH, DeliveryStatus
+from webhooks.events import event_types
+from webhooks.models import DESCRIPTION_MAX_LENGTH, URL_MAX_LENGTH, DeliveryStatus
 
 
 @extend_schema_field({"type": "boolean"})

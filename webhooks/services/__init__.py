@@ -1,6 +1,6 @@
 """Everything that writes webhooks: endpoints, the outbox (``webhook_event_record``), delivery and its retries."""
 
-from labelhub.webhooks.services.delivery import (
+from webhooks.services.delivery import (
     retry_delay,
     signed_headers,
     webhook_delivery_attempt,
@@ -9,7 +9,7 @@ from labelhub.webhooks.services.delivery import (
     webhook_redeliver_failed,
     webhook_sweep,
 )
-from labelhub.webhooks.services.endpoints import (
+from webhooks.services.endpoints import (
     OWNER_DEACTIVATED,
     OWNER_KEY_REVOKED,
     EndpointLimitReached,
@@ -21,7 +21,7 @@ from labelhub.webhooks.services.endpoints import (
     webhook_update,
     webhooks_disable_for_owner,
 )
-from labelhub.webhooks.services.outbox import deliveries_hand_over, webhook_event_record
+from webhooks.services.outbox import deliveries_hand_over, webhook_event_record
 
 __all__ = [
     "OWNER_DEACTIVATED",

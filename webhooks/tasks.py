@@ -1,6 +1,6 @@
 """django-q2 entry points of the webhooks."""
 
-from labelhub.webhooks.services import webhook_delivery_attempt
+from webhooks.services import webhook_delivery_attempt
 
 
 def webhook_delivery_send(delivery_id: int) -> None:

@@ -21,9 +21,9 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook as Signer
 
 from labelhub.exceptions import Conflict, NotFound
-from labelhub.webhooks import network
-from labelhub.webhooks.models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
-from labelhub.webhooks.services.outbox import deliveries_hand_over
+from webhooks import network
+from webhooks.models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
+from webhooks.services.outbox import deliveries_hand_over
 
 logger = logging.getLogger(__name__)
 

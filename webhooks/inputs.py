@@ -5,9 +5,9 @@ from __future__ import annotations
 import unicodedata
 
 from labelhub.exceptions import Unprocessable
-from labelhub.webhooks.events import event_type, event_types
-from labelhub.webhooks.models import DESCRIPTION_MAX_LENGTH, URL_MAX_LENGTH
-from labelhub.webhooks.network import DestinationRefused, check_url
+from webhooks.events import event_type, event_types
+from webhooks.models import DESCRIPTION_MAX_LENGTH, URL_MAX_LENGTH
+from webhooks.network import DestinationRefused, check_url
 
 
 def parse_url(url: str) -> str:

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from labelhub.exceptions import NotFound
 from labelhub.validators import is_valid_id
-from labelhub.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
+from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 
 
 def webhook_list(*, user) -> QuerySet[Webhook]:

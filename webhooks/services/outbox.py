@@ -15,12 +15,12 @@ from django_q.tasks import async_task
 from rest_framework.utils.encoders import JSONEncoder
 
 from labelhub.serializers import format_datetime
-from labelhub.webhooks.events import event_type
-from labelhub.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent
+from webhooks.events import event_type
+from webhooks.models import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
-DELIVERY_TASK = "labelhub.webhooks.tasks.webhook_delivery_send"
+DELIVERY_TASK = "webhooks.tasks.webhook_delivery_send"
 
 
 def _body(type: str, now, data: dict | Callable[[], dict]) -> str:
@@ -58,7 +58,7 @@ def webhook_event_record(
     """
     known = event_type(type)
     if known is None:
-        raise ValueError(f"unknown webhook event type {type!r}: register it in labelhub/webhooks/events.py")
+        raise ValueError(f"unknown webhook event type {type!r}: register it in webhooks/events.py")
     # An owner who was deactivated receives nothing, even if an endpoint was left active.
     endpoints = Webhook.objects.filter(active=True).exclude(owner__is_active=False)
     wanting = [
