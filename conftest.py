@@ -29,7 +29,7 @@ def _media_root(settings, tmp_path):
 def _cache(settings, tmp_path):
     """Every test gets its own cache, of production's kind without Redis (files), so the API's failed-authentication
     counters of one test never throttle another, and runs side by side never clear each other's."""
-    settings.CACHES = {"default": {"BACKEND": "labelhub.cache.FileBasedCache", "LOCATION": str(tmp_path / "cache")}}
+    settings.CACHES = {"default": {"BACKEND": "core.cache.FileBasedCache", "LOCATION": str(tmp_path / "cache")}}
 
 
 @pytest.fixture

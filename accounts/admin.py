@@ -23,7 +23,7 @@ from accounts.services import (
     user_promote_staff_check,
     user_set_flags,
 )
-from labelhub.admin import (
+from core.admin import (
     AdminBase,
     ExtraView,
     FormPage,
@@ -32,8 +32,8 @@ from labelhub.admin import (
     ShownSecret,
     render_secrets_page,
 )
-from labelhub.exceptions import ApplicationError
-from labelhub.spreadsheet import spreadsheet_text
+from core.exceptions import ApplicationError
+from core.spreadsheet import spreadsheet_text
 
 NO_SECRET_NOTE = (
     "This user already has a key; its secret is stored only as a hash and cannot be shown. "

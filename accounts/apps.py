@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts.audit import Actor, audit_record
-        from labelhub.audit import AuditHooks, register_audit
+        from core.audit import AuditHooks, register_audit
 
         # labelhub (the webhooks) audits its changes through this hook: it may not import accounts.
         register_audit(AuditHooks(record=audit_record, actor_of_request=Actor.of_request))

@@ -19,8 +19,8 @@ from accounts.throttling import (
     auth_failure_record,
     key_ident,
 )
-from labelhub import metrics
-from labelhub.exceptions import UNAUTHORIZED_DETAIL
+from core import metrics
+from core.exceptions import UNAUTHORIZED_DETAIL
 
 KEY_HEADER = "Authentication-Key"
 SECRET_HEADER = "Authentication-Secret"

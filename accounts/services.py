@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts import hooks
 from accounts.audit import Actor, audit_record
 from accounts.models import ApiKey, User, normalize_email
-from labelhub.exceptions import BadRequest, Conflict
+from core.exceptions import BadRequest, Conflict
 from webhooks.services import OWNER_DEACTIVATED, OWNER_KEY_REVOKED, webhooks_disable_for_owner
 
 

@@ -10,7 +10,7 @@ Two stores, each for what it does best:
 
 - The counting is in the default cache (``CACHES`` in settings), which every
   process shares: Redis's ``SET NX`` and ``INCR`` are atomic, and so are those
-  of ``labelhub.cache.FileBasedCache``, so failures sent in parallel are all
+  of ``core.cache.FileBasedCache``, so failures sent in parallel are all
   counted. Only failures touch it.
 - The block is a row (``AuthBlock``), written once, by the failure that fills
   a window, and read by the API-key lookup itself
@@ -43,8 +43,8 @@ from django.utils import timezone
 from rest_framework.exceptions import Throttled
 
 from accounts.models import AuthBlock, normalize_email
-from labelhub import metrics
-from labelhub.addresses import client_address
+from core import metrics
+from core.addresses import client_address
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ class CampaignsConfig(AppConfig):
         from campaigns.selectors import labeler_can_read_image
         from campaigns.services.labelers import labeler_campaign_titles, labeler_remove_from_campaigns
         from campaigns.webhooks import export_job_event_record
+        from core import jobs, metrics
         from imagesets import hooks
-        from labelhub import jobs, metrics
 
         jobs.register(
             jobs.JobKind(

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from campaigns.models import LABEL_MAX_LENGTH, Campaign
-from labelhub.exceptions import BadRequest, Unprocessable
-from labelhub.validators import json_problem
+from core.exceptions import BadRequest, Unprocessable
+from core.validators import json_problem
 
 if TYPE_CHECKING:  # campaigns.inputs parses the schema with this module
     from campaigns.inputs import NewObject, ObjectsByImage

@@ -8,8 +8,8 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from labelhub.jobs import Job
-from labelhub.validators import TITLE_MAX_LENGTH
+from core.jobs import Job
+from core.validators import TITLE_MAX_LENGTH
 
 # A label, as sent and as stored (``label_translations`` keys and values too).
 LABEL_MAX_LENGTH = 128

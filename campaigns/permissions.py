@@ -6,7 +6,7 @@ from django.db import connections
 
 from accounts.permissions import ImageAdminOrLabeler
 from campaigns.models import CampaignLabeler
-from labelhub.validators import is_valid_id
+from core.validators import is_valid_id
 
 
 class IsImageAdminOrCampaignLabeler(ImageAdminOrLabeler):

@@ -31,8 +31,8 @@ from django.db.models import Q
 from campaigns.inputs import ObjectsByImage, parse_object_items
 from campaigns.matching import match_boxes
 from campaigns.models import LABEL_MAX_LENGTH, BoundingBox, CampaignImage, Submission
-from labelhub.exceptions import BadRequest, NotFound, Unprocessable
-from labelhub.validators import is_valid_id
+from core.exceptions import BadRequest, NotFound, Unprocessable
+from core.validators import is_valid_id
 
 OUTCOMES = ("kept", "moved", "relabeled", "removed", "added")
 MODEL = Submission.Source.MODEL

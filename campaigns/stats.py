@@ -34,7 +34,7 @@ from django.db.models.functions import RowNumber
 
 from campaigns.inputs import DateRange
 from campaigns.models import BoundingBox, Campaign, CampaignImage, Review, ReviewState, Submission
-from labelhub.spreadsheet import spreadsheet_text
+from core.spreadsheet import spreadsheet_text
 
 Decision = Review.Decision
 
@@ -279,7 +279,7 @@ def stats_csv(report: StatsReport) -> str:
 
     A cell that a spreadsheet would read as a formula (a label starting, after
     any whitespace, with ``=``, ``+``, ``-``, ``@`` or their full-width forms)
-    is written with a leading ``'`` (``labelhub.spreadsheet``).
+    is written with a leading ``'`` (``core.spreadsheet``).
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

@@ -7,8 +7,8 @@ from functools import cache
 from campaigns.models import Campaign, CampaignJob, CampaignLabeler, Review
 from campaigns.selectors import campaign_get
 from campaigns.serializers import CampaignOutputSerializer, LabelerCampaignOutputSerializer
-from labelhub.jobs import JobStatus
-from labelhub.serializers import format_datetime
+from core.jobs import JobStatus
+from core.serializers import format_datetime
 from webhooks.services import webhook_event_record
 
 STATUS_EVENTS = {

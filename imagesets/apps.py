@@ -6,10 +6,10 @@ class ImagesetsConfig(AppConfig):
     verbose_name = "Image sets"
 
     def ready(self):
+        from core.jobs import JobKind, register
         from imagesets.models import ImageSetJob
         from imagesets.services import FINISH_JOB
         from imagesets.webhooks import imageset_job_event_record
-        from labelhub.jobs import JobKind, register
 
         task = "imagesets.tasks.imageset_finish_run"
         register(

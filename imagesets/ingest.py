@@ -1,7 +1,7 @@
 """The finish job's work: copy every uploaded file, register the images, remove the dropbox.
 
 Called through ``imagesets.services.imageset_finish_run`` (the job lifecycle
-in ``labelhub.jobs`` owns the job's state). It streams: the dropbox listing is
+in ``core.jobs`` owns the job's state). It streams: the dropbox listing is
 consumed page by page while a thread pool copies and probes the files already
 listed (a bounded number in flight), rows are inserted in batches from this
 thread (the only one that touches the database), and progress is written at a
@@ -17,7 +17,7 @@ dropbox is deleted it is listed once more, so a file that arrived while the
 job ran is registered too, not deleted unseen (on storage where one can:
 ``Storage.uploads_may_land_after_finish``).
 
-Fenced (``labelhub.jobs``): progress and skipped files are conditional
+Fenced (``core.jobs``): progress and skipped files are conditional
 UPDATEs of the job row, image rows are inserted under the lock of the row
 still naming this run, the dropbox is deleted only after asking whether the
 job is still this run's, and the outcome is stored with the set's final
@@ -37,11 +37,11 @@ from dataclasses import asdict
 
 from django.conf import settings
 
+from core import metrics
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name, final_folder
 from imagesets.probe import ImageInfo, NotAnImage, probe
 from imagesets.selectors import imageset_facts_counts
-from labelhub import metrics
 from labelhub.storage import ObjectNotFound, get_storage
 from labelhub.storage.base import StoredFile
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from django.utils.dateparse import parse_date, parse_datetime
 
-from labelhub.exceptions import BadRequest
-from labelhub.validators import check_images_per_request, is_json_int, query_value, utc_bound
+from core.exceptions import BadRequest
+from core.validators import check_images_per_request, is_json_int, query_value, utc_bound
 
 IMAGE_REFS_SHAPE = 'Expected a list of {"id": n} or {"filepath": "..."} objects'
 

@@ -5,11 +5,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.jobs import Job
+from core.validators import TITLE_MAX_LENGTH
 from imagesets.naming import new_dropbox_key
 from imagesets.orientation import display_size
-from labelhub.jobs import Job
 from labelhub.storage.base import BlobPathMixin
-from labelhub.validators import TITLE_MAX_LENGTH
 
 
 class ImageSet(models.Model):

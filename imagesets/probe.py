@@ -20,8 +20,8 @@ from io import BytesIO
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
+from core.validators import INTEGER_COLUMN_MAX
 from imagesets.exif import NO_FACTS, ExifFacts, read_facts
-from labelhub.validators import INTEGER_COLUMN_MAX
 
 logger = logging.getLogger(__name__)
 

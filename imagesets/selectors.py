@@ -7,9 +7,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
+from core.exceptions import NotFound
 from imagesets.inputs import ImageFilters
 from imagesets.models import Image, ImageSet
-from labelhub.exceptions import NotFound
 from labelhub.storage import get_storage
 
 

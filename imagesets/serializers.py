@@ -6,15 +6,15 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from imagesets.models import Image, ImageSet, ImageSetJob
-from labelhub.serializers import (
+from core.serializers import (
     JobSerializer,
     StrictIntegerField,
     StrictStringField,
     TitleField,
     job_representation,
 )
-from labelhub.validators import NOT_AN_OBJECT, json_object_problem
+from core.validators import NOT_AN_OBJECT, json_object_problem
+from imagesets.models import Image, ImageSet, ImageSetJob
 
 
 @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.jobs import JobStatus
 from imagesets.models import ImageSet, ImageSetJob
 from imagesets.serializers import ImageSetOutputSerializer
-from labelhub.jobs import JobStatus
 from webhooks.services import webhook_event_record
 
 

@@ -2,18 +2,7 @@ from django.apps import AppConfig
 
 
 class LabelhubConfig(AppConfig):
-    """The project package as an app: its ``serve`` command (the tables it once held are in ``webhooks``)."""
+    """The project package as an app: for its ``serve`` command and the migrations of tables that moved out."""
 
     name = "labelhub"
     verbose_name = "labelhub"
-
-    def ready(self):
-        from django.conf import settings
-        from django_q.conf import Conf
-        from django_q.signals import post_spawn
-
-        from labelhub.jobs import start_sweeper
-
-        if Conf.CLUSTER_NAME != settings.WEBHOOKS_QUEUE:
-            # A job worker process recovers lost jobs as it starts, then periodically.
-            post_spawn.connect(start_sweeper, dispatch_uid="labelhub-job-sweeper")

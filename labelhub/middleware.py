@@ -12,8 +12,8 @@ import re
 import time
 import uuid
 
-from labelhub import metrics
-from labelhub.log import request_id_var
+from core import metrics
+from core.log import request_id_var
 
 logger = logging.getLogger("labelhub.request")
 

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "django_q",
     # Admin sign-in lockout (the "Throttling" block below).
     "axes",
+    "core",
     "labelhub",
     "webhooks",
     "accounts",
@@ -125,7 +126,7 @@ WSGI_APPLICATION = "labelhub.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "labelhub" / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -340,7 +341,7 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
-# The job lifecycle (labelhub/jobs/). A running job writes a heartbeat every
+# The job lifecycle (core/jobs/). A running job writes a heartbeat every
 # JOBS_HEARTBEAT_INTERVAL seconds; one silent for JOBS_STALE_AFTER seconds (or
 # whose worker process is gone) is queued again by the sweep, which runs when
 # a worker starts and every JOBS_SWEEP_INTERVAL seconds; after
@@ -355,7 +356,7 @@ if JOBS_HEARTBEAT_INTERVAL * 3 > JOBS_STALE_AFTER:
 # --- Throttling (docs/security.md): failed API keys and admin sign-ins -----------------
 
 # How many proxies in front of labelhub append to X-Forwarded-For; the client is the
-# address the outermost one saw (labelhub/addresses.py). 0: REMOTE_ADDR, the header is
+# address the outermost one saw (core/addresses.py). 0: REMOTE_ADDR, the header is
 # ignored (a client could write anything in it).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
@@ -382,13 +383,13 @@ API_AUTH_FAILURES_PER_KEY = _failure_rate("API_AUTH_FAILURES_PER_KEY", "10/5m")
 # (REDIS_URL, already the job broker) it is Redis, with short timeouts: a cache that does
 # not answer lets requests through unthrottled rather than failing them. Without it, files
 # under CACHE_DIR, shared by the processes of one host and needing no other service
-# (labelhub/cache.py makes its counters atomic across processes). Not the database cache:
+# (core/cache.py makes its counters atomic across processes). Not the database cache:
 # its read would be a second query on every authenticated request
 # (accounts/tests/test_authentication.py holds that to one). Several hosts need REDIS_URL.
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "labelhub.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "labelhub-cache",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -397,7 +398,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "labelhub.cache.FileBasedCache",
+            "BACKEND": "core.cache.FileBasedCache",
             "LOCATION": str(env.path("CACHE_DIR", default=str(BASE_DIR / "var" / "cache"))),
             # Room for many addresses and keys at once; Django removes a third past it.
             "OPTIONS": {"MAX_ENTRIES": 10000},
@@ -424,7 +425,7 @@ AXES_RESET_ON_SUCCESS = True
 # The admin form posts "username" (holding the e-mail), whatever USERNAME_FIELD is.
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.throttling.admin_login_username"
-AXES_CLIENT_IP_CALLABLE = "labelhub.addresses.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.addresses.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.throttling.admin_lockout_response"
 
 # --- REST API ----------------------------------------------------------------
@@ -434,12 +435,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsImageAdmin"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON only, through labelhub's input layer: size, depth and Unicode checked (parsers.py).
-    "DEFAULT_PARSER_CLASSES": ["labelhub.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "labelhub.pagination.ContractPagination",
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.ContractPagination",
     # No OPTIONS metadata (405): the OpenAPI document describes the API, and DRF's
     # metadata answered 500 on detail views without a queryset (found by the fuzz).
     "DEFAULT_METADATA_CLASS": None,
-    "EXCEPTION_HANDLER": "labelhub.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "labelhub.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
@@ -464,7 +465,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ImageSetStatusEnum": "imagesets.models.ImageSet.Status",
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
-        "JobStatusEnum": "labelhub.jobs.JobStatus",
+        "JobStatusEnum": "core.jobs.JobStatus",
         "ReviewDecisionEnum": "campaigns.models.Review.Decision",
         "LotDecisionEnum": ["accept", "reject", "discard"],
     },
@@ -505,11 +506,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "labelhub.log.JsonFormatter"},
+        "json": {"()": "core.log.JsonFormatter"},
     },
     "filters": {
-        "request_id": {"()": "labelhub.log.RequestIdFilter"},
-        "redact_token": {"()": "labelhub.log.RedactTokenFilter"},
+        "request_id": {"()": "core.log.RequestIdFilter"},
+        "redact_token": {"()": "core.log.RedactTokenFilter"},
     },
     "handlers": {
         "console": {
@@ -597,7 +598,7 @@ WEBHOOKS_ALLOWED_PORTS = [int(port) for port in WEBHOOKS_ALLOWED_PORTS]
 # may be at most this many bytes; a larger one is refused before it is read.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
 
-# --- Error reports (Sentry; labelhub/error_reports.py, docs/configuration.md) -----------
+# --- Error reports (Sentry; core/error_reports.py, docs/configuration.md) -----------
 # Last, so every secret above is defined. Unset SENTRY_DSN: nothing reported, sentry-sdk not
 # even imported. The release is the deployment's git commit (LABELHUB_REVISION) or version;
 # the environment in Kubernetes is the namespace; the server name defaults to the host name.
@@ -605,7 +606,7 @@ SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
     from urllib.parse import urlsplit
 
-    from labelhub.error_reports import error_reports_init
+    from core.error_reports import error_reports_init
 
     error_reports_init(
         dsn=SENTRY_DSN,

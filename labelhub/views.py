@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as html_server_error
 
-from labelhub import metrics
+from core import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def not_found(request, exception=None):
 def server_error(request):
     """handler500. A request that found every pooled database connection busy (in a
     middleware or a plain Django view; DRF views answer it themselves) is a 503, not a 500."""
-    from labelhub.exceptions import DatabaseBusy, is_pool_exhausted
+    from core.exceptions import DatabaseBusy, is_pool_exhausted
 
     if is_pool_exhausted(sys.exc_info()[1]):
         response = JsonResponse({"detail": DatabaseBusy.default_detail, "status": 503}, status=503)

@@ -10,9 +10,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from labelhub.admin import AdminBase, ImageAdminAccess, admin_page_context
-from labelhub.audit import actor_of_request
-from labelhub.exceptions import ApplicationError
+from core.admin import AdminBase, ImageAdminAccess, admin_page_context
+from core.audit import actor_of_request
+from core.exceptions import ApplicationError
 from webhooks import inputs, services
 from webhooks.events import event_types
 from webhooks.models import URL_MAX_LENGTH, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent

@@ -8,8 +8,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labelhub.audit import actor_of_request
-from labelhub.schema import JSON_BODY_MALFORMED, errors
+from core.audit import actor_of_request
+from core.openapi import JSON_BODY_MALFORMED, errors
 from webhooks import inputs, selectors, services
 from webhooks.serializers import (
     WebhookCreatedOutputSerializer,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from labelhub.exceptions import Unprocessable
+from core.exceptions import Unprocessable
 from webhooks.events import event_type, event_types
 from webhooks.models import DESCRIPTION_MAX_LENGTH, URL_MAX_LENGTH
 from webhooks.network import DestinationRefused, check_url

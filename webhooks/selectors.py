@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from labelhub.exceptions import NotFound
-from labelhub.validators import is_valid_id
+from core.exceptions import NotFound
+from core.validators import is_valid_id
 from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from labelhub.serializers import StrictStringField
-from labelhub.validators import NO_NUL_PATTERN
+from core.serializers import StrictStringField
+from core.validators import NO_NUL_PATTERN
 from webhooks.events import event_types
 from webhooks.models import DESCRIPTION_MAX_LENGTH, URL_MAX_LENGTH, DeliveryStatus
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from labelhub.jobs.sweep import PeriodicSweep
+from core.jobs.sweep import PeriodicSweep
 from webhooks.services import webhook_sweep
 
 _webhook_sweeper = PeriodicSweep("webhook-sweeper", lambda: webhook_sweep(), lambda: settings.WEBHOOKS_SWEEP_INTERVAL)

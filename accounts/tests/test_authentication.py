@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from accounts.services import apikey_issue, apikey_revoke, apikey_rotate
 from accounts.tests.factories import UserFactory
-from labelhub.exceptions import UNAUTHORIZED_DETAIL
+from core.exceptions import UNAUTHORIZED_DETAIL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("accounts.tests.urls")]
 

@@ -15,7 +15,7 @@ from accounts.services import (
     user_get_or_create,
 )
 from accounts.tests.factories import UserFactory
-from labelhub.exceptions import Conflict
+from core.exceptions import Conflict
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,8 @@ from accounts.models import ApiKey, AuthBlock
 from accounts.services import apikey_issue
 from accounts.tests.factories import UserFactory
 from accounts.throttling import auth_block_until, auth_failure_record
-from labelhub import metrics
-from labelhub.exceptions import UNAUTHORIZED_DETAIL
+from core import metrics
+from core.exceptions import UNAUTHORIZED_DETAIL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("accounts.tests.urls")]
 
@@ -234,7 +234,7 @@ def test_ipv6_clients_are_counted_per_64_prefix(api_client, admin_key, limits):
 def test_an_unreachable_cache_lets_requests_through_rather_than_failing_them(api_client, admin_key, limits):
     limits.CACHES = {
         "default": {
-            "BACKEND": "labelhub.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
@@ -281,7 +281,7 @@ def test_failures_sent_at_the_same_moment_are_all_counted(admin_key, limits, bac
     if backend == "redis":
         limits.CACHES = {
             "default": {
-                "BACKEND": "labelhub.cache.RedisCache",
+                "BACKEND": "core.cache.RedisCache",
                 "LOCATION": REDIS_URL,
                 "KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}",  # runs side by side share the server
             }

@@ -28,8 +28,7 @@ from campaigns.admin.steps import STEP_ACTIONS, STEPS, steps_offered
 from campaigns.export.apis import labels_csv_response
 from campaigns.models import Campaign, CampaignJob, CampaignLabeler
 from campaigns.selectors import campaign_get, campaign_images_shown, campaign_list
-from imagesets.selectors import imageset_get, imageset_image_ids, imagesets_holding_images
-from labelhub.admin import (
+from core.admin import (
     ExtraView,
     FormPage,
     ImageAdminAccess,
@@ -40,7 +39,8 @@ from labelhub.admin import (
     progress_bar,
     render_secrets_page,
 )
-from labelhub.exceptions import ApplicationError, Conflict, InvalidName, NotFound
+from core.exceptions import ApplicationError, Conflict, InvalidName, NotFound
+from imagesets.selectors import imageset_get, imageset_image_ids, imagesets_holding_images
 from labelhub.storage import StorageError, get_storage
 
 IMAGES_ON_PAGE = 50

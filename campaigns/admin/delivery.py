@@ -27,8 +27,8 @@ from campaigns.models import Campaign, CampaignLabeler, ReviewSample
 from campaigns.sampling import aql_label, defect_rate
 from campaigns.selectors import campaign_latest_sample, campaign_review_summary
 from campaigns.services import sample_decide_lot, sample_start
-from labelhub.admin import admin_page_context
-from labelhub.exceptions import ApplicationError
+from core.admin import admin_page_context
+from core.exceptions import ApplicationError
 
 STATS_TEMPLATE = "admin/campaigns/campaign/stats.html"
 

@@ -10,8 +10,8 @@ from campaigns.inputs import validate_label_translations, validate_labeler_email
 from campaigns.label_schema import parse_label_schema
 from campaigns.models import Campaign
 from campaigns.sampling import AQLS, DEFAULT_AQL, aql_label
-from labelhub.admin import JsonObjectField, clean_with
-from labelhub.validators import validate_metadata, validate_title
+from core.admin import JsonObjectField, clean_with
+from core.validators import validate_metadata, validate_title
 
 
 class LabelSchemaField(JsonObjectField):

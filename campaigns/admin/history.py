@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from campaigns.models import BoundingBox, CampaignImage, CampaignJob, Submission
-from labelhub.admin import AdminBase, ImageAdminAccess, ReadOnlyAdminMixin
+from core.admin import AdminBase, ImageAdminAccess, ReadOnlyAdminMixin
 
 
 class BoundingBoxInline(ReadOnlyAdminMixin, ImageAdminAccess, admin.TabularInline):

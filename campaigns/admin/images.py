@@ -18,9 +18,9 @@ from django.utils.html import format_html, format_html_join
 
 from campaigns.selectors import campaign_filter_choices, campaigns_taking_images, image_campaign_list
 from campaigns.services import campaign_add_images
+from core.admin import parse_id, render_form_page
+from core.exceptions import ApplicationError
 from imagesets.hooks import ImageAdminExtension, register_image_admin_extension
-from labelhub.admin import parse_id, render_form_page
-from labelhub.exceptions import ApplicationError
 
 CAMPAIGNS_IN_FILTER = 100
 IMAGES_PREVIEWED = 12

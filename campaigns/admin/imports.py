@@ -12,8 +12,8 @@ from accounts.audit import Actor
 from accounts.models import User
 from campaigns.imports import FORMATS, ImportRefused, guess_format, too_large_message
 from campaigns.services.imports import labels_import, predictions_import
-from labelhub.admin.pages import render_form_page
-from labelhub.exceptions import ApplicationError
+from core.admin.pages import render_form_page
+from core.exceptions import ApplicationError
 
 
 class ImportLabelsForm(forms.Form):

@@ -46,9 +46,9 @@ from campaigns.selectors import (
     submission_boxes,
 )
 from campaigns.services.reviews import REVIEWABLE, reviews_decide
+from core.admin import admin_page_context, fit_size, parse_id
+from core.exceptions import ApplicationError
 from imagesets.selectors import image_read_url
-from labelhub.admin import admin_page_context, fit_size, parse_id
-from labelhub.exceptions import ApplicationError
 from labelhub.storage import StorageError
 
 TEMPLATE = "admin/campaigns/campaign/review.html"

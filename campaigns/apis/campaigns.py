@@ -19,7 +19,7 @@ from campaigns.serializers import (
     CampaignStatusInputSerializer,
     LabelerCampaignOutputSerializer,
 )
-from labelhub.schema import JSON_BODY_MALFORMED, JSON_NUL_EXAMPLE, JSON_NUL_REFUSED, errors, ok
+from core.openapi import JSON_BODY_MALFORMED, JSON_NUL_EXAMPLE, JSON_NUL_REFUSED, errors, ok
 
 
 @extend_schema_view(

@@ -14,10 +14,9 @@ from campaigns.apis.common import (
 )
 from campaigns.inputs import parse_image_state
 from campaigns.serializers import CampaignImageOutputSerializer, ImageRefInputSerializer
+from core.openapi import add_images_responses, errors
+from core.validators import query_value
 from imagesets.inputs import parse_image_refs
-from labelhub.api_docs import add_images_responses
-from labelhub.schema import errors
-from labelhub.validators import query_value
 
 
 @extend_schema_view(

@@ -21,10 +21,9 @@ from campaigns.serializers import (
     ImageObjectsInputSerializer,
     ObjectOutputSerializer,
 )
-from labelhub import metrics
-from labelhub.api_docs import TOO_MANY_IMAGES
-from labelhub.exceptions import BadRequest
-from labelhub.schema import JSON_BODY_MALFORMED, errors, ok
+from core import metrics
+from core.exceptions import BadRequest
+from core.openapi import JSON_BODY_MALFORMED, TOO_MANY_IMAGES, errors, ok
 
 _REPLACE_DESCRIPTION = (
     "For every listed image its stored objects are replaced by the given ones and the image "

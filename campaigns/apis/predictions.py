@@ -20,10 +20,9 @@ from campaigns.apis.common import (
 )
 from campaigns.permissions import IsImageAdminOrCampaignLabeler
 from campaigns.serializers import ImageObjectsInputSerializer, ObjectOutputSerializer
-from labelhub.api_docs import TOO_MANY_IMAGES
-from labelhub.schema import JSON_BODY_MALFORMED, errors, ok
-from labelhub.serializers import format_datetime
-from labelhub.validators import NO_NUL_PATTERN
+from core.openapi import JSON_BODY_MALFORMED, TOO_MANY_IMAGES, errors, ok
+from core.serializers import format_datetime
+from core.validators import NO_NUL_PATTERN
 
 _object = ObjectOutputSerializer()
 IMAGE_ID = OpenApiParameter("image_id", int, OpenApiParameter.PATH, description="An image of the campaign.")

@@ -24,10 +24,9 @@ from campaigns.serializers import (
     StatsOutputSerializer,
 )
 from campaigns.services import reviews_decide, sample_decide_lot, sample_start
-from labelhub.api_docs import TOO_MANY_IMAGES
-from labelhub.schema import DATE_OR_DATE_TIME, JSON_BODY_MALFORMED, errors, ok
-from labelhub.serializers import format_datetime
-from labelhub.validators import ID_MAX, NO_NUL_PATTERN
+from core.openapi import DATE_OR_DATE_TIME, JSON_BODY_MALFORMED, TOO_MANY_IMAGES, errors, ok
+from core.serializers import format_datetime
+from core.validators import ID_MAX, NO_NUL_PATTERN
 
 SAMPLE_ID = OpenApiParameter("sample_id", int, OpenApiParameter.PATH, description="The sample's id.")
 NO_SAMPLE = (404, "The campaign, or the sample of that campaign, does not exist.")

@@ -11,9 +11,9 @@ from accounts.permissions import IsImageAdmin
 from campaigns.apis.common import NO_CAMPAIGN, campaign_operation
 from campaigns.export.formats import labels_csv_chunks
 from campaigns.models import Campaign
-from labelhub.exceptions import NotFound
-from labelhub.negotiation import ForcedNegotiationMixin
-from labelhub.schema import errors
+from core.exceptions import NotFound
+from core.negotiation import ForcedNegotiationMixin
+from core.openapi import errors
 
 
 def labels_csv_response(*, campaign_id: int, title: str) -> StreamingHttpResponse:

@@ -25,7 +25,7 @@ the image container: paths on it are the paths inside that container.
 A rerun overwrites its own files with the same bytes and, through the content
 hashes in the assets' tags, registers no duplicate versions.
 
-Fenced (``labelhub.jobs``): progress after each step is a conditional UPDATE
+Fenced (``core.jobs``): progress after each step is a conditional UPDATE
 of the job row, each chunk written checks that the heartbeat has not found
 the job taken over, and Azure ML is called only after asking the database. A
 run stalled until another took the job over stops there; the one write it
@@ -48,9 +48,9 @@ from campaigns.export.predictions import predictions_jsonl_chunks
 from campaigns.export.voc import voc_zip_chunks
 from campaigns.export.yolo import yolo_zip_chunks
 from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, Submission
+from core.exceptions import Conflict, NotFound
+from core.jobs import job_run
 from labelhub import azureml
-from labelhub.exceptions import Conflict, NotFound
-from labelhub.jobs import job_run
 from labelhub.storage import get_storage
 
 logger = logging.getLogger(__name__)
@@ -241,7 +241,7 @@ class _Export:
 
 
 def campaign_export_run(*, campaign_id: int, force: bool = False, queued: bool = False) -> CampaignJob | None:
-    """Export a finished campaign now, through the shared job lifecycle (``labelhub.jobs.job_run``).
+    """Export a finished campaign now, through the shared job lifecycle (``core.jobs.job_run``).
 
     Called directly (``manage.py export_campaign``, the admin) it runs the
     export again whatever the job's state, but not while a worker runs it

@@ -15,8 +15,8 @@ from django.core.validators import validate_email
 from campaigns.label_schema import parse_label_schema
 from campaigns.models import LABEL_MAX_LENGTH, Campaign
 from campaigns.sampling import AQLS, DEFAULT_AQL, aql_column
-from labelhub.exceptions import ApplicationError, BadRequest, Unprocessable
-from labelhub.validators import (
+from core.exceptions import ApplicationError, BadRequest, Unprocessable
+from core.validators import (
     COORDINATE_MAX,
     check_images_per_request,
     contains_nul,

@@ -15,8 +15,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
 from campaigns.models import Review, ReviewSample, ReviewState
-from labelhub.exceptions import BadRequest, Unprocessable
-from labelhub.validators import (
+from core.exceptions import BadRequest, Unprocessable
+from core.validators import (
     check_images_per_request,
     contains_nul,
     is_json_int,

@@ -11,9 +11,9 @@ from campaigns.models import (
     Campaign,
     CampaignImage,
 )
+from core.exceptions import NotFound
+from core.validators import is_valid_id as _valid_id
 from imagesets.models import Image
-from labelhub.exceptions import NotFound
-from labelhub.validators import is_valid_id as _valid_id
 
 
 def labeler_can_read_image(*, user, image_id: int) -> bool:

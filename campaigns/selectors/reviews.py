@@ -16,8 +16,8 @@ from campaigns.models import (
     ReviewState,
     Submission,
 )
-from labelhub.exceptions import NotFound
-from labelhub.validators import is_valid_id as _valid_id
+from core.exceptions import NotFound
+from core.validators import is_valid_id as _valid_id
 
 
 def review_list(*, campaign_id: int, filters: ReviewFilters) -> QuerySet[Review]:

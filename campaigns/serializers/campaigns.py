@@ -16,8 +16,7 @@ from campaigns.label_schema import LABEL_DESCRIPTION_MAX_LENGTH
 from campaigns.models import LABEL_MAX_LENGTH, Campaign
 from campaigns.sampling import AQLS
 from campaigns.serializers.reviews import ImageReviewOutputSerializer, review_representation
-from imagesets import serializers as imagesets_serializers
-from labelhub.serializers import (
+from core.serializers import (
     JobSerializer,
     ProgressSerializer,
     StrictStringField,
@@ -25,7 +24,8 @@ from labelhub.serializers import (
     format_datetime,
     job_representation,
 )
-from labelhub.validators import COORDINATE_MAX, NO_NUL_PATTERN
+from core.validators import COORDINATE_MAX, NO_NUL_PATTERN
+from imagesets import serializers as imagesets_serializers
 
 
 @extend_schema_field(

@@ -8,10 +8,10 @@ from rest_framework import serializers
 from campaigns.inputs.reviews import SAMPLE_SEED_MAX
 from campaigns.models import Review
 from campaigns.sampling import defect_rate
-from labelhub.serializers import (
+from core.serializers import (
     format_datetime,
 )
-from labelhub.validators import NO_NUL_PATTERN
+from core.validators import NO_NUL_PATTERN
 
 
 class ImageReviewOutputSerializer(serializers.Serializer):

@@ -16,7 +16,7 @@ from campaigns.models import LABEL_MAX_LENGTH, BoundingBox, Campaign, CampaignIm
 from campaigns.services.campaigns import campaign_images_lock, campaign_lock
 from campaigns.services.reviews import note_resubmission
 from campaigns.webhooks import campaign_event_record
-from labelhub.exceptions import Conflict, Unprocessable
+from core.exceptions import Conflict, Unprocessable
 
 Status = Campaign.Status
 

@@ -13,10 +13,10 @@ from accounts.services import IssuedKey, apikey_issue, labeler_get_or_create
 from campaigns.models import Campaign, CampaignImage, CampaignJob, CampaignLabeler, ReviewState
 from campaigns.sampling import DEFAULT_AQL
 from campaigns.webhooks import campaign_event_record
-from labelhub.db import conflict_on_duplicate
-from labelhub.exceptions import Conflict, NotFound
-from labelhub.jobs import job_enqueue
-from labelhub.validators import is_valid_id
+from core.db import conflict_on_duplicate
+from core.exceptions import Conflict, NotFound
+from core.jobs import job_enqueue
+from core.validators import is_valid_id
 
 Status = Campaign.Status
 
@@ -179,7 +179,7 @@ def campaign_export_queue(*, campaign: Campaign) -> CampaignJob:
 
     The caller holds the campaign row lock and has checked the status, so two
     requests cannot both queue an export. The job is committed as ``queued``
-    even when the broker is down (``labelhub.jobs``): the sweep hands it over.
+    even when the broker is down (``core.jobs``): the sweep hands it over.
     """
     job, created = CampaignJob.objects.select_for_update().get_or_create(campaign=campaign)
     if not created:

@@ -9,9 +9,9 @@ from django.db import transaction
 
 from campaigns.models import Campaign, CampaignImage
 from campaigns.services.campaigns import campaign_lock
+from core.exceptions import Conflict, NotFound
+from core.validators import contains_nul, is_valid_id
 from imagesets.models import Image
-from labelhub.exceptions import Conflict, NotFound
-from labelhub.validators import contains_nul, is_valid_id
 
 # Ids per lookup: each looks the images up with one ``IN (...)``; staying under
 # 1000 keeps that query within every SQLite build's parameter limit (the admin

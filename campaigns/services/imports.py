@@ -14,7 +14,7 @@ from campaigns.models import Campaign, Submission
 from campaigns.services.boxes import objects_replace
 from campaigns.services.campaigns import campaign_lock
 from campaigns.services.predictions import PREDICTIONS_ALLOWED, predictions_replace
-from labelhub.exceptions import Conflict
+from core.exceptions import Conflict
 
 
 @transaction.atomic

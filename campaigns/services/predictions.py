@@ -16,7 +16,7 @@ from campaigns.inputs import ObjectsByImage
 from campaigns.models import BoundingBox, Campaign, Submission
 from campaigns.services.boxes import locked_and_checked, store_submission
 from campaigns.services.campaigns import campaign_lock
-from labelhub.exceptions import Conflict
+from core.exceptions import Conflict
 
 Status = Campaign.Status
 # Predictions are loaded before labeling starts or while it runs.

@@ -27,7 +27,7 @@ from campaigns.inputs import NewReview
 from campaigns.models import Campaign, CampaignImage, Review, ReviewSample, ReviewSampleImage, ReviewState
 from campaigns.services.campaigns import campaign_images_lock, campaign_lock
 from campaigns.webhooks import campaign_event_record, images_rejected_event_record
-from labelhub.exceptions import Conflict
+from core.exceptions import Conflict
 
 Status = Campaign.Status
 Decision = Review.Decision

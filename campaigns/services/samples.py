@@ -47,8 +47,8 @@ from campaigns.sampling import plan_by_hand, plan_for, wilson_interval
 from campaigns.services.campaigns import campaign_lock
 from campaigns.services.reviews import check_reviewable, follow_labeled_status, mirror_decisions
 from campaigns.webhooks import images_rejected_event_record
-from labelhub.exceptions import Conflict, NotFound
-from labelhub.validators import is_valid_id
+from core.exceptions import Conflict, NotFound
+from core.validators import is_valid_id
 
 Decision = Review.Decision
 LotChoice = ReviewSample.LotDecision

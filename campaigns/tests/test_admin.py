@@ -21,9 +21,9 @@ from campaigns.tests.factories import (
     objects_body,
     replace_objects_from_body,
 )
+from core.exceptions import NotFound
 from imagesets.models import Image
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
-from labelhub.exceptions import NotFound
 from labelhub.storage.local import unsign_read_token
 
 pytestmark = pytest.mark.django_db

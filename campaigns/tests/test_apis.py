@@ -624,7 +624,7 @@ def test_post_images_takes_the_same_queries_for_2_and_20_images(admin_client):
 
 def test_the_export_is_queued_with_the_campaign_id(admin_client, django_capture_on_commit_callbacks):
     campaign = CampaignFactory(status=Status.COMPLETED)
-    with mock.patch("labelhub.jobs.queue.async_task", return_value="abc") as queue:
+    with mock.patch("core.jobs.queue.async_task", return_value="abc") as queue:
         with django_capture_on_commit_callbacks(execute=True):
             admin_client.put(f"{API}/campaigns/{campaign.pk}", {"new_status": "finished"}, format="json")
     queue.assert_called_once()

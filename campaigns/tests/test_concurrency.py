@@ -113,7 +113,7 @@ def test_two_admins_finishing_a_campaign_at_once_queue_one_export(admin_user):
         campaign = CampaignFactory(status=Status.COMPLETED)
         url = f"{API}/campaigns/{campaign.pk}"
         # The queue is not under test here: count the calls the commit hooks make.
-        with mock.patch("labelhub.jobs.queue.async_task", return_value="task") as queue:
+        with mock.patch("core.jobs.queue.async_task", return_value="task") as queue:
             codes = run_at_once(
                 *[
                     lambda client=client, url=url: (

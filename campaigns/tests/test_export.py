@@ -19,9 +19,9 @@ from campaigns.tasks import campaign_export_run as export_task
 from campaigns.tests import fake_azureml
 from campaigns.tests.export_data import EXPECTED_CSV, label_image, make_exportable_campaign, obj
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory
+from core.exceptions import Conflict, NotFound
 from imagesets.tests.factories import ImageFactory
 from labelhub import azureml
-from labelhub.exceptions import Conflict, NotFound
 from labelhub.storage import StorageError, get_storage
 
 pytestmark = pytest.mark.django_db

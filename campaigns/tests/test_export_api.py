@@ -13,8 +13,8 @@ from campaigns.export.services import ExportPaths, campaign_export_run
 from campaigns.models import Campaign, CampaignJob
 from campaigns.tests.export_data import EXPECTED_CSV, make_exportable_campaign
 from campaigns.tests.factories import CampaignFactory
+from core.exceptions import UNAUTHORIZED_DETAIL
 from labelhub import azureml
-from labelhub.exceptions import UNAUTHORIZED_DETAIL
 from labelhub.storage import get_storage
 
 pytestmark = pytest.mark.django_db

@@ -408,3 +408,21 @@ def test_the_zip_writer_holds_no_record_per_entry_in_memory(monkeypatch):
     small, large = peak(2_000), peak(20_000)
 
     assert large < small + 256 * 1024, (small, large)
+
+
+def test_the_zip_has_the_same_fixed_date_and_bytes_in_any_time_zone(monkeypatch):
+    """A writer fed a naive date with extended timestamps (stream-zip's defaults) fails this: TZ moves its bytes."""
+    import time
+
+    entries = [("data.yaml", b"nc: 1\n"), ("labels/a.txt", b"0 0.5 0.5 0.1 0.1\n")]
+    zips = []
+    for zone in ("UTC", "Asia/Tokyo", "America/St_Johns"):
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+        zips.append(b"".join(archive.zip_chunks(entries)))
+    monkeypatch.undo()
+    time.tzset()
+
+    assert zips[0] == zips[1] == zips[2]
+    with zipfile.ZipFile(io.BytesIO(zips[0])) as zipped:
+        assert {info.date_time for info in zipped.infolist()} == {(1980, 1, 1, 0, 0, 0)}

@@ -18,9 +18,9 @@ from campaigns.tests.factories import (
     objects_body,
     replace_objects_from_body,
 )
+from core.exceptions import Unprocessable
 from imagesets.models import Image
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
-from labelhub.exceptions import Unprocessable
 from labelhub.testing.api import assert_error
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from campaigns.models import Campaign, Submission
 from campaigns.tests.conftest import campaign_state, image_ids
 from campaigns.tests.factories import make_campaign, objects_body
 from conftest import client_for
+from core.exceptions import UNAUTHORIZED_DETAIL
 from imagesets.tests.factories import ImageFactory
-from labelhub.exceptions import UNAUTHORIZED_DETAIL
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from campaigns.tests.factories import (
     progress,
     replace_objects_from_body,
 )
+from core.exceptions import NotFound
 from imagesets.tests.factories import ImageFactory
-from labelhub.exceptions import NotFound
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,8 @@ from campaigns.tests.factories import (
     progress,
     replace_objects_from_body,
 )
+from core.exceptions import BadRequest, Conflict, NotFound, Unprocessable
 from imagesets.tests.factories import ImageFactory
-from labelhub.exceptions import BadRequest, Conflict, NotFound, Unprocessable
 
 pytestmark = pytest.mark.django_db
 

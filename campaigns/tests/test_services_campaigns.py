@@ -21,7 +21,7 @@ from campaigns.tests.factories import (
     make_campaign,
     set_status_from_body,
 )
-from labelhub.exceptions import BadRequest, Conflict, InvalidName, NotFound
+from core.exceptions import BadRequest, Conflict, InvalidName, NotFound
 
 pytestmark = pytest.mark.django_db
 
@@ -183,7 +183,7 @@ def test_reopening_clears_the_completion_date_and_keeps_the_start_date():
 
 def test_finishing_sets_date_finished_and_queues_one_export_on_commit(django_capture_on_commit_callbacks):
     campaign = CampaignFactory(status=Status.COMPLETED)
-    with mock.patch("labelhub.jobs.queue.async_task", return_value="task-1") as queue:
+    with mock.patch("core.jobs.queue.async_task", return_value="task-1") as queue:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             campaign_set_status(campaign_id=campaign.pk, new_status="finished")
             assert queue.call_count == 0  # not before the commit

@@ -12,8 +12,8 @@ from campaigns.tests.factories import (
     make_campaign,
     progress,
 )
+from core.exceptions import BadRequest, Conflict, NotFound
 from imagesets.tests.factories import ImageFactory
-from labelhub.exceptions import BadRequest, Conflict, NotFound
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from campaigns.models import Campaign, CampaignImage, Review, ReviewSample, Revi
 from campaigns.services import campaign_set_status, reviews_decide, sample_decide_lot, sample_start
 from campaigns.tests.conftest import campaign_state, image_ids
 from campaigns.tests.factories import make_campaign, objects_body, progress, replace_objects_from_body
-from labelhub.exceptions import BadRequest, Conflict, NotFound, Unprocessable
+from core.exceptions import BadRequest, Conflict, NotFound, Unprocessable
 
 pytestmark = pytest.mark.django_db
 

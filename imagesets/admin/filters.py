@@ -11,9 +11,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 
+from core.exceptions import BadRequest
 from imagesets.inputs import BOX_PARAMS, IMAGE_FILTER_PARAMS, parse_image_filters
 from imagesets.selectors import image_filter
-from labelhub.exceptions import BadRequest
 
 FIELDS = (
     ("date_taken_from", "taken from", "2024-03-01"),

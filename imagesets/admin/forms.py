@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+from core.admin import JsonObjectField, clean_with
+from core.validators import validate_title
 from imagesets.models import ImageSet
-from labelhub.admin import JsonObjectField, clean_with
-from labelhub.validators import validate_title
 
 
 class ImageSetCreateForm(forms.Form):

@@ -18,12 +18,12 @@ from django.contrib.admin.options import IS_POPUP_VAR
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
+from core.admin import AdminBase, ImageAdminAccess, JsonObjectField, fit_size
 from imagesets.admin.filters import TakenWhenAndWhereFilter
 from imagesets.hooks import image_admin_extensions
 from imagesets.inputs import LAT_LIMIT, LON_LIMIT
 from imagesets.models import Image
 from imagesets.selectors import image_read_url
-from labelhub.admin import AdminBase, ImageAdminAccess, JsonObjectField, fit_size
 from labelhub.storage import StorageError
 
 THUMB_SIZE = 80

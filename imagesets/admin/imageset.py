@@ -23,6 +23,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import Actor
+from core.admin import (
+    ExtraView,
+    FormPage,
+    ImageAdminAccess,
+    PanelsAboveForm,
+    job_of,
+    progress_bar,
+)
+from core.exceptions import ApplicationError, Conflict, InvalidName, StorageUnavailable
 from imagesets.admin.forms import ImageSetCreateForm, ImageSetForm
 from imagesets.models import ImageSet
 from imagesets.selectors import imageset_get, imageset_image_count, imageset_list_counted
@@ -33,15 +42,6 @@ from imagesets.services import (
     imageset_finish,
     imageset_job_retry,
 )
-from labelhub.admin import (
-    ExtraView,
-    FormPage,
-    ImageAdminAccess,
-    PanelsAboveForm,
-    job_of,
-    progress_bar,
-)
-from labelhub.exceptions import ApplicationError, Conflict, InvalidName, StorageUnavailable
 from labelhub.storage import StorageError
 
 JOB_POLL_SECONDS = 1

@@ -9,10 +9,10 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.exceptions import BadRequest, DropboxClosed, LengthRequired, NotFound, PayloadTooLarge
+from core.negotiation import ForcedNegotiationMixin
+from core.openapi import errors
 from imagesets import services
-from labelhub.exceptions import BadRequest, DropboxClosed, LengthRequired, NotFound, PayloadTooLarge
-from labelhub.negotiation import ForcedNegotiationMixin
-from labelhub.schema import errors
 from labelhub.storage import (
     FileTooLarge,
     InvalidFileName,

@@ -11,12 +11,11 @@ from rest_framework.views import APIView
 
 from accounts.audit import image_fetch_count
 from accounts.models import ApiKey
+from core.openapi import DATE_OR_DATE_TIME, ERROR_DESCRIPTIONS, errors, list_endpoint
 from imagesets import selectors
 from imagesets.inputs import LAT_LIMIT, LON_LIMIT, parse_image_filters
 from imagesets.permissions import IsImageAdminOrImageLabeler
 from imagesets.serializers import ImageOutputSerializer
-from labelhub.api_docs import list_endpoint
-from labelhub.schema import DATE_OR_DATE_TIME, ERROR_DESCRIPTIONS, errors
 
 TAG = "images"
 _IMAGE_ID = OpenApiParameter("image_id", int, OpenApiParameter.PATH, description="The image's id.")

@@ -8,6 +8,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.audit import Actor
+from core.openapi import (
+    ERROR_DESCRIPTIONS,
+    JSON_BODY_MALFORMED,
+    JSON_NUL_EXAMPLE,
+    JSON_NUL_REFUSED,
+    add_images_responses,
+    errors,
+    list_endpoint,
+    ok,
+)
 from imagesets import selectors, services
 from imagesets.inputs import parse_image_refs
 from imagesets.serializers import (
@@ -18,8 +28,6 @@ from imagesets.serializers import (
     ImageSetOutputSerializer,
     ImageSetStatusInputSerializer,
 )
-from labelhub.api_docs import add_images_responses, list_endpoint
-from labelhub.schema import ERROR_DESCRIPTIONS, JSON_BODY_MALFORMED, JSON_NUL_EXAMPLE, JSON_NUL_REFUSED, errors, ok
 
 TAG = "image sets"
 _IMAGESET_ID = OpenApiParameter("imageset_id", int, OpenApiParameter.PATH, description="The image set's id.")

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import transaction
 
+from core.exceptions import Conflict, NotFound
 from imagesets.models import ImageSet
 from imagesets.naming import dropbox_name
 from imagesets.selectors import imageset_lock
-from labelhub.exceptions import Conflict, NotFound
 from labelhub.storage import get_storage
 from labelhub.storage.base import Storage
 

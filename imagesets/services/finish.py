@@ -14,12 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import Actor, audit_record
+from core.exceptions import BadRequest, Conflict, NotFound
+from core.jobs import job_enqueue, job_run
 from imagesets.ingest import ingest
 from imagesets.models import ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name
 from imagesets.selectors import imageset_lock
-from labelhub.exceptions import BadRequest, Conflict, NotFound
-from labelhub.jobs import job_enqueue, job_run
 from labelhub.storage import get_storage
 
 # The kind of job registered in imagesets.apps.
@@ -91,7 +91,7 @@ def imageset_job_retry(*, imageset_id: int, queue: bool = True, actor: Actor | N
 
 
 def imageset_finish_run(*, imageset_id: int, force: bool = False) -> ImageSetJob | None:
-    """The body of the finish job, run through the shared job lifecycle (``labelhub.jobs.job_run``).
+    """The body of the finish job, run through the shared job lifecycle (``core.jobs.job_run``).
 
     ``NotFound``/``Conflict`` for a set that is gone or not finished. Returns
     the job, or ``None`` when there was nothing to run (another worker has

@@ -7,10 +7,10 @@ from collections.abc import Collection
 from django.db import transaction
 from django.db.models import Q
 
+from core.exceptions import Conflict, NotFound
+from core.validators import contains_nul, is_valid_id
 from imagesets.models import Image, ImageSet
 from imagesets.selectors import imageset_lock
-from labelhub.exceptions import Conflict, NotFound
-from labelhub.validators import contains_nul, is_valid_id
 
 
 @transaction.atomic

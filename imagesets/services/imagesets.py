@@ -5,15 +5,15 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.audit import Actor, audit_record
+from core.db import conflict_on_duplicate
+from core.exceptions import Conflict
+from core.validators import validate_metadata, validate_title
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name, final_folder
 from imagesets.selectors import imageset_lock
 from imagesets.services.dropbox import dropbox_open
-from labelhub.db import conflict_on_duplicate
-from labelhub.exceptions import Conflict
 from labelhub.storage import ObjectNotFound, get_storage
 from labelhub.storage.base import Storage
-from labelhub.validators import validate_metadata, validate_title
 
 
 def imageset_create(*, title: str, metadata: dict | None = None, created_by) -> ImageSet:

@@ -6,13 +6,13 @@ import pytest
 import requests
 
 from campaigns.tests.factories import CampaignImageFactory, CampaignLabelerFactory
+from core.exceptions import UNAUTHORIZED_DETAIL
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import final_folder
 from imagesets.services import imageset_finish
 from imagesets.tests import samples
 from imagesets.tests.conftest import imageset_state, new_imageset, unique_title
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
-from labelhub.exceptions import UNAUTHORIZED_DETAIL
 from labelhub.storage.local import sign_dropbox_token
 from labelhub.testing.api import assert_error
 

@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from core.exceptions import Conflict
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name, final_folder
 from imagesets.services import (
@@ -30,7 +31,6 @@ from imagesets.services import (
 from imagesets.tests import samples
 from imagesets.tests.conftest import finish_and_run, imageset_state, unique_title
 from imagesets.tests.factories import ImageFactory
-from labelhub.exceptions import Conflict
 from labelhub.storage import StorageError
 from labelhub.storage.azure import AzureStorage
 

@@ -1,7 +1,7 @@
 import pytest
 
+from core.exceptions import BadRequest, RequestTooLarge
 from imagesets.inputs import ImageRefs, parse_image_refs
-from labelhub.exceptions import BadRequest, RequestTooLarge
 
 
 def test_image_refs_are_parsed_by_id_and_by_path_each_once_in_order():

@@ -4,6 +4,7 @@ import pytest
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.exceptions import BadRequest, Conflict, InvalidName, NotFound
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.services import (
     imageset_add_images,
@@ -14,7 +15,6 @@ from imagesets.services import (
 )
 from imagesets.tests.conftest import unique_title
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
-from labelhub.exceptions import BadRequest, Conflict, InvalidName, NotFound
 from labelhub.storage import StorageError
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +90,7 @@ def test_finishing_commits_the_status_and_queues_the_job_on_commit(
 ):
     imageset = imageset_create(title=unique_title(), metadata=None, created_by=admin_user)
 
-    with mock.patch("labelhub.jobs.queue.async_task", return_value="task-1") as async_task:
+    with mock.patch("core.jobs.queue.async_task", return_value="task-1") as async_task:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             imageset_finish(imageset_id=imageset.pk)
         async_task.assert_not_called()  # nothing starts before the commit
@@ -181,7 +181,7 @@ def test_retrying_a_failed_job_resets_it_and_queues_it(db, django_capture_on_com
     imageset = ImageSetFactory(status=ImageSet.Status.FINISHED)
     ImageSetJob.objects.create(imageset=imageset, status="failed", error="boom", skipped=["x"], done=2, total=4)
 
-    with mock.patch("labelhub.jobs.queue.async_task", return_value="t") as async_task:
+    with mock.patch("core.jobs.queue.async_task", return_value="t") as async_task:
         with django_capture_on_commit_callbacks(execute=True):
             job = imageset_job_retry(imageset_id=imageset.pk)
 

@@ -21,6 +21,7 @@ from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.conf import Conf
 from django_q.models import OrmQ
 
+from core import jobs
 from imagesets import ingest, services
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name, final_folder
@@ -29,7 +30,6 @@ from imagesets.services import imageset_job_retry
 from imagesets.tasks import finish_imageset
 from imagesets.tests import samples
 from imagesets.tests.conftest import finish_and_run, new_imageset, put_files
-from labelhub import jobs
 from labelhub.storage import StorageError
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from labelhub.exceptions import NotFound, TokenRejected
-from labelhub.negotiation import ForcedNegotiationMixin
+from core.exceptions import NotFound, TokenRejected
+from core.negotiation import ForcedNegotiationMixin
 from labelhub.storage import InvalidToken, ObjectNotFound, get_storage
 from labelhub.storage.local import guess_content_type, unsign_read_token
 

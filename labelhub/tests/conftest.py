@@ -9,9 +9,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory, CampaignLabelerFactory, new_object
+from core import metrics
 from imagesets.models import Image, ImageSet
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
-from labelhub import metrics
 
 API = "/api/v1"
 METRICS_TOKEN = "metrics-token-for-tests"

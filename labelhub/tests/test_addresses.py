@@ -1,9 +1,9 @@
-"""The client address the API throttle and the admin lockout count against (labelhub.addresses)."""
+"""The client address the API throttle and the admin lockout count against (core.addresses)."""
 
 import pytest
 from django.test import RequestFactory
 
-from labelhub.addresses import client_address
+from core.addresses import client_address
 
 
 def request_from(remote: str, forwarded: str | None = None):

@@ -1,4 +1,4 @@
-"""labelhub.cache.FileBasedCache: Django's file cache with atomic counters that keep their expiry."""
+"""core.cache.FileBasedCache: Django's file cache with atomic counters that keep their expiry."""
 
 import time
 from concurrent.futures import ThreadPoolExecutor

@@ -1,4 +1,4 @@
-"""Error reports (labelhub/error_reports.py) sent to a local stand-in for Sentry: what arrives, and no secret."""
+"""Error reports (core/error_reports.py) sent to a local stand-in for Sentry: what arrives, and no secret."""
 
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ from rest_framework.views import APIView
 
 from campaigns.models import CampaignJob
 from campaigns.tests.export_data import make_exportable_campaign
+from core import error_reports, jobs
 from imagesets.models import ImageSetJob
 from imagesets.tests import samples
 from imagesets.tests.conftest import finish_and_run, new_imageset
-from labelhub import error_reports, jobs
 from labelhub.storage import StorageError
 
 pytestmark = pytest.mark.django_db
@@ -307,7 +307,7 @@ settings.SECRET_KEY  # settings are read: with SENTRY_DSN, reporting starts here
 if FULL_START:
     import django
     django.setup()
-    import labelhub.jobs, labelhub.urls
+    import core.jobs, labelhub.urls
 loaded = "sentry_sdk" in sys.modules
 client = sys.modules["sentry_sdk"].get_client() if loaded else None
 options = client.options if client is not None and client.is_active() else None

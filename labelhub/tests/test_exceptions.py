@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import RequestDataTooBig
 
-from labelhub.exceptions import exception_handler
+from core.exceptions import exception_handler
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("labelhub.tests.urls")]
 

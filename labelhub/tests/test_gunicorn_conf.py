@@ -25,7 +25,7 @@ from django.conf import settings
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from labelhub import metrics
+from core import metrics
 from labelhub.testing.azurite import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -175,7 +175,7 @@ def test_metrics_add_up_across_two_gunicorn_workers_and_survive_a_killed_worker(
         [
             sys.executable,
             "-c",
-            "from labelhub import metrics; metrics.job_started('imageset_finish'); "
+            "from core import metrics; metrics.job_started('imageset_finish'); "
             "metrics.job_succeeded('imageset_finish', 2.5)",
         ],
         cwd=ROOT,

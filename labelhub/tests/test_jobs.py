@@ -1,4 +1,4 @@
-"""The shared job lifecycle (labelhub/jobs/): outbox queueing, claiming, heartbeats, the sweep, retries."""
+"""The shared job lifecycle (core/jobs/): outbox queueing, claiming, heartbeats, the sweep, retries."""
 
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from psycopg_pool import PoolTimeout
 
 from campaigns.models import Campaign, CampaignJob
 from campaigns.tests.export_data import make_exportable_campaign
+from core import jobs
+from core.exceptions import exception_handler
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.tests import samples
 from imagesets.tests.conftest import new_imageset
-from labelhub import jobs
-from labelhub.exceptions import exception_handler
 from labelhub.views import server_error
 from webhooks.models import Webhook, WebhookEvent
 

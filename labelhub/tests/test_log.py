@@ -1,4 +1,4 @@
-"""labelhub/log.py: JSON log lines, the request id on every record, signed URL tokens kept out of the log."""
+"""core/log.py: JSON log lines, the request id on every record, signed URL tokens kept out of the log."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from django.urls import resolve
 from django.utils import timezone
 
-from labelhub.log import JsonFormatter, RedactTokenFilter, RequestIdFilter, request_id_var
+from core.log import JsonFormatter, RedactTokenFilter, RequestIdFilter, request_id_var
 
 pytestmark = pytest.mark.django_db
 

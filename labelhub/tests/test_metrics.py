@@ -1,4 +1,4 @@
-"""labelhub/metrics.py: the series /metrics answers, and that each counts what it says it counts."""
+"""core/metrics.py: the series /metrics answers, and that each counts what it says it counts."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from campaigns.models import BoundingBox, Campaign
 from campaigns.tests.conftest import image_ids
 from campaigns.tests.factories import CampaignImageFactory, make_campaign, objects_body
+from core import jobs, metrics
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.tests.factories import ImageSetFactory
-from labelhub import jobs, metrics
 from labelhub.tests.conftest import METRICS_TOKEN, sample, scrape
 
 pytestmark = pytest.mark.django_db
@@ -200,7 +200,7 @@ def test_prepare_multiproc_dir_creates_the_folder_and_removes_only_old_metric_fi
     assert sorted(p.name for p in folder.iterdir()) == ["README"]
 
 
-# --- domain gauges (campaigns.metrics, served and cached by labelhub.metrics) -------------------
+# --- domain gauges (campaigns.metrics, served and cached by core.metrics) -------------------
 
 DOMAIN_GAUGES = (
     "labelhub_campaigns",

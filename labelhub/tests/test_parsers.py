@@ -1,4 +1,4 @@
-"""The one input layer of JSON bodies: labelhub/parsers.py, through every operation that takes one.
+"""The one input layer of JSON bodies: core/parsers.py, through every operation that takes one.
 
 Every JSON-body operation refuses, before any service runs and with the contract's
 ``{"detail", "status"}`` body: strings that are not valid Unicode (lone surrogates, in

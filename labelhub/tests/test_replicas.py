@@ -7,7 +7,7 @@ VM, a network partition); host B's sweep finds its heartbeat stale, queues the
 job again and runs it to the end. Then A is resumed: it must find the job
 taken over at once and stop, and the job's row, its webhook events, the audit
 trail and what the job made (images, exported files) must be exactly as B
-left them (``labelhub.jobs``: fencing by ``run_token``).
+left them (``core.jobs``: fencing by ``run_token``).
 
 Host A reaches Azurite through a proxy that holds every chunk a little (a
 slow link), so its run is still going when it is frozen; B talks to Azurite
@@ -38,13 +38,13 @@ from accounts.models import AuditEvent
 from campaigns.models import CampaignJob
 from campaigns.services.campaigns import campaign_export_queue
 from campaigns.tests.export_data import make_exportable_campaign
+from core import jobs
 from imagesets import services as imageset_services
 from imagesets.models import Image, ImageSetJob
 from imagesets.naming import dropbox_name, final_folder
 from imagesets.tests import samples
 from imagesets.tests.conftest import new_imageset
 from imagesets.tests.test_tasks import REDIS_URL, _RedisBroker, test_database_url
-from labelhub import jobs
 from webhooks.models import Webhook, WebhookEvent
 
 pytestmark = [pytest.mark.slow, pytest.mark.azurite, pytest.mark.django_db(transaction=True)]

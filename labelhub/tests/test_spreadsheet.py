@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from labelhub.spreadsheet import spreadsheet_text
+from core.spreadsheet import spreadsheet_text
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The shared checks of labelhub/validators.py: on their own, at every endpoint, and for the admin.
+"""The shared checks of core/validators.py: on their own, at every endpoint, and for the admin.
 
 At every endpoint that takes an image id or a title: ids are JSON integers only (``"1"``, ``1.0``
 and ``true`` are a 400), an integer naming no row, whatever its size, is the contract's 404, and a
@@ -11,11 +11,8 @@ import json
 import pytest
 
 from campaigns.inputs import validate_label_translations
-from labelhub.exceptions import BadRequest, InvalidName
-from labelhub.testing.api import assert_error
-from labelhub.testing.state import stored_state
-from labelhub.tests.conftest import API, World, call
-from labelhub.validators import (
+from core.exceptions import BadRequest, InvalidName
+from core.validators import (
     ID_MAX,
     contains_nul,
     has_surrogate,
@@ -25,6 +22,9 @@ from labelhub.validators import (
     validate_metadata,
     validate_title,
 )
+from labelhub.testing.api import assert_error
+from labelhub.testing.state import stored_state
+from labelhub.tests.conftest import API, World, call
 
 
 def nested(depth: int, leaf):

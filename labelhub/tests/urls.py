@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from labelhub.exceptions import Conflict, InvalidName, NotFound
+from core.exceptions import Conflict, InvalidName, NotFound
 from labelhub.storage import StorageError
 
 

@@ -20,7 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook as Signer
 
-from labelhub.exceptions import Conflict, NotFound
+from core.exceptions import Conflict, NotFound
 from webhooks import network
 from webhooks.models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
 from webhooks.services.outbox import deliveries_hand_over

@@ -11,9 +11,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from labelhub.audit import audit_record
-from labelhub.exceptions import Conflict, NotFound
-from labelhub.validators import is_valid_id
+from core.audit import audit_record
+from core.exceptions import Conflict, NotFound
+from core.validators import is_valid_id
 from webhooks.models import Webhook
 
 SECRET_PREFIX = "whsec_"
@@ -91,7 +91,7 @@ def webhook_create(
     The fields are parsed (``webhooks.inputs``): the URL reaches a
     public https address, the events are known (and open to agencies when
     ``owner`` is an agency user). ``owner`` None: a staff endpoint.
-    ``actor``: who asks (``labelhub.audit.actor_of_request``; None: the system).
+    ``actor``: who asks (``core.audit.actor_of_request``; None: the system).
     """
     webhook_owner_check_room(owner_id=owner.pk if owner is not None else None)
     webhook = Webhook.objects.create(

@@ -14,7 +14,7 @@ from django_q.conf import Conf
 from django_q.tasks import async_task
 from rest_framework.utils.encoders import JSONEncoder
 
-from labelhub.serializers import format_datetime
+from core.serializers import format_datetime
 from webhooks.events import event_type
 from webhooks.models import DeliveryStatus, Webhook, WebhookDelivery, WebhookEvent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.export.services import campaign_export_run
-from labelhub.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 
 HELP = (
     "Export a finished campaign now, in this process: the labels CSV, AutoML JSONL/MLTable, COCO and "

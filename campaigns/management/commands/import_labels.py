@@ -13,7 +13,7 @@ from accounts.models import User
 from campaigns.imports import FORMATS, ImportRefused, guess_format, too_large_message
 from campaigns.predictions import parse_predictions
 from campaigns.services.imports import labels_import, predictions_import
-from labelhub.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 
 HELP = (
     "Import a COCO file or a labels CSV (labelhub's export format) into an active campaign as one "

@@ -4,10 +4,10 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.exceptions import ApplicationError
+from core.serializers import job_representation
 from imagesets.models import ImageSet, ImageSetJob
 from imagesets.services import imageset_finish, imageset_finish_run, imageset_job_retry
-from labelhub.exceptions import ApplicationError
-from labelhub.serializers import job_representation
 
 
 class Command(BaseCommand):

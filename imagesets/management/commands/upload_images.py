@@ -15,9 +15,9 @@ import requests
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from core.exceptions import ApplicationError
 from imagesets.models import ImageSet
 from imagesets.services import imageset_dropbox_url, imageset_finish
-from labelhub.exceptions import ApplicationError
 
 # Answers worth another try: the server or a proxy was busy, not the request wrong.
 RETRY_STATUSES = {408, 429, 500, 502, 503, 504}

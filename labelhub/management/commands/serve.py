@@ -32,7 +32,7 @@ from django.db import connections
 
 from accounts.models import User
 from accounts.services import apikey_issue
-from labelhub.metrics import prepare_multiproc_dir
+from core.metrics import prepare_multiproc_dir
 
 LOCAL_ADMIN = "admin@localhost"
 GUNICORN_CONF = Path(__file__).resolve().parents[2] / "gunicorn_conf.py"
@@ -109,7 +109,7 @@ class Command(BaseCommand):
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                # A job in flight is recovered by the next worker (labelhub.jobs sweep).
+                # A job in flight is recovered by the next worker (core.jobs sweep).
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(child.pid, signal.SIGKILL)
                 child.wait()

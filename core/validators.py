@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 
-from labelhub.exceptions import BadRequest, InvalidName, RequestTooLarge
+from core.exceptions import BadRequest, InvalidName, RequestTooLarge
 
 # Anchored at both ends and matched with ``fullmatch``: ``$`` alone also matches before a
 # trailing newline, which let "nl\n" through. (The pattern is also the OpenAPI ``pattern``.)

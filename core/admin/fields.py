@@ -10,8 +10,8 @@ from django import forms
 from django.conf import settings
 from django.forms.fields import InvalidJSONInput
 
-from labelhub.exceptions import ApplicationError
-from labelhub.validators import NOT_AN_OBJECT, json_object_problem, json_problem
+from core.exceptions import ApplicationError
+from core.validators import NOT_AN_OBJECT, json_object_problem, json_problem
 
 T = TypeVar("T")
 

@@ -23,9 +23,9 @@ from django.urls import path, reverse
 from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods
 
-from labelhub.admin.ids import RowIdChecks, parse_id
-from labelhub.admin.pages import render_form_page
-from labelhub.exceptions import ApplicationError, NotFound
+from core.admin.ids import RowIdChecks, parse_id
+from core.admin.pages import render_form_page
+from core.exceptions import ApplicationError, NotFound
 from labelhub.storage import StorageError
 
 ADMIN_MEDIA = forms.Media(css={"all": ["labelhub/admin.css"]}, js=["labelhub/admin.js"])

@@ -8,8 +8,8 @@ from django.db.models import Count, Window
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from labelhub.exceptions import BadRequest
-from labelhub.validators import ID_MAX, query_value
+from core.exceptions import BadRequest
+from core.validators import ID_MAX, query_value
 
 MAX_PER_PAGE = 1000
 
@@ -73,7 +73,7 @@ class ContractPagination(BasePagination):
         return Response({"pagination": self.get_pagination(), self.items_key: data})
 
     def get_paginated_response_schema(self, schema):
-        # labelhub.schema.AutoSchema sets items_key from the view, as paginate_queryset does.
+        # labelhub.schema.AutoSchema (the project's) sets items_key from the view, as paginate_queryset does.
         items_key = getattr(self, "items_key", "items")
         return {
             "type": "object",

@@ -46,7 +46,7 @@ disable_created_metrics()
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Reads of the metric files a scrape retries when it meets a file still being created.
 SCRAPE_ATTEMPTS = 5
-# The jobs labelhub runs (labelhub.jobs registers them); listed so their series exist at 0.
+# The jobs labelhub runs (core.jobs registers them); listed so their series exist at 0.
 JOB_KINDS = ("imageset_finish", "campaign_export")
 # Methods outside this set are counted as "other", so a client cannot invent label values.
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -221,7 +221,7 @@ class JobQueueCollector:
         from django.db.models import Count, Min
         from django.utils import timezone
 
-        from labelhub.jobs import JobStatus, kinds
+        from core.jobs import JobStatus, kinds
 
         queued = GaugeMetricFamily("labelhub_jobs_queued", "Jobs waiting to run, by kind.", labels=["kind"])
         oldest = GaugeMetricFamily(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from labelhub.jobs.models import Job
+from core.jobs.models import Job
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
-from labelhub import metrics
-from labelhub.jobs.models import Job, JobStatus
-from labelhub.jobs.registry import JobKind, kind_of
+from core import metrics
+from core.jobs.models import Job, JobStatus
+from core.jobs.registry import JobKind, kind_of
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labelhub.admin.ids import RowIdChecks
+from core.admin.ids import RowIdChecks
 
 
 def is_image_admin(request) -> bool:

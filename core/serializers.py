@@ -8,12 +8,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from labelhub.jobs import JobStatus
-from labelhub.validators import TITLE_MAX_LENGTH, TITLE_RE, is_json_int
+from core.jobs import JobStatus
+from core.validators import TITLE_MAX_LENGTH, TITLE_RE, is_json_int
 
 # --- shapes shared by several representations (documentation only) ------------------
 
-# An image set or campaign title (labelhub.validators.validate_title; 422 otherwise).
+# An image set or campaign title (core.validators.validate_title; 422 otherwise).
 TITLE_SCHEMA = {
     "type": "string",
     "minLength": 1,

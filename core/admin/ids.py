@@ -9,7 +9,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import HttpResponseRedirect
 from django.urls import register_converter
 
-from labelhub.validators import ID_MAX
+from core.validators import ID_MAX
 
 
 def parse_id(raw: Any) -> int | None:

@@ -13,10 +13,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django_q.conf import Conf
 
-from labelhub import metrics
-from labelhub.jobs import queue
-from labelhub.jobs.models import JobStatus
-from labelhub.jobs.registry import JobKind, kinds
+from core import metrics
+from core.jobs import queue
+from core.jobs.models import JobStatus
+from core.jobs.registry import JobKind, kinds
 
 logger = logging.getLogger(__name__)
 

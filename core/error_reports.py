@@ -179,7 +179,7 @@ def _repeats_a_job_failure(record: logging.LogRecord | None) -> bool:
 
     if not apps.ready:
         return False
-    from labelhub.jobs.registry import kinds
+    from core.jobs.registry import kinds
 
     message = record.getMessage()
     return any(f"({kind.name}-" in message for kind in kinds())
@@ -191,7 +191,7 @@ def job_failure_report(job, failure: BaseException | str) -> None:
         return
     import sentry_sdk
 
-    from labelhub.jobs.registry import kind_of
+    from core.jobs.registry import kind_of
 
     try:
         kind = kind_of(job)

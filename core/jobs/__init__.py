@@ -35,15 +35,15 @@ this package never imports them (apps depend one way: on ``labelhub``).
 Modules: ``models`` (the abstract ``Job`` row), ``registry`` (kinds of job),
 ``queue`` (hand-over to the broker), ``run`` (claim, heartbeat, outcome),
 ``sweep`` (recovery), ``workers`` (which process runs a job). Every public
-name is imported from ``labelhub.jobs``.
+name is imported from ``core.jobs``.
 """
 
-from labelhub.jobs.models import Job, JobFenced, JobStatus
-from labelhub.jobs.queue import job_enqueue, job_send
-from labelhub.jobs.registry import JobKind, kind_named, kind_of, kinds, register
-from labelhub.jobs.run import job_run
-from labelhub.jobs.sweep import job_sweep, start_sweeper
-from labelhub.jobs.workers import this_worker, worker_is_dead
+from core.jobs.models import Job, JobFenced, JobStatus
+from core.jobs.queue import job_enqueue, job_send
+from core.jobs.registry import JobKind, kind_named, kind_of, kinds, register
+from core.jobs.run import job_run
+from core.jobs.sweep import job_sweep, start_sweeper
+from core.jobs.workers import this_worker, worker_is_dead
 
 __all__ = [
     "Job",

@@ -8,12 +8,12 @@ without per-model Django permissions; everything else (users, API keys,
 deleting rows) stays under Django's permissions, i.e. superusers.
 """
 
-from labelhub.admin.access import ImageAdminAccess, ReadOnlyAdminMixin, is_image_admin
-from labelhub.admin.base import ADMIN_MEDIA, AdminBase, ExtraView, FormPage, PanelsAboveForm
-from labelhub.admin.display import fit_size, job_of, progress_bar
-from labelhub.admin.fields import JsonObjectField, clean_with
-from labelhub.admin.ids import IdConverter, RowIdChecks, parse_id
-from labelhub.admin.pages import ShownSecret, admin_page_context, render_form_page, render_secrets_page
+from core.admin.access import ImageAdminAccess, ReadOnlyAdminMixin, is_image_admin
+from core.admin.base import ADMIN_MEDIA, AdminBase, ExtraView, FormPage, PanelsAboveForm
+from core.admin.display import fit_size, job_of, progress_bar
+from core.admin.fields import JsonObjectField, clean_with
+from core.admin.ids import IdConverter, RowIdChecks, parse_id
+from core.admin.pages import ShownSecret, admin_page_context, render_form_page, render_secrets_page
 
 __all__ = [
     "ADMIN_MEDIA",

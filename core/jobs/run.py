@@ -12,10 +12,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from labelhub import metrics
-from labelhub.jobs.models import Job, JobFenced, JobStatus
-from labelhub.jobs.registry import JobKind, kind_named
-from labelhub.jobs.workers import this_worker
+from core import metrics
+from core.jobs.models import Job, JobFenced, JobStatus
+from core.jobs.registry import JobKind, kind_named
+from core.jobs.workers import this_worker
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from labelhub import error_reports
-from labelhub.jobs.workers import worker_is_dead
+from core import error_reports
+from core.jobs.workers import worker_is_dead
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ class Job(models.Model):
 
     def _announce(self) -> None:
         """The outcome is stored: its kind records what follows (a webhook event) in the same transaction."""
-        from labelhub.jobs.registry import announce_outcome  # the registry imports this module
+        from core.jobs.registry import announce_outcome  # the registry imports this module
 
         try:
             with transaction.atomic():

@@ -26,8 +26,8 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, get_encoding
 from rest_framework.renderers import JSONRenderer
 
-from labelhub.exceptions import RequestTooLarge
-from labelhub.validators import SURROGATE_PROBLEM, has_surrogate, json_problem
+from core.exceptions import RequestTooLarge
+from core.validators import SURROGATE_PROBLEM, has_surrogate, json_problem
 
 # A \uXXXX escape of a surrogate: besides a surrogate in the decoded text itself (UTF-8
 # refuses them, a charset such as unicode_escape does not), only such an escape puts one

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from django.db import IntegrityError, transaction
 
-from labelhub.exceptions import Conflict
+from core.exceptions import Conflict
 
 
 @contextmanager

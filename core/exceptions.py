@@ -130,7 +130,7 @@ def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         # Django's own check (``HttpRequest.body``), were anything to read the body that way:
         # its default answer is an HTML 400 page.
-        from labelhub.parsers import too_large
+        from core.parsers import too_large
 
         too_big = too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         return Response(_body(too_big.detail, 413), status=413)

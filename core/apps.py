@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = "labelhub core"
+
+    def ready(self):
+        from django.conf import settings
+        from django_q.conf import Conf
+        from django_q.signals import post_spawn
+
+        from core.jobs import start_sweeper
+
+        if Conf.CLUSTER_NAME != settings.WEBHOOKS_QUEUE:
+            # A job worker process recovers lost jobs as it starts, then periodically.
+            post_spawn.connect(start_sweeper, dispatch_uid="labelhub-job-sweeper")
