@@ -33,6 +33,7 @@ test: setup $(AZURITE)
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # Rewrite the tree as `make lint` wants it (imports sorted, formatted).
 format: setup

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from accounts.services import apikey_issue
 from accounts.tests.factories import UserFactory
 
-pytest_plugins = ["labelhub.testing.azurite", "labelhub.testing.browser"]
+pytest_plugins = ["testing.azurite", "testing.browser"]
 
 
 def pytest_report_header(config):

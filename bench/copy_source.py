@@ -42,8 +42,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="times to repeat the same-account pair")
     args = parser.parse_args()
 
-    from labelhub.storage.azure import AzureStorage
-    from labelhub.testing.azurite import SECOND_ACCOUNT_NAME, Azurite
+    from integrations.storage.azure import AzureStorage
+    from testing.azurite import SECOND_ACCOUNT_NAME, Azurite
 
     location = tempfile.mkdtemp(prefix="labelhub-bench-copy-")
     data = os.urandom(args.size_kib * 1024)

@@ -41,7 +41,7 @@ def run_case(images: int, junk: int, junk_mb: int) -> dict:
     from imagesets.models import ImageSetJob
     from imagesets.naming import dropbox_name
     from imagesets.tests import samples
-    from labelhub.storage import get_storage
+    from integrations.storage import get_storage
 
     storage = get_storage()
     user = User.objects.create_user(email="bench@localhost", is_staff=True)

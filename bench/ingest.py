@@ -383,8 +383,8 @@ def run_scenario(*, latency_ms: float, azurite, user, jpeg: bytes, count: int, w
 
     from imagesets.models import Image, ImageSet
     from imagesets.services import imageset_create, imageset_finish
-    from labelhub.storage import get_storage
-    from labelhub.testing.azurite import connection_string
+    from integrations.storage import get_storage
+    from testing.azurite import connection_string
 
     direct = azurite.connection_string
     settings.AZURE_STORAGE_CONNECTION_STRING = direct
@@ -545,7 +545,7 @@ def main() -> int:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "labelhub.settings")
 
-    from labelhub.testing.azurite import AZURITE_BIN, Azurite
+    from testing.azurite import AZURITE_BIN, Azurite
 
     if not os.access(AZURITE_BIN, os.X_OK):
         print(f"Azurite is missing at {AZURITE_BIN}; `make test` installs it.", file=sys.stderr)

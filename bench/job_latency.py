@@ -111,7 +111,7 @@ def measure(base: str, headers: dict, runs: int) -> list[dict]:
 
     from imagesets.models import ImageSetJob
     from imagesets.naming import dropbox_name
-    from labelhub.storage import get_storage
+    from integrations.storage import get_storage
 
     png = _png()
     samples = []

@@ -168,7 +168,7 @@ def child_prepare(params: dict) -> dict:
     call_command("migrate", verbosity=0)
     from accounts.models import User
     from imagesets.services import imageset_create, imageset_finish
-    from labelhub.storage import get_storage
+    from integrations.storage import get_storage
 
     count = params["count"]
     user, _ = User.objects.get_or_create(email="bench-scale@example.com", defaults={"is_staff": True})
@@ -212,7 +212,7 @@ def child_run(params: dict) -> dict:
 
     from imagesets.models import Image, ImageSetJob
     from imagesets.services import imageset_finish_run
-    from labelhub.storage import get_storage
+    from integrations.storage import get_storage
 
     imageset_id = params["imageset_id"]
     storage_class = type(get_storage())
@@ -300,7 +300,7 @@ def child_run(params: dict) -> dict:
 
 
 def one_run(*, backend: str, count: int, size_bytes: int, kill_at: int | None = None) -> dict:
-    from labelhub.testing.azurite import AZURITE_BIN, Azurite
+    from testing.azurite import AZURITE_BIN, Azurite
 
     workdir = Path(tempfile.mkdtemp(prefix="labelhub-bench-scale-"))
     azurite = None

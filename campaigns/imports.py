@@ -41,7 +41,7 @@ from django.conf import settings
 from campaigns.inputs import ObjectsByImage, parse_object
 from campaigns.models import CampaignImage
 from core.exceptions import ApplicationError, BadRequest, PayloadTooLarge, Unprocessable
-from labelhub.storage.base import split_path
+from integrations.storage.base import split_path
 
 LISTED = 50
 FORMATS = ("coco", "csv")

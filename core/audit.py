@@ -1,8 +1,8 @@
-"""The audit trail as seen from ``labelhub``: the recorder ``accounts`` registers.
+"""The audit trail as seen from below ``accounts``: the recorder ``accounts`` registers.
 
-The trail (``accounts.audit``) lives above ``labelhub``, which must not
-import it (campaigns -> imagesets -> accounts -> labelhub). Code in
-``labelhub`` (the webhooks) records through this module instead; the
+The trail (``accounts.audit``) lives above ``webhooks`` and ``core``, which
+must not import it (``.importlinter``). Code there (the webhooks) records
+through this module instead; the
 accounts app registers its ``audit_record`` and ``Actor.of_request`` here
 from its ``AppConfig.ready()``. An actor is opaque here: whatever
 ``actor_of_request`` made, handed back to the recorder unchanged.

@@ -67,6 +67,15 @@ _SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
 _KNOWN_SECRET_MIN_LENGTH = 8
 
 _enabled = False
+# The names of the kinds of job (core.jobs.registry adds each as it is registered): a
+# django-q failure line naming one of their tasks duplicates the job's own report.
+_job_names: set[str] = set()
+
+
+def job_name_register(name: str) -> None:
+    _job_names.add(name)
+
+
 _known_secrets: tuple[str, ...] = ()
 
 
@@ -175,28 +184,16 @@ def _repeats_a_job_failure(record: logging.LogRecord | None) -> bool:
     """
     if record is None or record.name != "django-q" or record.levelno != logging.ERROR:
         return False
-    from django.apps import apps
-
-    if not apps.ready:
-        return False
-    from core.jobs.registry import kinds
-
     message = record.getMessage()
-    return any(f"({kind.name}-" in message for kind in kinds())
+    return any(f"({name}-" in message for name in _job_names)
 
 
-def job_failure_report(job, failure: BaseException | str) -> None:
+def job_failure_report(kind, job, failure: BaseException | str) -> None:
     """Report a failed job, tagged with its kind, id and owner: the exception it raised, or why it was given up."""
     if not _enabled:
         return
     import sentry_sdk
 
-    from core.jobs.registry import kind_of
-
-    try:
-        kind = kind_of(job)
-    except LookupError:
-        return  # not a registered kind (a test model): nothing to tag it with
     try:
         _capture_job_failure(sentry_sdk, kind, job, failure)
     except Exception:  # noqa: BLE001 - a report never costs the job its stored outcome

@@ -20,6 +20,31 @@ from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
 
+# --- the storage layer's own errors (raised by integrations.storage; the API answers 503) ---
+
+
+class StorageError(Exception):
+    """Any failure of the storage backend; the API answers 503."""
+
+
+class ObjectNotFound(StorageError):
+    """The addressed file or container does not exist."""
+
+
+class InvalidToken(StorageError):
+    """A signed URL token that is forged, malformed or expired."""
+
+
+class InvalidFileName(StorageError):
+    """A file name a client chose that cannot be stored safely."""
+
+
+class FileTooLarge(StorageError):
+    """An uploaded body larger than the configured limit."""
+
+
+# --- the contract's errors ---------------------------------------------------------
+
 UNAUTHORIZED_DETAIL = (
     "Unauthorized request please make sure you set the Authentication-Key and Authentication-Secret in the header"
 )
@@ -130,8 +155,6 @@ def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         # Django's own check (``HttpRequest.body``), were anything to read the body that way:
         # its default answer is an HTML 400 page.
-        from core.parsers import too_large
-
         too_big = too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         return Response(_body(too_big.detail, 413), status=413)
 
@@ -163,8 +186,6 @@ def _validation_response(exc: DjangoValidationError | drf_exceptions.ValidationE
 
 def _unavailable_response(exc, context) -> Response | None:
     """503 for a database pool that stayed busy or a storage failure; ``None`` (a 500) for anything else."""
-    from labelhub.storage import StorageError  # storage imports settings-dependent code
-
     if is_pool_exhausted(exc):
         logger.warning("no database connection free within the pool timeout in %s", context.get("view"))
         response = Response(_body(DatabaseBusy.default_detail, 503), status=503)
@@ -176,3 +197,8 @@ def _unavailable_response(exc, context) -> Response | None:
         return Response(_body(StorageUnavailable.default_detail, 503), status=503)
 
     return None
+
+
+def too_large(limit: int) -> RequestTooLarge:
+    """The 413 of a JSON body over ``limit`` bytes (the parser's, and Django's own check's)."""
+    return RequestTooLarge(f"Request body too large: at most {limit} bytes of JSON")

@@ -13,7 +13,7 @@ prometheus-client reads it once, at import. Unset, one process's own values
 are served.
 
 Queue depth and the age of the oldest queued job are not counted but read
-from the job tables at scrape time (``JobQueueCollector``), and so are the
+from the job tables at scrape time (``core.jobs.gauges``), and so are the
 domain gauges (images awaiting labeling, labeled images, boxes, ...:
 ``DomainGaugeCollector``), which the apps that own the tables register with
 ``register_domain_gauges`` and which are cached for a scrape interval.
@@ -203,48 +203,6 @@ def auth_failure(reason: str) -> None:
 # --- read at scrape time ----------------------------------------------------------------
 
 
-class JobQueueCollector:
-    """Queued jobs and the age of the oldest, per kind, read from the job tables at scrape time.
-
-    One aggregate query per kind of job. A database that does not answer
-    leaves these two metrics out of the scrape rather than failing it.
-    """
-
-    def describe(self):
-        # Without this the registry would call collect(), and so the database, on register.
-        return [
-            GaugeMetricFamily("labelhub_jobs_queued", "Jobs waiting to run, by kind."),
-            GaugeMetricFamily("labelhub_jobs_oldest_queued_age_seconds", "Age of the oldest queued job, by kind."),
-        ]
-
-    def collect(self):
-        from django.db.models import Count, Min
-        from django.utils import timezone
-
-        from core.jobs import JobStatus, kinds
-
-        queued = GaugeMetricFamily("labelhub_jobs_queued", "Jobs waiting to run, by kind.", labels=["kind"])
-        oldest = GaugeMetricFamily(
-            "labelhub_jobs_oldest_queued_age_seconds",
-            "Age of the oldest queued job (0 when none is queued), by kind.",
-            labels=["kind"],
-        )
-        try:
-            now = timezone.now()
-            for kind in sorted(kinds(), key=lambda k: k.name):
-                row = kind.model.objects.filter(status=JobStatus.QUEUED).aggregate(
-                    n=Count("pk"), first=Min("date_queued")
-                )
-                queued.add_metric([kind.name], row["n"])
-                age = (now - row["first"]).total_seconds() if row["first"] else 0.0
-                oldest.add_metric([kind.name], max(0.0, age))
-        except Exception:  # noqa: BLE001 - a scrape still answers with everything else
-            logger.warning("could not read the job queue for /metrics", exc_info=True)
-            return
-        yield queued
-        yield oldest
-
-
 @dataclass(frozen=True)
 class DomainGauge:
     """One gauge read from the database: ``samples`` are (label values, value) pairs.
@@ -260,6 +218,17 @@ class DomainGauge:
     @classmethod
     def single(cls, name: str, documentation: str, value: float) -> DomainGauge:
         return cls(name, documentation, (((), float(value)),))
+
+
+# Collectors read at scrape time that live with what they read (core.jobs: the job
+# queue), registered from an AppConfig.ready(); built anew for every scrape.
+_scrape_collectors: list[Callable[[], object]] = []
+
+
+def register_scrape_collector(factory: Callable[[], object]) -> None:
+    """Have every ``/metrics`` scrape also collect ``factory()`` (a prometheus-client collector)."""
+    if factory not in _scrape_collectors:
+        _scrape_collectors.append(factory)
 
 
 # Apps register a function answering their gauges (campaigns: from its AppConfig.ready()), so
@@ -357,7 +326,8 @@ def scrape(accept: str = "") -> tuple[bytes, str]:
         MultiProcessCollector(registry)
     else:
         registry.register(REGISTRY)  # this process's metrics, plus its process and GC collectors
-    registry.register(JobQueueCollector())
+    for collector in _scrape_collectors:
+        registry.register(collector())
     encoder, content_type = choose_encoder(accept)
     for _ in range(SCRAPE_ATTEMPTS - 1):
         try:

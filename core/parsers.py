@@ -26,7 +26,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, get_encoding
 from rest_framework.renderers import JSONRenderer
 
-from core.exceptions import RequestTooLarge
+from core.exceptions import too_large
 from core.validators import SURROGATE_PROBLEM, has_surrogate, json_problem
 
 # A \uXXXX escape of a surrogate: besides a surrogate in the decoded text itself (UTF-8
@@ -50,10 +50,6 @@ def _finite_float(text: str) -> float:
 def json_body_limit() -> int | None:
     """The largest JSON body accepted, in bytes (``None``: no limit, as Django's setting allows)."""
     return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-
-
-def too_large(limit: int) -> RequestTooLarge:
-    return RequestTooLarge(f"Request body too large: at most {limit} bytes of JSON")
 
 
 def _read(stream, limit: int | None) -> bytes:

@@ -42,8 +42,8 @@ from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name, final_folder
 from imagesets.probe import ImageInfo, NotAnImage, probe
 from imagesets.selectors import imageset_facts_counts
-from labelhub.storage import ObjectNotFound, get_storage
-from labelhub.storage.base import StoredFile
+from integrations.storage import ObjectNotFound, get_storage
+from integrations.storage.base import StoredFile
 
 # Files looked up, and image rows inserted, per database round trip.
 INSERT_BATCH = 500

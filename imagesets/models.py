@@ -9,7 +9,7 @@ from core.jobs import Job
 from core.validators import TITLE_MAX_LENGTH
 from imagesets.naming import new_dropbox_key
 from imagesets.orientation import display_size
-from labelhub.storage.base import BlobPathMixin
+from integrations.storage.base import BlobPathMixin
 
 
 class ImageSet(models.Model):

@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from core.exceptions import NotFound
 from imagesets.inputs import ImageFilters
 from imagesets.models import Image, ImageSet
-from labelhub.storage import get_storage
+from integrations.storage import get_storage
 
 
 def imageset_list() -> QuerySet[ImageSet]:

@@ -25,7 +25,7 @@ urlpatterns = [
     path("schema.yaml", YamlSchemaApi.as_view(), name="schema-yaml"),
     path("ui", SpectacularSwaggerView.as_view(url_name="v1:schema"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="v1:schema"), name="redoc"),
-    path("", include("labelhub.storage.urls")),
+    path("", include("integrations.storage.urls")),
     path("", include("imagesets.urls")),
     path("", include("campaigns.urls")),
     path("", include("campaigns.export.urls")),

@@ -39,7 +39,7 @@ def _check_database() -> None:
 
 
 def _ping_storage() -> None:
-    from labelhub.storage import get_storage
+    from integrations.storage import get_storage
 
     get_storage().ping(timeout=READY_CHECK_TIMEOUT)
 

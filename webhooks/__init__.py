@@ -1,6 +1,6 @@
 """Webhooks: signed, retried, logged notifications of what happens to image sets, campaigns and exports.
 
-At the bottom of the dependency chain (``labelhub``), so every app can emit:
+Below every domain app (only ``integrations`` and ``core`` are lower), so every app can emit:
 ``webhook_event_record(type=..., data=..., campaign_user_ids=[...])`` inside
 the transaction of the change writes the event and one delivery per
 subscribed, active endpoint of an active owner (the outbox), with the body
@@ -19,5 +19,5 @@ endpoint failing (or answering slower than ``WEBHOOKS_SLOW_AFTER``)
 ``WEBHOOKS_DISABLE_AFTER_FAILURES`` times in a row is disabled, with the reason.
 
 The event types are in ``events.py`` (one line each). This package imports
-no app above ``labelhub``: users are ``settings.AUTH_USER_MODEL``.
+no app above it (``.importlinter``): users are ``settings.AUTH_USER_MODEL``.
 """

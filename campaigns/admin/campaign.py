@@ -41,7 +41,7 @@ from core.admin import (
 )
 from core.exceptions import ApplicationError, Conflict, InvalidName, NotFound
 from imagesets.selectors import imageset_get, imageset_image_ids, imagesets_holding_images
-from labelhub.storage import StorageError, get_storage
+from integrations.storage import StorageError, get_storage
 
 IMAGES_ON_PAGE = 50
 IMAGESETS_OFFERED = 200

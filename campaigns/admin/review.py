@@ -49,7 +49,7 @@ from campaigns.services.reviews import REVIEWABLE, reviews_decide
 from core.admin import admin_page_context, fit_size, parse_id
 from core.exceptions import ApplicationError
 from imagesets.selectors import image_read_url
-from labelhub.storage import StorageError
+from integrations.storage import StorageError
 
 TEMPLATE = "admin/campaigns/campaign/review.html"
 # The image is shown at most this large, and small images are enlarged up to it (at most 4×).

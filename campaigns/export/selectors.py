@@ -16,7 +16,7 @@ from typing import NamedTuple
 from django.db.models import Case, F, FilteredRelation, IntegerField, Q, Value, When
 
 from campaigns.models import BoundingBox, CampaignImage, ReviewState
-from labelhub.storage.base import BlobPathMixin
+from integrations.storage.base import BlobPathMixin
 
 # Rows fetched per round trip; large enough that a 1M-object campaign is a
 # few hundred fetches, small enough to keep memory flat.

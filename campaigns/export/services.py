@@ -50,8 +50,8 @@ from campaigns.export.yolo import yolo_zip_chunks
 from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, Submission
 from core.exceptions import Conflict, NotFound
 from core.jobs import job_run
-from labelhub import azureml
-from labelhub.storage import get_storage
+from integrations import azureml
+from integrations.storage import get_storage
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from campaigns.tests.factories import (
 from core.exceptions import NotFound
 from imagesets.models import Image
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
-from labelhub.storage.local import unsign_read_token
+from integrations.storage.local import unsign_read_token
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from campaigns.tests.factories import (
     replace_objects_from_body,
 )
 from imagesets.tests.factories import ImageFactory
-from labelhub.testing.api import assert_error
+from testing.api import assert_error
 
 pytestmark = pytest.mark.django_db
 

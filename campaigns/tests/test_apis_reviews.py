@@ -13,7 +13,7 @@ from accounts.models import ImageFetchCount
 from campaigns.models import Campaign, CampaignImage, Review, ReviewSample
 from campaigns.tests.conftest import campaign_state, image_ids
 from campaigns.tests.factories import box, make_campaign, objects_body
-from labelhub.testing.api import assert_error
+from testing.api import assert_error
 
 pytestmark = pytest.mark.django_db
 

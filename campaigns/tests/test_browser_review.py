@@ -23,8 +23,8 @@ from accounts.services import apikey_issue
 from campaigns.models import Campaign, CampaignImage, Review
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory, CampaignLabelerFactory
 from imagesets.tests.factories import ImageFactory
-from labelhub.storage import get_storage
-from labelhub.testing.browser import admin_page
+from integrations.storage import get_storage
+from testing.browser import admin_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -21,8 +21,8 @@ from campaigns.tests.export_data import EXPECTED_CSV, label_image, make_exportab
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory
 from core.exceptions import Conflict, NotFound
 from imagesets.tests.factories import ImageFactory
-from labelhub import azureml
-from labelhub.storage import StorageError, get_storage
+from integrations import azureml
+from integrations.storage import StorageError, get_storage
 
 pytestmark = pytest.mark.django_db
 
@@ -438,7 +438,7 @@ def test_a_storage_failure_half_way_fails_the_job_and_keeps_the_campaign_finishe
 
 def test_storage_that_cannot_be_reached_fails_the_job(settings, no_azureml):
     # A port nothing listens on: the Azure backend's own error, not a hang.
-    from labelhub.testing.azurite import connection_string, free_port
+    from testing.azurite import connection_string, free_port
 
     settings.STORAGE_BACKEND = "azure"
     settings.AZURE_STORAGE_CONNECTION_STRING = connection_string("127.0.0.1", free_port())

@@ -14,8 +14,8 @@ from campaigns.models import Campaign, CampaignJob
 from campaigns.tests.export_data import EXPECTED_CSV, make_exportable_campaign
 from campaigns.tests.factories import CampaignFactory
 from core.exceptions import UNAUTHORIZED_DETAIL
-from labelhub import azureml
-from labelhub.storage import get_storage
+from integrations import azureml
+from integrations.storage import get_storage
 
 pytestmark = pytest.mark.django_db
 
@@ -195,7 +195,7 @@ def test_export_campaign_command_does_not_start_a_second_export_while_one_runs(l
 
 
 def test_export_campaign_command_reports_a_failed_export(local_storage, monkeypatch):
-    from labelhub.storage import StorageError
+    from integrations.storage import StorageError
 
     campaign, _ = make_exportable_campaign()
 

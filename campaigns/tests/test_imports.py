@@ -18,7 +18,7 @@ from campaigns.services.imports import labels_import
 from campaigns.tests.export_data import make_exportable_campaign
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory
 from core.exceptions import BadRequest, Conflict, NotFound, PayloadTooLarge, Unprocessable
-from labelhub.testing.state import stored_state
+from testing.state import stored_state
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from campaigns.models import Campaign, Submission
 from campaigns.tests.conftest import image_ids
 from campaigns.tests.factories import make_campaign, new_object, objects_body
 from conftest import client_for
-from labelhub.testing.api import assert_error
-from labelhub.testing.state import stored_state
+from testing.api import assert_error
+from testing.state import stored_state
 
 pytestmark = pytest.mark.django_db
 

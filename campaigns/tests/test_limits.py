@@ -21,7 +21,7 @@ from campaigns.tests.factories import (
 from core.exceptions import Unprocessable
 from imagesets.models import Image
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
-from labelhub.testing.api import assert_error
+from testing.api import assert_error
 
 pytestmark = pytest.mark.django_db
 

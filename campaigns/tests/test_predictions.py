@@ -23,8 +23,8 @@ from campaigns.tests.factories import (
     set_status_from_body,
 )
 from conftest import client_for
-from labelhub.testing.api import assert_error
-from labelhub.testing.state import stored_state
+from testing.api import assert_error
+from testing.state import stored_state
 
 pytestmark = pytest.mark.django_db
 

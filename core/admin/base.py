@@ -25,8 +25,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.admin.ids import RowIdChecks, parse_id
 from core.admin.pages import render_form_page
-from core.exceptions import ApplicationError, NotFound
-from labelhub.storage import StorageError
+from core.exceptions import ApplicationError, NotFound, StorageError
 
 ADMIN_MEDIA = forms.Media(css={"all": ["labelhub/admin.css"]}, js=["labelhub/admin.js"])
 

@@ -30,7 +30,7 @@ replaces a killed one recovers its job at once) and then every
 ``JOBS_SWEEP_INTERVAL`` seconds from a thread of its own.
 
 Apps register their kind of job (``register``) from their ``AppConfig``;
-this package never imports them (apps depend one way: on ``labelhub``).
+this package never imports them (apps depend one way: on ``core``).
 
 Modules: ``models`` (the abstract ``Job`` row), ``registry`` (kinds of job),
 ``queue`` (hand-over to the broker), ``run`` (claim, heartbeat, outcome),

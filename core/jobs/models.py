@@ -13,6 +13,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from core import error_reports
+from core.jobs.registry import announce_outcome, kind_of
 from core.jobs.workers import worker_is_dead
 
 logger = logging.getLogger(__name__)
@@ -176,7 +177,10 @@ class Job(models.Model):
     def mark_failed(self, exc: BaseException | str) -> None:
         """Store the failure and its event (the sweep and a claim call it too, holding the row's lock)."""
         # Reported first: a database that is down (and fails the save) must not hide the failure.
-        error_reports.job_failure_report(self, exc)
+        try:
+            error_reports.job_failure_report(kind_of(self), self, exc)
+        except LookupError:
+            pass  # not a registered kind (a test model): nothing to tag the report with
         if isinstance(exc, BaseException):
             error = f"{type(exc).__name__}: {exc}"
             result = {**(self.result or {}), "traceback": traceback.format_exc(limit=8)}
@@ -194,8 +198,6 @@ class Job(models.Model):
 
     def _announce(self) -> None:
         """The outcome is stored: its kind records what follows (a webhook event) in the same transaction."""
-        from core.jobs.registry import announce_outcome  # the registry imports this module
-
         try:
             with transaction.atomic():
                 announce_outcome(self)

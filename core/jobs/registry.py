@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from core.jobs.models import Job
+from core import error_reports
+
+if TYPE_CHECKING:
+    from core.jobs.models import Job  # the models look kinds up here
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ _KINDS: dict[str, JobKind] = {}
 
 def register(kind: JobKind) -> JobKind:
     _KINDS[kind.name] = kind
+    error_reports.job_name_register(kind.name)
     return kind
 
 

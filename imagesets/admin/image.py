@@ -24,7 +24,7 @@ from imagesets.hooks import image_admin_extensions
 from imagesets.inputs import LAT_LIMIT, LON_LIMIT
 from imagesets.models import Image
 from imagesets.selectors import image_read_url
-from labelhub.storage import StorageError
+from integrations.storage import StorageError
 
 THUMB_SIZE = 80
 PREVIEW_SIZE = 480

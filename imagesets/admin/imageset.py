@@ -42,7 +42,7 @@ from imagesets.services import (
     imageset_finish,
     imageset_job_retry,
 )
-from labelhub.storage import StorageError
+from integrations.storage import StorageError
 
 JOB_POLL_SECONDS = 1
 NONE = "—"

@@ -13,7 +13,7 @@ from core.exceptions import BadRequest, DropboxClosed, LengthRequired, NotFound,
 from core.negotiation import ForcedNegotiationMixin
 from core.openapi import errors
 from imagesets import services
-from labelhub.storage import (
+from integrations.storage import (
     FileTooLarge,
     InvalidFileName,
     InvalidToken,

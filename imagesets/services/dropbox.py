@@ -12,11 +12,11 @@ from core.exceptions import Conflict, NotFound
 from imagesets.models import ImageSet
 from imagesets.naming import dropbox_name
 from imagesets.selectors import imageset_lock
-from labelhub.storage import get_storage
-from labelhub.storage.base import Storage
+from integrations.storage import get_storage
+from integrations.storage.base import Storage
 
 if TYPE_CHECKING:
-    from labelhub.storage.local import StagedUpload
+    from integrations.storage.local import StagedUpload
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from imagesets.ingest import ingest
 from imagesets.models import ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name
 from imagesets.selectors import imageset_lock
-from labelhub.storage import get_storage
+from integrations.storage import get_storage
 
 # The kind of job registered in imagesets.apps.
 FINISH_JOB = "imageset_finish"

@@ -12,8 +12,8 @@ from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name, final_folder
 from imagesets.selectors import imageset_lock
 from imagesets.services.dropbox import dropbox_open
-from labelhub.storage import ObjectNotFound, get_storage
-from labelhub.storage.base import Storage
+from integrations.storage import ObjectNotFound, get_storage
+from integrations.storage.base import Storage
 
 
 def imageset_create(*, title: str, metadata: dict | None = None, created_by) -> ImageSet:

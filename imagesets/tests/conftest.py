@@ -11,7 +11,7 @@ import pytest
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name
 from imagesets.services import imageset_create, imageset_finish
-from labelhub.storage import StorageError
+from integrations.storage import StorageError
 
 
 @pytest.fixture(autouse=True)

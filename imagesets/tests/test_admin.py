@@ -19,8 +19,8 @@ from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.tests import samples
 from imagesets.tests.conftest import imageset_state, new_imageset
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
-from labelhub.storage import StorageError
-from labelhub.storage.local import unsign_read_token
+from integrations.storage import StorageError
+from integrations.storage.local import unsign_read_token
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from imagesets.services import imageset_finish
 from imagesets.tests import samples
 from imagesets.tests.conftest import imageset_state, new_imageset, unique_title
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
-from labelhub.storage.local import sign_dropbox_token
-from labelhub.testing.api import assert_error
+from integrations.storage.local import sign_dropbox_token
+from testing.api import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -194,7 +194,7 @@ def test_finishing_a_set_answers_ok_and_ingests_its_uploads(
 def test_a_failing_job_still_answers_ok_and_shows_as_failed(
     local_storage, admin_client, admin_user, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from labelhub.storage import StorageError
+    from integrations.storage import StorageError
 
     imageset = new_imageset(admin_user, files={"car.png": samples.png()}, storage=local_storage)
     monkeypatch.setattr(local_storage, "copy", lambda s, d: (_ for _ in ()).throw(StorageError("no space left")))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from imagesets.tests.factories import ImageFactory
-from labelhub.testing.api import assert_error
+from testing.api import assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from imagesets.naming import dropbox_name, final_folder
 from imagesets.services import imageset_finish
 from imagesets.tests import samples
 from imagesets.tests.conftest import new_imageset
-from labelhub.storage import StorageError
-from labelhub.testing.azurite import free_port
+from integrations.storage import StorageError
+from testing.azurite import free_port
 
 
 def run(*args) -> tuple[str, str]:

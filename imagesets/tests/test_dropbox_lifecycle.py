@@ -31,8 +31,8 @@ from imagesets.services import (
 from imagesets.tests import samples
 from imagesets.tests.conftest import finish_and_run, imageset_state, unique_title
 from imagesets.tests.factories import ImageFactory
-from labelhub.storage import StorageError
-from labelhub.storage.azure import AzureStorage
+from integrations.storage import StorageError
+from integrations.storage.azure import AzureStorage
 
 pytestmark = pytest.mark.django_db
 

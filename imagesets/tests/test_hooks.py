@@ -1,12 +1,8 @@
-import ast
-from pathlib import Path
 
 import pytest
 
 from imagesets import hooks
 from imagesets.hooks import ImageAdminExtension
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -59,23 +55,3 @@ def test_image_admin_extensions_are_merged_in_registration_order(no_hooks):
     assert hooks.image_admin_extensions() == ImageAdminExtension(
         list_filters=("a",), actions=(first_action, second_action), readonly_fields=(field,)
     )
-
-
-def imported_modules(app: str) -> set[tuple[str, str]]:
-    """``(file, module)`` for every import in an app's production code (tests left out)."""
-    found = set()
-    for path in (ROOT / app).rglob("*.py"):
-        if "tests" in path.relative_to(ROOT).parts:
-            continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                found.update((str(path.relative_to(ROOT)), alias.name) for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                found.add((str(path.relative_to(ROOT)), node.module))
-    return found
-
-
-@pytest.mark.parametrize("app, higher", [("imagesets", {"campaigns"}), ("accounts", {"campaigns", "imagesets"})])
-def test_a_lower_app_imports_no_higher_one(app, higher):
-    # campaigns -> imagesets -> accounts -> labelhub: a lower app gets what it needs through hooks.
-    assert {(file, module) for file, module in imported_modules(app) if module.split(".")[0] in higher} == set()

@@ -15,7 +15,7 @@ from imagesets.services import (
 )
 from imagesets.tests.conftest import unique_title
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
-from labelhub.storage import StorageError
+from integrations.storage import StorageError
 
 pytestmark = pytest.mark.django_db
 

@@ -30,7 +30,7 @@ from imagesets.services import imageset_job_retry
 from imagesets.tasks import finish_imageset
 from imagesets.tests import samples
 from imagesets.tests.conftest import finish_and_run, new_imageset, put_files
-from labelhub.storage import StorageError
+from integrations.storage import StorageError
 
 pytestmark = pytest.mark.django_db
 

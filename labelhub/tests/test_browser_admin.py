@@ -31,7 +31,7 @@ from accounts.models import User
 from campaigns.export.services import STEPS as EXPORT_STEPS
 from campaigns.models import BoundingBox, Campaign, CampaignImage
 from imagesets.models import Image, ImageSet, ImageSetJob
-from labelhub.testing.browser import admin_page
+from testing.browser import admin_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

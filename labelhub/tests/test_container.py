@@ -37,8 +37,8 @@ from django.conf import settings
 from django.db import connection
 from psycopg import sql
 
-from labelhub.testing.azurite import free_port
 from labelhub.tests.test_full_flow import run_seed_flow
+from testing.azurite import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -29,7 +29,7 @@ from core import error_reports, jobs
 from imagesets.models import ImageSetJob
 from imagesets.tests import samples
 from imagesets.tests.conftest import finish_and_run, new_imageset
-from labelhub.storage import StorageError
+from integrations.storage import StorageError
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +142,7 @@ class UploadView(APIView):
 
     def post(self, request):
         body = request.data
-        logging.getLogger("labelhub.storage").warning("upload to %s refused, retrying", body["upload_url"])
+        logging.getLogger("integrations.storage").warning("upload to %s refused, retrying", body["upload_url"])
         try:
             # The key under a name that says nothing: absent only because locals are not sent.
             _sign(body["upload_url"], key=request.headers["Authentication-Secret"][::-1])
@@ -197,7 +197,7 @@ def test_an_exception_in_a_view_is_reported_with_its_request_and_without_a_secre
     assert event["request"]["headers"]["Authentication-Key"] == api_key
     assert event["request"]["data"]["webhook"]["url"] == "https://hooks.example.com/labelhub"
     # The log line before the error is a breadcrumb, scrubbed too, its time still a time.
-    [retry] = [crumb for crumb in event["breadcrumbs"]["values"] if crumb.get("category") == "labelhub.storage"]
+    [retry] = [crumb for crumb in event["breadcrumbs"]["values"] if crumb.get("category") == "integrations.storage"]
     assert retry["message"].startswith("upload to https://acct.blob.core.windows.net/images/a.png?sv=2025-01-05")
     assert datetime.fromisoformat(retry["timestamp"].replace("Z", "+00:00")) <= datetime.now(UTC)
     assert (event["environment"], event["release"], event["server_name"]) == ("test-namespace", "0123abcd", "test-host")

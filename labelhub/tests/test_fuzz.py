@@ -59,7 +59,7 @@ from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory, CampaignLabelerFactory
 from imagesets.tests import samples
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
-from labelhub.storage import get_storage
+from integrations.storage import get_storage
 from webhooks.services import webhook_create
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -18,9 +18,9 @@ import pytest
 from campaigns.models import Campaign
 from campaigns.tests.factories import new_object
 from imagesets.models import ImageSet
-from labelhub.testing.api import assert_error
-from labelhub.testing.state import stored_state
 from labelhub.tests.conftest import API, OPERATIONS, World, call, operations, send
+from testing.api import assert_error
+from testing.state import stored_state
 
 pytestmark = pytest.mark.django_db
 

@@ -34,8 +34,8 @@ from imagesets.naming import dropbox_name
 from imagesets.tests import samples
 from imagesets.tests.conftest import put_files
 from imagesets.tests.test_tasks import test_database_url
-from labelhub.testing.azurite import free_port
 from labelhub.tests.test_full_flow import run_seed_flow
+from testing.azurite import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -22,9 +22,9 @@ from core.validators import (
     validate_metadata,
     validate_title,
 )
-from labelhub.testing.api import assert_error
-from labelhub.testing.state import stored_state
 from labelhub.tests.conftest import API, World, call
+from testing.api import assert_error
+from testing.state import stored_state
 
 
 def nested(depth: int, leaf):

@@ -11,8 +11,8 @@ from django.db.utils import OperationalError
 from django.test import Client
 from django_q.conf import Conf
 
-from labelhub.testing.azurite import connection_string, free_port
 from labelhub.tests.conftest import METRICS_TOKEN
+from testing.azurite import connection_string, free_port
 
 pytestmark = pytest.mark.django_db
 

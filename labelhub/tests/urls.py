@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from core.exceptions import Conflict, InvalidName, NotFound
-from labelhub.storage import StorageError
+from integrations.storage import StorageError
 
 
 class UserSerializer(serializers.ModelSerializer):

@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 
 from accounts.models import User
-from labelhub.testing.browser import admin_page
+from testing.browser import admin_page
 from webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 from webhooks.services import webhook_event_record
 

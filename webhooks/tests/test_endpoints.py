@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent
 from accounts.tests.factories import UserFactory
-from labelhub.testing.api import assert_error
+from testing.api import assert_error
 from webhooks.models import Webhook, WebhookDelivery
 from webhooks.services import (
     OWNER_DEACTIVATED,

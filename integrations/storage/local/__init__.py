@@ -14,9 +14,9 @@ is moved into the dropbox), so deleting or finishing the set closes it, and a
 new set with the same title never accepts the old set's URL.
 """
 
-from labelhub.storage.local.backend import CHUNK_SIZE, PARTIAL_DIR, LocalStorage, StagedUpload
-from labelhub.storage.local.names import check_container_name, check_file_name, guess_content_type
-from labelhub.storage.local.tokens import (
+from integrations.storage.local.backend import CHUNK_SIZE, PARTIAL_DIR, LocalStorage, StagedUpload
+from integrations.storage.local.names import check_container_name, check_file_name, guess_content_type
+from integrations.storage.local.tokens import (
     DropboxToken,
     sign_dropbox_token,
     sign_read_token,

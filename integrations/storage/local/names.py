@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 
-from labelhub.storage import InvalidFileName
+from integrations.storage import InvalidFileName
 
 MAX_NAME_LENGTH = 1024  # Azure's limit for a blob name
 MAX_SEGMENT_BYTES = 255  # a file name on common file systems

@@ -13,29 +13,13 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+# The storage layer's errors are core's (every error class is in core.exceptions);
+# they are part of this package's face: raised by the backends, caught by callers.
+from core.exceptions import FileTooLarge, InvalidFileName, InvalidToken, ObjectNotFound, StorageError
+
 if TYPE_CHECKING:
-    from labelhub.storage.base import Storage
-    from labelhub.storage.local import DropboxToken
-
-
-class StorageError(Exception):
-    """Any failure of the storage backend; the API answers 503."""
-
-
-class ObjectNotFound(StorageError):
-    """The addressed file or container does not exist."""
-
-
-class InvalidToken(StorageError):
-    """A signed URL token that is forged, malformed or expired."""
-
-
-class InvalidFileName(StorageError):
-    """A file name a client chose that cannot be stored safely."""
-
-
-class FileTooLarge(StorageError):
-    """An uploaded body larger than the configured limit."""
+    from integrations.storage.base import Storage
+    from integrations.storage.local import DropboxToken
 
 
 _instances: dict[tuple, Storage] = {}
@@ -62,11 +46,11 @@ def _config_key() -> tuple:
 
 def _build(key: tuple) -> Storage:
     if key[0] == "local":
-        from labelhub.storage.local import LocalStorage
+        from integrations.storage.local import LocalStorage
 
         return LocalStorage(location=key[1])
-    from labelhub.storage.azure import AzureStorage
-    from labelhub.storage.azure.client import token_credential
+    from integrations.storage.azure import AzureStorage
+    from integrations.storage.azure.client import token_credential
 
     _, connection_string, account_url, credential, workers, retries = key
     if connection_string:
@@ -93,7 +77,7 @@ def unsign_dropbox_token(token: str) -> DropboxToken:
 
     ``InvalidToken`` if forged or expired.
     """
-    from labelhub.storage.local import unsign_dropbox_token as unsign
+    from integrations.storage.local import unsign_dropbox_token as unsign
 
     return unsign(token)
 

@@ -13,14 +13,14 @@ from urllib.parse import quote
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import AccessPolicy, BlobClient, ContainerSasPermissions, ContentSettings
 
-from labelhub.storage import ObjectNotFound, StorageError
-from labelhub.storage.azure.client import pooled_session, service_client, token_credential
-from labelhub.storage.azure.containers import KnownContainers, container_missing
-from labelhub.storage.azure.copying import COPY_SOURCE_SAS_VALID, BlobRef, wait_for_copy
-from labelhub.storage.azure.errors import azure_errors, error_code
-from labelhub.storage.azure.reader import BlobReader
-from labelhub.storage.azure.sas import SasSigner, sas_times
-from labelhub.storage.base import Storage, StoredFile, relative_name, split_path
+from integrations.storage import ObjectNotFound, StorageError
+from integrations.storage.azure.client import pooled_session, service_client, token_credential
+from integrations.storage.azure.containers import KnownContainers, container_missing
+from integrations.storage.azure.copying import COPY_SOURCE_SAS_VALID, BlobRef, wait_for_copy
+from integrations.storage.azure.errors import azure_errors, error_code
+from integrations.storage.azure.reader import BlobReader
+from integrations.storage.azure.sas import SasSigner, sas_times
+from integrations.storage.base import Storage, StoredFile, relative_name, split_path
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential

@@ -32,8 +32,8 @@ from azure.storage.blob import (
     generate_container_sas,
 )
 
-from labelhub.storage import StorageError
-from labelhub.storage.azure.errors import azure_errors
+from integrations.storage import StorageError
+from integrations.storage.azure.errors import azure_errors
 
 # Clock skew allowance for SAS start times.
 SAS_CLOCK_SKEW = timedelta(minutes=5)

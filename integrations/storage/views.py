@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 
 from core.exceptions import NotFound, TokenRejected
 from core.negotiation import ForcedNegotiationMixin
-from labelhub.storage import InvalidToken, ObjectNotFound, get_storage
-from labelhub.storage.local import guess_content_type, unsign_read_token
+from integrations.storage import InvalidToken, ObjectNotFound, get_storage
+from integrations.storage.local import guess_content_type, unsign_read_token
 
 
 class FileReadApi(ForcedNegotiationMixin, APIView):

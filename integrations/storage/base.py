@@ -56,7 +56,7 @@ class StoredFile:
 
 
 class Storage(abc.ABC):
-    """Small interface over blob storage (see ``labelhub.storage.get_storage``)."""
+    """Small interface over blob storage (see ``integrations.storage.get_storage``)."""
 
     # Whether a file can still land in a dropbox after its set is finished. Azure:
     # yes, for a while (a revoked SAS may keep working up to 30 s; keyless, until
@@ -131,7 +131,7 @@ class Storage(abc.ABC):
         re-opens a revoked dropbox, call it only while holding the set's row
         lock with the set still ``created`` (``imagesets.services.imageset_dropbox_url``).
         Keyless Azure signs a user-delegation SAS of the container instead (it
-        cannot name a stored policy; see ``labelhub.storage.azure``).
+        cannot name a stored policy; see ``integrations.storage.azure``).
         """
 
     @abc.abstractmethod

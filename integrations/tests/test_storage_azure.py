@@ -27,9 +27,9 @@ import pytest
 import requests
 from azure.core.exceptions import AzureError
 
-from labelhub.storage import ObjectNotFound, StorageError, get_storage
-from labelhub.storage.azure import COPY_SOURCE_SAS_VALID, AzureStorage
-from labelhub.testing.azurite import ACCOUNT_KEY, ACCOUNT_NAME, SECOND_ACCOUNT_NAME, connection_string
+from integrations.storage import ObjectNotFound, StorageError, get_storage
+from integrations.storage.azure import COPY_SOURCE_SAS_VALID, AzureStorage
+from testing.azurite import ACCOUNT_KEY, ACCOUNT_NAME, SECOND_ACCOUNT_NAME, connection_string
 
 pytestmark = pytest.mark.azurite
 
@@ -298,7 +298,7 @@ def test_a_copy_of_a_missing_source_in_another_account_raises_object_not_found(a
 
 
 def test_azure_storage_copies_only_from_azure_storage(azure_storage, settings):
-    from labelhub.storage.local import LocalStorage
+    from integrations.storage.local import LocalStorage
 
     with pytest.raises(StorageError):
         azure_storage.copy("box/a.jpg", "box/b.jpg", source_storage=LocalStorage(location=settings.MEDIA_ROOT))
@@ -373,7 +373,7 @@ def test_listing_a_missing_container_raises_object_not_found(azure_storage, http
 
 
 def test_a_copy_reuses_the_destination_client_for_the_read_and_keeps_only_a_few(azure_storage, monkeypatch):
-    from labelhub.storage.azure import backend
+    from integrations.storage.azure import backend
 
     monkeypatch.setattr(backend, "BLOB_CLIENTS_KEPT", 3)
     for i in range(5):

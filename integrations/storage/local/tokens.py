@@ -8,11 +8,11 @@ from typing import NamedTuple
 
 from django.core import signing
 
-from labelhub.storage import InvalidToken, StorageError
+from integrations.storage import InvalidToken, StorageError
 
 # Also what tokens already handed out are signed with: never change them.
-_READ_SALT = "labelhub.storage.local.read"
-_DROPBOX_SALT = "labelhub.storage.local.dropbox"
+_READ_SALT = "integrations.storage.local.read"
+_DROPBOX_SALT = "integrations.storage.local.dropbox"
 
 
 def _sign(payload: dict, *, salt: str, valid_for: timedelta) -> str:

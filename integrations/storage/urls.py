@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labelhub.storage.views import FileReadApi
+from integrations.storage.views import FileReadApi
 
 urlpatterns = [
     path("files/<str:token>", FileReadApi.as_view(), name="storage-file"),

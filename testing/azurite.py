@@ -57,7 +57,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 AZURITE_BIN = REPO_ROOT / "tools" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
 ACCOUNT_NAME = "devstoreaccount1"
 # Azurite's well-known development account key (public, documented by Microsoft).
@@ -383,7 +383,7 @@ def azurite(azurite_server):
 @pytest.fixture
 def azure_storage(settings, azurite):
     """The Azure backend on Azurite; every container the test creates is deleted afterwards."""
-    from labelhub.storage import get_storage
+    from integrations.storage import get_storage
 
     settings.STORAGE_BACKEND = "azure"
     settings.AZURE_STORAGE_CONNECTION_STRING = azurite
@@ -414,7 +414,7 @@ def managed_identity_environment(monkeypatch, endpoint: TokenEndpoint, certifica
 @pytest.fixture
 def azure_keyless_storage(settings, monkeypatch, azurite_oauth_server, identity_endpoint):
     """The Azure backend on the OAuth Azurite by account URL and managed identity; no account key anywhere."""
-    from labelhub.storage import get_storage
+    from integrations.storage import get_storage
 
     managed_identity_environment(monkeypatch, identity_endpoint, azurite_oauth_server.certificate)
     settings.STORAGE_BACKEND = "azure"
@@ -428,7 +428,7 @@ def azure_keyless_storage(settings, monkeypatch, azurite_oauth_server, identity_
 @pytest.fixture
 def azure_second_account(azurite_server):
     """Azure storage on the second account of the session's Azurite; its new containers are deleted afterwards."""
-    from labelhub.storage.azure import AzureStorage
+    from integrations.storage.azure import AzureStorage
 
     yield from _deleting_new_containers(
         AzureStorage(azurite_server.connection_string_for(SECOND_ACCOUNT_NAME), pool_size=4, retries=0)
@@ -446,7 +446,7 @@ def _deleting_new_containers(storage):
 @pytest.fixture
 def local_storage(settings):
     """The local backend on this test's MEDIA_ROOT."""
-    from labelhub.storage import get_storage
+    from integrations.storage import get_storage
 
     settings.STORAGE_BACKEND = "local"
     return get_storage()

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from labelhub.storage import ObjectNotFound, StorageError
+from integrations.storage import ObjectNotFound, StorageError
 
 RANDOM = os.urandom(700 * 1024)  # larger than every read/write chunk size
 

@@ -20,9 +20,9 @@ import requests
 from azure.core.exceptions import AzureError
 
 from imagesets.tests import samples
-from labelhub.storage import ObjectNotFound, StorageError
-from labelhub.storage.azure import COPY_SOURCE_SAS_VALID, AzureStorage, sas
-from labelhub.testing.azurite import SECOND_ACCOUNT_NAME, STORAGE_RESOURCE, managed_identity_environment
+from integrations.storage import ObjectNotFound, StorageError
+from integrations.storage.azure import COPY_SOURCE_SAS_VALID, AzureStorage, sas
+from testing.azurite import SECOND_ACCOUNT_NAME, STORAGE_RESOURCE, managed_identity_environment
 
 pytestmark = pytest.mark.azurite
 

@@ -19,7 +19,7 @@ from azure.storage.blob import BlobServiceClient, ExponentialRetry
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from labelhub.storage import StorageError
+from integrations.storage import StorageError
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential

@@ -13,11 +13,11 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage
 from django.urls import get_script_prefix, reverse
 
-from labelhub.storage import FileTooLarge, InvalidFileName, ObjectNotFound, StorageError
-from labelhub.storage.base import Storage, StoredFile, relative_name, split_path
-from labelhub.storage.local.listing import remove_tree, sorted_in_bounded_memory, walk_keys
-from labelhub.storage.local.names import check_container_name, check_file_name, guess_content_type
-from labelhub.storage.local.tokens import sign_dropbox_token, sign_read_token
+from integrations.storage import FileTooLarge, InvalidFileName, ObjectNotFound, StorageError
+from integrations.storage.base import Storage, StoredFile, relative_name, split_path
+from integrations.storage.local.listing import remove_tree, sorted_in_bounded_memory, walk_keys
+from integrations.storage.local.names import check_container_name, check_file_name, guess_content_type
+from integrations.storage.local.tokens import sign_dropbox_token, sign_read_token
 
 CHUNK_SIZE = 256 * 1024
 PARTIAL_DIR = ".partial"  # not a valid container name on Azure, so never a dropbox

@@ -9,7 +9,7 @@ names, proxy or not. Azure exceptions are turned into
 ``StorageError``/``ObjectNotFound`` here and never leave the package, and
 neither do clients, tokens or account keys.
 
-Two ways to authenticate (``labelhub.storage.azure.client``):
+Two ways to authenticate (``integrations.storage.azure.client``):
 
 - A connection string with an ``AccountKey``: requests are signed with the
   Shared Key and every SAS with the account key.
@@ -19,7 +19,7 @@ Two ways to authenticate (``labelhub.storage.azure.client``):
   token (Storage Blob Data Contributor) and every SAS is a user-delegation
   SAS signed with a user delegation key (Storage Blob Delegator), one key
   per process, cached and renewed hourly; a SAS never outlives its key, and
-  Azure caps both at 7 days (``labelhub.storage.azure.sas``).
+  Azure caps both at 7 days (``integrations.storage.azure.sas``).
 
 SAS tokens: every SAS is HTTPS-only (``spr=https``) when the blob endpoint is
 HTTPS; an ``http`` endpoint (Azurite) gets the service default.
@@ -47,7 +47,7 @@ keyless, since Copy Blob does not authorise its source with a bearer token)
 gets a read SAS for that one blob and for the copy's timeout plus a minute.
 """
 
-from labelhub.storage.azure.backend import BLOB_CLIENTS_KEPT, DROPBOX_PERMISSION, AzureStorage
-from labelhub.storage.azure.copying import COPY_SOURCE_SAS_VALID, COPY_TIMEOUT
+from integrations.storage.azure.backend import BLOB_CLIENTS_KEPT, DROPBOX_PERMISSION, AzureStorage
+from integrations.storage.azure.copying import COPY_SOURCE_SAS_VALID, COPY_TIMEOUT
 
 __all__ = ["BLOB_CLIENTS_KEPT", "COPY_SOURCE_SAS_VALID", "COPY_TIMEOUT", "DROPBOX_PERMISSION", "AzureStorage"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core import signing
 
-from labelhub.storage import (
+from integrations.storage import (
     FileTooLarge,
     InvalidFileName,
     InvalidToken,
@@ -19,8 +19,8 @@ from labelhub.storage import (
     get_storage,
     unsign_dropbox_token,
 )
-from labelhub.storage.local import DropboxToken, LocalStorage, listing
-from labelhub.storage.local.tokens import _DROPBOX_SALT
+from integrations.storage.local import DropboxToken, LocalStorage, listing
+from integrations.storage.local.tokens import _DROPBOX_SALT
 
 WEEK = timedelta(days=7)
 EXPIRED = timedelta(seconds=-1)

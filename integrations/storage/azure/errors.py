@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 
-from labelhub.storage import ObjectNotFound, StorageError
+from integrations.storage import ObjectNotFound, StorageError
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from azure.storage.blob import BlobClient
 
-from labelhub.storage import StorageError
+from integrations.storage import StorageError
 
 COPY_POLL_INITIAL = 0.02  # seconds; same-account copies usually finish at once
 COPY_POLL_MAX = 1.0

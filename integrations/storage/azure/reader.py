@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from labelhub.storage.azure.errors import azure_errors
+from integrations.storage.azure.errors import azure_errors
 
 
 class BlobReader(io.RawIOBase):

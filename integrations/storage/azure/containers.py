@@ -7,7 +7,7 @@ import threading
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.storage.blob import BlobServiceClient
 
-from labelhub.storage.azure.errors import azure_errors, error_code
+from integrations.storage.azure.errors import azure_errors, error_code
 
 # Per account URL, shared by every instance: a container deleted through one instance is forgotten by all.
 _KNOWN_CONTAINERS: dict[str, set[str]] = {}
