@@ -17,6 +17,18 @@ records are written when needed (more than 65,535 entries, or offsets past
 
 Every entry has the same fixed date and mode, so the same labels give the
 same bytes (and the same SHA-256) on every run.
+
+Why not ``stream-zip`` (0.0.84, measured with ``bench/zip.py``, section "The
+zip writer" of ``bench/README.md``): it streams the entries but keeps every
+central directory record in a deque in memory until the end, about 240 bytes
+per entry. Zipping YOLO label files, each writer in a fresh process, peak
+RSS over the process's baseline: 100,000 entries, this module 1.9 MiB,
+stream-zip 24.8 MiB; 1,000,000 entries, 1.8 MiB against 227 MiB. Both give
+the same bytes on every run when stream-zip is given a time-zone-aware date
+and ``extended_timestamps=False`` (with its default extended timestamps a
+naive date's bytes change with ``TZ``); it was also slower (8.4 s against
+5.5 s at 100,000 entries, 3.2 s of which make the entries) and 3 % larger
+(a data descriptor per entry).
 """
 
 from __future__ import annotations
