@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -31,6 +29,7 @@ from imagesets.tasks import finish_imageset
 from imagesets.tests import samples
 from imagesets.tests.conftest import finish_and_run, new_imageset, put_files
 from integrations.storage import StorageError
+from testing.processes import process_group
 
 pytestmark = pytest.mark.django_db
 
@@ -331,29 +330,8 @@ def qcluster(kind: str, name: str, media_root: str, log_path: Path):
         env["REDIS_URL"] = REDIS_URL
     else:
         env.pop("REDIS_URL", None)
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    try:
+    with process_group([sys.executable, "manage.py", "qcluster"], env=env, log_path=log_path) as process:
         yield process
-    finally:
-        # Ask the cluster to stop (it stops its own pool); kill what is left of
-        # its session (this process group only) if it does not stop in time.
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 @pytest.mark.slow

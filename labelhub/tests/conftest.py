@@ -118,3 +118,15 @@ def scrape(client) -> dict[tuple[str, tuple], float]:
         for family in text_string_to_metric_families(response.content.decode())
         for s in family.samples
     }
+
+
+@pytest.fixture
+def outcome_webhook():
+    """A staff endpoint subscribed to the jobs' outcomes: each stored outcome of a job records an event."""
+    from webhooks.models import Webhook
+
+    return Webhook.objects.create(
+        url="https://hooks.example.org/labelhub",
+        events=["imageset.finished", "imageset.failed", "export.succeeded", "export.failed"],
+        secret="whsec_" + "A" * 43 + "=",
+    )

@@ -28,7 +28,7 @@ from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.tests import samples
 from imagesets.tests.conftest import new_imageset
 from labelhub.views import server_error
-from webhooks.models import Webhook, WebhookEvent
+from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -395,13 +395,8 @@ def test_a_plain_view_that_finds_the_pool_exhausted_answers_503_json():
 
 
 @pytest.fixture
-def outcome_events():
-    """A staff endpoint subscribed to the jobs' outcomes: each stored outcome records an event."""
-    Webhook.objects.create(
-        url="https://hooks.example.org/labelhub",
-        events=["export.succeeded", "export.failed", "imageset.finished", "imageset.failed"],
-        secret="whsec_" + "A" * 43 + "=",
-    )
+def outcome_events(outcome_webhook):
+    """The webhook events recorded: each stored outcome records one (``outcome_webhook``)."""
     return WebhookEvent.objects
 
 

@@ -21,7 +21,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -45,7 +44,8 @@ from imagesets.naming import dropbox_name, final_folder
 from imagesets.tests import samples
 from imagesets.tests.conftest import new_imageset
 from imagesets.tests.test_tasks import REDIS_URL, _RedisBroker, test_database_url
-from webhooks.models import Webhook, WebhookEvent
+from testing.processes import process_group
+from webhooks.models import WebhookEvent
 
 pytestmark = [pytest.mark.slow, pytest.mark.azurite, pytest.mark.django_db(transaction=True)]
 
@@ -133,39 +133,10 @@ def host(name: str, *, queue: str, storage_env: dict, log_path: Path):
         "IMAGESET_COPY_WORKERS": "4",
     }
     env.pop("DATABASE_TEST_NAME", None)
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [
-                "unshare",
-                "--uts",
-                "sh",
-                "-c",
-                'hostname "$0" && exec "$@"',
-                name,
-                sys.executable,
-                "manage.py",
-                "qcluster",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    try:
+    # A UTS namespace: this host's own hostname, so its workers are "<name>:<pid>".
+    command = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', name, *QCLUSTER]
+    with process_group(command, env=env, log_path=log_path) as process:
         yield process
-    finally:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGCONT)
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 def wait_for(check, *, what: str, logs: list[Path], timeout: float = TIMEOUT):
@@ -232,15 +203,6 @@ def snapshot(job) -> dict:
         "audit": list(AuditEvent.objects.order_by("pk").values()),
         "images": list(Image.objects.order_by("pk").values()),
     }
-
-
-@pytest.fixture
-def outcome_webhook():
-    Webhook.objects.create(
-        url="https://hooks.example.org/labelhub",
-        events=["imageset.finished", "imageset.failed", "export.succeeded", "export.failed"],
-        secret="whsec_" + "A" * 43 + "=",
-    )
 
 
 def run_frozen_and_taken_over(cluster, job, *, frozen_when) -> dict:
