@@ -1,4 +1,3 @@
-
 import pytest
 
 from imagesets import hooks
