@@ -1,8 +1,8 @@
 """campaigns.services.boxes: a submission replaces the objects of its images (through the API's parsing)."""
 
+import math
+
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from accounts.services import apikey_issue
 from campaigns.models import BoundingBox, Campaign, CampaignImage
@@ -306,28 +306,41 @@ def test_the_same_image_twice_in_one_body_is_a_400(active, labeler_user):
     assert campaign_state() == before
 
 
-def test_replacing_objects_takes_the_same_queries_for_2_and_20_images(labeler_user):
-    counts = []
-    for n in (2, 20):
-        campaign = make_campaign(images=n + 1, status=Status.ACTIVE)  # one stays unlabeled
-        body = objects_body(image_ids(campaign)[:n], per_image=3)
-        with CaptureQueriesContext(connection) as ctx:
-            replace_objects_from_body(campaign_id=campaign.pk, items=body, user=labeler_user)
-        counts.append(len(ctx))
-        assert BoundingBox.objects.filter(campaign_image__campaign=campaign).count() == 3 * n
-    assert counts[0] == counts[1]
-    assert counts[0] <= 10
+def test_replacing_objects_takes_the_same_queries_for_2_and_20_images(
+    labeler_user, django_assert_num_queries, django_assert_max_num_queries
+):
+    def objects_for(n):
+        """A new active campaign and 3 objects for each of n of its images (one stays unlabeled)."""
+        campaign = make_campaign(images=n + 1, status=Status.ACTIVE)
+        return campaign, objects_body(image_ids(campaign)[:n], per_image=3)
+
+    campaign, body = objects_for(2)
+    with django_assert_max_num_queries(10) as captured:
+        replace_objects_from_body(campaign_id=campaign.pk, items=body, user=labeler_user)
+    few = len(captured)
+    assert BoundingBox.objects.filter(campaign_image__campaign=campaign).count() == 3 * 2
+    campaign, body = objects_for(20)
+    with django_assert_num_queries(few):
+        replace_objects_from_body(campaign_id=campaign.pk, items=body, user=labeler_user)
+    assert BoundingBox.objects.filter(campaign_image__campaign=campaign).count() == 3 * 20
 
 
-def test_completing_by_objects_takes_the_same_queries_for_2_and_20_images(labeler_user):
-    counts = []
-    for n in (2, 20):
+def test_completing_by_objects_takes_the_same_queries_for_2_and_20_images(
+    labeler_user, django_assert_num_queries, django_assert_max_num_queries
+):
+    def objects_for_every_image(n):
+        """A new active campaign of n images and 2 objects for each of them."""
         campaign = make_campaign(images=n, status=Status.ACTIVE)
-        with CaptureQueriesContext(connection) as ctx:
-            replace_objects_from_body(
-                campaign_id=campaign.pk, items=objects_body(image_ids(campaign), 2), user=labeler_user
-            )
-        counts.append(len(ctx))
-        campaign.refresh_from_db()
-        assert campaign.status == Status.COMPLETED
-    assert counts[0] == counts[1]
+        return campaign, objects_body(image_ids(campaign), 2)
+
+    campaign, body = objects_for_every_image(2)
+    with django_assert_max_num_queries(math.inf) as captured:  # any number: 20 images must take no more
+        replace_objects_from_body(campaign_id=campaign.pk, items=body, user=labeler_user)
+    few = len(captured)
+    campaign.refresh_from_db()
+    assert campaign.status == Status.COMPLETED
+    campaign, body = objects_for_every_image(20)
+    with django_assert_num_queries(few):
+        replace_objects_from_body(campaign_id=campaign.pk, items=body, user=labeler_user)
+    campaign.refresh_from_db()
+    assert campaign.status == Status.COMPLETED

@@ -4,7 +4,12 @@ Headless Debian Chromium (never a downloaded browser) driven by Playwright
 against ``live_server`` with local storage; the background jobs run inline
 (``DJANGO_Q_SYNC=1``), so finishing a set or a campaign runs its job inside
 the request that finishes it, exactly as a worker would run it afterwards.
-Screenshots of the review page and the campaign list go to ``artifacts/``.
+Screenshots of the pages each step shows go to ``artifacts/``.
+
+One test, one step function per thing the flow shows: each step starts where
+the one before left the data, and ``live_server`` (a transactional test)
+empties the database after every test, so the steps cannot be tests of their
+own. A failure names its step in the traceback.
 """
 
 from __future__ import annotations
@@ -20,17 +25,15 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
 from django.conf import settings
 from PIL import Image as PILImage
 from PIL import ImageDraw
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from accounts.models import User
 from campaigns.export.services import STEPS as EXPORT_STEPS
 from campaigns.models import BoundingBox, Campaign, CampaignImage
 from imagesets.models import Image, ImageSet, ImageSetJob
+from testing.api import NoKeepAliveSession
 from testing.browser import admin_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,20 +41,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
 PASSWORD = "browser-test-Password-1"
 TIMEOUT_MS = 15_000
+FILES = {
+    "beach.png": ((240, 160), (30, 120, 200)),
+    "park.png": ((200, 200), (40, 160, 60)),
+    "street.png": ((160, 120), (200, 90, 40)),
+}
 
 
 @pytest.fixture
 def http():
-    """The agency's HTTP client; ``Connection: close`` so no live-server thread is left holding a connection.
-
-    A connection the test server drops before answering is tried again: once in a full run the
-    live server closed a fresh connection without a response and without a trace on its side. The
-    calls made here (listing, replacing a set of objects) give the same result when repeated.
-    """
-    retry = Retry(total=2, connect=2, read=2, status=0, allowed_methods=None, backoff_factor=0.2)
-    with requests.Session() as session:
-        session.mount("http://", HTTPAdapter(max_retries=retry))
-        session.headers["Connection"] = "close"
+    """The agency's HTTP client: a new connection per call (why: ``NoKeepAliveSession``)."""
+    with NoKeepAliveSession() as session:
         yield session
 
 
@@ -82,22 +82,50 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     page, errors = admin_page(context, email="staff@example.com", password=PASSWORD, timeout_ms=TIMEOUT_MS)
     expect(page).to_have_url(re.compile(r"/admin/$"))
 
-    # Create an image set: its page shows the dropbox URL and its expiry.
+    imageset = a_new_image_set_shows_its_dropbox_url_and_expiry(page, live_server.url)
+    the_set_page_uploads_with_the_file_picker_and_by_dropping(page, imageset)
+    finishing_the_set_registers_every_image_and_the_page_shows_the_job(page, imageset)
+    the_job_panel_follows_a_running_job_and_offers_a_retry_once_its_worker_dies(page, imageset)
+    campaign, agency = a_new_campaign_shows_its_agency_key_and_secret_once(page)
+    the_image_list_adds_the_sets_images_to_the_campaign(page, imageset, campaign)
+    activating_the_campaign_shows_it_active(page)
+    beach, park, street = the_agency_submits_objects_over_the_api_and_completes_the_campaign(
+        http, f"{live_server.url}/api/v1", agency, imageset, campaign
+    )
+    the_review_page_draws_each_images_current_boxes_and_moves_with_the_keys(page, campaign, beach, park, street)
+    finishing_the_campaign_from_the_list_runs_the_export_and_shows_it(page, campaign)
+    the_campaign_page_links_the_exported_files_and_downloads_labels_csv(page, http, live_server.url, campaign)
+
+    assert errors == [], f"JavaScript errors: {errors}"
+    context.close()
+
+
+# --- the steps, in the order the test runs them ---------------------------------------------------
+
+
+def a_new_image_set_shows_its_dropbox_url_and_expiry(page, server_url: str) -> ImageSet:
+    """Create an image set: its page shows the dropbox URL and its expiry."""
+    from playwright.sync_api import expect
+
     page.goto("/admin/imagesets/imageset/add/")
     page.fill("#id_title", "browser-set")
     page.fill("#id_metadata", '{"country": "Nederland"}')
     page.click("input[name=apply]")
-    expect(page.locator("#lh-dropbox-url")).to_have_value(re.compile(rf"^{re.escape(live_server.url)}/api/v1/dropbox/"))
+    expect(page.locator("#lh-dropbox-url")).to_have_value(re.compile(rf"^{re.escape(server_url)}/api/v1/dropbox/"))
     expect(page.locator("#lh-dropbox-expires")).to_contain_text("UTC")
     imageset = ImageSet.objects.get(title="browser-set")
     assert imageset.metadata == {"country": "Nederland"}
+    return imageset
 
-    # Upload three images through the page: two with the file picker, one dropped on the box.
-    files = {
-        "beach.png": picture(240, 160, (30, 120, 200)),
-        "park.png": picture(200, 200, (40, 160, 60)),
-        "street.png": picture(160, 120, (200, 90, 40)),
-    }
+
+def the_set_page_uploads_with_the_file_picker_and_by_dropping(page, imageset: ImageSet) -> None:
+    """Upload three images through the set's page: two with the file picker, one dropped on the box.
+
+    Screenshot: ``imageset-upload.png``.
+    """
+    from playwright.sync_api import expect
+
+    files = {name: picture(*size, colour) for name, (size, colour) in FILES.items()}
     page.set_input_files(
         "#lh-files",
         [{"name": name, "mimeType": "image/png", "buffer": files[name]} for name in ("beach.png", "park.png")],
@@ -120,7 +148,11 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     dropbox = Path(settings.MEDIA_ROOT) / f"dropbox-{imageset.title}"
     assert sorted(p.name for p in dropbox.iterdir()) == sorted(files)
 
-    # Finish: the job runs and the page shows it succeeded with every image registered.
+
+def finishing_the_set_registers_every_image_and_the_page_shows_the_job(page, imageset: ImageSet) -> None:
+    """Finish: the job runs, the page shows it succeeded with every image registered, the dropbox is gone."""
+    from playwright.sync_api import expect
+
     page.click("#lh-finish")
     expect(page.locator("ul.messagelist")).to_contain_text(re.compile("browser-set finished", re.I))
     expect(page.locator("#lh-job-status")).to_have_text("succeeded")
@@ -133,26 +165,38 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
         (200, 200),
         (240, 160),
     ]
-    assert not dropbox.exists()
+    assert not (Path(settings.MEDIA_ROOT) / f"dropbox-{imageset.title}").exists()
 
-    # The job panel follows a job without a reload (as while a worker runs it).
-    ImageSetJob.objects.filter(imageset=imageset).update(status="running", done=1, total=3, date_done=None)
+
+def the_job_panel_follows_a_running_job_and_offers_a_retry_once_its_worker_dies(page, imageset: ImageSet) -> None:
+    """The job panel follows a job without a reload (as while a worker runs it); when its worker process dies
+    (SIGKILL, out of memory) the job is stuck and staff may retry it; a failure shows its progress and error.
+
+    Leaves the job succeeded again, as finishing left it.
+    """
+    from playwright.sync_api import expect
+
+    jobs = ImageSetJob.objects.filter(imageset=imageset)
+    jobs.update(status="running", done=1, total=3, date_done=None)
     page.reload()
     expect(page.locator("#lh-job-status")).to_have_text("running")
     expect(page.locator("#lh-retry")).to_be_hidden()
-    # Its worker process dies (SIGKILL, out of memory): the job is stuck and staff may retry it.
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    ImageSetJob.objects.filter(imageset=imageset).update(worker=f"{os.uname().nodename}:{gone.pid}")
+    jobs.update(worker=f"{os.uname().nodename}:{gone.pid}")
     expect(page.locator("#lh-retry")).to_be_visible()
-    ImageSetJob.objects.filter(imageset=imageset).update(status="failed", done=2, error="StorageError: busy")
+    jobs.update(status="failed", done=2, error="StorageError: busy")
     expect(page.locator("#lh-job-status")).to_have_text("failed")
     expect(page.locator("#lh-job-progress-text")).to_have_text("2/3")
     expect(page.locator("#lh-job-error")).to_have_text("StorageError: busy")
     expect(page.locator("#lh-retry")).to_be_visible()
-    ImageSetJob.objects.filter(imageset=imageset).update(status="succeeded", done=3, error=None)
+    jobs.update(status="succeeded", done=3, error=None)
 
-    # Create a campaign for an agency: the key and secret are shown once.
+
+def a_new_campaign_shows_its_agency_key_and_secret_once(page) -> tuple[Campaign, dict[str, str]]:
+    """Create a campaign for an agency: the key and secret are shown once. Returns the agency's API headers."""
+    from playwright.sync_api import expect
+
     page.goto("/admin/campaigns/campaign/add/")
     page.fill("#id_title", "browser-campaign")
     page.fill("#id_labeler_email", "agency@example.com")
@@ -161,10 +205,17 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     apikey = page.locator(".lh-apikey").inner_text().strip()
     secret = page.locator(".lh-secret").inner_text().strip()
     campaign = Campaign.objects.get(title="browser-campaign")
-    agency = {"Authentication-Key": apikey, "Authentication-Secret": secret}
-    api = f"{live_server.url}/api/v1"
+    return campaign, {"Authentication-Key": apikey, "Authentication-Secret": secret}
 
-    # Add the set's images: select them on the image list, "Add to campaign…", pick the campaign.
+
+def the_image_list_adds_the_sets_images_to_the_campaign(page, imageset: ImageSet, campaign: Campaign) -> None:
+    """Add the set's images: the image list shows their thumbnails; select them, "Add to campaign…", pick the
+    campaign; the campaign page shows 0 of 3 labeled.
+
+    Screenshots: ``image-list.png``, ``add-to-campaign.png``.
+    """
+    from playwright.sync_api import expect
+
     page.goto(f"/admin/imagesets/image/?imageset__id__exact={imageset.pk}")
     expect(page.locator("#result_list img.lh-thumb")).to_have_count(3)
     page.wait_for_function(
@@ -186,12 +237,21 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     expect(page.locator("ul.messagelist")).to_contain_text("Added 3 image(s) to browser-campaign")
     expect(page.locator("#lh-campaign-progress-text")).to_have_text("0/3")
 
-    # Activate.
+
+def activating_the_campaign_shows_it_active(page) -> None:
+    """Activate from the campaign page: the message and the status say so."""
+    from playwright.sync_api import expect
+
     page.click("#lh-step-activate")
     expect(page.locator("ul.messagelist")).to_contain_text("Activated browser-campaign")
     expect(page.locator("#lh-campaign-status")).to_have_text("active")
 
-    # The agency submits objects through the API with its key.
+
+def the_agency_submits_objects_over_the_api_and_completes_the_campaign(
+    http, api: str, agency: dict[str, str], imageset: ImageSet, campaign: Campaign
+) -> tuple[int, int, int]:
+    """The agency lists the campaign's images and submits objects through the API with its key; every image
+    labeled (one with no objects), the campaign is completed. Returns the ids of beach, park and street."""
     listed = http.get(f"{api}/campaigns/{campaign.pk}/images", headers=agency, timeout=10)
     assert listed.status_code == 200, listed.text
     image_ids = sorted(item["image_id"] for item in listed.json()["images"])
@@ -232,8 +292,19 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     assert submitted.status_code == 200, submitted.text
     campaign.refresh_from_db()
     assert campaign.status == "completed"
+    return beach, park, street
 
-    # Review: the boxes drawn over each image are its current objects, labels shown.
+
+def the_review_page_draws_each_images_current_boxes_and_moves_with_the_keys(
+    page, campaign: Campaign, beach: int, park: int, street: int
+) -> None:
+    """Review: the boxes drawn over each image are its current objects, labels shown; the arrow keys move
+    between images; the "empty" filter and "next" reach the image without objects.
+
+    Screenshot: ``review.png``.
+    """
+    from playwright.sync_api import expect
+
     page.goto(f"/admin/campaigns/campaign/{campaign.pk}/review/")
     expect(page).to_have_url(re.compile(rf"/review/{beach}/$"))
     expect(page.locator("#lh-review-image")).to_have_js_property("complete", True)
@@ -262,7 +333,14 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     expect(page.locator("#lh-boxes g.lh-box")).to_have_count(0)
     expect(page.locator("#lh-position")).to_have_text("image 1 of 1")
 
-    # Finish the campaign from the list: the export runs and the list shows it.
+
+def finishing_the_campaign_from_the_list_runs_the_export_and_shows_it(page, campaign: Campaign) -> None:
+    """Finish the campaign with the list's action: the export runs and the list shows every step of it done.
+
+    Screenshot: ``campaign-list.png``.
+    """
+    from playwright.sync_api import expect
+
     page.goto("/admin/campaigns/campaign/")
     page.check(f"input[name=_selected_action][value='{campaign.pk}']")
     page.select_option("select[name=action]", "finish")
@@ -274,7 +352,17 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     campaign.refresh_from_db()
     assert campaign.status == "finished" and campaign.job.status == "succeeded"
 
-    # The campaign page links the files the export wrote, and labels.csv downloads.
+
+def the_campaign_page_links_the_exported_files_and_downloads_labels_csv(
+    page, http, server_url: str, campaign: Campaign
+) -> None:
+    """The campaign page links the files the export wrote; labels.csv downloads, the same as the stored file,
+    with every image's labels and confidences.
+
+    Screenshot: ``campaign-finished.png``.
+    """
+    from playwright.sync_api import expect
+
     page.goto(f"/admin/campaigns/campaign/{campaign.pk}/change/")
     links = page.locator("#lh-export-files a")
     expect(links.first).to_be_visible()
@@ -282,7 +370,7 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     written = [record["path"] for record in campaign.job.result["files"]]
     assert links.all_inner_texts() == written
     csv_link = links.filter(has_text="browser-campaign_labels.csv").get_attribute("href")
-    stored_csv = http.get(f"{live_server.url}{csv_link}", timeout=10)
+    stored_csv = http.get(f"{server_url}{csv_link}", timeout=10)
     assert stored_csv.status_code == 200
     with page.expect_download() as download_info:
         page.click("#lh-csv")
@@ -299,6 +387,3 @@ def test_staff_run_the_whole_flow_in_the_admin(live_server, browser, http, setti
     assert beach_confidences == [1.0, 0.56]
     assert by_path["uploads/browser-set/street.png"] == ([], [])
     assert CampaignImage.objects.filter(campaign=campaign, labeled=True).count() == 3
-
-    assert errors == [], f"JavaScript errors: {errors}"
-    context.close()

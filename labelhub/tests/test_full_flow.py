@@ -15,11 +15,11 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 
 from accounts.services import apikey_issue
 from accounts.tests.factories import UserFactory
 from imagesets.tests import samples
+from testing.api import NoKeepAliveSession
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,7 +72,8 @@ def box(xmin, xmax, ymin, ymax):
 
 @pytest.fixture
 def http():
-    with requests.Session() as session:
+    """A new connection per call (why: ``NoKeepAliveSession``)."""
+    with NoKeepAliveSession() as session:
         yield session
 
 
