@@ -3,9 +3,11 @@
 - ``ErrorSerializer`` is the ``{"detail", "status"}`` body of every error,
   ``errors(...)`` the documented error responses of an operation and ``ok``
   the ``"ok"`` string body.
-- ``list_endpoint`` and ``add_images_responses`` document paginated lists
-  and "add images" bodies once, so two endpoints doing the same job are
-  documented the same way.
+- ``add_images_responses`` documents the "add images" answers once, so two
+  endpoints doing the same job are documented the same way.
+
+Each app declares its operations in its own ``openapi`` module (``campaigns/openapi/``,
+``imagesets/openapi.py``, ``webhooks/openapi.py``), one decorator per operation that its views apply.
 
 The document itself (key scheme, description, tags, links) is assembled by
 the project (``labelhub/schema.py``).
@@ -13,7 +15,7 @@ the project (``labelhub/schema.py``).
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
 
@@ -105,37 +107,6 @@ TOO_MANY_IMAGES = (
     "More than `IMAGES_PER_REQUEST_MAX` (default 10,000) images listed (send them in several "
     "requests), or a body over `DATA_UPLOAD_MAX_MEMORY_SIZE` bytes. Nothing is stored."
 )
-
-
-def list_endpoint(
-    operation_id: str,
-    serializer,
-    *,
-    items_key: str,
-    tag: str,
-    summary: str,
-    parameters=(),
-    not_found=None,
-    bad_request=None,
-):
-    """Declare a paginated list view (a ``ListAPIView``): its items, their key and its ``GET`` schema.
-
-    Sets ``serializer_class`` and ``items_key`` (the answer's list, e.g.
-    ``"images"``); the operation's description is the view's docstring.
-    ``not_found``: ``(404, description)`` for a list under an object that may not exist;
-    ``bad_request``: ``(400, description, examples)`` for a list whose filters have rules of their own.
-    """
-    responses = {200: serializer(many=True), **errors(bad_request or 400, 401, *filter(None, [not_found]))}
-    schema = extend_schema(
-        operation_id=operation_id, tags=[tag], summary=summary, parameters=list(parameters), responses=responses
-    )
-
-    def declare(view):
-        view.serializer_class = serializer
-        view.items_key = items_key
-        return extend_schema_view(get=schema)(view)
-
-    return declare
 
 
 def add_images_responses(*, to: str, conflict: str, unknown: str = "") -> dict:

@@ -98,4 +98,15 @@ class StrictIntegerField(serializers.IntegerField):
 
 @extend_schema_field(TITLE_SCHEMA)
 class TitleField(StrictStringField):
-    """A title string; its format is checked by the service (422, not 400)."""
+    """A title string; its format is checked after every field's JSON type (``validate_title``: 422, not 400)."""
+
+
+def validated(serializer_class: type[serializers.Serializer], data, *, context: dict | None = None):
+    """``data`` parsed by an input serializer: its ``validated_data`` (what its ``validate`` returns).
+
+    A field's presence or JSON type is DRF's ``ValidationError`` (the exception handler's 400); a value
+    refused is the contract's ``ApplicationError``, raised by the serializer as it checks.
+    """
+    serializer = serializer_class(data=data, context=context or {})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,6 +1,8 @@
 """Request bodies that name images, and the image lists' filters, parsed at the edge in plain Python.
 
-A 10,000-item body stays fast.
+A 10,000-item body stays fast. (The small bodies, an image set and its status, are
+parsed by their input serializers, ``imagesets.serializers``; the status check they
+share with the service is here.)
 
 The API views (and campaigns' own "add images" endpoint) parse with these and
 hand the services typed values; the services never see raw JSON.
@@ -18,6 +20,15 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from core.exceptions import BadRequest
 from core.validators import check_images_per_request, is_json_int, query_value, utc_bound
+from imagesets.models import ImageSet
+
+
+def validate_new_status(new_status: Any) -> str:
+    """One of ``ImageSet.Status`` (400 otherwise); whether the set may go there is the service's 409."""
+    if new_status not in ImageSet.Status.values:
+        raise BadRequest(f"'new_status' must be one of {', '.join(ImageSet.Status.values)}")
+    return new_status
+
 
 IMAGE_REFS_SHAPE = 'Expected a list of {"id": n} or {"filepath": "..."} objects'
 

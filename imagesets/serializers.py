@@ -1,4 +1,10 @@
-"""Shapes of image sets and images on the wire, and validation of request bodies."""
+"""Shapes of image sets and images on the wire, and their small request bodies parsed.
+
+An input serializer's fields check presence and JSON types (DRF's 400, every wrong
+field named at once); its ``validate`` then checks the values, each refusal the
+contract's error raised at once. A list of image references (10,000 items) is only
+described here: ``imagesets.inputs.parse_image_refs`` parses it.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,8 @@ from core.serializers import (
     TitleField,
     job_representation,
 )
-from core.validators import NOT_AN_OBJECT, json_object_problem
+from core.validators import NOT_AN_OBJECT, json_object_problem, validate_metadata, validate_title
+from imagesets.inputs import validate_new_status
 from imagesets.models import Image, ImageSet, ImageSetJob
 
 
@@ -22,14 +29,14 @@ class JsonObjectOrNullField(serializers.JSONField):
     default_error_messages = {"not_object": "Must be a JSON object or null."}
 
     def to_internal_value(self, data):
-        if json_object_problem(data) == NOT_AN_OBJECT:  # the rest is the service's (validate_metadata)
+        if json_object_problem(data) == NOT_AN_OBJECT:  # the rest is validate_metadata's, after every field's type
             self.fail("not_object")
         return data
 
 
 @extend_schema_field({"type": "string", "enum": [ImageSet.Status.FINISHED]})
 class ImageSetNewStatusField(StrictStringField):
-    """Any string is read (the service answers an unknown status with 400); ``finished`` is the one target."""
+    """Any string is read (``validate_new_status``: 400 for an unknown status); ``finished`` is the one target."""
 
 
 class ImageSetCreateInputSerializer(serializers.Serializer):
@@ -41,9 +48,16 @@ class ImageSetCreateInputSerializer(serializers.Serializer):
         allow_null=True, default=None, help_text="Free-form JSON object kept with the set (optional)."
     )
 
+    def validate(self, attrs) -> dict:
+        # The title (422), then what metadata may not hold (400); the service checks them again for the admin.
+        return {"title": validate_title(attrs["title"]), "metadata": validate_metadata(attrs["metadata"])}
+
 
 class ImageSetStatusInputSerializer(serializers.Serializer):
     new_status = ImageSetNewStatusField(help_text="`finished`: the only transition (from `created`).")
+
+    def validate(self, attrs) -> dict:
+        return {"new_status": validate_new_status(attrs["new_status"])}
 
 
 class ImageRefInputSerializer(serializers.Serializer):

@@ -1,4 +1,6 @@
-"""An endpoint's fields as sent (API or admin) parsed into what the services take; 422 for a value refused."""
+"""An endpoint's URL and events as sent (API or admin) parsed into what the services take; 422 for a value refused.
+
+The API's input serializers (``webhooks.serializers``) and the admin's form both call these."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import unicodedata
 
 from core.exceptions import Unprocessable
 from webhooks.events import event_type, event_types
-from webhooks.models import DESCRIPTION_MAX_LENGTH, URL_MAX_LENGTH
+from webhooks.models import URL_MAX_LENGTH
 from webhooks.network import DestinationRefused, check_url
 
 
@@ -44,9 +46,3 @@ def parse_events(events: list[str], *, agency: bool) -> list[str]:
         if name not in parsed:
             parsed.append(name)
     return parsed
-
-
-def parse_description(description: str) -> str:
-    if len(description) > DESCRIPTION_MAX_LENGTH:
-        raise Unprocessable(f"'description' must be at most {DESCRIPTION_MAX_LENGTH} characters")
-    return description

@@ -1,13 +1,22 @@
-"""Shapes of the webhook endpoints on the wire, and the JSON types of their request bodies."""
+"""Shapes of the webhook endpoints on the wire, and their request bodies parsed.
+
+An input serializer's fields check presence and JSON types (DRF's 400, every wrong
+field named at once); its ``validate`` then checks the values (``webhooks.inputs``,
+shared with the admin: 422) in the order ``url``, ``events``, ``description``, and
+returns what the service takes. Which events a key may ask for depends on its role:
+the view passes ``context={"agency": ...}``.
+"""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.exceptions import Unprocessable
 from core.serializers import StrictStringField
 from core.validators import NO_NUL_PATTERN
 from webhooks.events import event_types
+from webhooks.inputs import parse_events, parse_url
 from webhooks.models import DESCRIPTION_MAX_LENGTH, URL_MAX_LENGTH, DeliveryStatus
 
 
@@ -41,8 +50,8 @@ class WebhookUrlField(StrictStringField):
 
 @extend_schema_field({"type": "string", "maxLength": DESCRIPTION_MAX_LENGTH, "pattern": NO_NUL_PATTERN})
 class WebhookDescriptionField(StrictStringField):
-    """A string with no NUL character (400: PostgreSQL stores none, it was a 500); ``inputs.parse_description``
-    checks the length (422)."""
+    """A string with no NUL character (400: PostgreSQL stores none, it was a 500); ``_checked_values`` checks the length
+    (422)."""
 
     default_error_messages = {**StrictStringField.default_error_messages, "nul": "Must not contain NUL characters."}
 
@@ -51,6 +60,18 @@ class WebhookDescriptionField(StrictStringField):
         if "\x00" in value:
             self.fail("nul")
         return value
+
+
+def _checked_values(attrs: dict, *, agency: bool) -> dict:
+    """The values of ``url``, ``events`` and ``description`` among ``attrs``, checked in that order (422)."""
+    checked = {}
+    if "url" in attrs:
+        checked["url"] = parse_url(attrs["url"])
+    if "events" in attrs:
+        checked["events"] = parse_events(attrs["events"], agency=agency)
+    if "description" in attrs and len(attrs["description"]) > DESCRIPTION_MAX_LENGTH:
+        raise Unprocessable(f"'description' must be at most {DESCRIPTION_MAX_LENGTH} characters")
+    return checked
 
 
 class WebhookCreateInputSerializer(serializers.Serializer):
@@ -62,6 +83,9 @@ class WebhookCreateInputSerializer(serializers.Serializer):
     description = WebhookDescriptionField(required=False, default="", help_text="Free text, up to 200 characters.")
     active = StrictBooleanField(required=False, default=True, help_text="Receive events (default true).")
 
+    def validate(self, attrs) -> dict:
+        return {**attrs, **_checked_values(attrs, agency=self.context["agency"])}
+
 
 class WebhookUpdateInputSerializer(serializers.Serializer):
     url = WebhookUrlField(required=False)
@@ -70,6 +94,10 @@ class WebhookUpdateInputSerializer(serializers.Serializer):
     active = StrictBooleanField(
         required=False, help_text="`true` re-enables a disabled endpoint (its failure count starts again)."
     )
+
+    def validate(self, attrs) -> dict:
+        """The changes: only the fields sent."""
+        return {**attrs, **_checked_values(attrs, agency=self.context["agency"])}
 
 
 class WebhookOutputSerializer(serializers.Serializer):

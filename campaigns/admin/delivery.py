@@ -22,13 +22,15 @@ from django.utils import timezone
 from accounts.audit import Actor
 from accounts.selectors import user_find
 from campaigns import stats
-from campaigns.inputs import DateRange, parse_lot_decision, parse_new_sample
+from campaigns.inputs import DateRange
 from campaigns.models import Campaign, CampaignLabeler, ReviewSample
 from campaigns.sampling import aql_label, defect_rate
 from campaigns.selectors import campaign_latest_sample, campaign_review_summary
+from campaigns.serializers import LotDecisionInputSerializer, SampleInputSerializer
 from campaigns.services import sample_decide_lot, sample_start
 from core.admin import admin_page_context
 from core.exceptions import ApplicationError
+from core.serializers import validated
 
 STATS_TEMPLATE = "admin/campaigns/campaign/stats.html"
 
@@ -78,7 +80,9 @@ def sample_start_view(request, model_admin, campaign: Campaign):
         if raw:
             data[name] = int(raw) if raw.isascii() and raw.lstrip("-").isdigit() else raw
     try:
-        sample = sample_start(campaign_id=campaign.pk, new=parse_new_sample(data), actor=Actor.of_request(request))
+        # The API's body: every refusal of the sample's serializer is an ApplicationError.
+        new = validated(SampleInputSerializer, data)
+        sample = sample_start(campaign_id=campaign.pk, new=new, actor=Actor.of_request(request))
     except ApplicationError as exc:
         messages.error(request, f"No sample drawn: {exc.detail}")
         return redirect(model_admin.admin_url("change", campaign.pk))
@@ -94,8 +98,10 @@ def sample_start_view(request, model_admin, campaign: Campaign):
 def sample_decide_view(request, model_admin, campaign: Campaign, sample_id: int):
     """POST ``decision`` (accept/reject/discard) and an optional ``reason``: decide the sample's lot."""
     try:
-        decision = parse_lot_decision(
-            {"decision": request.POST.get("decision"), "reason": request.POST.get("reason") or None}
+        # The API's body: every refusal of the lot decision's serializer is an ApplicationError.
+        decision = validated(
+            LotDecisionInputSerializer,
+            {"decision": request.POST.get("decision"), "reason": request.POST.get("reason") or None},
         )
         sample_decide_lot(
             campaign_id=campaign.pk, sample_id=sample_id, decision=decision, actor=Actor.of_request(request)

@@ -1,8 +1,12 @@
 """The campaign endpoints' input, parsed at the edge into the types the services take.
 
-Plain Python, not DRF serializers: a ``PUT /campaigns/{id}/objects`` body may
-list 10,000 images with up to 1,000 objects each. (``POST /campaigns/{id}/images``
-takes the same image references as image sets: ``imagesets.inputs.parse_image_refs``.) What is malformed is a 400
+The bulk bodies in plain Python, not DRF serializers: a ``PUT /campaigns/{id}/objects``
+body may list 10,000 images with up to 1,000 objects each, a decision body 10,000
+images. (``POST /campaigns/{id}/images`` takes the same image references as image
+sets: ``imagesets.inputs.parse_image_refs``.) The small bodies (a campaign, a status,
+a sample, a lot decision) are parsed by their input serializers in
+``campaigns.serializers``, with the value checks they share with the admin kept here
+(``validate_aql``, ``validate_labeler_email``, ...). What is malformed is a 400
 (``BadRequest``), what is out of range a 422 (``Unprocessable``), a request
 listing too many images a 413; nothing here reads the database, so every
 check that needs a row (an unknown image, a box outside its image, the
@@ -17,8 +21,6 @@ from campaigns.inputs.campaigns import (
     NewCampaign,
     NewObject,
     ObjectsByImage,
-    parse_new_campaign,
-    parse_new_status,
     parse_object,
     parse_object_items,
     validate_aql,
@@ -37,8 +39,6 @@ from campaigns.inputs.reviews import (
     ReviewFilters,
     parse_date_range,
     parse_image_state,
-    parse_lot_decision,
-    parse_new_sample,
     parse_review_filters,
     parse_review_item,
     parse_review_items,
@@ -60,10 +60,6 @@ __all__ = [
     "ReviewFilters",
     "parse_date_range",
     "parse_image_state",
-    "parse_lot_decision",
-    "parse_new_campaign",
-    "parse_new_sample",
-    "parse_new_status",
     "parse_object",
     "parse_object_items",
     "parse_review_filters",

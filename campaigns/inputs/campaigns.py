@@ -1,5 +1,6 @@
-"""The input of the campaign and object endpoints (``POST /campaigns``, ``PUT /campaigns/{id}``,
-``PUT /campaigns/{id}/objects``); the package's docstring says how input is checked."""
+"""The input of the campaign and object endpoints: the values of ``POST /campaigns`` (its input
+serializer, ``campaigns.serializers.CampaignCreateInputSerializer``, and the admin's forms check them
+with these) and the body of ``PUT /campaigns/{id}/objects``; the package's docstring says how input is checked."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
-from campaigns.label_schema import parse_label_schema
-from campaigns.models import LABEL_MAX_LENGTH, Campaign
+from campaigns.models import LABEL_MAX_LENGTH
 from campaigns.sampling import AQLS, DEFAULT_AQL, aql_column
 from core.exceptions import ApplicationError, BadRequest, Unprocessable
 from core.validators import (
@@ -22,8 +22,6 @@ from core.validators import (
     contains_nul,
     is_json_int,
     json_problem,
-    validate_metadata,
-    validate_title,
 )
 
 EMAIL_MAX_LENGTH = 254
@@ -116,37 +114,6 @@ def validate_aql(value: Any) -> Decimal:
         choices = ", ".join(str(a) for a in AQLS)
         raise Unprocessable(f"'aql' must be one of ISO 2859-1's AQLs (percent): {choices}") from None
     return aql
-
-
-def parse_new_campaign(
-    *,
-    title: Any,
-    labeler_email: Any,
-    metadata: Any = None,
-    label_translations: Any = None,
-    review_required: Any = False,
-    aql: Any = None,
-    labels: Any = None,
-) -> NewCampaign:
-    """The fields of ``POST /campaigns``: the title (422), then metadata, translations and e-mail (400),
-    then the label schema (``campaigns.label_schema``: 400 or 422)."""
-    return NewCampaign(
-        title=validate_title(title),
-        metadata=validate_metadata(metadata),
-        label_translations=validate_label_translations(label_translations),
-        labeler_email=validate_labeler_email(labeler_email),
-        review_required=validate_review_required(review_required),
-        aql=DEFAULT_AQL if aql is None else validate_aql(aql),
-        labels=parse_label_schema(labels),
-    )
-
-
-def parse_new_status(new_status: Any) -> str:
-    """One of ``Campaign.Status`` (400 otherwise); whether the campaign may go there is the service's 409."""
-    if not isinstance(new_status, str) or new_status not in Campaign.Status.values:
-        statuses = ", ".join(Campaign.Status.values)
-        raise BadRequest(f"'new_status' must be one of {statuses}; got {str(new_status)[:60]!r}")
-    return new_status
 
 
 # --- objects ---------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""The input of the review endpoints: decisions, filters, date ranges, acceptance samples and lot decisions.
+"""The input of the review endpoints: decisions, filters and date ranges, and the types of samples and lot decisions.
 
 Plain Python like ``campaigns.inputs.campaigns``: a decision body may list
 10,000 images. Malformed is a 400, out of range a 422, too many images a 413.
+(The small bodies of a sample and a lot decision are parsed by their input
+serializers, ``campaigns.serializers.reviews``, into ``NewSample`` and ``LotDecision``.)
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
-from campaigns.models import Review, ReviewSample, ReviewState
+from campaigns.models import Review, ReviewState
 from core.exceptions import BadRequest, Unprocessable
 from core.validators import (
     check_images_per_request,
@@ -189,43 +191,7 @@ class NewSample:
     seed: int | None
 
 
-def parse_new_sample(data: Any) -> NewSample:
-    """``POST /campaigns/{id}/samples``: ``{"size"?: n, "seed"?: n}``; without a size, the standard's plan."""
-    if data is None or data == "":
-        data = {}
-    if not isinstance(data, dict):
-        raise BadRequest('Expected an object: {"size": <images, optional>, "seed": <integer, optional>}')
-    size, seed = data.get("size"), data.get("seed")
-    if size is not None:
-        if not is_json_int(size):
-            raise BadRequest("'size' must be an integer or null")
-        if not 1 <= size <= settings.IMAGES_PER_REQUEST_MAX:
-            raise Unprocessable(f"'size' must be between 1 and {settings.IMAGES_PER_REQUEST_MAX}")
-    if seed is not None:
-        if not is_json_int(seed):
-            raise BadRequest("'seed' must be an integer or null")
-        if not 0 <= seed <= SAMPLE_SEED_MAX:
-            raise Unprocessable(f"'seed' must be between 0 and {SAMPLE_SEED_MAX}")
-    return NewSample(size, seed)
-
-
 @dataclass(frozen=True, slots=True)
 class LotDecision:
     decision: str
     reason: str
-
-
-def parse_lot_decision(data: Any) -> LotDecision:
-    """``POST .../samples/{id}/decision``: ``{"decision": "accept"|"reject"|"discard", "reason"?}``."""
-    if not isinstance(data, dict):
-        raise BadRequest('Expected an object: {"decision": "accept"|"reject"|"discard", "reason": <text, optional>}')
-    decision = data.get("decision")
-    if decision not in ReviewSample.LotDecision.values:
-        raise BadRequest("'decision' must be 'accept', 'reject' or 'discard'")
-    reason = data.get("reason")
-    if reason is not None and (not isinstance(reason, str) or contains_nul(reason)):
-        raise BadRequest("'reason' must be a string or null")
-    reason = (reason or "").strip()
-    if len(reason) > REASON_MAX_LENGTH:
-        raise Unprocessable(f"'reason' must be at most {REASON_MAX_LENGTH} characters")
-    return LotDecision(decision, reason)

@@ -1,8 +1,12 @@
-"""Shapes of the campaign endpoints: request checks and the contract's representations.
+"""Shapes of the campaign endpoints: request bodies and the contract's representations.
 
-Request serializers only check presence and JSON types; ``campaigns.inputs``
-parses the values (and the bodies too large for DRF), the services check what
-needs the database.
+A small body is declared once, by its input serializer: its fields give the
+OpenAPI document and check presence and JSON types (DRF's 400, every wrong field
+named at once); its ``validate`` then checks the values with ``campaigns.inputs``'
+validators, in the order the contract reports them (each refusal the contract's
+400 or 422, raised at once), and returns what the service takes. The bodies too
+large for DRF (objects) are parsed by ``campaigns.inputs`` and only described
+here; the services check what needs the database.
 """
 
 from __future__ import annotations
@@ -11,11 +15,19 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from campaigns.inputs import EMAIL_MAX_LENGTH
-from campaigns.label_schema import LABEL_DESCRIPTION_MAX_LENGTH
+from campaigns.inputs import (
+    EMAIL_MAX_LENGTH,
+    NewCampaign,
+    validate_aql,
+    validate_label_translations,
+    validate_labeler_email,
+    validate_review_required,
+)
+from campaigns.label_schema import LABEL_DESCRIPTION_MAX_LENGTH, parse_label_schema
 from campaigns.models import LABEL_MAX_LENGTH, Campaign
-from campaigns.sampling import AQLS
+from campaigns.sampling import AQLS, DEFAULT_AQL
 from campaigns.serializers.reviews import ImageReviewOutputSerializer, review_representation
+from core.exceptions import BadRequest
 from core.serializers import (
     JobSerializer,
     ProgressSerializer,
@@ -24,7 +36,7 @@ from core.serializers import (
     format_datetime,
     job_representation,
 )
-from core.validators import COORDINATE_MAX, NO_NUL_PATTERN
+from core.validators import COORDINATE_MAX, NO_NUL_PATTERN, validate_metadata, validate_title
 from imagesets import serializers as imagesets_serializers
 
 
@@ -32,7 +44,7 @@ from imagesets import serializers as imagesets_serializers
     {"type": "string", "format": "email", "maxLength": EMAIL_MAX_LENGTH, "example": "agency@example.com"}
 )
 class EmailStringField(StrictStringField):
-    """``campaigns.inputs`` checks the address (400)."""
+    """Any string is read; ``validate_labeler_email`` checks the address (400)."""
 
 
 @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
@@ -49,7 +61,7 @@ class JsonObjectField(serializers.JSONField):
     }
 )
 class LabelTranslationsField(serializers.JSONField):
-    """Any JSON value is read; ``campaigns.inputs`` checks the mapping (400 otherwise)."""
+    """Any JSON value is read; ``validate_label_translations`` checks the mapping (400 otherwise)."""
 
 
 class LabelSchemaItemSerializer(serializers.Serializer):
@@ -70,24 +82,25 @@ class LabelSchemaItemSerializer(serializers.Serializer):
 # null is listed: in OpenAPI 3.0 an enum holds every allowed value, "nullable" or not.
 @extend_schema_field({"type": "number", "enum": [float(aql) for aql in AQLS] + [None], "nullable": True})
 class AqlField(serializers.JSONField):
-    """Any JSON value is read; ``campaigns.inputs.validate_aql`` refuses a non-number (400) or another AQL (422)."""
+    """Any JSON value is read; ``validate_aql`` refuses a non-number (400) or another AQL (422)."""
 
 
 @extend_schema_field({"type": "boolean"})
 class ReviewRequiredField(serializers.JSONField):
-    """Any JSON value is read; ``campaigns.inputs.validate_review_required`` takes only true or false (400)."""
+    """Any JSON value but null is read; ``validate_review_required`` takes only true or false (400)."""
 
 
 @extend_schema_field(LabelSchemaItemSerializer(many=True, allow_null=True))
 class LabelSchemaField(serializers.JSONField):
-    """Any JSON value is read; ``campaigns.label_schema`` checks it (400/422)."""
+    """Any JSON value is read; ``campaigns.label_schema.parse_label_schema`` checks it (400/422)."""
 
 
 @extend_schema_field(
     {"type": "string", "enum": [Campaign.Status.ACTIVE, Campaign.Status.COMPLETED, Campaign.Status.FINISHED]}
 )
 class CampaignNewStatusField(StrictStringField):
-    """Any string is read; an unknown status is a 400 (``campaigns.inputs``), a disallowed one a 409."""
+    """Any string is read; an unknown status is a 400 (``CampaignStatusInputSerializer.validate``), a disallowed one
+    the service's 409."""
 
 
 # --- requests -----------------------------------------------------------------
@@ -132,6 +145,21 @@ class CampaignCreateInputSerializer(serializers.Serializer):
         "Null or absent: any label.",
     )
 
+    def validate(self, attrs) -> NewCampaign:
+        """The values, once every field has its JSON type: the title (422), then metadata, translations and e-mail
+        (400), ``review_required`` (400), the AQL (400/422), then the label schema (400 or 422), the first refusal
+        raised. (The tests' ``create_campaign_from_body`` calls it with the fields as given.)"""
+        aql = attrs.get("aql")
+        return NewCampaign(
+            title=validate_title(attrs.get("title")),
+            metadata=validate_metadata(attrs.get("metadata")),
+            label_translations=validate_label_translations(attrs.get("label_translations")),
+            labeler_email=validate_labeler_email(attrs.get("labeler_email")),
+            review_required=validate_review_required(attrs.get("review_required", False)),
+            aql=DEFAULT_AQL if aql is None else validate_aql(aql),
+            labels=parse_label_schema(attrs.get("labels")),
+        )
+
 
 class CampaignStatusInputSerializer(serializers.Serializer):
     new_status = CampaignNewStatusField(
@@ -139,9 +167,19 @@ class CampaignStatusInputSerializer(serializers.Serializer):
         "or `finished` (from `completed`; starts the export)."
     )
 
+    def validate(self, attrs) -> dict:
+        """One of ``Campaign.Status`` (400 otherwise); whether the campaign may go there is the service's 409."""
+        new_status = attrs.get("new_status")
+        if not isinstance(new_status, str) or new_status not in Campaign.Status.values:
+            statuses = ", ".join(Campaign.Status.values)
+            raise BadRequest(f"'new_status' must be one of {statuses}; got {str(new_status)[:60]!r}")
+        return {"new_status": new_status}
 
-# The next three describe request bodies in the API schema only: ``campaigns.inputs``
+
+# The next four describe request bodies in the API schema only: ``campaigns.inputs``
 # parses them (a 10,000-object body is validated in plain Python, not by DRF).
+# ``campaigns/tests/test_input_contract.py`` checks that the parser and the schema
+# published from these accept and refuse the same example bodies.
 
 
 class ImageRefInputSerializer(imagesets_serializers.ImageRefInputSerializer):

@@ -1,17 +1,25 @@
-"""Shapes of the review endpoints: decisions, samples and statistics (request bodies for the schema, answers)."""
+"""Shapes of the review endpoints: decisions, samples and statistics (request bodies and answers).
+
+The decision body (10,000 images) is described here and parsed by ``campaigns.inputs``;
+the small bodies of a sample and a lot decision are parsed here, each field raising the
+contract's error at once, in the order of the fields (``size`` then ``seed``; ``decision``
+then ``reason``), as the admin's forms of the same actions get them too.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from rest_framework import serializers
+from rest_framework.fields import empty
 
-from campaigns.inputs.reviews import SAMPLE_SEED_MAX
-from campaigns.models import Review
+from campaigns.inputs.reviews import REASON_MAX_LENGTH, SAMPLE_SEED_MAX, LotDecision, NewSample
+from campaigns.models import Review, ReviewSample
 from campaigns.sampling import defect_rate
+from core.exceptions import BadRequest, Unprocessable
 from core.serializers import (
     format_datetime,
 )
-from core.validators import NO_NUL_PATTERN
+from core.validators import NO_NUL_PATTERN, contains_nul, is_json_int
 
 
 class ImageReviewOutputSerializer(serializers.Serializer):
@@ -100,17 +108,38 @@ class ReviewOutputSerializer(serializers.Serializer):
         }
 
 
-class SampleInputSerializer(serializers.Serializer):
-    """Schema only: ``campaigns.inputs.parse_new_sample`` parses the body."""
+class _OptionalBoundedInteger(serializers.IntegerField):
+    """An integer from ``min_value`` to ``max_value`` (``max_setting``'s value when named: read at each request),
+    or null or absent: 400 for another JSON value, 422 out of range."""
 
-    size = serializers.IntegerField(
+    def __init__(self, *, max_setting: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.max_setting = max_setting
+
+    def to_internal_value(self, data):
+        if not is_json_int(data):
+            raise BadRequest(f"'{self.field_name}' must be an integer or null")
+        upper = getattr(settings, self.max_setting) if self.max_setting else self.max_value
+        if not self.min_value <= data <= upper:
+            raise Unprocessable(f"'{self.field_name}' must be between {self.min_value} and {upper}")
+        return data
+
+    def run_validators(self, value):
+        pass  # the bounds are checked above, against the setting's value now (DRF's validators hold the import's)
+
+
+class SampleInputSerializer(serializers.Serializer):
+    # ``{"size"?: n, "seed"?: n}``; no body, ``{}`` or null: the standard's plan and a random seed.
+
+    size = _OptionalBoundedInteger(
+        max_setting="IMAGES_PER_REQUEST_MAX",
         required=False,
         allow_null=True,
         min_value=1,
         max_value=settings.IMAGES_PER_REQUEST_MAX,
         help_text="Images to draw (1..`IMAGES_PER_REQUEST_MAX`); omitted: ISO 2859-1's plan for the lot and AQL.",
     )
-    seed = serializers.IntegerField(
+    seed = _OptionalBoundedInteger(
         required=False,
         allow_null=True,
         min_value=0,
@@ -121,10 +150,55 @@ class SampleInputSerializer(serializers.Serializer):
     class Meta:
         ref_name = "SampleStart"
 
+    def run_validation(self, data=empty):
+        if data is None or data == "":
+            data = {}
+        if not isinstance(data, dict):
+            raise BadRequest('Expected an object: {"size": <images, optional>, "seed": <integer, optional>}')
+        return super().run_validation(data)
+
+    def validate(self, attrs) -> NewSample:
+        return NewSample(size=attrs.get("size"), seed=attrs.get("seed"))
+
+
+LOT_DECISION_REFUSED = "'decision' must be 'accept', 'reject' or 'discard'"
+
+
+class _LotDecisionField(serializers.ChoiceField):
+    """One of the choices; anything else, null or absent: 400."""
+
+    def validate_empty_values(self, data):
+        if data is empty or data is None:
+            raise BadRequest(LOT_DECISION_REFUSED)
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data):
+        if data not in ReviewSample.LotDecision.values:  # a list: an unhashable value is simply not in it
+            raise BadRequest(LOT_DECISION_REFUSED)
+        return data
+
+
+class _LotReasonField(serializers.RegexField):
+    """A string with no NUL (400 otherwise), stripped, at most ``REASON_MAX_LENGTH`` characters then (422); blank
+    or null: none."""
+
+    def run_validation(self, data=empty):
+        # Not CharField's: it refuses a blank string, which here means no reason.
+        is_empty, value = self.validate_empty_values(data)
+        return value if is_empty else self.to_internal_value(value)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or contains_nul(data):
+            raise BadRequest("'reason' must be a string or null")
+        reason = data.strip()
+        if len(reason) > REASON_MAX_LENGTH:
+            raise Unprocessable(f"'reason' must be at most {REASON_MAX_LENGTH} characters")
+        return reason
+
 
 class LotDecisionInputSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=["accept", "reject", "discard"])
-    reason = serializers.RegexField(
+    decision = _LotDecisionField(choices=["accept", "reject", "discard"])
+    reason = _LotReasonField(
         NO_NUL_PATTERN,
         required=False,
         allow_null=True,
@@ -133,6 +207,16 @@ class LotDecisionInputSerializer(serializers.Serializer):
 
     class Meta:
         ref_name = "LotDecision"
+
+    def run_validation(self, data=empty):
+        if not isinstance(data, dict):
+            raise BadRequest(
+                'Expected an object: {"decision": "accept"|"reject"|"discard", "reason": <text, optional>}'
+            )
+        return super().run_validation(data)
+
+    def validate(self, attrs) -> LotDecision:
+        return LotDecision(decision=attrs["decision"], reason=attrs.get("reason") or "")
 
 
 class SampleOutputSerializer(serializers.Serializer):

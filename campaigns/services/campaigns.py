@@ -67,7 +67,7 @@ def campaign_create(
 ) -> tuple[Campaign, IssuedKey]:
     """A new campaign with its labeler (found by e-mail or created) and the labeler's key.
 
-    The fields are parsed (``campaigns.inputs.parse_new_campaign``; ``labels``
+    The fields are parsed (``campaigns.serializers.CampaignCreateInputSerializer``; ``labels``
     is the label schema, ``campaigns.label_schema``). The key
     is new (with its secret) for a user without one; a user who has a key
     gets it back with ``secret=None``: only a hash of the secret is stored.
@@ -140,7 +140,7 @@ def campaign_set_status(
 ) -> Campaign:
     """Move a campaign along ``Campaign.TRANSITIONS``; anything else is a 409.
 
-    ``new_status`` is one of ``Campaign.Status`` (``campaigns.inputs.parse_new_status``).
+    ``new_status`` is one of ``Campaign.Status`` (``CampaignStatusInputSerializer`` checks it).
     ``from_status`` narrows the change to one starting status (the admin's
     "activate" must not reopen a completed campaign). Finishing queues the
     export on commit; finishing a finished campaign again retries an export

@@ -1,9 +1,10 @@
 import factory
 
 from accounts.tests.factories import UserFactory
-from campaigns.inputs import parse_new_campaign, parse_new_status, parse_object_items
+from campaigns.inputs import parse_object_items
 from campaigns.models import Campaign, CampaignImage, CampaignLabeler
 from campaigns.selectors import campaign_get
+from campaigns.serializers import CampaignCreateInputSerializer, CampaignStatusInputSerializer
 from campaigns.services import (
     campaign_add_images,
     campaign_create,
@@ -64,8 +65,9 @@ def objects_body(image_ids, per_image: int = 1, label: str = "Plastic") -> list[
 
 
 def create_campaign_from_body(*, created_by=None, **fields):
-    """``POST /campaigns``: ``campaigns.inputs.parse_new_campaign``, then ``campaign_create``."""
-    new = parse_new_campaign(**fields)
+    """``POST /campaigns``: the values checked as its input serializer checks them (any Python value: the
+    JSON-type layer before them is DRF's), then ``campaign_create``."""
+    new = CampaignCreateInputSerializer().validate(fields)
     return campaign_create(
         title=new.title,
         labeler_email=new.labeler_email,
@@ -76,8 +78,9 @@ def create_campaign_from_body(*, created_by=None, **fields):
 
 
 def set_status_from_body(*, campaign_id, new_status, **options) -> Campaign:
-    """``PUT /campaigns/{id}``: ``parse_new_status``, then ``campaign_set_status``."""
-    return campaign_set_status(campaign_id=campaign_id, new_status=parse_new_status(new_status), **options)
+    """``PUT /campaigns/{id}``: the status checked as its input serializer checks it, then ``campaign_set_status``."""
+    new_status = CampaignStatusInputSerializer().validate({"new_status": new_status})["new_status"]
+    return campaign_set_status(campaign_id=campaign_id, new_status=new_status, **options)
 
 
 def add_images_from_body(*, campaign_id, items):

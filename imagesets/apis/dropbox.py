@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.exceptions import BadRequest, DropboxClosed, LengthRequired, NotFound, PayloadTooLarge
 from core.negotiation import ForcedNegotiationMixin
-from core.openapi import errors
-from imagesets import services
+from imagesets import openapi, services
 from integrations.storage import (
     FileTooLarge,
     InvalidFileName,
@@ -38,44 +35,7 @@ class DropboxUploadApi(ForcedNegotiationMixin, APIView):
     authentication_classes: list = []
     permission_classes: list = []
 
-    @extend_schema(
-        operation_id="dropbox_upload",
-        tags=["files"],
-        summary="Upload a file to an image set's dropbox (local storage)",
-        description=(
-            "The `dropbox_url` of an image set created with local storage. Send the raw file as body "
-            "with `Content-Length`; the file is stored as `{filename}` until the set is finished. No "
-            "key: the signed token in the URL is the credential, tied to the set (not its title). "
-            "`201` means the finish job will register the file: an upload that is still streaming "
-            "when the set is finished answers `409` and is not kept. `x-ms-blob-type` is accepted and "
-            "ignored, so one client works against local and Azure storage alike."
-        ),
-        auth=[],
-        parameters=[
-            OpenApiParameter("token", str, OpenApiParameter.PATH, description="The signed token of the dropbox URL."),
-            OpenApiParameter("filename", str, OpenApiParameter.PATH, description="The file's name in the set."),
-        ],
-        request={"application/octet-stream": OpenApiTypes.BINARY},
-        responses={
-            201: OpenApiResponse(description="Stored."),
-            **errors(
-                (400, "Invalid file name or Content-Length, or a body shorter than Content-Length."),
-                (
-                    403,
-                    "The URL is forged or expired, or its image set is gone (deleted, even if a new "
-                    "set has the same title).",
-                ),
-                (404, "The URL names no file: the token or file name is empty or malformed."),
-                (
-                    409,
-                    "The image set is finished (also while this upload was streaming): its dropbox "
-                    "is closed and the file is not kept.",
-                ),
-                411,
-                413,
-            ),
-        },
-    )
+    @openapi.DROPBOX_UPLOAD
     def put(self, request, token: str, filename: str):
         try:
             dropbox, key = unsign_dropbox_token(token)

@@ -14,9 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import Actor, audit_record
-from core.exceptions import BadRequest, Conflict, NotFound
+from core.exceptions import Conflict, NotFound
 from core.jobs import job_enqueue, job_run
 from imagesets.ingest import ingest
+from imagesets.inputs import validate_new_status
 from imagesets.models import ImageSet, ImageSetJob
 from imagesets.naming import dropbox_name
 from imagesets.selectors import imageset_lock
@@ -33,8 +34,7 @@ def imageset_set_status(*, imageset_id: int, new_status: str, actor: Actor | Non
     worker died, or the broker never got it) queues the job again; while the
     job is queued, running or done it is a 409.
     """
-    if new_status not in ImageSet.Status.values:
-        raise BadRequest(f"'new_status' must be one of {', '.join(ImageSet.Status.values)}")
+    validate_new_status(new_status)  # the API checks it first (its input serializer); any other caller here
     if new_status == ImageSet.Status.FINISHED:
         with transaction.atomic():
             imageset = imageset_lock(imageset_id=imageset_id)
