@@ -12,7 +12,8 @@ class CampaignsConfig(AppConfig):
         from campaigns.selectors import labeler_can_read_image
         from campaigns.services.labelers import labeler_campaign_titles, labeler_remove_from_campaigns
         from campaigns.webhooks import export_job_event_record
-        from core import jobs, metrics
+        from core import jobs
+        from core.metrics.gauges import register_domain_gauges
         from imagesets import hooks
 
         jobs.register(
@@ -25,7 +26,7 @@ class CampaignsConfig(AppConfig):
             )
         )
         # /metrics serves the campaign figures; labelhub reads them through the hook.
-        metrics.register_domain_gauges(domain_gauges)
+        register_domain_gauges(domain_gauges)
         # A labeler reads the images of its campaigns (imagesets asks through the hook).
         hooks.register_image_reader(labeler_can_read_image)
         # An agency account promoted to image-admin first loses its campaigns (accounts asks through the hook).

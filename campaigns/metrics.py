@@ -1,8 +1,8 @@
-"""The campaign figures ``/metrics`` serves (registered with ``core.metrics.register_domain_gauges``).
+"""The campaign figures ``/metrics`` serves (registered with ``core.metrics.gauges.register_domain_gauges``).
 
 The original service exported labeled images, boxes per image, unlabeled
 images and the storage size; these are the same figures, read in one query
-(``domain_gauges``) and cached by ``core.metrics`` for a scrape interval.
+(``domain_gauges``) and cached by ``core.metrics.gauges`` for a scrape interval.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.db.models import F, Func, QuerySet
 from django.db.models.functions import Coalesce
 
 from campaigns.models import BoundingBox, Campaign, CampaignImage
-from core.metrics import DomainGauge
+from core.metrics.gauges import DomainGauge
 from imagesets.models import Image
 
 

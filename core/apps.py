@@ -10,11 +10,11 @@ class CoreConfig(AppConfig):
         from django_q.conf import Conf
         from django_q.signals import post_spawn
 
-        from core import metrics
         from core.jobs import start_sweeper
         from core.jobs.gauges import JobQueueCollector
+        from core.metrics.scrape import register_scrape_collector
 
-        metrics.register_scrape_collector(JobQueueCollector)
+        register_scrape_collector(JobQueueCollector)
 
         if Conf.CLUSTER_NAME != settings.WEBHOOKS_QUEUE:
             # A job worker process recovers lost jobs as it starts, then periodically.

@@ -28,7 +28,7 @@ proc_name = "labelhub-web"
 
 
 def child_exit(server, worker):
-    """Multiprocess metrics (core/metrics.py): forget the live gauges of a worker that exited.
+    """Multiprocess metrics (core/metrics/): forget the live gauges of a worker that exited.
 
     Its counters and histograms stay in PROMETHEUS_MULTIPROC_DIR, so totals
     survive a worker restart.

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as html_server_error
 
-from core import metrics
+from core.metrics.scrape import scrape
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def prometheus_metrics(request):
     if request.method not in ("GET", "HEAD"):
         return _method_not_allowed(request)
     try:
-        body, content_type = metrics.scrape(request.headers.get("Accept", ""))
+        body, content_type = scrape(request.headers.get("Accept", ""))
     except (OSError, ValueError) as exc:  # e.g. PROMETHEUS_MULTIPROC_DIR removed under a running server
         logger.error("metrics: cannot read the metrics: %s", exc)
         return JsonResponse({"detail": "Metrics are unavailable", "status": 503}, status=503)

@@ -16,12 +16,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from accounts.models import ApiKey, AuthBlock
 from accounts.services import apikey_issue
 from accounts.tests.factories import UserFactory
 from accounts.throttling import auth_block_until, auth_failure_record
-from core import metrics
 from core.exceptions import UNAUTHORIZED_DETAIL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("accounts.tests.urls")]
@@ -60,7 +60,7 @@ def wrong_secrets(client, key, count, address=CLIENT, **extra):
 
 
 def throttled_count() -> float:
-    return metrics.REGISTRY.get_sample_value("labelhub_api_key_auth_failures_total", {"reason": "throttled"})
+    return REGISTRY.get_sample_value("labelhub_api_key_auth_failures_total", {"reason": "throttled"})
 
 
 @pytest.fixture

@@ -2,28 +2,31 @@
 
 Request serializers only check presence and JSON types; ``campaigns.inputs``
 parses the values (and the bodies too large for DRF), the services check what
-needs the database. ``campaigns``: campaigns, images, objects; ``reviews``: decisions, samples, statistics.
+needs the database. ``campaigns``: campaigns; ``objects``: a campaign's images and their objects;
+``reviews``: decisions, samples, statistics.
 """
 
 from campaigns.serializers.campaigns import (
     AccessTokenOutputSerializer,
-    BoundingBoxSerializer,
     CampaignCreatedOutputSerializer,
     CampaignCreateInputSerializer,
-    CampaignImageObjectsOutputSerializer,
-    CampaignImageOutputSerializer,
     CampaignNewStatusField,
     CampaignOutputSerializer,
     CampaignStatusInputSerializer,
     EmailStringField,
-    ImageObjectsInputSerializer,
-    ImageRefInputSerializer,
     JsonObjectField,
     LabelerCampaignOutputSerializer,
     LabelerCampaignSchema,
     LabelSchemaField,
     LabelSchemaItemSerializer,
     LabelTranslationsField,
+)
+from campaigns.serializers.objects import (
+    BoundingBoxSerializer,
+    CampaignImageObjectsOutputSerializer,
+    CampaignImageOutputSerializer,
+    ImageObjectsInputSerializer,
+    ImageRefInputSerializer,
     NewObjectInputSerializer,
     ObjectOutputSerializer,
 )

@@ -1,12 +1,12 @@
-"""Shapes of the campaign endpoints: request bodies and the contract's representations.
+"""Shapes of the campaign endpoints: a campaign's request bodies (create, change status) and answers.
 
 A small body is declared once, by its input serializer: its fields give the
 OpenAPI document and check presence and JSON types (DRF's 400, every wrong field
 named at once); its ``validate`` then checks the values with ``campaigns.inputs``'
 validators, in the order the contract reports them (each refusal the contract's
-400 or 422, raised at once), and returns what the service takes. The bodies too
-large for DRF (objects) are parsed by ``campaigns.inputs`` and only described
-here; the services check what needs the database.
+400 or 422, raised at once), and returns what the service takes; the services
+check what needs the database. A campaign's images and the objects labeled on
+them are in ``campaigns.serializers.objects``.
 """
 
 from __future__ import annotations
@@ -26,18 +26,15 @@ from campaigns.inputs import (
 from campaigns.label_schema import LABEL_DESCRIPTION_MAX_LENGTH, parse_label_schema
 from campaigns.models import LABEL_MAX_LENGTH, Campaign
 from campaigns.sampling import AQLS, DEFAULT_AQL
-from campaigns.serializers.reviews import ImageReviewOutputSerializer, review_representation
 from core.exceptions import BadRequest
 from core.serializers import (
     JobSerializer,
     ProgressSerializer,
     StrictStringField,
     TitleField,
-    format_datetime,
     job_representation,
 )
-from core.validators import COORDINATE_MAX, NO_NUL_PATTERN, validate_metadata, validate_title
-from imagesets import serializers as imagesets_serializers
+from core.validators import validate_metadata, validate_title
 
 
 @extend_schema_field(
@@ -176,51 +173,6 @@ class CampaignStatusInputSerializer(serializers.Serializer):
         return {"new_status": new_status}
 
 
-# The next four describe request bodies in the API schema only: ``campaigns.inputs``
-# parses them (a 10,000-object body is validated in plain Python, not by DRF).
-# ``campaigns/tests/test_input_contract.py`` checks that the parser and the schema
-# published from these accept and refuse the same example bodies.
-
-
-class ImageRefInputSerializer(imagesets_serializers.ImageRefInputSerializer):
-    class Meta:
-        ref_name = "ImageRefInput"
-
-
-class BoundingBoxSerializer(serializers.Serializer):
-    """Pixels from the image's top left corner: `xmin <= xmax`, `ymin <= ymax`, inside the image."""
-
-    xmin = serializers.IntegerField(min_value=0, max_value=COORDINATE_MAX)
-    xmax = serializers.IntegerField(min_value=0, max_value=COORDINATE_MAX)
-    ymin = serializers.IntegerField(min_value=0, max_value=COORDINATE_MAX)
-    ymax = serializers.IntegerField(min_value=0, max_value=COORDINATE_MAX)
-
-
-class NewObjectInputSerializer(serializers.Serializer):
-    label = serializers.RegexField(
-        NO_NUL_PATTERN, min_length=1, max_length=LABEL_MAX_LENGTH, help_text="What was found."
-    )
-    label_translated = serializers.RegexField(
-        NO_NUL_PATTERN,
-        required=False,
-        allow_null=True,
-        min_length=1,
-        max_length=LABEL_MAX_LENGTH,
-        help_text="Optional: stored as the label, and `label` kept as `label_original`.",
-    )
-    confidence = serializers.FloatField(
-        required=False, allow_null=True, min_value=0, max_value=1, help_text="Optional, 0 to 1."
-    )
-    bounding_box = BoundingBoxSerializer()
-
-
-class ImageObjectsInputSerializer(serializers.Serializer):
-    image_id = serializers.IntegerField(help_text="An image of this campaign; each image at most once per request.")
-    objects = NewObjectInputSerializer(
-        many=True, help_text="Every object found on the image; replaces what was stored. `[]`: nothing found."
-    )
-
-
 # --- responses ----------------------------------------------------------------
 
 
@@ -305,65 +257,3 @@ class CampaignCreatedOutputSerializer(CampaignOutputSerializer):
     @extend_schema_field(AccessTokenOutputSerializer)
     def get_access_token(self, campaign) -> dict:
         return self.context["issued_key"].as_token()
-
-
-class CampaignImageOutputSerializer(serializers.Serializer):
-    image_id = serializers.IntegerField()
-    url = serializers.CharField(help_text="The image, relative to the API base: /images/<id>")
-    labeled = serializers.BooleanField(
-        help_text="Added: whether the image counts as labeled (a rejected image does not until it is resubmitted)."
-    )
-    review = ImageReviewOutputSerializer(
-        allow_null=True,
-        help_text="Added: the decision on the image's current revision; null while it awaits review or is unlabeled.",
-    )
-
-    def to_representation(self, campaign_image):
-        return {
-            "image_id": campaign_image.image_id,
-            "url": f"/images/{campaign_image.image_id}",
-            "labeled": campaign_image.labeled,
-            "review": review_representation(campaign_image.current_review),
-        }
-
-
-class ObjectOutputSerializer(serializers.Serializer):
-    """An object labeled on an image. (``to_representation`` is written out: a page may hold 10,000.)"""
-
-    object_id = serializers.IntegerField()
-    image_id = serializers.IntegerField()
-    campaign_id = serializers.IntegerField()
-    label = serializers.CharField()
-    label_original = serializers.CharField(help_text="The label as the labeler sent it.")
-    confidence = serializers.FloatField(allow_null=True)
-    bounding_box = BoundingBoxSerializer()
-    date_added = serializers.DateTimeField()
-
-    def to_representation(self, obj):
-        campaign_image = obj.campaign_image
-        return {
-            "object_id": obj.pk,
-            "image_id": campaign_image.image_id,
-            "campaign_id": campaign_image.campaign_id,
-            "label": obj.label,
-            "label_original": obj.label_original,
-            "confidence": obj.confidence,
-            "bounding_box": {"xmin": obj.xmin, "xmax": obj.xmax, "ymin": obj.ymin, "ymax": obj.ymax},
-            "date_added": format_datetime(obj.date_added),
-        }
-
-
-_object_serializer = ObjectOutputSerializer()
-
-
-class CampaignImageObjectsOutputSerializer(serializers.Serializer):
-    image_id = serializers.IntegerField()
-    url = serializers.CharField()
-    objects = ObjectOutputSerializer(many=True)
-
-    def to_representation(self, campaign_image):
-        return {
-            "image_id": campaign_image.image_id,
-            "url": f"/images/{campaign_image.image_id}",
-            "objects": [_object_serializer.to_representation(o) for o in campaign_image.current_objects],
-        }

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from PIL import ExifTags, Image
 
-from imagesets.exif import NO_FACTS, ExifFacts, _orientation, gps_position
+from imagesets.exif import NO_FACTS, ExifFacts
+from imagesets.exif.values import exif_orientation, gps_position
 
 _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 
@@ -34,7 +35,7 @@ def pillow_read_facts(im: Image.Image) -> ExifFacts:
                 ),
                 lat=lat,
                 lon=lon,
-                orientation=_orientation(exif.get(ExifTags.Base.Orientation)),
+                orientation=exif_orientation(exif.get(ExifTags.Base.Orientation)),
             )
         except Exception:  # noqa: BLE001 - as the finish job: a block that breaks the parser has no facts
             return NO_FACTS

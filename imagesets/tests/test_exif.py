@@ -8,7 +8,8 @@ from io import BytesIO
 import pytest
 from PIL import ExifTags, Image
 
-from imagesets.exif import NO_FACTS, exif_datetime
+from imagesets.exif import NO_FACTS
+from imagesets.exif.values import exif_datetime
 from imagesets.probe import identify
 from imagesets.tests import samples
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory, CampaignImageFactory, CampaignLabelerFactory, new_object
-from core import metrics
 from imagesets.models import Image, ImageSet
 from imagesets.tests.factories import ImageFactory, ImageSetFactory
 
@@ -100,7 +100,7 @@ def call(world: World, operation: str, body: str | bytes):
 
 def sample(name: str, labels: dict | None = None) -> float:
     """One value of this process's metrics (0 when the series does not exist yet)."""
-    return metrics.REGISTRY.get_sample_value(name, labels or {}) or 0.0
+    return REGISTRY.get_sample_value(name, labels or {}) or 0.0
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from django.conf import settings
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from core import metrics
+from core.metrics.multiprocess import prepare_multiproc_dir
 from testing.azurite import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -126,7 +126,7 @@ def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Pope
 @pytest.fixture
 def server(tmp_path):
     """gunicorn as docs/configuration.md runs it, two workers, multiprocess metrics in a fresh folder, JSON logs."""
-    folder = metrics.prepare_multiproc_dir(tmp_path / "prometheus")
+    folder = prepare_multiproc_dir(tmp_path / "prometheus")
     port = free_port()
     log = tmp_path / "server.log"
     process = start_gunicorn(server_env(tmp_path, folder), port, log)
@@ -275,7 +275,7 @@ def test_sigterm_lets_a_request_in_flight_finish_and_stops_taking_new_ones(tmp_p
     """Issue 23, the web drains requests: on SIGTERM the master stops listening, the request a worker
     is serving gets its whole answer, and the master is gone within WEB_GRACEFUL_TIMEOUT (5 s)."""
     graceful = 5
-    folder = metrics.prepare_multiproc_dir(tmp_path / "prometheus")
+    folder = prepare_multiproc_dir(tmp_path / "prometheus")
     port = free_port()
     log = tmp_path / "server.log"
     env = {**server_env(tmp_path, folder), "REDIS_URL": silent_broker}

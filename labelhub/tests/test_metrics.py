@@ -1,4 +1,4 @@
-"""core/metrics.py: the series /metrics answers, and that each counts what it says it counts."""
+"""core/metrics/: the series /metrics answers, and that each counts what it says it counts."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from campaigns.models import BoundingBox, Campaign
 from campaigns.tests.conftest import image_ids
 from campaigns.tests.factories import CampaignImageFactory, make_campaign, objects_body
 from core import jobs, metrics
+from core.metrics import gauges
+from core.metrics.multiprocess import prepare_multiproc_dir
 from imagesets.models import Image, ImageSet, ImageSetJob
 from imagesets.tests.factories import ImageSetFactory
 from labelhub.tests.conftest import METRICS_TOKEN, sample, scrape
@@ -192,15 +194,15 @@ def test_recording_a_metric_never_raises_into_the_caller(caplog):
 
 def test_prepare_multiproc_dir_creates_the_folder_and_removes_only_old_metric_files(tmp_path):
     folder = tmp_path / "var" / "prometheus"
-    assert metrics.prepare_multiproc_dir(folder) == folder and folder.is_dir()
+    assert prepare_multiproc_dir(folder) == folder and folder.is_dir()
     (folder / "counter_123.db").write_bytes(b"old")
     (folder / "histogram_9.db").write_bytes(b"old")
     (folder / "README").write_text("keep me")
-    metrics.prepare_multiproc_dir(folder)
+    prepare_multiproc_dir(folder)
     assert sorted(p.name for p in folder.iterdir()) == ["README"]
 
 
-# --- domain gauges (campaigns.metrics, served and cached by core.metrics) -------------------
+# --- domain gauges (campaigns.metrics, served and cached by core.metrics.gauges) ------------
 
 DOMAIN_GAUGES = (
     "labelhub_campaigns",
@@ -250,14 +252,14 @@ def test_a_rejected_image_awaits_labeling_again_and_its_boxes_leave_the_count(la
     rejected = labeled_world.campaign_images.get(image_id=image_ids(labeled_world)[1])
     rejected.labeled = False  # what a rejection does (campaigns.services.reviews)
     rejected.save(update_fields=["labeled"])
-    values = {g.name: g.samples for g in metrics.read_domain_gauges()}
+    values = {g.name: g.samples for g in gauges.read_domain_gauges()}
     assert values["labelhub_campaign_images_awaiting_labeling"] == (((), 4.0),)
     assert values["labelhub_campaign_images_labeled"] == (((), 1.0),)
     assert values["labelhub_campaign_boxes"] == (((), 1.0),)
 
 
 def test_the_domain_gauges_of_an_empty_database_are_zero():
-    values = {g.name: g.samples for g in metrics.read_domain_gauges()}
+    values = {g.name: g.samples for g in gauges.read_domain_gauges()}
     assert values["labelhub_campaign_boxes_per_labeled_image"] == (((), 0.0),)
     assert values["labelhub_images_stored_bytes"] == (((), 0.0),)
     assert {v for _, v in values["labelhub_campaigns"]} == {0.0}
@@ -279,15 +281,15 @@ def test_the_cached_domain_gauges_expire_after_the_cache_interval(
     settings.METRICS_DOMAIN_CACHE_SECONDS = 15
     now = time.time()
     with django_assert_num_queries(1):
-        metrics.read_domain_gauges()
+        gauges.read_domain_gauges()
     CampaignImageFactory(campaign=labeled_world)  # one more to label
     monkeypatch.setattr(time, "time", lambda: now + 14)
     with django_assert_num_queries(0):
-        stale = {g.name: g.samples for g in metrics.read_domain_gauges()}
+        stale = {g.name: g.samples for g in gauges.read_domain_gauges()}
     assert stale["labelhub_campaign_images_awaiting_labeling"] == (((), 3.0),)
     monkeypatch.setattr(time, "time", lambda: now + 16)
     with django_assert_num_queries(1):
-        fresh = {g.name: g.samples for g in metrics.read_domain_gauges()}
+        fresh = {g.name: g.samples for g in gauges.read_domain_gauges()}
     assert fresh["labelhub_campaign_images_awaiting_labeling"] == (((), 4.0),)
 
 
@@ -295,7 +297,7 @@ def test_without_a_cache_interval_every_scrape_reads_the_database(settings, djan
     settings.METRICS_DOMAIN_CACHE_SECONDS = 0
     for _ in range(2):
         with django_assert_num_queries(1):
-            metrics.read_domain_gauges()
+            gauges.read_domain_gauges()
 
 
 def test_a_failing_domain_query_leaves_the_gauges_out_and_the_scrape_answers(
@@ -327,11 +329,11 @@ def test_an_unavailable_cache_costs_a_query_not_the_scrape(labeled_world, monkey
     monkeypatch.setattr(backend, "get", down)
     monkeypatch.setattr(backend, "set", down)
     with django_assert_num_queries(1):
-        values = {g.name: g.samples for g in metrics.read_domain_gauges()}
+        values = {g.name: g.samples for g in gauges.read_domain_gauges()}
     assert values["labelhub_campaign_images_labeled"] == (((), 2.0),)
 
 
 def test_campaigns_registers_its_domain_gauges_when_the_apps_load():
     from campaigns.metrics import domain_gauges
 
-    assert domain_gauges in metrics._domain_readers
+    assert domain_gauges in gauges._domain_readers

@@ -32,7 +32,7 @@ from django.db import connections
 
 from accounts.models import User
 from accounts.services import apikey_issue
-from core.metrics import prepare_multiproc_dir
+from core.metrics.multiprocess import prepare_multiproc_dir
 
 LOCAL_ADMIN = "admin@localhost"
 GUNICORN_CONF = Path(__file__).resolve().parents[2] / "gunicorn_conf.py"
