@@ -119,15 +119,21 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookAttempt | None:
         attempt = _store(delivery, webhook, outcome)
     finally:
         Webhook.objects.filter(pk=webhook.pk).update(busy_until=None)
-    _hand_over_next(webhook.pk)
+    _hand_over_next(webhook.pk, ended=delivery.pk)
     return attempt
 
 
-def _hand_over_next(webhook_id: int) -> None:
-    """The endpoint is free again: hand over its oldest due delivery waiting for it, if any."""
+def _hand_over_next(webhook_id: int, *, ended: int) -> None:
+    """The endpoint is free again: hand over its oldest due delivery waiting for it, if any.
+
+    Not the delivery that just ended: its retry is the sweep's, when its
+    delay has passed (a delay shorter than this attempt's bookkeeping would
+    otherwise retry at once).
+    """
     now, free = _free()
     waiting = (
         WebhookDelivery.objects.filter(free, webhook_id=webhook_id, status=DeliveryStatus.PENDING)
+        .exclude(pk=ended)
         .filter(next_attempt_at__lte=now, enqueued_at__isnull=True)
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:1]
