@@ -105,6 +105,8 @@ class Heartbeat:
                 try:
                     beat = model.objects.filter(pk=pk, status=JobStatus.RUNNING, run_token=token)
                     if not beat.update(heartbeat_at=timezone.now()):
+                        if self.job.is_finished:
+                            return  # the body stored this run's outcome itself (it ends the claim)
                         logger.warning("job %s was taken over by another run; this run stops", pk)
                         self.job.claim_lost()
                         return

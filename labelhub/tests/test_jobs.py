@@ -516,6 +516,25 @@ def test_the_heartbeat_finds_the_job_taken_over_and_the_body_stops_without_askin
     assert CampaignJob.objects.get(campaign=campaign).worker == "other-host:99"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_body_that_stores_its_own_outcome_is_not_mistaken_by_its_heartbeat_for_a_taken_over_run(
+    local_storage, settings, caplog
+):
+    settings.JOBS_HEARTBEAT_INTERVAL = 0.05
+    campaign, _ = make_exportable_campaign()
+    CampaignJob.objects.create(campaign=campaign, status="queued")
+
+    def body(job):
+        job.mark_succeeded(result={"done": True})  # as the finish job does, inside its body
+        time.sleep(0.3)  # heartbeats come and find the claim ended
+
+    job = jobs.job_run("campaign_export", campaign.pk, body)
+
+    assert job is not None and not job._lost.is_set()
+    assert not [r for r in caplog.records if "taken over" in r.getMessage()]
+    assert (CampaignJob.objects.get(pk=job.pk).status, job.result) == ("succeeded", {"done": True})
+
+
 def test_a_finish_run_taken_over_mid_copy_registers_nothing_and_leaves_the_dropbox(
     local_storage, admin_user, monkeypatch, outcome_events
 ):
