@@ -18,6 +18,7 @@ the clock-skew margin (about 6 days 22.9 hours).
 
 from __future__ import annotations
 
+import abc
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -61,7 +62,7 @@ def _protocol(service: BlobServiceClient) -> str | None:
     return "https" if urlsplit(service.url).scheme == "https" else None
 
 
-class SasSigner:
+class SasSigner(abc.ABC):
     """Signs SAS tokens for one account (see the module docstring)."""
 
     account_name: str
@@ -108,9 +109,9 @@ class SasSigner:
         )
         return f"{container.url}?{sas}"
 
+    @abc.abstractmethod
     def _signing(self, expiry: datetime) -> dict:
         """The key and expiry keyword arguments of ``generate_*_sas`` for a SAS meant to end at ``expiry``."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
