@@ -50,6 +50,7 @@ import subprocess
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -458,3 +459,19 @@ def local_storage(settings):
 def any_storage(request):
     """The storage backend, once local and once Azure (Azurite)."""
     return request.getfixturevalue(f"{request.param}_storage")
+
+
+@contextmanager
+def requests_sent(storage):
+    """Every HTTP request an ``AzureStorage`` sends meanwhile, as (method, url, headers)."""
+    sent = []
+
+    def record(response, *args, **kwargs):
+        sent.append((response.request.method, response.request.url, dict(response.request.headers)))
+
+    hooks = storage._session.hooks["response"]
+    hooks.append(record)
+    try:
+        yield sent
+    finally:
+        hooks.remove(record)

@@ -29,7 +29,7 @@ from azure.core.exceptions import AzureError
 
 from integrations.storage import ObjectNotFound, StorageError, get_storage
 from integrations.storage.azure import COPY_SOURCE_SAS_VALID, AzureStorage
-from testing.azurite import ACCOUNT_KEY, ACCOUNT_NAME, SECOND_ACCOUNT_NAME, connection_string
+from testing.azurite import ACCOUNT_KEY, ACCOUNT_NAME, SECOND_ACCOUNT_NAME, connection_string, requests_sent
 
 pytestmark = pytest.mark.azurite
 
@@ -45,15 +45,8 @@ def split_sas(url: str) -> tuple[str, str, dict[str, str]]:
 @pytest.fixture
 def http_log(azure_storage):
     """Every HTTP request the backend sends, as (method, url, headers)."""
-    sent = []
-
-    def record(response, *args, **kwargs):
-        sent.append((response.request.method, response.request.url, dict(response.request.headers)))
-
-    hooks = azure_storage._session.hooks["response"]
-    hooks.append(record)
-    yield sent
-    hooks.remove(record)
+    with requests_sent(azure_storage) as sent:
+        yield sent
 
 
 def parse_time(value: str) -> datetime:

@@ -22,7 +22,7 @@ from azure.core.exceptions import AzureError
 from imagesets.tests import samples
 from integrations.storage import ObjectNotFound, StorageError
 from integrations.storage.azure import COPY_SOURCE_SAS_VALID, AzureStorage, sas
-from testing.azurite import SECOND_ACCOUNT_NAME, STORAGE_RESOURCE, managed_identity_environment
+from testing.azurite import SECOND_ACCOUNT_NAME, STORAGE_RESOURCE, managed_identity_environment, requests_sent
 
 pytestmark = pytest.mark.azurite
 
@@ -50,15 +50,8 @@ def put_blob(url: str, name: str, data: bytes = b"x") -> requests.Response:
 @pytest.fixture
 def http_log(azure_keyless_storage):
     """Every HTTP request the backend sends, as (method, url, headers)."""
-    sent = []
-
-    def record(response, *args, **kwargs):
-        sent.append((response.request.method, response.request.url, dict(response.request.headers)))
-
-    hooks = azure_keyless_storage._session.hooks["response"]
-    hooks.append(record)
-    yield sent
-    hooks.remove(record)
+    with requests_sent(azure_keyless_storage) as sent:
+        yield sent
 
 
 def test_keyless_storage_sends_the_identitys_bearer_token_and_no_shared_key(
