@@ -9,6 +9,13 @@ from campaigns.models import CampaignLabeler
 from core.validators import is_valid_id
 
 
+class IsImageAdminOrLabeler(ImageAdminOrLabeler):
+    """Image-admins, or any active labeler: for reads that a labeler's own campaigns scope (``GET /campaigns``)."""
+
+    def labeler_allowed(self, user, view) -> bool:
+        return True
+
+
 class IsImageAdminOrCampaignLabeler(ImageAdminOrLabeler):
     """Image-admins, or a labeler of the campaign named by the URL.
 

@@ -83,12 +83,14 @@ class ContractPagination(BasePagination):
                     "type": "object",
                     "required": ["page", "pages", "total", "per_page", "next", "prev"],
                     "properties": {
-                        "page": {"type": "integer", "minimum": 1},
-                        "pages": {"type": "integer", "minimum": 1},
-                        "total": {"type": "integer", "minimum": 0},
-                        "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
-                        "next": {"type": "integer", "nullable": True},
-                        "prev": {"type": "integer", "nullable": True},
+                        # The examples make a list operation's examples whole answers (drf-spectacular
+                        # wraps an example item in them).
+                        "page": {"type": "integer", "minimum": 1, "example": 1},
+                        "pages": {"type": "integer", "minimum": 1, "example": 1},
+                        "total": {"type": "integer", "minimum": 0, "example": 1},
+                        "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "example": 10},
+                        "next": {"type": "integer", "nullable": True, "example": None},
+                        "prev": {"type": "integer", "nullable": True, "example": None},
                     },
                 },
                 items_key: schema,

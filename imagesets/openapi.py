@@ -28,6 +28,7 @@ from imagesets.serializers import (
     ImageSetCreateInputSerializer,
     ImageSetOutputSerializer,
     ImageSetStatusInputSerializer,
+    ImageSetUploadUrlOutputSerializer,
 )
 
 IMAGE_SETS_TAG = "image sets"
@@ -157,6 +158,41 @@ IMAGE_SETS_SET_STATUS = extend_schema(
             ),
         ),
     },
+)
+
+IMAGE_SETS_UPLOAD_URL = extend_schema(
+    operation_id="image_sets_upload_url",
+    tags=[IMAGE_SETS_TAG],
+    summary="Issue a new upload URL of a set's dropbox",
+    description=(
+        "Added. A fresh `dropbox_url` for a set that is still `created`, as `POST /image_sets` "
+        "returned one and as the admin's image-set page shows one: for uploads that outlast the first "
+        "URL (valid `IMAGESET_UPLOAD_TOKEN_VALID_DAYS` days), or for a client that did not keep it. "
+        "Earlier URLs of the set stay valid until they expire; finishing or deleting the set closes "
+        "every one. No body. Image-admins only."
+    ),
+    parameters=[IMAGESET_ID],
+    request=None,
+    responses={
+        200: ImageSetUploadUrlOutputSerializer,
+        **errors(
+            401,
+            NO_IMAGESET,
+            (409, "The set is finished: its dropbox is closed."),
+            (503, "The storage could not issue the URL (it is unreachable or refused); try again."),
+        ),
+    },
+    examples=[
+        OpenApiExample(
+            "Azure storage",
+            response_only=True,
+            value={
+                "imageset_id": 2,
+                "dropbox_url": "https://account.blob.core.windows.net/dropbox-imageset-26-10-2020"
+                "?si=k3Jd9a&sv=2025-01-05&sr=c&sig=REDACTED",
+            },
+        )
+    ],
 )
 
 IMAGE_SETS_IMAGES_LIST = extend_schema_view(

@@ -166,6 +166,19 @@ class ImageSetCreatedOutputSerializer(ImageSetOutputSerializer):
         return self.context["dropbox_url"]
 
 
+class ImageSetUploadUrlOutputSerializer(serializers.Serializer):
+    """The answer to `POST /image_sets/{id}/upload_url`: a fresh URL of the set's dropbox."""
+
+    imageset_id = serializers.IntegerField()
+    dropbox_url = serializers.CharField(
+        help_text="Upload each file as `PUT <path>/<filename>?<query>` of this URL until the set is finished; "
+        "valid `IMAGESET_UPLOAD_TOKEN_VALID_DAYS` days (default 7)."
+    )
+
+    class Meta:
+        ref_name = "ImageSetUploadUrl"
+
+
 class ImageSetRefOutputSerializer(serializers.Serializer):
     imageset_id = serializers.IntegerField()
     title = serializers.CharField()

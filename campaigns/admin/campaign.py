@@ -7,7 +7,6 @@ apply; a refusal (the API's 409) becomes an error message.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import partial
 
 from django.contrib import admin, messages
@@ -26,7 +25,8 @@ from campaigns.admin.history import review_link
 from campaigns.admin.imports import import_labels_page
 from campaigns.admin.steps import STEP_ACTIONS, STEPS, steps_offered
 from campaigns.export.apis import labels_csv_response
-from campaigns.models import Campaign, CampaignJob, CampaignLabeler
+from campaigns.export.files import export_files
+from campaigns.models import Campaign, CampaignLabeler
 from campaigns.selectors import campaign_get, campaign_images_shown, campaign_list
 from core.admin import (
     ExtraView,
@@ -41,12 +41,9 @@ from core.admin import (
 )
 from core.exceptions import ApplicationError, Conflict, InvalidName, NotFound
 from imagesets.selectors import imageset_get, imageset_image_ids, imagesets_holding_images
-from integrations.storage import StorageError, get_storage
 
 IMAGES_ON_PAGE = 50
 IMAGESETS_OFFERED = 200
-# Links to the export's files stay valid this long (they are made afresh on every page view).
-FILE_LINK_VALID_FOR = timedelta(hours=1)
 KEY_KEPT_NOTE = (
     "This user already had a key, which now also opens this campaign. Its secret is stored only as a hash "
     "and cannot be shown; rotate the key (API keys) for a new one."
@@ -202,7 +199,7 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
                 for step in steps_offered(campaign, job)
             ],
             "job": job,
-            "export_files": self._export_files(job),
+            "export_files": export_files(job),
             "azureml": (job.result or {}).get("azureml") if job else None,
             "images": [{"row": row, "review": review_link(campaign.pk, row.image_id)} for row in images],
             "urls": {
@@ -219,22 +216,6 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
         else:
             context["review"] = delivery.review_panel(self, campaign)
         return context
-
-    @staticmethod
-    def _export_files(job: CampaignJob | None) -> list[dict]:
-        """The files the export wrote (also those of a failed run), each with a short-lived read link."""
-        files = (job.result or {}).get("files", []) if job else []
-        storage = get_storage() if files else None
-        shown = []
-        for record in files:
-            if not isinstance(record, dict) or not isinstance(record.get("path"), str):
-                continue
-            try:
-                url = storage.read_url(record["path"], valid_for=FILE_LINK_VALID_FOR)
-            except StorageError:
-                url = None
-            shown.append({"path": record["path"], "size": record.get("size"), "url": url})
-        return shown
 
     # --- extra pages -----------------------------------------------------------------
 

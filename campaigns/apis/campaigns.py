@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from accounts.audit import Actor
 from accounts.permissions import IsImageAdmin
 from campaigns import openapi, selectors, services
-from campaigns.permissions import IsImageAdminOrCampaignLabeler
+from campaigns.permissions import IsImageAdminOrCampaignLabeler, IsImageAdminOrLabeler
 from campaigns.serializers import (
     CampaignCreatedOutputSerializer,
     CampaignCreateInputSerializer,
@@ -21,13 +21,27 @@ from campaigns.serializers import (
 
 @openapi.CAMPAIGNS_LIST
 class CampaignListApi(ListAPIView):
-    """``GET /campaigns`` (paginated, key ``campaigns``) and ``POST /campaigns``."""
+    """``GET /campaigns`` (paginated, key ``campaigns``) and ``POST /campaigns``.
+
+    Image-admins list every campaign; a labeler lists its own, in its view (``LabelerCampaign``).
+    """
 
     items_key = "campaigns"
-    serializer_class = CampaignOutputSerializer
+
+    def get_permissions(self):
+        if self.request.method == "GET":
+            return [IsImageAdminOrLabeler()]
+        return [IsImageAdmin()]
+
+    def get_serializer_class(self):
+        if self.request.user.is_staff:
+            return CampaignOutputSerializer
+        return LabelerCampaignOutputSerializer
 
     def get_queryset(self):
-        return selectors.campaign_list()
+        if self.request.user.is_staff:
+            return selectors.campaign_list()
+        return selectors.labeler_campaign_list(user=self.request.user)
 
     @openapi.CAMPAIGNS_CREATE
     def post(self, request):

@@ -1,15 +1,19 @@
-"""``GET /campaigns/{id}/labels.csv``: the labels CSV, streamed (also the admin's download)."""
+"""``GET /campaigns/{id}/labels.csv`` (the labels CSV, streamed; also the admin's download) and
+``GET /campaigns/{id}/export`` (the last export's files)."""
 
 from __future__ import annotations
 
 from django.http import StreamingHttpResponse
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsImageAdmin
-from campaigns import openapi
+from campaigns import openapi, selectors
+from campaigns.export.files import export_files
 from campaigns.export.formats import labels_csv_chunks
 from campaigns.models import Campaign
-from core.exceptions import NotFound
+from campaigns.serializers import CampaignExportOutputSerializer
+from core.exceptions import Conflict, NotFound
 from core.negotiation import ForcedNegotiationMixin
 
 
@@ -31,3 +35,21 @@ class CampaignLabelsCsvApi(ForcedNegotiationMixin, APIView):
         if campaign is None:
             raise NotFound(f"Campaign {campaign_id} not found")
         return labels_csv_response(campaign_id=campaign["pk"], title=campaign["title"])
+
+
+class CampaignExportApi(APIView):
+    """The files of the campaign's export as its job lists them, each with a read URL made for this answer."""
+
+    permission_classes = [IsImageAdmin]
+
+    @openapi.CAMPAIGNS_EXPORT
+    def get(self, request, campaign_id: int):
+        campaign = selectors.campaign_get(campaign_id=campaign_id)
+        job = getattr(campaign, "job", None)
+        if job is None:
+            raise Conflict(f"Campaign {campaign.pk} has no export: it is {campaign.status}; finish it to export it")
+        files = [
+            {**file, "url": request.build_absolute_uri(file["url"]) if file["url"] else None}
+            for file in export_files(job)
+        ]
+        return Response(CampaignExportOutputSerializer({"campaign": campaign, "files": files}).data)

@@ -13,7 +13,7 @@ from campaigns.openapi.campaigns import (
     CAMPAIGNS_RETRIEVE,
     CAMPAIGNS_SET_STATUS,
 )
-from campaigns.openapi.export import CAMPAIGNS_LABELS_CSV
+from campaigns.openapi.export import CAMPAIGNS_EXPORT, CAMPAIGNS_LABELS_CSV
 from campaigns.openapi.images import CAMPAIGNS_IMAGES_ADD, CAMPAIGNS_IMAGES_LIST
 from campaigns.openapi.objects import CAMPAIGNS_OBJECTS_LIST, CAMPAIGNS_OBJECTS_REPLACE, IMAGES_OBJECTS_LIST
 from campaigns.openapi.predictions import CAMPAIGNS_IMAGE_OBJECTS_RETRIEVE, CAMPAIGNS_PREDICTIONS_REPLACE
@@ -29,6 +29,7 @@ from campaigns.openapi.reviews import (
 
 __all__ = [
     "CAMPAIGNS_CREATE",
+    "CAMPAIGNS_EXPORT",
     "CAMPAIGNS_IMAGES_ADD",
     "CAMPAIGNS_IMAGES_LIST",
     "CAMPAIGNS_IMAGE_OBJECTS_RETRIEVE",

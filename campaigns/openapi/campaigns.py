@@ -19,8 +19,35 @@ CAMPAIGNS_LIST = extend_schema_view(
         operation_id="campaigns_list",
         tags=["campaigns"],
         summary="List campaigns",
-        description="Every campaign, 10 per page by default. Image-admins only.",
-        responses={200: CampaignOutputSerializer(many=True), **errors(400, 401)},
+        description=(
+            "Every campaign, 10 per page by default, by id. Image-admins get every campaign (`Campaign`).\n\n"
+            "Added: a labeler's key lists the campaigns it labels, each as `GET /campaigns/{id}` shows it "
+            "to the labeler (`LabelerCampaign`: `campaign_id`, `title`, `status`, `progress`, "
+            "`label_translations`, `labels`; example below); none of another agency's."
+        ),
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="CampaignOrLabelerCampaign",
+                serializers=[CampaignOutputSerializer, LabelerCampaignOutputSerializer],
+                resource_type_field_name=None,
+                many=True,
+            ),
+            **errors(400, 401),
+        },
+        examples=[
+            OpenApiExample(
+                "As a labeler",
+                response_only=True,
+                value={
+                    "campaign_id": 3,
+                    "title": "beach-2024",
+                    "status": "active",
+                    "progress": {"done": 10, "total": 250},
+                    "label_translations": {"PET": "Plastic"},
+                    "labels": [{"name": "Plastic", "colour": "#1f77b4", "description": "Any plastic item"}],
+                },
+            )
+        ],
     )
 )
 

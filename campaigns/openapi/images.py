@@ -15,7 +15,8 @@ CAMPAIGNS_IMAGES_LIST = extend_schema_view(
         'Each image as `{"image_id", "url", "labeled", "review"}`, 1000 per page by default; `url` is '
         "relative to the API base (`GET /images/{image_id}` redirects to the file). Added: `labeled` "
         "(counts as labeled) and `review` (the decision on the current revision: `{decision, reason, "
-        "reason_code, date}`, null while awaiting review), and the filter `state`: `unlabeled`, `rejected` "
+        "reason_code, date}`, null while awaiting review), `width` and `height` (the file's pixels, the "
+        "space boxes are given in; null when unreadable), and the filter `state`: `unlabeled`, `rejected` "
         "(sent back: label it again), `labeled` (delivered, awaiting review) or `accepted`. Image-admins and "
         "the campaign's labeler.",
         parameters=[

@@ -16,6 +16,7 @@ from campaigns.selectors.campaigns import (
     current_objects,
     image_campaign_list,
     image_objects_for_campaigns,
+    labeler_campaign_list,
     labeler_can_read_image,
 )
 from campaigns.selectors.reviews import (
@@ -54,6 +55,7 @@ __all__ = [
     "campaigns_taking_images",
     "current_objects",
     "image_campaign_list",
+    "labeler_campaign_list",
     "image_objects_for_campaigns",
     "labeler_can_read_image",
     "review_counts",

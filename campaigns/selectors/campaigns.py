@@ -28,6 +28,11 @@ def campaign_list() -> QuerySet[Campaign]:
     return Campaign.objects.with_progress().select_related("created_by", "job").order_by("pk")
 
 
+def labeler_campaign_list(*, user) -> QuerySet[Campaign]:
+    """The campaigns ``user`` labels, by id, each with its progress, in one query per page."""
+    return Campaign.objects.with_progress().filter(labelers=user).order_by("pk")
+
+
 def campaign_get(*, campaign_id: int) -> Campaign:
     """One campaign with progress, creator and job (one query); 404 if unknown."""
     campaign = campaign_list().filter(pk=campaign_id).first() if _valid_id(campaign_id) else None
@@ -42,7 +47,7 @@ def campaign_ensure_exists(*, campaign_id: int) -> None:
 
 
 def campaign_image_list(*, campaign_id: int, state: str | None = None) -> QuerySet[CampaignImage]:
-    """The images of a campaign, by image id, each with its latest review (one query a page).
+    """The images of a campaign, by image id, each with its size and latest review (one query a page).
 
     ``state`` (a ``ReviewState``) keeps only the images in that review state.
     """
@@ -50,11 +55,12 @@ def campaign_image_list(*, campaign_id: int, state: str | None = None) -> QueryS
     if state is not None:
         images = images.filter(review_state=state)
     return (
-        images.select_related("last_review")
+        images.select_related("last_review", "image")
         .only(
             "id",
             "campaign",
-            "image",
+            "image__width",
+            "image__height",
             "labeled",
             "review_state",
             "current_submission",

@@ -257,3 +257,32 @@ class CampaignCreatedOutputSerializer(CampaignOutputSerializer):
     @extend_schema_field(AccessTokenOutputSerializer)
     def get_access_token(self, campaign) -> dict:
         return self.context["issued_key"].as_token()
+
+
+class ExportFileOutputSerializer(serializers.Serializer):
+    path = serializers.CharField(help_text="Where the file is in storage: `<container>/label_sets/<name>`.")
+    size = serializers.IntegerField(allow_null=True, min_value=0, help_text="Bytes written.")
+    sha256 = serializers.CharField(allow_null=True, help_text="SHA-256 of the bytes written, in hex.")
+    url = serializers.CharField(
+        allow_null=True,
+        help_text="A read URL of the file valid for one hour, made for this answer (no key headers: it carries "
+        "its own signature); null when the storage could not sign one just now.",
+    )
+
+    class Meta:
+        ref_name = "ExportFile"
+
+
+class CampaignExportOutputSerializer(serializers.Serializer):
+    """``GET /campaigns/{id}/export``: the export job and the files it wrote."""
+
+    campaign_id = serializers.IntegerField(source="campaign.pk")
+    job = serializers.SerializerMethodField(help_text="The export job, as the campaign's `job` shows it.")
+    files = ExportFileOutputSerializer(many=True, help_text="The files the job wrote, in the order it wrote them.")
+
+    class Meta:
+        ref_name = "CampaignExport"
+
+    @extend_schema_field(JobSerializer)
+    def get_job(self, value) -> dict:
+        return job_representation(value["campaign"].job)

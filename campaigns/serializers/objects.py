@@ -76,6 +76,13 @@ class CampaignImageOutputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Added: the decision on the image's current revision; null while it awaits review or is unlabeled.",
     )
+    width = serializers.IntegerField(
+        allow_null=True,
+        help_text="Added: the file's width in pixels, the space boxes are given in; null when it could not be read.",
+    )
+    height = serializers.IntegerField(
+        allow_null=True, help_text="Added: the file's height in pixels; null when it could not be read."
+    )
 
     def to_representation(self, campaign_image):
         return {
@@ -83,6 +90,8 @@ class CampaignImageOutputSerializer(serializers.Serializer):
             "url": f"/images/{campaign_image.image_id}",
             "labeled": campaign_image.labeled,
             "review": review_representation(campaign_image.current_review),
+            "width": campaign_image.image.width,
+            "height": campaign_image.image.height,
         }
 
 

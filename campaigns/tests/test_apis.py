@@ -18,6 +18,7 @@ from campaigns.tests.factories import (
     objects_body,
     replace_objects_from_body,
 )
+from conftest import client_for
 from imagesets.tests.factories import ImageFactory
 from testing.api import assert_error
 
@@ -93,7 +94,14 @@ def test_the_returned_key_works_for_the_labeler(admin_client, api_client):
     response = api_client.get(f"{API}/campaigns/{body['campaign_id']}/images")
     assert response.status_code == 200
     assert response.json()["images"] == [
-        {"image_id": image.pk, "url": f"/images/{image.pk}", "labeled": False, "review": None}
+        {
+            "image_id": image.pk,
+            "url": f"/images/{image.pk}",
+            "labeled": False,
+            "review": None,
+            "width": image.width,
+            "height": image.height,
+        }
     ]
 
 
@@ -282,7 +290,15 @@ def test_images_are_added_and_listed_with_their_url(admin_client):
     body = admin_client.get(f"{API}/campaigns/{campaign.pk}/images").json()
     assert body["pagination"] == {"page": 1, "pages": 1, "total": 3, "per_page": 1000, "next": None, "prev": None}
     assert body["images"] == [
-        {"image_id": i.pk, "url": f"/images/{i.pk}", "labeled": False, "review": None} for i in images
+        {
+            "image_id": i.pk,
+            "url": f"/images/{i.pk}",
+            "labeled": False,
+            "review": None,
+            "width": i.width,
+            "height": i.height,
+        }
+        for i in images
     ]
     assert admin_client.get(f"{API}/campaigns/{campaign.pk}").json()["progress"] == {"done": 0, "total": 3}
 
@@ -691,3 +707,52 @@ def test_a_filepath_holding_a_nul_character_is_an_unknown_image(admin_client):
     assert_error(response, 404)
     assert response.json()["filepath"] == "images/uploads/x/a\x00.png"
     assert campaign_state() == before
+
+
+# --- GET /campaigns with an agency's key ----------------------------------------------
+
+
+def test_an_agency_lists_its_own_campaigns_in_its_view(admin_client, django_assert_num_queries):
+    agency = UserFactory(email="agency@example.com")
+    rival = UserFactory(email="rival@example.com")
+    own = [make_campaign(images=2, labeler=agency, title=f"own-{n}") for n in range(3)]
+    make_campaign(images=1, labeler=rival, title="rivals-campaign", metadata={"customer": "confidential"})
+    client = client_for(agency)
+    client.get(f"{API}/campaigns")  # the key's first use is stored once (last_used_at)
+
+    with django_assert_num_queries(2):  # the key, then the page with its total
+        response = client.get(f"{API}/campaigns?per_page=2")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["pagination"] == {"page": 1, "pages": 2, "total": 3, "per_page": 2, "next": 2, "prev": None}
+    assert [c["campaign_id"] for c in body["campaigns"]] == [c.pk for c in own[:2]]
+    assert body["campaigns"][0] == client.get(f"{API}/campaigns/{own[0].pk}").json()
+    second = client.get(f"{API}/campaigns?page=2&per_page=2").json()["campaigns"]
+    assert [c["campaign_id"] for c in second] == [own[2].pk]
+    page = response.content.decode() + str(second)
+    assert "rivals-campaign" not in page and "confidential" not in page and "created_by" not in page
+
+
+def test_an_agency_without_campaigns_lists_none(admin_client):
+    client = client_for(UserFactory(email="new-agency@example.com"))
+    body = client.get(f"{API}/campaigns").json()
+    assert body["campaigns"] == [] and body["pagination"]["total"] == 0
+
+
+def test_an_agency_still_cannot_create_a_campaign(admin_client):
+    agency = UserFactory(email="agency@example.com")
+    before = Campaign.objects.count()
+    response = client_for(agency).post(
+        f"{API}/campaigns", {"title": "mine", "labeler_email": "agency@example.com"}, format="json"
+    )
+    assert response.status_code == 401
+    assert Campaign.objects.count() == before
+
+
+def test_staff_still_list_every_campaign_in_full(admin_client):
+    agency = UserFactory(email="agency@example.com")
+    campaigns = [make_campaign(images=1, labeler=agency), make_campaign(images=1)]
+    listed = admin_client.get(f"{API}/campaigns").json()["campaigns"]
+    assert [c["campaign_id"] for c in listed] == [c.pk for c in campaigns]
+    assert "created_by" in listed[0] and "metadata" in listed[0]

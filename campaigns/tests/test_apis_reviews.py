@@ -61,7 +61,14 @@ def test_the_agency_sees_a_rejection_and_resubmits(admin_client, labeler_client,
     assert rejected["review"]["decision"] == "rejected"
     assert rejected["review"]["reason"] == "the cat is not boxed"
     assert rejected["review"]["reason_code"] == "missing-object"
-    assert by_id[third] == {"image_id": third, "url": f"/images/{third}", "labeled": True, "review": None}
+    assert by_id[third] == {
+        "image_id": third,
+        "url": f"/images/{third}",
+        "labeled": True,
+        "review": None,
+        "width": 200,
+        "height": 200,
+    }
 
     to_redo = labeler_client.get(f"{API}/campaigns/{delivery.pk}/images?state=rejected").json()
     assert [image["image_id"] for image in to_redo["images"]] == [second]

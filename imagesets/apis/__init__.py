@@ -7,7 +7,7 @@
 
 from imagesets.apis.dropbox import DropboxUploadApi
 from imagesets.apis.images import ImageDetailApi, ImageListApi
-from imagesets.apis.imagesets import ImageSetDetailApi, ImageSetImagesApi, ImageSetListCreateApi
+from imagesets.apis.imagesets import ImageSetDetailApi, ImageSetImagesApi, ImageSetListCreateApi, ImageSetUploadUrlApi
 
 __all__ = [
     "DropboxUploadApi",
@@ -16,4 +16,5 @@ __all__ = [
     "ImageSetDetailApi",
     "ImageSetImagesApi",
     "ImageSetListCreateApi",
+    "ImageSetUploadUrlApi",
 ]

@@ -15,6 +15,7 @@ from imagesets.serializers import (
     ImageSetCreateInputSerializer,
     ImageSetOutputSerializer,
     ImageSetStatusInputSerializer,
+    ImageSetUploadUrlOutputSerializer,
 )
 
 
@@ -55,6 +56,18 @@ class ImageSetDetailApi(APIView):
             imageset_id=imageset_id, new_status=data["new_status"], actor=Actor.of_request(request)
         )
         return Response("ok")
+
+
+class ImageSetUploadUrlApi(APIView):
+    """``POST /image_sets/{id}/upload_url``: a fresh dropbox URL while the set is ``created``."""
+
+    @openapi.IMAGE_SETS_UPLOAD_URL
+    def post(self, request, imageset_id: int):
+        url = services.imageset_dropbox_url(imageset_id=imageset_id)
+        dropbox_url = request.build_absolute_uri(url)  # Azure: absolute; local: site-relative
+        return Response(
+            ImageSetUploadUrlOutputSerializer({"imageset_id": imageset_id, "dropbox_url": dropbox_url}).data
+        )
 
 
 @openapi.IMAGE_SETS_IMAGES_LIST

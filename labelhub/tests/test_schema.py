@@ -43,6 +43,8 @@ ADDED = {
     ("post", "/campaigns/{campaign_id}/samples"): "optional",  # {} or no body: the standard's plan
     ("get", "/campaigns/{campaign_id}/samples/{sample_id}"): False,
     ("post", "/campaigns/{campaign_id}/samples/{sample_id}/decision"): True,
+    ("post", "/image_sets/{imageset_id}/upload_url"): False,
+    ("get", "/campaigns/{campaign_id}/export"): False,
     ("get", "/campaigns/{campaign_id}/stats"): False,
 }
 STORAGE_URLS = {("put", "/dropbox/{token}/{filename}"), ("get", "/files/{token}")}
