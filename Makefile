@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup run test test-sqlite test-postgres lint format bench image
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
