@@ -6,7 +6,6 @@ import json
 import os
 import posixpath
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -190,7 +189,7 @@ def imagesets_finish(state: State, imageset: int, wait: bool, timeout: float | N
         return
     found = _wait(lambda **kw: client.imageset_wait(imageset, **kw), f"image set {imageset}", timeout, poll)
     job = found.job
-    reasons: dict[str, Any] = dict((job.raw.get("skipped_reasons") or {}) if job else {})
+    reasons = job.skipped_reasons if job else {}
     skipped = [{"name": name, "reason": reasons.get(name) or "not an image"} for name in (job.skipped if job else [])]
     lines = [f"Image set {imageset}: {found.status}", *_job_lines(job)]
     if job and job.progress:
