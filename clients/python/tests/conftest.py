@@ -154,7 +154,8 @@ def _requests_declared_in_openapi(request, monkeypatch):
         yield
         return
     import httpx
-    from openapi_contract import API_PREFIX, SentRequest, openapi_document, undeclared
+
+    from .openapi_contract import API_PREFIX, SentRequest, openapi_document, undeclared
 
     document = openapi_document(request.getfixturevalue("live_server").url)  # before the recording starts
     sent: list[SentRequest] = []

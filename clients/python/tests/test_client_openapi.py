@@ -11,9 +11,10 @@ import inspect
 import json
 
 import pytest
-from openapi_contract import SentRequest, openapi_document, undeclared, undeclared_reads
 
 from labelhub_client import models
+
+from .openapi_contract import SentRequest, openapi_document, undeclared, undeclared_reads
 
 pytestmark = pytest.mark.django_db
 
