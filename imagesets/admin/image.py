@@ -1,8 +1,10 @@
 """The image admin: thumbnails, dimensions and filters; other apps add theirs through ``imagesets.hooks``.
 
-Thumbnails are the images themselves through their signed read URL, scaled
-by the browser: signing is local computation (no query, no storage call), and
-nothing is generated or stored server-side.
+Thumbnails are small derived copies (``imagesets.derived``, served by the
+pages of ``imagesets.admin.derived``), made on first request and kept in
+storage; the image's page shows its display copy. The original is one click
+away: the size column and the preview open it. Naming these URLs costs no
+query and no storage call.
 
 Campaigns adds a campaign filter, the "Add to campaign…" action and the
 campaigns of an image (``campaigns.admin.images``); they are read per request
@@ -19,15 +21,15 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
 from core.admin import AdminBase, ImageAdminAccess, JsonObjectField, fit_size
+from imagesets.admin.derived import DerivedImagePages
 from imagesets.admin.filters import TakenWhenAndWhereFilter
+from imagesets.derived import image_derived_delete, image_display_url, image_original_url, image_thumbnail_url
 from imagesets.hooks import image_admin_extensions
 from imagesets.inputs import LAT_LIMIT, LON_LIMIT
 from imagesets.models import Image
-from imagesets.selectors import image_read_url
-from integrations.storage import StorageError
 
-THUMB_SIZE = 80
-PREVIEW_SIZE = 480
+THUMB_BOX = (80, 80)
+PREVIEW_BOX = (480, 360)  # as admin.css caps img.lh-preview
 READONLY = (
     "preview",
     "blobstorage_path",
@@ -64,7 +66,9 @@ class ImageForm(forms.ModelForm):
         fields = EDITABLE
         field_classes = {"metadata": JsonObjectField}
         help_texts = {
-            "date_taken": "UTC. From the file's EXIF unless set here; setting it marks it as set by hand.",
+            "date_taken": "From the file's EXIF unless set here (setting it marks it as set by hand). Usually the "
+            "camera's clock reading, in whatever zone the camera was set to, kept as it was; only a file that "
+            "records its UTC offset gives the exact moment, kept in UTC.",
         }
 
     def clean(self):
@@ -80,13 +84,9 @@ class ImageForm(forms.ModelForm):
             image.location_by_hand = True
 
 
-def _img(image: Image, css_class: str, box: int):
-    """The image scaled into a ``box``×``box`` square (sized up front, so rows do not jump while loading)."""
-    try:
-        url = image_read_url(image=image)
-    except StorageError:
-        return "—"
-    size = fit_size(*image.display_size, box=(box, box))  # the browser shows it turned by its EXIF orientation
+def _img(url: str, image: Image, css_class: str, box: tuple[int, int]):
+    """A derived copy scaled into ``box`` (width, height; sized up front, so rows do not jump while loading)."""
+    size = fit_size(*image.display_size, box=box)  # upright, as its EXIF orientation says
     if size is None:
         return format_html('<img src="{}" class="{}" loading="lazy" alt="{}">', url, css_class, image.name)
     return format_html(
@@ -99,7 +99,7 @@ def _img(image: Image, css_class: str, box: int):
 
 
 @admin.register(Image)
-class ImageAdmin(ImageAdminAccess, AdminBase, admin.ModelAdmin):
+class ImageAdmin(DerivedImagePages, ImageAdminAccess, AdminBase, admin.ModelAdmin):
     form = ImageForm
     list_display = (
         "thumbnail",
@@ -131,6 +131,18 @@ class ImageAdmin(ImageAdminAccess, AdminBase, admin.ModelAdmin):
         form.mark_set_by_hand(obj)
         super().save_model(request, obj, form, change)
 
+    # Deleting an image (superusers only) takes its derived copies with it, once the delete commits.
+    def delete_model(self, request, obj):
+        image_id, path = obj.pk, obj.blobstorage_path
+        super().delete_model(request, obj)
+        image_derived_delete(image_id=image_id, blobstorage_path=path)
+
+    def delete_queryset(self, request, queryset):
+        doomed = list(queryset.values_list("pk", "blobstorage_path"))
+        super().delete_queryset(request, queryset)
+        for image_id, path in doomed:
+            image_derived_delete(image_id=image_id, blobstorage_path=path)
+
     # --- what other apps add (imagesets.hooks) ---------------------------------------
 
     def get_list_filter(self, request):
@@ -154,11 +166,21 @@ class ImageAdmin(ImageAdminAccess, AdminBase, admin.ModelAdmin):
 
     @admin.display(description="image")
     def thumbnail(self, obj):
-        return _img(obj, "lh-thumb", THUMB_SIZE)
+        return _img(image_thumbnail_url(image=obj), obj, "lh-thumb", THUMB_BOX)
 
     @admin.display(description="preview")
     def preview(self, obj):
-        return _img(obj, "lh-preview", PREVIEW_SIZE)
+        if obj.pk is None:
+            return "—"
+        original = image_original_url(image=obj)
+        return format_html(
+            '<a href="{}" title="Open the original">{}</a><p><a href="{}">Open the original</a> ({}{})</p>',
+            original,
+            _img(image_display_url(image=obj), obj, "lh-preview", PREVIEW_BOX),
+            original,
+            obj.filetype or "file",
+            "" if obj.filesize is None else f", {filesizeformat(obj.filesize)}",
+        )
 
     @admin.display(description="name", ordering="blobstorage_path")
     def name(self, obj) -> str:
@@ -177,5 +199,7 @@ class ImageAdmin(ImageAdminAccess, AdminBase, admin.ModelAdmin):
         return f"{obj.lat:.5f}, {obj.lon:.5f}"
 
     @admin.display(description="size", ordering="filesize")
-    def size(self, obj) -> str:
-        return "—" if obj.filesize is None else filesizeformat(obj.filesize)
+    def size(self, obj):
+        """The file's size, a link to the original."""
+        text = "—" if obj.filesize is None else filesizeformat(obj.filesize)
+        return format_html('<a href="{}" title="Open the original">{}</a>', image_original_url(image=obj), text)
