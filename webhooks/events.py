@@ -43,5 +43,6 @@ register_event_type("campaign.completed", "Every image of a campaign is labeled,
 register_event_type("campaign.finished", "Staff finished a campaign; its export is queued: the campaign.", agency=True)  # noqa: E501
 register_event_type("export.succeeded", "A campaign's export succeeded: the campaign and the job's result (files, hashes, Azure ML assets).", agency=False)  # noqa: E501
 register_event_type("image.rejected", "Staff rejected images of a campaign (one event per decision): the campaign id and each image with the reason; the agency should label them again.", agency=True)  # noqa: E501
+register_event_type("image.rejection_withdrawn", "A reviewer took back (undid) a rejection within the undo window: the campaign id and the image, with whether it counts as labeled again (it then needs no new labels).", agency=True)  # noqa: E501
 register_event_type("export.failed", "A campaign's export failed: the campaign, the error and the files written so far.", agency=False)  # noqa: E501
 # fmt: on

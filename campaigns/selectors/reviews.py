@@ -18,6 +18,7 @@ from campaigns.models import (
 )
 from core.exceptions import NotFound
 from core.validators import is_valid_id as _valid_id
+from imagesets.models import Image
 
 
 def review_list(*, campaign_id: int, filters: ReviewFilters) -> QuerySet[Review]:
@@ -137,20 +138,31 @@ def review_labels(*, campaign_id: int) -> list[str]:
     )
 
 
-def review_next_pending(*, campaign_id: int, after_image_id: int, sample_id: int | None = None) -> int | None:
-    """The next image awaiting review after this one (by image id, wrapping around); ``None`` when none waits.
-
-    One query: the images after this one first, then those before it (of the sample only, with ``sample_id``).
-    """
+def _pending_after(campaign_id: int, after_image_id: int, sample_id: int | None) -> QuerySet[CampaignImage]:
     return (
         _scoped(campaign_id, None, sample_id)
         .filter(review_state=ReviewState.PENDING)
         .exclude(image_id=after_image_id)
         .annotate(wrapped=Case(When(image_id__lt=after_image_id, then=Value(1)), default=Value(0)))
         .order_by("wrapped", "image_id")
-        .values_list("image_id", flat=True)
-        .first()
     )
+
+
+def review_next_pending(*, campaign_id: int, after_image_id: int, sample_id: int | None = None) -> int | None:
+    """The next image awaiting review after this one (by image id, wrapping around); ``None`` when none waits.
+
+    One query: the images after this one first, then those before it (of the sample only, with ``sample_id``).
+    """
+    return _pending_after(campaign_id, after_image_id, sample_id).values_list("image_id", flat=True).first()
+
+
+def review_next_pending_images(
+    *, campaign_id: int, after_image_id: int, sample_id: int | None = None, limit: int = 2
+) -> list[Image]:
+    """The next ``limit`` images awaiting review after this one, ``review_next_pending``'s first (the review page
+    prefetches them), in one query."""
+    rows = _pending_after(campaign_id, after_image_id, sample_id).select_related("image")[:limit]
+    return [row.image for row in rows]
 
 
 def review_first_image_id(
@@ -218,6 +230,29 @@ def campaign_image_revisions(*, row: CampaignImage) -> list[tuple[Submission, in
 def submission_boxes(*, row: CampaignImage, submission_id: int) -> list[BoundingBox]:
     """The boxes one submission gave this image, in the order sent."""
     return list(BoundingBox.objects.filter(campaign_image=row, submission_id=submission_id).order_by("position", "pk"))
+
+
+def prediction_boxes(*, row: CampaignImage) -> list[BoundingBox]:
+    """A model's predicted boxes for this image (pre-annotations), in the order sent, with their submission (the
+    model's name and version): one query."""
+    return list(
+        BoundingBox.objects.filter(campaign_image=row, submission__source=Submission.Source.MODEL)
+        .select_related("submission")
+        .order_by("submission_id", "position", "pk")
+    )
+
+
+def review_last_decision(*, campaign_id: int, reviewer_id: int, since) -> Review | None:
+    """The reviewer's latest decision on the campaign's images made at ``since`` or later (not a lot decision),
+    with its image row; ``None`` if none (one query). The review page offers to withdraw it."""
+    return (
+        Review.objects.filter(
+            campaign_id=campaign_id, reviewer_id=reviewer_id, sample__isnull=True, date_created__gte=since
+        )
+        .select_related("campaign_image")
+        .order_by("-pk")
+        .first()
+    )
 
 
 # --- the campaign page's review panel ------------------------------------------------------

@@ -79,6 +79,7 @@ def test_staff_review_with_the_keyboard_and_the_agency_reworks_the_rejected_imag
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 1000})
     page, errors = admin_page(context, email="staff@example.com", password=PASSWORD, timeout_ms=TIMEOUT_MS)
+    page.on("dialog", lambda dialog: dialog.accept())  # the campaign page asks before deciding a lot
 
     # From the campaign page's review panel to the images awaiting review.
     page.goto(f"/admin/campaigns/campaign/{campaign.pk}/change/")
@@ -211,6 +212,7 @@ def test_a_sample_whose_image_was_labeled_again_is_refused_then_discarded_in_the
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 768})
     page, errors = admin_page(context, email="staff@example.com", password=PASSWORD, timeout_ms=TIMEOUT_MS)
+    page.on("dialog", lambda dialog: dialog.accept())  # the campaign page asks before deciding a lot
 
     # A sample of one image, accepted with the keyboard.
     page.goto(f"/admin/campaigns/campaign/{campaign.pk}/change/")
