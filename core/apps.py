@@ -10,11 +10,13 @@ class CoreConfig(AppConfig):
         from django_q.conf import Conf
         from django_q.signals import post_spawn
 
+        from core.admin.tasks import register_task_admins
         from core.jobs import start_sweeper
         from core.jobs.gauges import JobQueueCollector
         from core.metrics.scrape import register_scrape_collector
 
         register_scrape_collector(JobQueueCollector)
+        register_task_admins()  # after django.contrib.admin's ready() loaded every admin module
 
         if Conf.CLUSTER_NAME != settings.WEBHOOKS_QUEUE:
             # A job worker process recovers lost jobs as it starts, then periodically.

@@ -1,7 +1,21 @@
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 
 from labelhub import views
+
+# The staff application is labelhub's, not "Django administration"; it has no public site to "view".
+admin.site.site_header = "labelhub"
+admin.site.site_title = "labelhub"
+admin.site.index_title = "Staff administration"
+admin.site.site_url = None
+
+
+def favicon(request):
+    """Browsers ask every site for ``/favicon.ico``: the icon in the static files (served by WhiteNoise)."""
+    return HttpResponsePermanentRedirect(static("labelhub/favicon.ico"))
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -11,6 +25,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.prometheus_metrics, name="metrics"),
+    path("favicon.ico", favicon, name="favicon"),
 ]
 
 handler404 = "labelhub.views.not_found"

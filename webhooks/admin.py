@@ -1,4 +1,10 @@
-"""The webhooks in the staff admin: endpoints (secret shown once), events, deliveries with every attempt."""
+"""The webhooks in the staff admin: endpoints (secret shown once), events, deliveries with every attempt.
+
+Deliveries are shown where staff look for them: each endpoint's row counts
+its deliveries by status, and its page lists the latest ones above the form
+(status, attempts, HTTP status, last error). django-q2 keeps no task of them
+(``webhooks.services.outbox``): a send that got a 503 is not a "successful task".
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,24 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from core.admin import AdminBase, ImageAdminAccess, admin_page_context
+from core.admin import AdminBase, ImageAdminAccess, PanelsAboveForm, admin_page_context, duration_text
 from core.audit import actor_of_request
 from core.exceptions import ApplicationError
 from webhooks import inputs, services
 from webhooks.events import event_types
-from webhooks.models import URL_MAX_LENGTH, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
+from webhooks.models import URL_MAX_LENGTH, DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
+
+RECENT_DELIVERIES = 20
+DELIVERY_STATUSES = (
+    (DeliveryStatus.SUCCEEDED, "succeeded"),
+    (DeliveryStatus.FAILED, "failed"),
+    (DeliveryStatus.PENDING, "pending"),
+)
 
 
 def _event_choices():
@@ -55,15 +69,49 @@ class WebhookForm(forms.ModelForm):
 
 
 @admin.register(Webhook)
-class WebhookAdmin(AdminBase, ImageAdminAccess, admin.ModelAdmin):
+class WebhookAdmin(PanelsAboveForm, ImageAdminAccess, admin.ModelAdmin):
     form = WebhookForm
-    list_display = ("id", "url", "owner", "event_list", "active", "consecutive_failures", "disabled", "date_created")
+    list_display = (
+        "id",
+        "url",
+        "owner",
+        "event_list",
+        "active",
+        "delivery_counts",
+        "consecutive_failures",
+        "disabled",
+        "date_created",
+    )
     list_display_links = ("id", "url")
     list_filter = ("active",)
     search_fields = ("url", "owner__email", "description")
     list_select_related = ("owner",)
-    readonly_fields = ("consecutive_failures", "disabled_reason", "date_disabled", "date_created", "deliveries")
+    readonly_fields = ("consecutive_failures", "disabled_reason", "date_disabled", "date_created")
     actions = ["redeliver_failed", "enable"]
+
+    def get_queryset(self, request):
+        by_status = {
+            f"n_{status}": Count("deliveries", filter=Q(deliveries__status=status)) for status in DeliveryStatus.values
+        }
+        return super().get_queryset(request).annotate(**by_status)
+
+    def _deliveries_url(self, webhook, **query) -> str:
+        params = "".join(f"&{key}={value}" for key, value in query.items())
+        return reverse("admin:webhooks_webhookdelivery_changelist") + f"?webhook__id__exact={webhook.pk}{params}"
+
+    @admin.display(description="deliveries")
+    def delivery_counts(self, obj):
+        """Succeeded · failed · pending, each a link to those deliveries."""
+        parts = [
+            (
+                self._deliveries_url(obj, status__exact=status),
+                f"lh-delivery-{status}",
+                getattr(obj, f"n_{status}", 0),
+                label,
+            )
+            for status, label in DELIVERY_STATUSES
+        ]
+        return format_html_join(" · ", '<a href="{}" class="{}">{} {}</a>', parts)
 
     def get_fields(self, request, obj=None):
         fields = ["url", "description", "events", "owner", "active"]
@@ -80,10 +128,29 @@ class WebhookAdmin(AdminBase, ImageAdminAccess, admin.ModelAdmin):
         when = f" ({obj.date_disabled:%Y-%m-%d %H:%M} UTC)" if obj.date_disabled else ""
         return f"{obj.disabled_reason}{when}"
 
-    @admin.display(description="deliveries")
-    def deliveries(self, obj):
-        url = reverse("admin:webhooks_webhookdelivery_changelist") + f"?webhook__id__exact={obj.pk}"
-        return format_html('<a href="{}">Deliveries of this webhook</a>', url)
+    def panels(self, request, obj) -> dict:
+        """Above the form: the endpoint's deliveries by status and its latest ones (two queries)."""
+        counts = WebhookDelivery.objects.filter(webhook=obj).values("status").annotate(n=Count("pk")).order_by()
+        by_status = {row["status"]: row["n"] for row in counts}
+        latest = WebhookDelivery.objects.filter(webhook=obj).select_related("event").order_by("-pk")
+        return {
+            "counts": [
+                {
+                    "status": status,
+                    "label": label,
+                    "n": by_status.get(status, 0),
+                    "url": self._deliveries_url(obj, status__exact=status),
+                }
+                for status, label in DELIVERY_STATUSES
+            ],
+            "rows": [
+                {"delivery": delivery, "url": reverse("admin:webhooks_webhookdelivery_change", args=[delivery.pk])}
+                for delivery in latest[:RECENT_DELIVERIES]
+            ],
+            "shown": RECENT_DELIVERIES,
+            "all_url": self._deliveries_url(obj),
+            "total": sum(by_status.values()),
+        }
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -161,9 +228,13 @@ class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False
-    fields = ("date", "address", "status_code", "error", "duration_ms", "response_excerpt")
+    fields = ("date", "address", "status_code", "error", "duration", "response_excerpt")
     readonly_fields = fields
     ordering = ("pk",)
+
+    @admin.display(description="took")
+    def duration(self, obj) -> str:
+        return duration_text(obj.duration_ms / 1000)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from campaigns.models import BoundingBox, CampaignImage, CampaignJob, Submission
-from core.admin import AdminBase, ImageAdminAccess, ReadOnlyAdminMixin
+from core.admin import AdminBase, ImageAdminAccess, ReadOnlyAdminMixin, job_duration
 
 
 class BoundingBoxInline(ReadOnlyAdminMixin, ImageAdminAccess, admin.TabularInline):
@@ -127,7 +127,7 @@ class BoundingBoxAdmin(ReadOnlyAdminMixin, ImageAdminAccess, AdminBase, admin.Mo
 
 @admin.register(CampaignJob)
 class CampaignJobAdmin(ReadOnlyAdminMixin, ImageAdminAccess, AdminBase, admin.ModelAdmin):
-    list_display = ("campaign", "status", "done", "total", "attempts", "date_queued", "date_done")
+    list_display = ("campaign", "status", "done", "total", "attempts", "date_queued", "date_done", "took")
     list_filter = ("status",)
     list_select_related = ("campaign",)
     fields = (
@@ -142,5 +142,10 @@ class CampaignJobAdmin(ReadOnlyAdminMixin, ImageAdminAccess, AdminBase, admin.Mo
         "date_queued",
         "date_started",
         "date_done",
+        "took",
     )
     readonly_fields = fields
+
+    @admin.display(description="took")
+    def took(self, obj) -> str:
+        return job_duration(obj) or "—"

@@ -11,7 +11,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -42,7 +41,11 @@ class CampaignFilter(admin.SimpleListFilter):
             return queryset
         campaign_id = parse_id(value)
         if campaign_id is None:
-            raise IncorrectLookupParameters(f"Invalid campaign id {value!r}")
+            # Not Django's "?e=1" (which drops the filter and lists every image): nothing is listed, so
+            # "select all" cannot take every image, and the list says why.
+            if request.method == "GET":
+                messages.error(request, f"No campaign has the id “{value}”, so no image is listed.")
+            return queryset.none()
         # One row per (campaign, image): the join never duplicates an image.
         return queryset.filter(campaign_images__campaign_id=campaign_id)
 
@@ -72,12 +75,20 @@ class AddToCampaignForm(forms.Form):
         queryset=campaigns_taking_images(),
         empty_label=None,
         help_text="Images are added while a campaign is <em>created</em>; images already in it are kept once.",
+        error_messages={
+            "required": "Choose a campaign.",
+            "invalid_choice": "That campaign no longer takes images (only a campaign not yet activated does): "
+            "choose another.",
+        },
     )
 
 
 @admin.action(description="Add to campaign…")
 def add_to_campaign(modeladmin, request, queryset):
     """An intermediate page choosing a campaign in ``created``; then every selected image is added."""
+    if not queryset.exists():  # e.g. "select all" on a list whose filter is not valid lists nothing
+        modeladmin.message_user(request, "No image is selected in the list shown; nothing was added.", messages.ERROR)
+        return None
     applying = "apply" in request.POST
     form = AddToCampaignForm(request.POST if applying else None)
     if not (applying and form.is_valid()):
@@ -87,8 +98,9 @@ def add_to_campaign(modeladmin, request, queryset):
     try:
         added = campaign_add_images(campaign_id=campaign.pk, image_ids=image_ids)
     except ApplicationError as exc:
-        modeladmin.message_user(request, f"{campaign.title}: {exc.detail}", messages.ERROR)
-        return None
+        # The picker stays open with the choice and the reason, as for any other form error.
+        form.add_error("campaign", f"Not added: {exc.detail}")
+        return _choose_campaign(modeladmin, request, queryset, form)
     modeladmin.message_user(
         request,
         f"Added {added.new} image(s) to {campaign.title} ({added.listed - added.new} already in it); "

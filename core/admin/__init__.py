@@ -10,7 +10,7 @@ deleting rows) stays under Django's permissions, i.e. superusers.
 
 from core.admin.access import ImageAdminAccess, ReadOnlyAdminMixin, is_image_admin
 from core.admin.base import ADMIN_MEDIA, AdminBase, ExtraView, FormPage, PanelsAboveForm
-from core.admin.display import fit_size, job_of, progress_bar
+from core.admin.display import duration_text, fit_size, job_duration, job_of, progress_bar
 from core.admin.fields import JsonObjectField, clean_with
 from core.admin.ids import IdConverter, RowIdChecks, parse_id
 from core.admin.pages import ShownSecret, admin_page_context, render_form_page, render_secrets_page
@@ -29,8 +29,10 @@ __all__ = [
     "ShownSecret",
     "admin_page_context",
     "clean_with",
+    "duration_text",
     "fit_size",
     "is_image_admin",
+    "job_duration",
     "job_of",
     "parse_id",
     "progress_bar",

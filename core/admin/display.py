@@ -1,4 +1,4 @@
-"""What admin columns and pages show of jobs and images: a job or nothing, a progress bar, a fitted size."""
+"""What admin columns and pages show of jobs and images: a job or nothing, a progress bar, a fitted size, durations."""
 
 from __future__ import annotations
 
@@ -34,3 +34,35 @@ def fit_size(
         return None
     scale = min(box[0] / width, box[1] / height, max_scale)
     return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def duration_text(seconds: float | None) -> str:
+    """A duration as staff read it, not as seconds (``0.096595``).
+
+    ``97 ms``, ``4.2 s``, ``40 s``, ``1 min 3 s``, ``2 h 5 min``, ``3 d 4 h``; ``—`` for none.
+    """
+    if seconds is None:
+        return "—"
+    seconds = max(float(seconds), 0.0)
+    if round(seconds * 1000) < 1000:
+        return f"{round(seconds * 1000)} ms"
+    if round(seconds, 1) < 10:
+        return f"{seconds:.1f} s"
+    whole = int(round(seconds))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def job_duration(job) -> str | None:
+    """How long a finished job's last run took (``None`` while it runs or before it started)."""
+    if job is None or job.date_started is None or job.date_done is None:
+        return None
+    return duration_text((job.date_done - job.date_started).total_seconds())

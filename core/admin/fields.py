@@ -16,12 +16,21 @@ from core.validators import NOT_AN_OBJECT, json_object_problem, json_problem
 T = TypeVar("T")
 
 
-def clean_with(check: Callable[[Any], T], value: Any) -> T:
-    """Run one of the API's input checks in a form's ``clean_<field>``: its refusal becomes the field's error."""
+def clean_with(check: Callable[[Any], T], value: Any, *, name: str = "", label: str = "") -> T:
+    """Run one of the API's input checks in a form's ``clean_<field>``: its refusal becomes the field's error.
+
+    The API names the field by its body key (``'labels' holds 300 labels``);
+    with ``name`` and ``label`` the form says it in its own words instead
+    (``The label schema holds 300 labels``).
+    """
     try:
         return check(value)
     except ApplicationError as exc:
-        raise forms.ValidationError(exc.detail) from None
+        detail = str(exc.detail)
+        if name and label:
+            detail = detail.replace(f"'{name}'", label)
+            detail = detail[:1].upper() + detail[1:]
+        raise forms.ValidationError(detail) from None
 
 
 class JsonObjectField(forms.JSONField):

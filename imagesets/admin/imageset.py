@@ -28,6 +28,7 @@ from core.admin import (
     FormPage,
     ImageAdminAccess,
     PanelsAboveForm,
+    job_duration,
     job_of,
     progress_bar,
 )
@@ -57,6 +58,7 @@ def imageset_status_payload(imageset: ImageSet, *, image_count: int) -> dict:
         "status": imageset.status,
         "image_count": image_count,
         "job": job.as_contract() if job else None,
+        "job_took": job_duration(job),
         # Failed, or stuck (its worker died, or the broker never got it): staff may retry it.
         "may_retry": bool(job and job.may_retry),
     }
@@ -68,19 +70,10 @@ def _on_set(service, request) -> Callable[[ImageSet], object]:
     return lambda imageset: service(imageset_id=imageset.pk, actor=actor)
 
 
-# The change page's read-only fields after title, status and the editable metadata.
-DETAILS = (
-    "blobstorage_path",
-    "created_by",
-    "date_created",
-    "date_finished",
-    "image_count",
-    "job_status",
-    "job_progress",
-    "job_error",
-    "job_skipped",
-    "job_dates",
-)
+# The change page's read-only fields after the title and the editable metadata. The status, the image
+# count and the job are only in the job panel above the form, which follows the job live: a field
+# here would keep saying "queued" under a panel saying "succeeded".
+DETAILS = ("blobstorage_path", "created_by", "date_created", "date_finished")
 
 
 @admin.register(ImageSet)
@@ -101,8 +94,8 @@ class ImageSetAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
     list_select_related = ("job", "created_by")
     ordering = ("-id",)
     actions = ["finish", "retry_failed_job", "delete_selected"]
-    fields = ("title", "status", "metadata", *DETAILS)
-    readonly_fields = ("title", "status", *DETAILS)
+    fields = ("title", "metadata", *DETAILS)
+    readonly_fields = ("title", *DETAILS)
     extra_views = (
         ExtraView("<rowid:object_id>/status/", "status_view", "status", methods=("GET",)),
         ExtraView("<rowid:object_id>/finish/", "finish_view", "finish", methods=("POST",)),
@@ -125,7 +118,7 @@ class ImageSetAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
     def select_object(self, object_id: int) -> ImageSet:
         return imageset_get(imageset_id=object_id)
 
-    # --- columns and read-only fields ----------------------------------------
+    # --- columns ------------------------------------------------------------------
 
     @admin.display(description="images", ordering="image_count")
     def image_count(self, obj) -> int:
@@ -140,26 +133,6 @@ class ImageSetAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
     def job_progress(self, obj):
         job = job_of(obj)
         return progress_bar(job.done, job.total) if job else NONE
-
-    @admin.display(description="job error")
-    def job_error(self, obj) -> str:
-        job = job_of(obj)
-        return (job.error or NONE) if job else NONE
-
-    @admin.display(description="skipped files")
-    def job_skipped(self, obj) -> str:
-        job = job_of(obj)
-        return ", ".join(job.skipped) if job and job.skipped else NONE
-
-    @admin.display(description="job dates")
-    def job_dates(self, obj) -> str:
-        job = job_of(obj)
-        if not job:
-            return NONE
-        return (
-            f"queued {job.date_queued:%Y-%m-%d %H:%M:%S}, started {job.date_started or NONE}, "
-            f"done {job.date_done or NONE} (attempts: {job.attempts})"
-        )
 
     # --- actions -----------------------------------------------------------------
 

@@ -221,11 +221,11 @@ def the_image_list_adds_the_sets_images_to_the_campaign(page, imageset: ImageSet
     page.wait_for_function(
         "() => [...document.querySelectorAll('#result_list img.lh-thumb')].every(i => i.complete && i.naturalWidth > 0)"
     )
-    assert page.locator("#result_list img.lh-thumb").evaluate_all("imgs => imgs.map(i => i.naturalWidth)") == [
-        160,
-        200,
-        240,
-    ]
+    # Thumbnails are derived copies, 160 px on their longest side: street (160×120), park, beach (240×160).
+    natural = page.locator("#result_list img.lh-thumb").evaluate_all(
+        "imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight])"
+    )
+    assert natural == [[160, 120], [160, 160], [160, 107]]
     page.screenshot(path=str(ARTIFACTS / "image-list.png"), full_page=True)
     page.check("#action-toggle")
     page.select_option("select[name=action]", "add_to_campaign")
@@ -345,6 +345,7 @@ def finishing_the_campaign_from_the_list_runs_the_export_and_shows_it(page, camp
     page.check(f"input[name=_selected_action][value='{campaign.pk}']")
     page.select_option("select[name=action]", "finish")
     page.click("button[name=index]")
+    page.click("input[name=apply]")  # the confirmation page: finishing cannot be undone
     expect(page.locator("ul.messagelist")).to_contain_text("Finished 1 campaign(s).")
     steps = len(EXPORT_STEPS)
     expect(page.locator("#result_list")).to_contain_text(f"succeeded ({steps}/{steps})")

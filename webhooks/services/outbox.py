@@ -23,6 +23,23 @@ logger = logging.getLogger(__name__)
 DELIVERY_TASK = "webhooks.tasks.webhook_delivery_send"
 
 
+def _hand_over(delivery_pk: int) -> None:
+    """Queue one attempt on the webhook cluster.
+
+    ``save=False``: django-q2 keeps no "successful task" for it. An attempt
+    never raises, so one that got a 503 would be listed there as a success;
+    the delivery and its attempt log are the record (the webhook admin shows
+    them). Its ``save_limit`` says the same, but only to the webhook cluster.
+    """
+    async_task(
+        DELIVERY_TASK,
+        delivery_pk,
+        task_name=f"webhook-delivery-{delivery_pk}",
+        cluster=settings.WEBHOOKS_QUEUE,
+        save=False,
+    )
+
+
 def _body(type: str, now, data: dict | Callable[[], dict]) -> str:
     return json.dumps(
         {"type": type, "timestamp": format_datetime(now), "data": data() if callable(data) else data},
@@ -114,11 +131,11 @@ def deliveries_hand_over(*, event_id: int | None = None, delivery_ids: list[int]
     for pk in pks:
         if Conf.SYNC:
             # Tests (DJANGO_Q_SYNC) attempt right here; an attempt never raises.
-            async_task(DELIVERY_TASK, pk, task_name=f"webhook-delivery-{pk}", cluster=settings.WEBHOOKS_QUEUE)
+            _hand_over(pk)
             handed += 1
             continue
         try:
-            async_task(DELIVERY_TASK, pk, task_name=f"webhook-delivery-{pk}", cluster=settings.WEBHOOKS_QUEUE)
+            _hand_over(pk)
         except Exception as exc:  # noqa: BLE001 - the sweep hands it over later
             logger.warning("could not queue webhook delivery %s (%s); the sweep will retry", pk, exc)
             WebhookDelivery.objects.filter(pk=pk, status=DeliveryStatus.PENDING).update(enqueued_at=None)

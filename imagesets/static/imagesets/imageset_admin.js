@@ -168,6 +168,16 @@ document.addEventListener("DOMContentLoaded", function () {
     setText("lh-job-error", (job && job.error) || "—");
     setText("lh-job-started", when(job && job.date_started));
     setText("lh-job-done", when(job && job.date_done));
+    setText("lh-job-took", payload.job_took ? "(took " + payload.job_took + ")" : "");
+    const facts = document.getElementById("lh-job-facts");
+    if (facts) {
+      const known = Boolean(job) && job.images_with_date !== null && job.images_with_date !== undefined;
+      facts.hidden = !known;
+      if (known) {
+        setText("lh-job-with-date", String(job.images_with_date));
+        setText("lh-job-with-location", String(job.images_with_location));
+      }
+    }
     document.getElementById("lh-retry-form").hidden = !payload.may_retry;
   }
 
