@@ -28,6 +28,13 @@ review (``i`` is the image's position):
 At 100,000 images: 1,200,000 boxes (1,000,000 current), 1,200 submissions,
 35,000 decisions, 28,000 images accepted, 2,000 rejected, 70,000 pending.
 
+5 % of the images are gold (``i % 20 == 0``, those revised three times):
+each gets a reference made from its current boxes (one shifted by 8 px, the
+last left out, one more added) and a score per revision, computed by
+``campaigns.scoring`` as ``objects_replace`` would (the third one the
+latest): at 100,000 images 5,000 gold images, 50,000 reference boxes,
+15,000 scores.
+
 Then, through Django's test client in this process (an image-admin's API key,
 the agency's key, a staff session for the admin), each request is sent once
 to warm up and ``--runs`` times measured; each measured run is wrapped in
@@ -68,6 +75,7 @@ sys.path.insert(0, str(ROOT))
 BENCH_DATABASE = "labelhub_bench_review"
 IMAGES_PER_SUBMISSION = 100
 SPREAD_DAYS = 40  # first revisions arrive over this many days after the activation
+GOLD_EVERY = 20  # one image in 20 is gold (5 %)
 LATER_PAGE = 20
 
 
@@ -325,16 +333,188 @@ def load_campaign(*, images: int, per_image: int, start: datetime, reviewer, age
     }
 
 
+def load_gold(*, campaign_id: int) -> dict:
+    """Make one image in ``GOLD_EVERY`` gold and score each of its revisions (see the module's docstring)."""
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    from campaigns.models import BoundingBox, CampaignImage, GoldBox, GoldImage, GoldScore, GoldScoreLabel, Submission
+    from campaigns.scoring import score_boxes
+
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = CampaignImage.objects.filter(campaign_id=campaign_id).order_by("image_id")
+    gold_rows = list(rows.values_list("pk", "image_id", "current_submission_id"))[::GOLD_EVERY]
+    revisions: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))  # ci -> submission -> boxes
+    for ci, submission, label, xmin, ymin, xmax, ymax in (
+        BoundingBox.objects.filter(campaign_image_id__in=[row[0] for row in gold_rows])
+        .order_by("campaign_image_id", "submission_id", "position")
+        .values_list("campaign_image_id", "submission_id", "label", "xmin", "ymin", "xmax", "ymax")
+        .iterator(chunk_size=10_000)
+    ):
+        revisions[ci][submission].append(SimpleNamespace(label=label, xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax))
+    dates = dict(Submission.objects.filter(campaign_id=campaign_id).values_list("pk", "date_created"))
+    now = adapt(datetime.now(UTC))
+    gold_id, score_id = next_id(GoldImage), next_id(GoldScore)
+    golds, references, scores, label_counts = [], [], [], []
+    for n, (ci, image_id, current) in enumerate(gold_rows):
+        golds.append((gold_id + n, campaign_id, ci, image_id, now, now))
+        boxes = revisions[ci][current]
+        first = boxes[0]
+        reference = [
+            SimpleNamespace(
+                label=first.label, xmin=first.xmin + 8, ymin=first.ymin, xmax=first.xmax + 8, ymax=first.ymax
+            ),
+            *boxes[1:-1],
+            SimpleNamespace(label=boxes[-1].label, xmin=0, ymin=0, xmax=30, ymax=30),
+        ]
+        references += [(gold_id + n, b.label, b.xmin, b.xmax, b.ymin, b.ymax, p) for p, b in enumerate(reference)]
+        for submission, submitted in sorted(revisions[ci].items()):
+            score = score_boxes(reference, submitted, threshold=settings.GOLD_IOU_THRESHOLD)
+            f = score.figures()
+            scores.append(
+                (score_id + len(scores), gold_id + n, campaign_id, submission, submission == current)
+                + (score.tp, score.fp, score.fn, score.iou_sum, score.matched)
+                + (f["precision"], f["recall"], f["f1"], f["mean_iou"], adapt(dates[submission]), now)
+            )
+            label_counts += [(scores[-1][0], label, c.tp, c.fp, c.fn) for label, c in score.by_label.items()]
+    with transaction.atomic():
+        insert_rows(GoldImage, ["id", "campaign", "campaign_image", "image", "date_created", "date_updated"], golds)
+        insert_rows(GoldBox, ["gold", "label", "xmin", "xmax", "ymin", "ymax", "position"], references)
+        insert_rows(
+            GoldScore,
+            ["id", "gold", "campaign", "submission", "latest", "tp", "fp", "fn", "iou_sum", "matched"]
+            + ["precision", "recall", "f1", "mean_iou", "date_submitted", "date_scored"],
+            scores,
+        )
+        insert_rows(GoldScoreLabel, ["score", "label", "tp", "fp", "fn"], label_counts)
+    return {"gold": len(golds), "gold_boxes": len(references), "gold_scores": len(scores)}
+
+
+def load_twin(*, loaded: dict, start: datetime, agency) -> dict:
+    """Agreement: a second campaign over the same images for another agency, its boxes derived from the first's.
+
+    One submission per 100 images, every image awaiting review. Each image's
+    boxes are the first campaign's current ones, except (``i`` the image's
+    position): ``i % 10 == 0`` the last box left out, ``== 1`` every box
+    3 px to the right (still the same box at IoU >= 0.5), ``== 2`` the first
+    box under another label, ``== 3`` one more box. Two ``INSERT ... SELECT``
+    copy the boxes in the database. The first campaign's deliveries then name
+    50 annotators (``w0`` to ``w49``, by submission), for ``/annotators``.
+    """
+    from django.db import connection, transaction
+    from django.db.models import CharField, F, Value
+    from django.db.models.functions import Cast, Concat
+
+    from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignLabeler, ReviewState, Submission
+
+    adapt = connection.ops.adapt_datetimefield_value
+    source_id, images = loaded["campaign_id"], loaded["images"]
+    rows = CampaignImage.objects.filter(campaign_id=source_id)
+    first_image = rows.order_by("image_id").values_list("image_id", flat=True).first()
+    twin = Campaign.objects.create(
+        title=f"bench-review-{images}-twin", status=Campaign.Status.ACTIVE, date_started=start, review_required=True
+    )
+    CampaignLabeler.objects.create(campaign=twin, user=agency)
+    sub_id, ci_id = next_id(Submission), next_id(CampaignImage)
+    delivered = adapt(start + timedelta(days=SPREAD_DAYS))
+    blocks = math.ceil(images / IMAGES_PER_SUBMISSION)
+    per_image = loaded["current_boxes"] // images
+    quote = connection.ops.quote_name
+    box, ci = quote(BoundingBox._meta.db_table), quote(CampaignImage._meta.db_table)
+    columns = ", ".join(
+        quote(BoundingBox._meta.get_field(name).column)
+        for name in ("campaign_image", "submission", "label", "label_original", "confidence")
+        + ("xmin", "xmax", "ymin", "ymax", "position", "date_added")
+    )
+    i = f"(ci.{quote('image_id')} - {first_image})"
+    with transaction.atomic():
+        insert_rows(
+            Submission,
+            ["id", "campaign", "user", "image_count", "object_count", "date_created"],
+            (
+                (sub_id + b, twin.pk, agency.pk, min(100, images - b * 100), min(100, images - b * 100) * per_image)
+                + (delivered,)
+                for b in range(blocks)
+            ),
+        )
+        insert_rows(
+            CampaignImage,
+            ["id", "campaign", "image", "labeled", "date_labeled", "date_first_labeled", "current_submission"]
+            + ["review_state", "revision_count"],
+            (
+                (ci_id + n, twin.pk, first_image + n, True, delivered, delivered, sub_id + n // 100)
+                + (ReviewState.PENDING, 1)
+                for n in range(images)
+            ),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {box} ({columns}) "
+                f"SELECT {ci_id} + {i}, {sub_id} + {i} / 100, "
+                f"CASE WHEN {i} %% 10 = 2 AND b.{quote('position')} = 0 THEN 'Relabeled' ELSE b.{quote('label')} END, "
+                f"b.{quote('label_original')}, b.{quote('confidence')}, "
+                f"b.{quote('box_xmin')} + CASE WHEN {i} %% 10 = 1 THEN 3 ELSE 0 END, "
+                f"b.{quote('box_xmax')} + CASE WHEN {i} %% 10 = 1 THEN 3 ELSE 0 END, "
+                f"b.{quote('box_ymin')}, b.{quote('box_ymax')}, b.{quote('position')}, %s "
+                f"FROM {box} b JOIN {ci} ci ON b.{quote('campaign_image_id')} = ci.{quote('id')} "
+                f"AND b.{quote('submission_id')} = ci.{quote('current_submission_id')} "
+                f"WHERE ci.{quote('campaign_id')} = %s "
+                f"AND NOT ({i} %% 10 = 0 AND b.{quote('position')} = {per_image - 1})",
+                [delivered, source_id],
+            )
+            cursor.execute(
+                f"INSERT INTO {box} ({columns}) "
+                f"SELECT {ci_id} + {i}, {sub_id} + {i} / 100, 'Extra', 'Extra', NULL, 0, 10, 0, 10, {per_image}, %s "
+                f"FROM {ci} ci WHERE ci.{quote('campaign_id')} = %s AND {i} %% 10 = 3",
+                [delivered, source_id],
+            )
+        Submission.objects.filter(campaign_id=source_id).update(
+            annotator=Concat(Value("w"), Cast(F("id") % 50, CharField()))
+        )
+    # Compared with its twin: the admin's statistics show the agreement, per annotator too.
+    Campaign.objects.filter(pk=source_id).update(consensus_with=twin)
+    return {"twin_id": twin.pk, "twin_boxes": BoundingBox.objects.filter(campaign_image__campaign=twin).count()}
+
+
+class ColdCache:
+    """A client whose every request finds the cache empty: the agreement is computed, not read back."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, path: str):
+        from django.core.cache import cache
+
+        cache.clear()
+        return self.client.get(path)
+
+
+def agreement_requests(loaded: dict, *, staff, agency_client, admin_client) -> list[tuple]:
+    """(name, client, path) of the agreement and per-annotator requests on one campaign and its twin."""
+    cid, twin = loaded["campaign_id"], loaded["twin_id"]
+    agreement = f"/api/v1/campaigns/{cid}/agreement?with={twin}"
+    return [
+        ("GET /agreement (computed)", ColdCache(staff), agreement),
+        ("GET /agreement?page=2 (cached)", staff, f"{agreement}&page=2"),
+        ("agency GET /annotators", agency_client, f"/api/v1/campaigns/{cid}/annotators"),
+        ("admin campaign stats (computed)", ColdCache(admin_client), f"/admin/campaigns/campaign/{cid}/stats/"),
+    ]
+
+
 def after_load() -> None:
     """Sequences past the ids given by hand; fresh planner statistics on PostgreSQL."""
     from django.core.management.color import no_style
     from django.db import connection
 
-    from campaigns.models import CampaignImage, Review, Submission
+    from campaigns.models import CampaignImage, GoldImage, GoldScore, Review, Submission
     from imagesets.models import Image
 
     with connection.cursor() as cursor:
-        for sql in connection.ops.sequence_reset_sql(no_style(), [Image, CampaignImage, Submission, Review]):
+        models = [Image, CampaignImage, Submission, Review, GoldImage, GoldScore]
+        for sql in connection.ops.sequence_reset_sql(no_style(), models):
             cursor.execute(sql)
         if connection.vendor == "postgresql":
             cursor.execute("ANALYZE")
@@ -368,6 +548,8 @@ def requests_of(loaded: dict, *, since: str, until: str, staff, agency_client, a
             staff,
             f"/api/v1/campaigns/{cid}/reviews?page={LATER_PAGE}&per_page={later_per_page}",
         ),
+        ("GET /quality", staff, f"/api/v1/campaigns/{cid}/quality"),
+        ("GET /gold (page 1)", staff, f"/api/v1/campaigns/{cid}/gold"),
         ("agency GET /images?state=rejected", agency_client, f"/api/v1/campaigns/{cid}/images?state=rejected"),
         ("agency GET /images?state=labeled", agency_client, f"/api/v1/campaigns/{cid}/images?state=labeled"),
         (
@@ -412,10 +594,18 @@ def measure(client, path: str, runs: int) -> dict:
 def _items(response, body: bytes) -> str:
     if response["Content-Type"].startswith("text/csv"):
         return f"{len(body.splitlines()) - 1} rows"
+    if response["Content-Type"].startswith("text/html"):
+        return f"HTML page, {len(body) // 1024} KiB"
     data = response.json()
+    if "disagreements" in data:
+        return f"{data['images']:,} shared images, F1 {data['f1']:.4f}, {data['pagination']['total']:,} disagree"
+    if "annotators" in data:
+        return f"{data['pagination']['total']} annotators"
     if "pagination" in data:
         items = next(v for k, v in data.items() if k != "pagination")
         return f"{len(items)} of {data['pagination']['total']}"
+    if "gold" in data:
+        return f"{data['gold']['scored']:,} of {data['gold']['images']:,} gold images scored"
     return f"{data['boxes']} boxes, {data['decisions']} decisions"
 
 
@@ -490,10 +680,15 @@ def run(args, vendor: str) -> int:
         started = time.perf_counter()
         loaded = load_campaign(images=size, per_image=args.boxes_per_image, start=start, reviewer=staff, agency=agency)
         loaded.update(agency_email=agency.email, agency_client=api_client(agency))
+        loaded.update(load_gold(campaign_id=loaded["campaign_id"]))
+        twin_agency = User.objects.create_user(email=f"twin-agency-{size}@example.com")
+        loaded.update(load_twin(loaded=loaded, start=start, agency=twin_agency))
         campaigns[size] = loaded
         print(
             f"loaded {size:,} images, {loaded['boxes']:,} boxes ({loaded['current_boxes']:,} current), "
-            f"{loaded['submissions']:,} submissions, {loaded['reviews']:,} decisions "
+            f"{loaded['submissions']:,} submissions, {loaded['reviews']:,} decisions, "
+            f"{loaded['gold']:,} gold images ({loaded['gold_scores']:,} scores), "
+            f"a twin campaign of {loaded['twin_boxes']:,} boxes "
             f"in {time.perf_counter() - started:.1f} s",
             flush=True,
         )
@@ -515,6 +710,8 @@ def run(args, vendor: str) -> int:
             staff=staff_client,
             agency_client=loaded["agency_client"],
             admin_client=admin_client,
+        ) + agreement_requests(
+            loaded, staff=staff_client, agency_client=loaded["agency_client"], admin_client=admin_client
         ):
             result = measure(client, path, args.runs)
             results[size].append((name, result))

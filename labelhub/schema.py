@@ -244,8 +244,9 @@ def postprocess_schema(result, generator, request, public):
                 )
             operation["responses"] = dict(sorted(operation["responses"].items()))
             for parameter in operation.get("parameters", []):
-                if parameter.get("in") == "query":
-                    # core.validators.query_value reads an empty value as an absent one.
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    # core.validators.query_value reads an empty value as an absent one (so a
+                    # required parameter sent empty is missing: not allowed empty).
                     parameter["allowEmptyValue"] = True
             for code, response in operation.get("responses", {}).items():
                 links = LINKS.get((operation.get("operationId"), code))

@@ -239,11 +239,16 @@ REVIEW_REASON_CODES = env.list(
     "REVIEW_REASON_CODES",
     default=["missing-object", "wrong-label", "loose-box", "false-positive", "duplicate", "other"],
 )
+# How long a reviewer may take back (undo, U on the review page) their latest decision on an image.
+REVIEW_UNDO_SECONDS = env.int("REVIEW_UNDO_SECONDS", default=120)
 # Labels one campaign's label schema may list (422 above).
 LABEL_SCHEMA_MAX = env.int("LABEL_SCHEMA_MAX", default=1000)
 # A predicted box and an agency box overlapping at least this much (intersection over union)
 # count as the same box, kept/moved/relabeled, in the export's comparison of the two.
 PREDICTIONS_IOU_THRESHOLD = env.float("PREDICTIONS_IOU_THRESHOLD", default=0.5)
+# An agency box matches a gold image's reference box (a true positive) with the same label and
+# at least this IoU (docs/quality.md).
+GOLD_IOU_THRESHOLD = env.float("GOLD_IOU_THRESHOLD", default=0.5)
 # Export formats written besides the labels CSV, AutoML, COCO and the images MLTable
 # (each a zip in the export folder): any of yolo, voc.
 EXPORT_EXTRA_FORMATS = env.list("EXPORT_EXTRA_FORMATS", default=["yolo", "voc"])
@@ -273,6 +278,14 @@ AZURE_STORAGE_IMAGESET_CONTAINER = env.str("AZURE_STORAGE_IMAGESET_CONTAINER", d
 AZURE_STORAGE_IMAGESET_FOLDER = env.str("AZURE_STORAGE_IMAGESET_FOLDER", default="uploads")
 IMAGE_READ_TOKEN_VALID_DAYS = env.int("IMAGE_READ_TOKEN_VALID_DAYS", default=7)
 IMAGESET_UPLOAD_TOKEN_VALID_DAYS = env.int("IMAGESET_UPLOAD_TOKEN_VALID_DAYS", default=7)
+# Derived copies (imagesets.derived), made on first request and kept in storage: the longest side
+# in pixels of a list's thumbnail and of the review page's display copy, and how many copies one
+# process makes at once (other requests for copies wait their turn).
+IMAGE_THUMBNAIL_SIZE = env.int("IMAGE_THUMBNAIL_SIZE", default=160)
+IMAGE_DISPLAY_SIZE = env.int("IMAGE_DISPLAY_SIZE", default=2048)
+IMAGE_DERIVED_WORKERS = env.int("IMAGE_DERIVED_WORKERS", default=2)
+if min(IMAGE_THUMBNAIL_SIZE, IMAGE_DISPLAY_SIZE, IMAGE_DERIVED_WORKERS) < 1:
+    raise ImproperlyConfigured("IMAGE_THUMBNAIL_SIZE, IMAGE_DISPLAY_SIZE and IMAGE_DERIVED_WORKERS must be positive.")
 # Largest single file accepted by the local dropbox.
 LOCAL_DROPBOX_MAX_FILE_SIZE = env.int("LOCAL_DROPBOX_MAX_FILE_SIZE", default=200 * 1024 * 1024)
 # The finish job identifies a file from its first 64 KiB; a file that starts

@@ -11,8 +11,9 @@ from functools import partial
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -21,12 +22,13 @@ from accounts.services import StaffEmailConflict
 from campaigns import services
 from campaigns.admin import delivery, review
 from campaigns.admin.forms import CampaignCreateForm, CampaignForm
+from campaigns.admin.gold import gold_panel
 from campaigns.admin.history import review_link
 from campaigns.admin.imports import import_labels_page
 from campaigns.admin.steps import STEP_ACTIONS, STEPS, steps_offered
 from campaigns.export.apis import labels_csv_response
 from campaigns.export.files import export_files
-from campaigns.models import Campaign, CampaignLabeler
+from campaigns.models import Campaign, CampaignJob, CampaignLabeler
 from campaigns.selectors import campaign_get, campaign_images_shown, campaign_list
 from core.admin import (
     ExtraView,
@@ -34,6 +36,7 @@ from core.admin import (
     ImageAdminAccess,
     PanelsAboveForm,
     ShownSecret,
+    job_duration,
     job_of,
     parse_id,
     progress_bar,
@@ -43,6 +46,10 @@ from core.exceptions import ApplicationError, Conflict, InvalidName, NotFound
 from imagesets.selectors import imageset_get, imageset_image_ids, imagesets_holding_images
 
 IMAGES_ON_PAGE = 50
+LIVE_POLL_SECONDS = 1
+LIVE_JOB_STATUSES = (CampaignJob.Status.QUEUED, CampaignJob.Status.RUNNING)
+STATUS_PANEL = "admin/campaigns/campaign/panel_status.html"
+EXPORT_PANEL = "admin/campaigns/campaign/panel_export.html"
 IMAGESETS_OFFERED = 200
 KEY_KEPT_NOTE = (
     "This user already had a key, which now also opens this campaign. Its secret is stored only as a hash "
@@ -64,32 +71,34 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
     list_display = ("title", "status", "progress", "labeler_emails", "export", "pages", "date_created", "date_finished")
     list_filter = ("status",)
     search_fields = ("title", "labelers__email")
+    # Status, progress, the agency and the export are in the panels above the form (the export's live),
+    # so that no field below can contradict them.
     fields = (
         "title",
-        "status",
-        "progress",
         "metadata",
         "label_translations",
         "labels",
         "review_required",
         "aql",
+        "consensus_with",
+        "gold_min_f1",
         "created_by",
         "date_created",
         "date_started",
         "date_completed",
         "date_finished",
-        "export",
-        "export_error",
     )
     readonly_fields = tuple(name for name in fields if name not in CampaignForm.Meta.fields)
     inlines = [CampaignLabelerInline]
     actions = STEP_ACTIONS
     extra_views = (
         ExtraView("<rowid:object_id>/step/<str:step>/", "step_view", "step", methods=("POST",)),
+        ExtraView("<rowid:object_id>/live/", "live_view", "live", methods=("GET",)),
         ExtraView("<rowid:object_id>/add-imageset/", "add_imageset_view", "add_imageset", methods=("POST",)),
         ExtraView("<rowid:object_id>/labels.csv", "labels_csv_view", "labels_csv", methods=("GET", "HEAD")),
         ExtraView("<rowid:object_id>/review/", "review_view", "review"),
         ExtraView("<rowid:object_id>/sample/", "sample_start_view", "sample_start", methods=("POST",)),
+        ExtraView("<rowid:object_id>/inspection/", "inspection_view", "inspection", methods=("POST",)),
         ExtraView(
             "<rowid:object_id>/sample/<rowid:sample_id>/decide/",
             "sample_decide_view",
@@ -134,7 +143,7 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
     def progress(self, obj):
         return progress_bar(obj.progress_done, obj.progress_total)
 
-    @admin.display(description="labelers")
+    @admin.display(description="agency")
     def labeler_emails(self, obj):
         return ", ".join(user.email for user in obj.labelers.all()) or "-"
 
@@ -142,11 +151,6 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
     def export(self, obj):
         job = job_of(obj)
         return "-" if job is None else f"{job.status} ({job.done}/{job.total})"
-
-    @admin.display(description="export error")
-    def export_error(self, obj):
-        job = job_of(obj)
-        return (job.error if job else None) or "-"
 
     @admin.display(description="")
     def pages(self, obj):
@@ -169,6 +173,7 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
             label_translations=data["label_translations"],
             review_required=data["review_required"],
             aql=data["aql"],
+            gold_min_f1=data["gold_min_f1"],
             labels=data["labels"],
             created_by=request.user,
             actor=Actor.of_request(request),
@@ -186,31 +191,53 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
             ],
         )
 
-    def panels(self, request, campaign: Campaign) -> dict:
-        """Status and steps, adding images, the export and its files, the first images."""
+    def live_panels(self, campaign: Campaign) -> dict:
+        """What the status and export panels show: the part of the page that follows the export job."""
         job = job_of(campaign)
-        images = campaign_images_shown(campaign_id=campaign.pk, limit=IMAGES_ON_PAGE)
-        context = {
+        return {
             "status": campaign.status,
             "done": campaign.progress_done,
             "total": campaign.progress_total,
+            "agency": [user.email for user in campaign.labelers.order_by("email")],
             "steps": [
-                {"name": step.name, "label": step.label, "url": self.admin_url("step", campaign.pk, step.name)}
+                {
+                    "name": step.name,
+                    "label": step.label,
+                    "url": self.admin_url("step", campaign.pk, step.name),
+                    "confirm": step.question(campaign),
+                }
                 for step in steps_offered(campaign, job)
             ],
             "job": job,
+            "job_took": job_duration(job),
+            # Followed (polled) until the job succeeds or fails.
+            "live": job is not None and job.status in LIVE_JOB_STATUSES,
+            "poll_seconds": LIVE_POLL_SECONDS,
             "export_files": export_files(job),
             "azureml": (job.result or {}).get("azureml") if job else None,
+            "urls": {
+                "live": self.admin_url("live", campaign.pk),
+                "csv": self.admin_url("labels_csv", campaign.pk),
+            },
+        }
+
+    def panels(self, request, campaign: Campaign) -> dict:
+        """Status and steps, adding images, the export and its files, the first images."""
+        images = campaign_images_shown(campaign_id=campaign.pk, limit=IMAGES_ON_PAGE)
+        live = self.live_panels(campaign)
+        context = {
+            **live,
             "images": [{"row": row, "review": review_link(campaign.pk, row.image_id)} for row in images],
             "urls": {
+                **live["urls"],
                 "review": self.admin_url("review", campaign.pk),
-                "csv": self.admin_url("labels_csv", campaign.pk),
                 "all_images": reverse("admin:campaigns_campaignimage_changelist")
                 + f"?campaign__id__exact={campaign.pk}",
                 "image_list": reverse("admin:imagesets_image_changelist"),
                 "add_imageset": self.admin_url("add_imageset", campaign.pk),
             },
         }
+        context["gold"] = gold_panel(campaign)
         if campaign.status == Campaign.Status.CREATED:
             context["imagesets"] = imagesets_holding_images(limit=IMAGESETS_OFFERED)
         else:
@@ -218,6 +245,24 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
         return context
 
     # --- extra pages -----------------------------------------------------------------
+
+    def live_view(self, request, object_id: int):
+        """Staff-only JSON the campaign page polls while its export runs: the status and export panels anew."""
+        campaign = self.guarded_object(request, object_id, change=False)
+        panels = self.live_panels(campaign)
+        context = {"panels": panels}
+        job = panels["job"]
+        return JsonResponse(
+            {
+                "status": campaign.status,
+                "job": job.as_contract() if job else None,
+                "active": panels["live"],
+                "panels": {
+                    "lh-status": render_to_string(STATUS_PANEL, context, request=request),
+                    "lh-export": render_to_string(EXPORT_PANEL, context, request=request),
+                },
+            }
+        )  # admin_view: never_cache
 
     def step_view(self, request, object_id: int, step: str):
         """POST: one status step of one campaign (the buttons on its page)."""
@@ -272,6 +317,10 @@ class CampaignAdmin(ImageAdminAccess, PanelsAboveForm, admin.ModelAdmin):
     def sample_decide_view(self, request, object_id: int, sample_id: int):
         campaign = self.guarded_object(request, object_id, change=True)
         return delivery.sample_decide_view(request, self, campaign, sample_id)
+
+    def inspection_view(self, request, object_id: int):
+        campaign = self.guarded_object(request, object_id, change=True)
+        return delivery.inspection_view(request, self, campaign)
 
     def stats_view(self, request, object_id: int):
         campaign = self.guarded_object(request, object_id, change=False)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django import forms
 
-from campaigns.inputs import validate_label_translations, validate_labeler_email
+from campaigns.inputs import validate_gold_min_f1, validate_label_translations, validate_labeler_email
 from campaigns.label_schema import parse_label_schema
 from campaigns.models import Campaign
 from campaigns.sampling import AQLS, DEFAULT_AQL, aql_label
@@ -39,13 +39,18 @@ class CampaignJsonChecks:
     """``metadata``, ``label_translations`` and ``labels`` as ``POST /campaigns`` takes them."""
 
     def clean_labels(self):
-        return clean_with(parse_label_schema, self.cleaned_data.get("labels"))
+        return clean_with(parse_label_schema, self.cleaned_data.get("labels"), name="labels", label="the label schema")
 
     def clean_metadata(self):
-        return clean_with(validate_metadata, self.cleaned_data.get("metadata"))
+        return clean_with(validate_metadata, self.cleaned_data.get("metadata"), name="metadata", label="the metadata")
 
     def clean_label_translations(self):
-        return clean_with(validate_label_translations, self.cleaned_data.get("label_translations"))
+        return clean_with(
+            validate_label_translations,
+            self.cleaned_data.get("label_translations"),
+            name="label_translations",
+            label="the label translations",
+        )
 
 
 AQL_CHOICES = [(str(aql), f"{aql} %") for aql in AQLS]
@@ -64,18 +69,36 @@ class ReviewPolicyFields(forms.Form):
         required=False,
         empty_value=DEFAULT_AQL,
         initial=str(DEFAULT_AQL),
-        help_text="Acceptance quality limit of the acceptance sampling (ISO 2859-1, level II, normal inspection).",
+        help_text="Acceptance quality limit of the acceptance sampling (ISO 2859-1, level II; the switching rules "
+        "choose normal, tightened or reduced inspection).",
     )
+    gold_min_f1 = forms.DecimalField(
+        label="Gold minimum F1",
+        required=False,
+        min_value=0,
+        max_value=1,
+        max_digits=4,
+        decimal_places=3,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "1", "placeholder": "no gate"}),
+        help_text="A lot whose gold images score a pooled F1 below this (0 to 1) is rejected. Empty: no gold gate.",
+    )
+
+    def clean_gold_min_f1(self):
+        return clean_with(
+            validate_gold_min_f1, self.cleaned_data.get("gold_min_f1"), name="gold_min_f1", label="the minimum F1"
+        )
 
 
 class CampaignForm(CampaignJsonChecks, forms.ModelForm):
     """The change page edits metadata, label translations, the review policy and (while created) the label schema."""
 
     aql = ReviewPolicyFields.base_fields["aql"]
+    gold_min_f1 = ReviewPolicyFields.base_fields["gold_min_f1"]
+    clean_gold_min_f1 = ReviewPolicyFields.clean_gold_min_f1
 
     class Meta:
         model = Campaign
-        fields = ("metadata", "label_translations", "labels", "review_required", "aql")
+        fields = ("metadata", "label_translations", "labels", "review_required", "aql", "gold_min_f1", "consensus_with")
         field_classes = {"metadata": JsonObjectField, "label_translations": JsonObjectField, "labels": LabelSchemaField}
         help_texts = {"labels": LABELS_HELP}
 
@@ -90,6 +113,10 @@ class CampaignForm(CampaignJsonChecks, forms.ModelForm):
         if self.instance.pk is not None:
             # The choice as the standard writes it ("10", "1.0", "0.010"), not as stored ("10.000").
             self.initial["aql"] = aql_label(self.instance.aql)
+        if "consensus_with" in self.fields:  # agreement between agencies: any campaign but this one
+            compared = self.fields["consensus_with"]
+            compared.queryset = Campaign.objects.exclude(pk=self.instance.pk).order_by("-pk")
+            compared.empty_label = "— none —"
 
 
 class CampaignCreateForm(CampaignJsonChecks, forms.Form):
@@ -116,6 +143,8 @@ class CampaignCreateForm(CampaignJsonChecks, forms.Form):
 
     review_required = ReviewPolicyFields.base_fields["review_required"]
     aql = ReviewPolicyFields.base_fields["aql"]
+    gold_min_f1 = ReviewPolicyFields.base_fields["gold_min_f1"]
+    clean_gold_min_f1 = ReviewPolicyFields.clean_gold_min_f1
     labels = LabelSchemaField(
         required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text=LABELS_HELP
     )
@@ -124,4 +153,6 @@ class CampaignCreateForm(CampaignJsonChecks, forms.Form):
         return clean_with(validate_title, self.cleaned_data.get("title"))
 
     def clean_labeler_email(self):
-        return clean_with(validate_labeler_email, self.cleaned_data.get("labeler_email"))
+        return clean_with(
+            validate_labeler_email, self.cleaned_data.get("labeler_email"), name="labeler_email", label="the e-mail"
+        )

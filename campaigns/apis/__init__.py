@@ -1,7 +1,10 @@
 """The campaign endpoints of the contract: thin views that parse the input, then call services and selectors."""
 
+from campaigns.apis.agreement import CampaignAgreementApi, CampaignAnnotatorsApi
 from campaigns.apis.campaigns import CampaignDetailApi, CampaignListApi
+from campaigns.apis.gold import CampaignGoldApi, CampaignGoldCopyApi, CampaignGoldImageApi, CampaignQualityApi
 from campaigns.apis.images import CampaignImagesApi
+from campaigns.apis.inspection import CampaignInspectionApi, CampaignInspectionResumeApi
 from campaigns.apis.objects import CampaignObjectsApi, ImageObjectsApi
 from campaigns.apis.predictions import CampaignImagePredictionsApi, CampaignPredictionsApi
 from campaigns.apis.reviews import (
@@ -13,12 +16,20 @@ from campaigns.apis.reviews import (
 )
 
 __all__ = [
+    "CampaignAgreementApi",
+    "CampaignAnnotatorsApi",
     "CampaignDetailApi",
+    "CampaignGoldApi",
+    "CampaignGoldCopyApi",
+    "CampaignGoldImageApi",
     "CampaignImagePredictionsApi",
     "CampaignImagesApi",
+    "CampaignInspectionApi",
+    "CampaignInspectionResumeApi",
     "CampaignListApi",
     "CampaignObjectsApi",
     "CampaignPredictionsApi",
+    "CampaignQualityApi",
     "CampaignReviewsApi",
     "CampaignSampleApi",
     "CampaignSampleDecisionApi",

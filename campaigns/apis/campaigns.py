@@ -56,6 +56,7 @@ class CampaignListApi(ListAPIView):
             review_required=new.review_required,
             aql=new.aql,
             labels=new.labels,
+            gold_min_f1=new.gold_min_f1,
             created_by=request.user,
             actor=Actor.of_request(request),
         )

@@ -26,12 +26,16 @@ class CampaignObjectsApi(CampaignImagePagesApi):
 
     @openapi.CAMPAIGNS_OBJECTS_REPLACE
     def put(self, request, campaign_id: int):
-        objects_by_image = inputs.parse_object_items(request.data)
-        submission = services.objects_replace(
-            campaign_id=campaign_id, objects_by_image=objects_by_image, user=request.user, api_key=api_key_of(request)
+        delivery = inputs.parse_object_delivery(request.data)
+        submissions = services.objects_replace_by_annotator(
+            campaign_id=campaign_id,
+            objects_by_image=delivery.objects_by_image,
+            annotators=delivery.annotators,
+            user=request.user,
+            api_key=api_key_of(request),
         )
-        if submission is not None:
-            metrics.objects_submitted(submission.object_count)
+        if submissions:
+            metrics.objects_submitted(sum(submission.object_count for submission in submissions))
         return Response("ok")
 
 

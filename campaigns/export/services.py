@@ -16,6 +16,10 @@
 * ``<title>_predictions.jsonl`` — what the agency did with a model's
   predictions, per box (``campaigns/export/predictions.py``), when the
   campaign has predictions;
+* ``<title>_consensus.json`` — COCO of the boxes this campaign's agency and
+  that of the campaign it is compared with (``consensus_with``) both drew on
+  their shared images, corners averaged (``campaigns/export/consensus.py``),
+  when the campaign names one;
 
 and then, when all ``AZURE_ML_*`` settings are set, registers
 ``<title>_images`` (mltable), ``<title>_labels`` (uri_file) and
@@ -44,10 +48,12 @@ from functools import partial
 from django.conf import settings
 
 from campaigns.export import formats
+from campaigns.export.consensus import consensus_coco_chunks
 from campaigns.export.predictions import predictions_jsonl_chunks
 from campaigns.export.voc import voc_zip_chunks
 from campaigns.export.yolo import yolo_zip_chunks
 from campaigns.models import BoundingBox, Campaign, CampaignImage, CampaignJob, Submission
+from campaigns.scoring import figures
 from core.exceptions import Conflict, NotFound
 from core.jobs import job_run
 from integrations import azureml
@@ -56,7 +62,7 @@ from integrations.storage import get_storage
 logger = logging.getLogger(__name__)
 
 # Files, then Azure ML: the job's progress counts these steps (each a method of ``_Export``).
-STEPS = ("labels_csv", "automl", "coco", "images_mltable", "yolo", "voc", "predictions", "azureml")
+STEPS = ("labels_csv", "automl", "coco", "images_mltable", "yolo", "voc", "predictions", "consensus", "azureml")
 # The steps ``EXPORT_EXTRA_FORMATS`` may leave out.
 EXTRA_FORMATS = ("yolo", "voc")
 ZIP = "application/zip"
@@ -84,6 +90,7 @@ class ExportPaths:
         self.yolo_zip = self.path(f"{title}_yolo.zip")
         self.voc_zip = self.path(f"{title}_voc.zip")
         self.predictions_jsonl = self.path(f"{title}_predictions.jsonl")
+        self.consensus_json = self.path(f"{title}_consensus.json")
 
     @classmethod
     def for_campaign(cls, campaign: Campaign) -> ExportPaths:
@@ -147,6 +154,7 @@ class _Export:
         self.registration: dict = {}
         self.extra_formats: dict[str, dict] = {}
         self.predictions_summary: dict = {"status": "skipped", "reason": "no predictions were loaded"}
+        self.consensus_summary: dict = {"status": "skipped", "reason": "the campaign is compared with no other"}
 
     def _write(self, path: str, chunks: Iterable[str] | Iterable[bytes], content_type: str, *, binary=False) -> str:
         """Stream text chunks (or ``binary`` ones) into storage as UTF-8, hashing on the way; returns the SHA-256."""
@@ -216,6 +224,23 @@ class _Export:
         self._write(self.paths.predictions_jsonl, chunks, JSONL)
         self.predictions_summary = {"status": "written", "path": self.paths.predictions_jsonl, **summary}
 
+    def consensus(self) -> None:
+        other_id = self.campaign.consensus_with_id
+        if other_id is None:
+            return
+        summary = Counter()
+        chunks = consensus_coco_chunks(campaign_id=self.campaign.pk, other_id=other_id, summary=summary)
+        self._write(self.paths.consensus_json, chunks, JSON)
+        pooled = figures(tp=summary["tp"], fp=summary["fp"], fn=summary["fn"])
+        self.consensus_summary = {
+            "status": "written",
+            "path": self.paths.consensus_json,
+            "with_campaign_id": other_id,
+            "images": summary["images"],
+            "boxes": summary["boxes"],
+            "agreement_f1": round(pooled["f1"], 6) if summary["images"] else None,
+        }
+
     def azureml(self) -> None:
         self.job.check_claim()  # another run registers them, if it has the job
         self.registration = _register(self.campaign, self.paths, self.hashes)
@@ -236,6 +261,7 @@ class _Export:
             "azureml": self.registration,
             "formats": self.extra_formats,
             "predictions": self.predictions_summary,
+            "consensus": self.consensus_summary,
             "seconds": seconds,
         }
 

@@ -5,6 +5,7 @@ with these) and the body of ``PUT /campaigns/{id}/objects``; the package's docst
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
-from campaigns.models import LABEL_MAX_LENGTH
+from campaigns.models import ANNOTATOR_MAX_LENGTH, LABEL_MAX_LENGTH
 from campaigns.sampling import AQLS, DEFAULT_AQL, aql_column
 from core.exceptions import ApplicationError, BadRequest, Unprocessable
 from core.validators import (
@@ -37,6 +38,7 @@ class NewCampaign:
     review_required: bool = False
     aql: Decimal = DEFAULT_AQL
     labels: list[dict] | None = None
+    gold_min_f1: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,20 @@ class NewObject:
 
 # The parsed body of ``PUT /campaigns/{id}/objects``: each image id with its new objects.
 ObjectsByImage = list[tuple[int, list[NewObject]]]
+
+# An annotator: the agency's own id of the worker who labeled an image, never a person's e-mail
+# (the OpenAPI document publishes the same pattern; Python's ``fullmatch`` anchors it).
+ANNOTATOR_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:-]{{0,{ANNOTATOR_MAX_LENGTH - 1}}}$"
+_ANNOTATOR = re.compile(ANNOTATOR_PATTERN.strip("^$"), re.ASCII)
+ANNOTATOR_RULE = f"1-{ANNOTATOR_MAX_LENGTH} letters, digits, '.', '_', ':' or '-', starting with a letter or a digit"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectsDelivery:
+    """The parsed body of ``PUT /campaigns/{id}/objects``: the objects, and each annotator named (by image id)."""
+
+    objects_by_image: ObjectsByImage
+    annotators: dict[int, str]
 
 
 # --- campaigns ----------------------------------------------------------------
@@ -114,6 +130,23 @@ def validate_aql(value: Any) -> Decimal:
         choices = ", ".join(str(a) for a in AQLS)
         raise Unprocessable(f"'aql' must be one of ISO 2859-1's AQLs (percent): {choices}") from None
     return aql
+
+
+def validate_gold_min_f1(value: Any) -> Decimal | None:
+    """The lowest pooled F1 a lot's gold images may score (0 to 1, three decimals kept), or null: no gate."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        raise BadRequest("'gold_min_f1' must be a number from 0 to 1, or null")
+    try:
+        if len(str(value)) > 32:
+            raise ValueError("too long")
+        gold_min_f1 = Decimal(str(value))
+        if not gold_min_f1.is_finite() or not 0 <= gold_min_f1 <= 1:
+            raise ValueError("out of range")
+    except (ArithmeticError, ValueError):
+        raise Unprocessable(f"'gold_min_f1' must be a number from 0 to 1, got {str(value)[:40]!r}") from None
+    return gold_min_f1.quantize(Decimal("0.001"))
 
 
 # --- objects ---------------------------------------------------------------------
@@ -190,12 +223,50 @@ def parse_object(image_id: int, index: int, raw: Any) -> NewObject:
         ) from None
 
 
+def validate_annotator(value: Any, *, image_id: int) -> str | None:
+    """An image's ``annotator``: ``None`` (absent or null) or the agency's worker id.
+
+    400 for a value that is not a string; 422 for one outside ``ANNOTATOR_RULE``, with its own
+    reason when it looks like an e-mail address (labelhub never stores a worker's address).
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"Image {image_id}: 'annotator' must be a string or null", extra={"image_id": image_id})
+    if "@" in value:
+        raise Unprocessable(
+            f"Image {image_id}: 'annotator' looks like an e-mail address; send the agency's own id for the worker "
+            f"({ANNOTATOR_RULE}), never a person's e-mail",
+            extra={"image_id": image_id},
+        )
+    if not _ANNOTATOR.fullmatch(value):
+        raise Unprocessable(f"Image {image_id}: 'annotator' must be {ANNOTATOR_RULE}", extra={"image_id": image_id})
+    return value
+
+
+def parse_object_delivery(items: Any) -> ObjectsDelivery:
+    """The body of ``PUT /campaigns/{id}/objects`` with each image's optional ``annotator``.
+
+    Checked as ``parse_object_items`` checks it; each image's ``annotator``
+    (``validate_annotator``) once its ``objects`` is known to be a list, before the objects.
+    """
+    annotators: dict[int, str] = {}
+    return ObjectsDelivery(objects_by_image=_parse_items(items, annotators=annotators), annotators=annotators)
+
+
 def parse_object_items(items: Any) -> ObjectsByImage:
     """The body of ``PUT /campaigns/{id}/objects``: 400 when malformed, 422 when out of range.
 
     More than ``IMAGES_PER_REQUEST_MAX`` images is a 413, more than
-    ``OBJECTS_PER_IMAGE_MAX`` objects for one image a 422 naming it.
+    ``OBJECTS_PER_IMAGE_MAX`` objects for one image a 422 naming it. An item's
+    ``annotator`` is ignored here, like any other key (the predictions' items,
+    a file's labels): ``parse_object_delivery`` reads it.
     """
+    return _parse_items(items, annotators=None)
+
+
+def _parse_items(items: Any, *, annotators: dict[int, str] | None) -> ObjectsByImage:
+    """The items; ``annotators``, when given, receives each image's annotator (images naming none left out)."""
     if not isinstance(items, list):
         raise BadRequest('Expected a list of {"image_id": <id>, "objects": [...]}')
     check_images_per_request(items)
@@ -216,6 +287,8 @@ def parse_object_items(items: Any) -> ObjectsByImage:
             raise BadRequest(
                 f"Image {image_id}: 'objects' is required and must be a list", extra={"image_id": image_id}
             )
+        if annotators is not None and (annotator := validate_annotator(item.get("annotator"), image_id=image_id)):
+            annotators[image_id] = annotator
         if len(raw_objects) > objects_max:
             raise Unprocessable(
                 f"Image {image_id}: {len(raw_objects)} objects, at most {objects_max} per image",

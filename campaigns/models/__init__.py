@@ -2,7 +2,8 @@
 
 ``campaigns``: campaigns, their labelers, their images (``ReviewState``) and the export job;
 ``submissions``: submissions and their bounding boxes (``LABEL_MAX_LENGTH``);
-``reviews``: reviews, acceptance samples, the images drawn into each and its lot.
+``reviews``: reviews, acceptance samples, the images drawn into each and its lot;
+``gold``: gold images, their reference boxes and the scores of submissions against them.
 """
 
 from campaigns.models.campaigns import (
@@ -13,10 +14,18 @@ from campaigns.models.campaigns import (
     CampaignQuerySet,
     ReviewState,
 )
+from campaigns.models.gold import GoldBox, GoldImage, GoldScore, GoldScoreLabel
 from campaigns.models.reviews import Review, ReviewLotImage, ReviewSample, ReviewSampleImage
-from campaigns.models.submissions import LABEL_MAX_LENGTH, BoundingBox, BoundingBoxQuerySet, Submission
+from campaigns.models.submissions import (
+    ANNOTATOR_MAX_LENGTH,
+    LABEL_MAX_LENGTH,
+    BoundingBox,
+    BoundingBoxQuerySet,
+    Submission,
+)
 
 __all__ = [
+    "ANNOTATOR_MAX_LENGTH",
     "LABEL_MAX_LENGTH",
     "BoundingBox",
     "BoundingBoxQuerySet",
@@ -25,6 +34,10 @@ __all__ = [
     "CampaignJob",
     "CampaignLabeler",
     "CampaignQuerySet",
+    "GoldBox",
+    "GoldImage",
+    "GoldScore",
+    "GoldScoreLabel",
     "Review",
     "ReviewLotImage",
     "ReviewSample",

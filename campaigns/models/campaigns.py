@@ -75,10 +75,37 @@ class Campaign(models.Model):
         default=Decimal("2.5"),
         help_text="Acceptance quality limit of the delivery's acceptance sampling (ISO 2859-1), in percent.",
     )
+    # ISO 2859-1 9.3.3 c (campaigns/switching.py): the responsible authority considers reduced inspection desirable.
+    reduced_inspection = models.BooleanField(
+        "reduced inspection allowed",
+        default=True,
+        help_text="Lots go to reduced inspection (smaller samples) once the switching score reaches 30; turning it "
+        "off brings a campaign on reduced inspection back to normal at its next lot.",
+    )
+    # Gold images (campaigns/models/gold.py): a lot whose gold images score a pooled F1 below this is rejected.
+    gold_min_f1 = models.DecimalField(
+        "gold minimum F1",
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="A lot whose gold images score a pooled F1 below this (0 to 1) is rejected; empty: no gate.",
+    )
     metadata = models.JSONField(null=True, blank=True)
     label_translations = models.JSONField(null=True, blank=True)
     # The label schema: null (any label) or ``[{"name", "colour", "description"}]`` (campaigns/label_schema.py).
     labels = models.JSONField(null=True, blank=True)
+    # Agreement between agencies (campaigns/agreement.py): the campaign labeling the same images for another agency.
+    consensus_with = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="compare with campaign",
+        help_text="Another campaign labeling the same images for another agency: the statistics show how the two "
+        "agree (per annotator too) and the export adds a COCO file of the boxes both agencies agree on.",
+    )
     date_created = models.DateTimeField(default=timezone.now, editable=False)
     date_started = models.DateTimeField(null=True, blank=True)
     date_completed = models.DateTimeField(null=True, blank=True)
@@ -95,6 +122,13 @@ class Campaign(models.Model):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(gold_min_f1__isnull=True)
+                | (models.Q(gold_min_f1__gte=0) & models.Q(gold_min_f1__lte=1)),
+                name="campaigns_campaign_gold_min_f1_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -158,7 +192,7 @@ class CampaignImage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"image {self.image_id} in {self.campaign_id}"
+        return f"image {self.image_id} in campaign {self.campaign_id}"
 
     @property
     def current_review(self) -> Review | None:

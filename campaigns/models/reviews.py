@@ -52,6 +52,11 @@ class ReviewSample(models.Model):
     the defects (rejections) are at most ``acceptance_number``. Staff then
     accept or reject the lot (``lot_decision``): the images and revisions
     recorded in ``lot_images`` when it was drawn, nothing delivered since.
+
+    The plan is the table of the inspection (``severity``) the switching rules
+    gave the lot when it was drawn, with why (``inspection_reason``); the lot's
+    gold figures then (``gold_f1`` below ``gold_min_f1``) reject it whatever
+    its sampled images' decisions.
     """
 
     class Verdict(models.TextChoices):
@@ -64,6 +69,13 @@ class ReviewSample(models.Model):
         # Closes the sample without deciding any image: its verdict no longer stands (a sampled
         # image was labeled again) or staff want a new draw. Its lot waits for the next sample.
         DISCARD = "discard", "Discard the sample"
+
+    class Severity(models.TextChoices):
+        """ISO 2859-1's inspections, each with its table of plans (``campaigns.sampling.TABLES``)."""
+
+        NORMAL = "normal", "Normal"
+        TIGHTENED = "tightened", "Tightened"
+        REDUCED = "reduced", "Reduced"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="samples")
     seed = models.BigIntegerField()
@@ -85,16 +97,63 @@ class ReviewSample(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     date_lot_decided = models.DateTimeField(null=True, blank=True)
+    # The switching rules' answer when the sample was drawn (campaigns/switching.py): the plan is this table's.
+    severity = models.CharField(
+        "inspection",
+        max_length=10,
+        choices=Severity.choices,
+        default=Severity.NORMAL,
+        help_text="ISO 2859-1 inspection the plan was drawn under: normal (Table 2-A), tightened (2-B), reduced (2-C).",
+    )
+    inspection_reason = models.TextField(
+        blank=True, default="", help_text="Why that inspection, read from the campaign's decided lots at the draw."
+    )
+    switching_score = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Normal inspection: the switching score of the lots before this one."
+    )
+    # Gold images (campaigns/models/gold.py) delivered in the lot, scored, when the sample was drawn: the lot's gate.
+    gold_images = models.PositiveIntegerField(default=0)
+    gold_f1 = models.FloatField("gold F1", null=True, blank=True, help_text="Their pooled F1; empty: none in the lot.")
+    gold_min_f1 = models.DecimalField(
+        "gold minimum F1",
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="The campaign's minimum when the sample was drawn: a lot scoring less is rejected. Empty: no gate.",
+    )
+    # ISO 2859-1 9.4: deciding this lot discontinued inspection; no sample is drawn until staff resume it.
+    discontinued = models.BooleanField(default=False)
+    date_resumed = models.DateTimeField(null=True, blank=True)
+    resumed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"sample {self.pk} of {self.campaign_id} ({self.sample_size} of {self.lot_size})"
+        return f"sample {self.pk} of campaign {self.campaign_id} ({self.sample_size} of {self.lot_size} images)"
 
     @property
     def is_open(self) -> bool:
         return not self.lot_decision
+
+    @property
+    def gold_below_minimum(self) -> bool:
+        """The lot's gold images score below the campaign's minimum: the lot cannot be accepted."""
+        return self.gold_f1 is not None and self.gold_min_f1 is not None and self.gold_f1 < self.gold_min_f1
+
+    def verdict_for(self, defects: int) -> str:
+        """Accept with at most ``acceptance_number`` rejected sampled images and no gold below the minimum."""
+        if defects > self.acceptance_number or self.gold_below_minimum:
+            return self.Verdict.REJECT
+        return self.Verdict.ACCEPT
+
+    @property
+    def accepted_on_inspection(self) -> bool:
+        """What the switching rules count as accepted: the verdict was accept and staff accepted the lot."""
+        return self.verdict == self.Verdict.ACCEPT and self.lot_decision == self.LotDecision.ACCEPT
 
 
 class ReviewSampleImage(models.Model):

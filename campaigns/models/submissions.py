@@ -11,14 +11,19 @@ from campaigns.models.campaigns import Campaign, CampaignImage
 
 # A label, as sent and as stored (``label_translations`` keys and values too).
 LABEL_MAX_LENGTH = 128
+# An annotator: the agency's own id of the worker who labeled an image (``PUT /campaigns/{id}/objects``).
+ANNOTATOR_MAX_LENGTH = 64
 
 
 class Submission(models.Model):
     """One ``PUT /campaigns/{id}/objects``: who sent it, when, for how many images.
 
-    Earlier submissions of an image stay stored as superseded revisions. A
-    submission from a model (``PUT /campaigns/{id}/predictions``) holds
-    pre-annotations: it never labels an image nor becomes its current submission.
+    A body naming annotators (the agency's worker ids, per image) is stored as
+    one submission per annotator named (``annotator``; the images naming none
+    together, ``""``), all sent at the same moment. Earlier submissions of an
+    image stay stored as superseded revisions. A submission from a model
+    (``PUT /campaigns/{id}/predictions``) holds pre-annotations: it never
+    labels an image nor becomes its current submission.
     """
 
     class Source(models.TextChoices):
@@ -37,12 +42,15 @@ class Submission(models.Model):
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.AGENCY, db_default=Source.AGENCY)
     model_name = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True, default="", db_default="")
     model_version = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True, default="", db_default="")
+    # The agency's own worker id for the images of this submission ("" when it named none).
+    annotator = models.CharField(max_length=ANNOTATOR_MAX_LENGTH, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"submission {self.pk} to {self.campaign_id}"
+        by = f", annotator {self.annotator}" if self.annotator else ""
+        return f"submission {self.pk} (campaign {self.campaign_id}{by})"
 
 
 class BoundingBoxQuerySet(models.QuerySet):
@@ -78,6 +86,7 @@ class BoundingBox(models.Model):
 
     class Meta:
         ordering = ["campaign_image_id", "submission_id", "position"]
+        verbose_name_plural = "bounding boxes"
         # The index and constraint names keep the model's first name ("object"):
         # renaming a check constraint re-validates every row of a large table.
         indexes = [

@@ -7,6 +7,7 @@ view holds its HTTP code and this package its descriptions, examples and error t
 per ``apis`` module.
 """
 
+from campaigns.openapi.agreement import CAMPAIGNS_AGREEMENT, CAMPAIGNS_ANNOTATORS
 from campaigns.openapi.campaigns import (
     CAMPAIGNS_CREATE,
     CAMPAIGNS_LIST,
@@ -14,7 +15,19 @@ from campaigns.openapi.campaigns import (
     CAMPAIGNS_SET_STATUS,
 )
 from campaigns.openapi.export import CAMPAIGNS_EXPORT, CAMPAIGNS_LABELS_CSV
+from campaigns.openapi.gold import (
+    CAMPAIGNS_GOLD_DESTROY,
+    CAMPAIGNS_GOLD_FROM_CAMPAIGN,
+    CAMPAIGNS_GOLD_LIST,
+    CAMPAIGNS_GOLD_REPLACE,
+    CAMPAIGNS_QUALITY,
+)
 from campaigns.openapi.images import CAMPAIGNS_IMAGES_ADD, CAMPAIGNS_IMAGES_LIST
+from campaigns.openapi.inspection import (
+    CAMPAIGNS_INSPECTION_RESUME,
+    CAMPAIGNS_INSPECTION_RETRIEVE,
+    CAMPAIGNS_INSPECTION_UPDATE,
+)
 from campaigns.openapi.objects import CAMPAIGNS_OBJECTS_LIST, CAMPAIGNS_OBJECTS_REPLACE, IMAGES_OBJECTS_LIST
 from campaigns.openapi.predictions import CAMPAIGNS_IMAGE_OBJECTS_RETRIEVE, CAMPAIGNS_PREDICTIONS_REPLACE
 from campaigns.openapi.reviews import (
@@ -28,16 +41,26 @@ from campaigns.openapi.reviews import (
 )
 
 __all__ = [
+    "CAMPAIGNS_AGREEMENT",
+    "CAMPAIGNS_ANNOTATORS",
     "CAMPAIGNS_CREATE",
     "CAMPAIGNS_EXPORT",
+    "CAMPAIGNS_GOLD_DESTROY",
+    "CAMPAIGNS_GOLD_FROM_CAMPAIGN",
+    "CAMPAIGNS_GOLD_LIST",
+    "CAMPAIGNS_GOLD_REPLACE",
     "CAMPAIGNS_IMAGES_ADD",
     "CAMPAIGNS_IMAGES_LIST",
     "CAMPAIGNS_IMAGE_OBJECTS_RETRIEVE",
+    "CAMPAIGNS_INSPECTION_RESUME",
+    "CAMPAIGNS_INSPECTION_RETRIEVE",
+    "CAMPAIGNS_INSPECTION_UPDATE",
     "CAMPAIGNS_LABELS_CSV",
     "CAMPAIGNS_LIST",
     "CAMPAIGNS_OBJECTS_LIST",
     "CAMPAIGNS_OBJECTS_REPLACE",
     "CAMPAIGNS_PREDICTIONS_REPLACE",
+    "CAMPAIGNS_QUALITY",
     "CAMPAIGNS_RETRIEVE",
     "CAMPAIGNS_REVIEWS_DECIDE",
     "CAMPAIGNS_REVIEWS_LIST",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 
 from campaigns.openapi.common import (
     IMAGE_LISTED_TWICE_EXAMPLE,
@@ -12,8 +12,8 @@ from campaigns.openapi.common import (
     campaign_operation,
 )
 from campaigns.serializers import (
+    AnnotatedImageObjectsInputSerializer,
     CampaignImageObjectsOutputSerializer,
-    ImageObjectsInputSerializer,
     ObjectOutputSerializer,
 )
 from core.openapi import JSON_BODY_MALFORMED, TOO_MANY_IMAGES, errors, ok
@@ -35,9 +35,30 @@ CAMPAIGNS_OBJECTS_REPLACE = campaign_operation(
     "counts as labeled (an empty `objects` list: looked at, nothing found). Only while the "
     "campaign is `active`. All or nothing. The label stored is `label_translated` if given, "
     "else the campaign's `label_translations[label]` if there is one, else `label`. When every "
-    "image is labeled the campaign becomes `completed`. Image-admins and the campaign's "
-    "labeler.",
-    request=ImageObjectsInputSerializer(many=True),
+    "image is labeled the campaign becomes `completed`. An image may name its `annotator`, the "
+    "agency's own id of the worker who labeled it (never an e-mail address), for the per-annotator "
+    "figures of `GET /campaigns/{id}/annotators`. Image-admins and the campaign's labeler.",
+    request=AnnotatedImageObjectsInputSerializer(many=True),
+    examples=[
+        OpenApiExample(
+            "two images, one naming its annotator",
+            value=[
+                {
+                    "image_id": 17,
+                    "annotator": "team-b.worker-0042",
+                    "objects": [
+                        {
+                            "label": "Plastic",
+                            "confidence": 0.93,
+                            "bounding_box": {"xmin": 13, "xmax": 57, "ymin": 123, "ymax": 198},
+                        }
+                    ],
+                },
+                {"image_id": 18, "objects": []},
+            ],
+            request_only=True,
+        )
+    ],
     responses={
         200: ok("Stored."),
         **errors(
@@ -56,9 +77,15 @@ CAMPAIGNS_OBJECTS_REPLACE = campaign_operation(
                 422,
                 "A value out of range: a label longer than 128 characters, a confidence outside "
                 "0..1, a bounding box with min > max or outside the image, more than "
-                "`OBJECTS_PER_IMAGE_MAX` (default 1000) objects for one image. `image_id` and "
+                "`OBJECTS_PER_IMAGE_MAX` (default 1000) objects for one image, an `annotator` that is "
+                "not a worker id (an e-mail address, say so). `image_id` and "
                 "`object_index` name the offending image or object.",
-                OBJECT_RULE_EXAMPLES,
+                {
+                    **OBJECT_RULE_EXAMPLES,
+                    "an e-mail as the annotator": "Image 1: 'annotator' looks like an e-mail address; send the "
+                    "agency's own id for the worker (1-64 letters, digits, '.', '_', ':' or '-', starting with a "
+                    "letter or a digit), never a person's e-mail",
+                },
             ),
         ),
     },

@@ -53,6 +53,14 @@ SAMPLE_EXAMPLE = {
     "sample_size": 80,
     "acceptance_number": 5,
     "rejection_number": 6,
+    "inspection": {
+        "severity": "normal",
+        "table": "2-A",
+        "reason": "Normal inspection continues: 1 of the last 5 lots not accepted; switching score 9 of the 30 "
+        "that allow reduced inspection",
+        "switching_score": 9,
+    },
+    "gold": {"images": 12, "f1": 0.912, "min_f1": 0.8, "passed": True},
     "decided": 80,
     "rejected": 2,
     "verdict": "accept",
@@ -155,9 +163,13 @@ CAMPAIGNS_SAMPLES_START = campaign_operation(
     "campaigns_samples_start",
     "Draw an acceptance sample of the delivery",
     "The lot is every labeled image awaiting review. Without `size`, the sample follows ISO 2859-1's "
-    "single sampling plan for normal inspection, general inspection level II, at the campaign's `aql`: "
-    "the code letter for the lot size, the sample size, the acceptance number Ac and rejection number "
-    "Re (a sample as large as the lot inspects it all). The draw is random with a recorded `seed` "
+    "single sampling plan, general inspection level II, at the campaign's `aql`: the code letter for the lot "
+    "size, the sample size, the acceptance number Ac and rejection number Re (a sample as large as the lot "
+    "inspects it all), from the table of the inspection the switching rules give the lot: normal (Table "
+    "2-A), tightened (2-B) or reduced (2-C), recorded with why in `inspection` (`GET .../inspection` tells it "
+    "beforehand; a `size` given by hand takes that table's Ac for the nearest code letter not larger). "
+    "`gold`: the gold images delivered in the lot and their pooled F1; below the campaign's `gold_min_f1` "
+    "the verdict is `reject`. The draw is random with a recorded `seed` "
     "(give one to repeat a draw). Review the sampled images with `PUT .../reviews`; once every one is "
     "decided the sample has its `verdict`, then decide the lot. One open sample per campaign. "
     "Image-admins only.",
@@ -169,7 +181,16 @@ CAMPAIGNS_SAMPLES_START = campaign_operation(
             (400, "Malformed body: `size` or `seed` not integers. " + JSON_BODY_MALFORMED),
             401,
             NO_CAMPAIGN,
-            (409, NOT_REVIEWABLE + " Or another sample is still open, or no image awaits review."),
+            (
+                409,
+                NOT_REVIEWABLE + " Or another sample is still open, or no image awaits review, or inspection is "
+                "discontinued (5 lots not accepted on tightened inspection) until staff resume it.",
+                {
+                    "inspection discontinued": "Inspection discontinued until staff resume it: 5 lots were not "
+                    "accepted on tightened inspection (samples 6, 7, 9, 10 and 11). Resume it (POST "
+                    "/campaigns/7/inspection/resume, or the campaign's page) once the agency has improved its work"
+                },
+            ),
             (422, "`size` outside 1..`IMAGES_PER_REQUEST_MAX`, `seed` outside 0..2^63-1."),
         ),
     },
@@ -197,8 +218,11 @@ CAMPAIGNS_SAMPLES_DECIDE = extend_schema(
     "the agency (the campaign becomes `active` again). An image delivered after the draw, or a lot image "
     "labeled again since, is not decided: it belongs to the next lot. A sampled image labeled again after "
     "its review makes the verdict stale: 409 (with its `image_ids`) until its current revision is "
-    "reviewed, or the sample is discarded. `discard` closes the sample without deciding any image, at any "
-    "time, so a new one can be drawn. Image-admins only.",
+    "reviewed, or the sample is discarded. A lot whose gold images score below the campaign's minimum "
+    "(`gold.passed` false) cannot be accepted: 409 naming the figure. Every image of a rejected lot gets the "
+    "same reason, which never says which images are gold. `discard` closes the sample without deciding any "
+    "image, at any time, so a new one can be drawn. Deciding the 5th lot not accepted on tightened "
+    "inspection discontinues inspection (`GET .../inspection`). Image-admins only.",
     parameters=[CAMPAIGN_ID, SAMPLE_ID],
     request=LotDecisionInputSerializer,
     examples=[
@@ -218,7 +242,12 @@ CAMPAIGNS_SAMPLES_DECIDE = extend_schema(
             (
                 409,
                 "The lot is already decided, the sample has no verdict yet, a sampled image was labeled "
-                "again after its review (`image_ids`), or " + NOT_REVIEWABLE,
+                "again after its review (`image_ids`), accepting a lot whose gold images score below the "
+                "campaign's minimum, or " + NOT_REVIEWABLE,
+                {
+                    "gold below the minimum": "The lot cannot be accepted: gold F1 0.62 is below the campaign's "
+                    "minimum 0.80 (12 gold images in the lot). Reject it, or discard the sample"
+                },
             ),
             (422, "A reason over 2000 characters."),
         ),

@@ -1,7 +1,7 @@
 """Reads that span campaigns, images and users.
 
 ``campaigns``: campaigns, their images and objects, the admin's campaign pages; ``reviews``: decisions,
-samples and the review page.
+samples and the review page; ``inspection``: the switching rules' lots and the next lot's inspection.
 """
 
 from campaigns.selectors.campaigns import (
@@ -19,19 +19,28 @@ from campaigns.selectors.campaigns import (
     labeler_campaign_list,
     labeler_can_read_image,
 )
+from campaigns.selectors.inspection import (
+    CampaignInspection,
+    campaign_inspection,
+    campaign_lots,
+    campaign_next_inspection,
+)
 from campaigns.selectors.reviews import (
     REVIEW_FILTERS,
     ReviewPlace,
     campaign_image_revisions,
     campaign_latest_sample,
     campaign_review_summary,
+    prediction_boxes,
     review_counts,
     review_first_image_id,
     review_image,
     review_images,
     review_labels,
+    review_last_decision,
     review_list,
     review_next_pending,
+    review_next_pending_images,
     review_place,
     sample_get,
     sample_image_ids,
@@ -40,6 +49,10 @@ from campaigns.selectors.reviews import (
 )
 
 __all__ = [
+    "CampaignInspection",
+    "campaign_inspection",
+    "campaign_lots",
+    "campaign_next_inspection",
     "REVIEW_FILTERS",
     "ReviewPlace",
     "campaign_ensure_exists",
@@ -58,13 +71,16 @@ __all__ = [
     "labeler_campaign_list",
     "image_objects_for_campaigns",
     "labeler_can_read_image",
+    "prediction_boxes",
     "review_counts",
     "review_first_image_id",
     "review_image",
     "review_images",
     "review_labels",
+    "review_last_decision",
     "review_list",
     "review_next_pending",
+    "review_next_pending_images",
     "review_place",
     "sample_get",
     "sample_image_ids",

@@ -6,6 +6,11 @@ needs the database. ``campaigns``: campaigns; ``objects``: a campaign's images a
 ``reviews``: decisions, samples, statistics.
 """
 
+from campaigns.serializers.agreement import (
+    AgreementOutputSerializer,
+    AnnotatorOutputSerializer,
+    AnnotatorsOutputSerializer,
+)
 from campaigns.serializers.campaigns import (
     AccessTokenOutputSerializer,
     CampaignCreatedOutputSerializer,
@@ -22,7 +27,22 @@ from campaigns.serializers.campaigns import (
     LabelSchemaItemSerializer,
     LabelTranslationsField,
 )
+from campaigns.serializers.gold import (
+    GoldCopiedOutputSerializer,
+    GoldCopyInputSerializer,
+    GoldImageOutputSerializer,
+    GoldItemsInputSerializer,
+    GoldQualityOutputSerializer,
+    GoldUpdatedOutputSerializer,
+    QualityOutputSerializer,
+)
+from campaigns.serializers.inspection import (
+    CampaignInspectionOutputSerializer,
+    InspectionOutputSerializer,
+    InspectionSettingsInputSerializer,
+)
 from campaigns.serializers.objects import (
+    AnnotatedImageObjectsInputSerializer,
     BoundingBoxSerializer,
     CampaignImageObjectsOutputSerializer,
     CampaignImageOutputSerializer,
@@ -44,19 +64,32 @@ from campaigns.serializers.reviews import (
 
 __all__ = [
     "AccessTokenOutputSerializer",
+    "AgreementOutputSerializer",
+    "AnnotatedImageObjectsInputSerializer",
+    "AnnotatorOutputSerializer",
+    "AnnotatorsOutputSerializer",
     "BoundingBoxSerializer",
     "CampaignCreateInputSerializer",
     "CampaignCreatedOutputSerializer",
     "CampaignExportOutputSerializer",
     "CampaignImageObjectsOutputSerializer",
     "CampaignImageOutputSerializer",
+    "CampaignInspectionOutputSerializer",
     "CampaignNewStatusField",
     "CampaignOutputSerializer",
     "CampaignStatusInputSerializer",
     "EmailStringField",
+    "GoldCopiedOutputSerializer",
+    "GoldCopyInputSerializer",
+    "GoldImageOutputSerializer",
+    "GoldItemsInputSerializer",
+    "GoldQualityOutputSerializer",
+    "GoldUpdatedOutputSerializer",
     "ImageObjectsInputSerializer",
     "ImageRefInputSerializer",
     "ImageReviewOutputSerializer",
+    "InspectionOutputSerializer",
+    "InspectionSettingsInputSerializer",
     "JsonObjectField",
     "LabelSchemaField",
     "LabelSchemaItemSerializer",
@@ -66,6 +99,7 @@ __all__ = [
     "LotDecisionInputSerializer",
     "NewObjectInputSerializer",
     "ObjectOutputSerializer",
+    "QualityOutputSerializer",
     "ReviewItemInputSerializer",
     "ReviewOutputSerializer",
     "SampleInputSerializer",

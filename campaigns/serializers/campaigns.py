@@ -19,6 +19,7 @@ from campaigns.inputs import (
     EMAIL_MAX_LENGTH,
     NewCampaign,
     validate_aql,
+    validate_gold_min_f1,
     validate_label_translations,
     validate_labeler_email,
     validate_review_required,
@@ -82,6 +83,11 @@ class AqlField(serializers.JSONField):
     """Any JSON value is read; ``validate_aql`` refuses a non-number (400) or another AQL (422)."""
 
 
+@extend_schema_field({"type": "number", "minimum": 0, "maximum": 1, "nullable": True, "example": 0.85})
+class GoldMinF1Field(serializers.JSONField):
+    """Any JSON value is read; ``validate_gold_min_f1`` refuses a non-number (400) or one outside 0..1 (422)."""
+
+
 @extend_schema_field({"type": "boolean"})
 class ReviewRequiredField(serializers.JSONField):
     """Any JSON value but null is read; ``validate_review_required`` takes only true or false (400)."""
@@ -141,11 +147,19 @@ class CampaignCreateInputSerializer(serializers.Serializer):
         help_text="Optional label schema: the only labels objects may be stored with (after translation). "
         "Null or absent: any label.",
     )
+    gold_min_f1 = GoldMinF1Field(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Added, optional: the lowest pooled F1 (0 to 1) the gold images delivered in a lot may score; "
+        "below it the lot's sample verdict is reject (docs/quality.md). Null or absent: no gold gate.",
+    )
 
     def validate(self, attrs) -> NewCampaign:
         """The values, once every field has its JSON type: the title (422), then metadata, translations and e-mail
-        (400), ``review_required`` (400), the AQL (400/422), then the label schema (400 or 422), the first refusal
-        raised. (The tests' ``create_campaign_from_body`` calls it with the fields as given.)"""
+        (400), ``review_required`` (400), the AQL (400/422), then the label schema (400 or 422), then
+        ``gold_min_f1`` (400/422), the first refusal raised. (The tests' ``create_campaign_from_body`` calls it
+        with the fields as given.)"""
         aql = attrs.get("aql")
         return NewCampaign(
             title=validate_title(attrs.get("title")),
@@ -155,6 +169,7 @@ class CampaignCreateInputSerializer(serializers.Serializer):
             review_required=validate_review_required(attrs.get("review_required", False)),
             aql=DEFAULT_AQL if aql is None else validate_aql(aql),
             labels=parse_label_schema(attrs.get("labels")),
+            gold_min_f1=validate_gold_min_f1(attrs.get("gold_min_f1")),
         )
 
 
@@ -184,6 +199,11 @@ class CampaignOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Campaign.Status.choices)
     review_required = serializers.BooleanField(help_text="Added: finishing is refused until every image is accepted.")
     aql = serializers.FloatField(help_text="Added: the AQL (percent) of the delivery's acceptance sampling.")
+    gold_min_f1 = serializers.FloatField(
+        allow_null=True,
+        help_text="Added: the lowest pooled F1 a lot's gold images may score (null: no gold gate). Never shown "
+        "to the agency.",
+    )
     progress = serializers.SerializerMethodField(help_text="Labeled images out of the campaign's images.")
     metadata = serializers.JSONField(allow_null=True)
     label_translations = serializers.JSONField(allow_null=True)

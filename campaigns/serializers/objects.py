@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from campaigns.models import LABEL_MAX_LENGTH
+from campaigns.inputs import ANNOTATOR_PATTERN, ANNOTATOR_RULE
+from campaigns.models import ANNOTATOR_MAX_LENGTH, LABEL_MAX_LENGTH
 from campaigns.serializers.reviews import ImageReviewOutputSerializer, review_representation
 from core.serializers import format_datetime
 from core.validators import COORDINATE_MAX, NO_NUL_PATTERN
@@ -60,6 +61,20 @@ class ImageObjectsInputSerializer(serializers.Serializer):
     image_id = serializers.IntegerField(help_text="An image of this campaign; each image at most once per request.")
     objects = NewObjectInputSerializer(
         many=True, help_text="Every object found on the image; replaces what was stored. `[]`: nothing found."
+    )
+
+
+class AnnotatedImageObjectsInputSerializer(ImageObjectsInputSerializer):
+    """An image of ``PUT /campaigns/{id}/objects``: its objects and, optionally, who labeled it."""
+
+    annotator = serializers.RegexField(
+        ANNOTATOR_PATTERN,
+        required=False,
+        allow_null=True,
+        min_length=1,
+        max_length=ANNOTATOR_MAX_LENGTH,
+        help_text=f"Added, optional: the agency's own id of the worker who labeled the image ({ANNOTATOR_RULE}), "
+        "for its per-annotator figures (`GET /campaigns/{id}/annotators`). Never an e-mail address: one is a 422.",
     )
 
 

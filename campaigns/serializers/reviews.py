@@ -15,6 +15,7 @@ from rest_framework.fields import empty
 from campaigns.inputs.reviews import REASON_MAX_LENGTH, SAMPLE_SEED_MAX, LotDecision, NewSample
 from campaigns.models import Review, ReviewSample
 from campaigns.sampling import defect_rate
+from campaigns.serializers.inspection import InspectionOutputSerializer, inspection_representation
 from core.exceptions import BadRequest, Unprocessable
 from core.serializers import (
     format_datetime,
@@ -219,6 +220,34 @@ class LotDecisionInputSerializer(serializers.Serializer):
         return LotDecision(decision=attrs["decision"], reason=attrs.get("reason") or "")
 
 
+class SampleGoldOutputSerializer(serializers.Serializer):
+    """The gold images delivered in the sample's lot, scored when it was drawn: the lot's gate."""
+
+    images = serializers.IntegerField(help_text="Gold images in the lot with a score (delivered).")
+    f1 = serializers.FloatField(allow_null=True, help_text="Their pooled F1 (null: none in the lot).")
+    min_f1 = serializers.FloatField(
+        allow_null=True, help_text="The campaign's `gold_min_f1` when the sample was drawn (null: no gate)."
+    )
+    passed = serializers.BooleanField(
+        allow_null=True,
+        help_text="false: `f1` is below `min_f1`, the verdict is `reject` and accepting the lot is a 409; null: no "
+        "gate (no minimum, or no gold image in the lot).",
+    )
+
+    class Meta:
+        ref_name = "SampleGold"
+
+
+def sample_gold_representation(sample: ReviewSample) -> dict:
+    gated = sample.gold_f1 is not None and sample.gold_min_f1 is not None
+    return {
+        "images": sample.gold_images,
+        "f1": sample.gold_f1,
+        "min_f1": float(sample.gold_min_f1) if sample.gold_min_f1 is not None else None,
+        "passed": not sample.gold_below_minimum if gated else None,
+    }
+
+
 class SampleOutputSerializer(serializers.Serializer):
     sample_id = serializers.IntegerField()
     campaign_id = serializers.IntegerField()
@@ -231,6 +260,11 @@ class SampleOutputSerializer(serializers.Serializer):
     sample_size = serializers.IntegerField()
     acceptance_number = serializers.IntegerField(help_text="Ac: the lot is accepted with at most this many rejections.")
     rejection_number = serializers.IntegerField(help_text="Re: rejected with at least this many.")
+    inspection = InspectionOutputSerializer(
+        help_text="The ISO 2859-1 inspection the plan was drawn under (switching rules), decided from the "
+        "campaign's lots when the sample was drawn."
+    )
+    gold = SampleGoldOutputSerializer(help_text="The lot's gold images: an F1 below the minimum rejects the lot.")
     decided = serializers.IntegerField(help_text="Sampled images decided so far.")
     rejected = serializers.IntegerField(help_text="Sampled images rejected so far (the defects).")
     verdict = serializers.CharField(allow_null=True, help_text="`accept` or `reject` once every image is decided.")
@@ -263,6 +297,10 @@ class SampleOutputSerializer(serializers.Serializer):
             "sample_size": sample.sample_size,
             "acceptance_number": sample.acceptance_number,
             "rejection_number": sample.rejection_number,
+            "inspection": inspection_representation(
+                severity=sample.severity, reason=sample.inspection_reason, switching_score=sample.switching_score
+            ),
+            "gold": sample_gold_representation(sample),
             "decided": decided,
             "rejected": rejected,
             "verdict": sample.verdict or None,

@@ -61,6 +61,7 @@ def campaign_create(
     label_translations: dict[str, str] | None = None,
     review_required: bool = False,
     aql: Decimal = DEFAULT_AQL,
+    gold_min_f1: Decimal | None = None,
     created_by: User | None,
     actor: Actor | None = None,
     labels: list[dict] | None = None,
@@ -84,6 +85,7 @@ def campaign_create(
             label_translations=label_translations,
             review_required=review_required,
             aql=aql,
+            gold_min_f1=gold_min_f1,
             labels=labels,
             created_by=created_by,
         )

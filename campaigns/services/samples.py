@@ -21,18 +21,35 @@ the draw, or a lot image labeled again since, waits for the next lot; a
 sampled image labeled again since makes the verdict stale, so accepting or
 rejecting is refused (409) until its new revision is reviewed or the sample
 is discarded and drawn again.
+
+Which plan: the ISO 2859-1 switching rules read the campaign's decided lots
+when the sample is drawn (``campaigns.selectors.inspection``,
+``campaigns.switching``) and give the inspection, normal, tightened or
+reduced, whose table sizes the sample; the sample records it and why. Once
+5 lots are not accepted on tightened inspection, deciding the 5th records
+that inspection is discontinued, and no sample is drawn (409) until staff
+resume it (``campaigns.services.inspection``).
+
+Gold gates the lot: the gold images delivered in the lot (scored when the
+sample is drawn) are pooled into one F1; below the campaign's
+``gold_min_f1`` the sample's verdict is reject and accepting the lot is
+refused (409). What the agency is sent never tells which images are gold:
+a rejected lot's reason is the same for every image of the lot.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import secrets
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from accounts.audit import Actor, audit_record
+from campaigns.gold.selectors import gold_lot_figures
 from campaigns.inputs import LotDecision, NewSample
 from campaigns.models import (
     Campaign,
@@ -43,7 +60,8 @@ from campaigns.models import (
     ReviewSampleImage,
     ReviewState,
 )
-from campaigns.sampling import plan_by_hand, plan_for, wilson_interval
+from campaigns.sampling import TIGHTENED, plan_by_hand, plan_for, wilson_interval
+from campaigns.selectors.inspection import campaign_next_inspection
 from campaigns.services.campaigns import campaign_lock
 from campaigns.services.reviews import check_reviewable, follow_labeled_status, mirror_decisions
 from campaigns.webhooks import images_rejected_event_record
@@ -63,18 +81,25 @@ def sample_start(*, campaign_id: int, new: NewSample, actor: Actor | None) -> Re
     check_reviewable(campaign)
     if ReviewSample.objects.filter(campaign=campaign, lot_decision="").exists():
         raise Conflict("An acceptance sample of this campaign is still open: decide its lot first")
-    lot = list(
-        CampaignImage.objects.filter(campaign=campaign, review_state=ReviewState.PENDING)
-        .order_by("pk")
-        .values_list("pk", "current_submission_id")
-    )
+    inspection = campaign_next_inspection(campaign=campaign)
+    if inspection.discontinued:
+        raise Conflict(
+            f"{inspection.reason}. Resume it (POST /campaigns/{campaign.pk}/inspection/resume, or the campaign's "
+            "page) once the agency has improved its work"
+        )
+    pending = CampaignImage.objects.filter(campaign=campaign, review_state=ReviewState.PENDING)
+    lot = list(pending.order_by("pk").values_list("pk", "current_submission_id"))
     if not lot:
         raise Conflict("No labeled image awaits review: there is no lot to sample")
+    severity = inspection.severity
     plan = (
-        plan_for(lot_size=len(lot), aql=campaign.aql)
+        plan_for(lot_size=len(lot), aql=campaign.aql, severity=severity)
         if new.size is None
-        else plan_by_hand(lot_size=len(lot), sample_size=new.size, aql=campaign.aql)
+        else plan_by_hand(lot_size=len(lot), sample_size=new.size, aql=campaign.aql, severity=severity)
     )
+    # The lot is ``pending`` under the campaign's lock (every delivery takes it too): its gold images' latest
+    # scores are those of the revisions the lot records.
+    gold = gold_lot_figures(campaign_id=campaign.pk, image_ids=pending.values("image_id"))
     seed = new.seed if new.seed is not None else secrets.randbits(63)
     drawn = random.Random(seed).sample(lot, plan.sample_size)
     actor = actor or Actor.system()
@@ -88,6 +113,12 @@ def sample_start(*, campaign_id: int, new: NewSample, actor: Actor | None) -> Re
         acceptance_number=plan.acceptance_number,
         rejection_number=plan.rejection_number,
         created_by=actor.user,
+        severity=severity,
+        inspection_reason=inspection.reason,
+        switching_score=inspection.switching_score,
+        gold_images=gold["images"] if gold else 0,
+        gold_f1=gold["f1"] if gold else None,
+        gold_min_f1=campaign.gold_min_f1,
     )
     ReviewSampleImage.objects.bulk_create(
         [
@@ -112,6 +143,10 @@ def sample_start(*, campaign_id: int, new: NewSample, actor: Actor | None) -> Re
             "code_letter": sample.code_letter,
             "aql": str(sample.aql),
             "acceptance_number": sample.acceptance_number,
+            "severity": sample.severity,
+            "inspection_reason": sample.inspection_reason[:500],
+            "gold_images": sample.gold_images,
+            "gold_f1": sample.gold_f1,
         },
     )
     return sample
@@ -128,13 +163,34 @@ def _lock_sample(campaign: Campaign, sample_id: int) -> ReviewSample:
     return sample
 
 
-def lot_reason(sample: ReviewSample) -> str:
-    low, high = wilson_interval(sample.defects or 0, sample.sample_size)
+def f1_text(value: float | Decimal) -> str:
+    """An F1 as staff read it: 2 decimals, or 3 when they matter ("0.62", "0.625"), rounded down so
+    that a figure below a minimum never reads as the minimum."""
+    thousandths = math.floor(Decimal(str(value)) * 1000)
+    text = f"{thousandths / 1000:.3f}"
+    return text[:-1] if text.endswith("0") else text
+
+
+def gold_refusal(sample: ReviewSample) -> str:
+    """Why a lot whose gold images score below the minimum cannot be accepted: staff's words (never the agency's)."""
     return (
-        f"Lot rejected by acceptance sample {sample.pk}: {sample.defects} of {sample.sample_size} sampled images "
-        f"rejected (acceptance number {sample.acceptance_number} at AQL {sample.aql:g} %; defect rate 95 % "
-        f"interval {low:.1%} to {high:.1%}). Please check every image of the delivery."
+        f"gold F1 {f1_text(sample.gold_f1)} is below the campaign's minimum {f1_text(sample.gold_min_f1)} "
+        f"({sample.gold_images} gold image{'s' if sample.gold_images != 1 else ''} in the lot)"
     )
+
+
+def lot_reason(sample: ReviewSample) -> str:
+    """The reason every image of a rejected lot is sent with: the sample's figures, the same for each image, so that
+    it never tells a gold image from another (nor says "gold" or gives the gold F1)."""
+    low, high = wilson_interval(sample.defects or 0, sample.sample_size)
+    figures = (
+        f"{sample.defects} of {sample.sample_size} sampled images rejected (acceptance number "
+        f"{sample.acceptance_number} at AQL {sample.aql:g} %, {sample.severity} inspection; defect rate 95 % "
+        f"interval {low:.1%} to {high:.1%})"
+    )
+    if sample.gold_below_minimum:  # said of the whole lot, without the figure: nothing here points at gold
+        figures = f"the accuracy of the lot's boxes is below the agreed minimum; {figures}"
+    return f"Lot rejected by acceptance sample {sample.pk}: {figures}. Please check every image of the delivery."
 
 
 def _stale_sampled_images(sample: ReviewSample) -> list[int]:
@@ -184,6 +240,8 @@ def sample_decide_lot(*, campaign_id: int, sample_id: int, decision: LotDecision
             details={"sample_id": sample.pk, "verdict": sample.verdict, "reason": decision.reason[:500]},
         )
         return sample
+    if decision.decision == LotChoice.ACCEPT and sample.gold_below_minimum:
+        raise Conflict(f"The lot cannot be accepted: {gold_refusal(sample)}. Reject it, or discard the sample")
     if not sample.verdict:
         undecided = ReviewSampleImage.objects.filter(sample=sample, decision="").count()
         raise Conflict(f"{undecided} sampled image(s) are not reviewed yet: the sample has no verdict")
@@ -234,7 +292,24 @@ def sample_decide_lot(*, campaign_id: int, sample_id: int, decision: LotDecision
             "reason": reason[:500],
         },
     )
+    if sample.severity == TIGHTENED:
+        _record_discontinuation(campaign, sample, actor)
     return sample
+
+
+def _record_discontinuation(campaign: Campaign, sample: ReviewSample, actor: Actor) -> None:
+    """ISO 2859-1 9.4: the lot just decided was the 5th not accepted on tightened inspection: say so on it."""
+    inspection = campaign_next_inspection(campaign=campaign)
+    if not inspection.discontinued:
+        return
+    sample.discontinued = True
+    sample.save(update_fields=["discontinued"])
+    audit_record(
+        actor=actor,
+        action="campaign.inspection_discontinued",
+        target=campaign,
+        details={"sample_id": sample.pk, "reason": inspection.reason[:500]},
+    )
 
 
 def _close(sample: ReviewSample, lot_decision: str, actor: Actor, now) -> None:

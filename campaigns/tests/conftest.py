@@ -9,6 +9,9 @@ from campaigns.models import (
     CampaignImage,
     CampaignJob,
     CampaignLabeler,
+    GoldBox,
+    GoldImage,
+    GoldScore,
     Review,
     ReviewLotImage,
     ReviewSample,
@@ -40,6 +43,8 @@ def campaign_state():
                 "date_finished",
                 "review_required",
                 "aql",
+                "gold_min_f1",
+                "reduced_inspection",
             )
         ),
         list(
@@ -57,7 +62,11 @@ def campaign_state():
             )
         ),
         list(Review.objects.order_by("pk").values_list("pk", "campaign_image_id", "decision", "date_reworked")),
-        list(ReviewSample.objects.order_by("pk").values_list("pk", "verdict", "lot_decision")),
+        list(
+            ReviewSample.objects.order_by("pk").values_list(
+                "pk", "verdict", "lot_decision", "severity", "discontinued", "date_resumed"
+            )
+        ),
         list(ReviewSampleImage.objects.order_by("pk").values_list("pk", "decision", "submission_id")),
         list(ReviewLotImage.objects.order_by("pk").values_list("sample_id", "campaign_image_id", "submission_id")),
         list(AuditEvent.objects.order_by("pk").values_list("pk", "action")),
@@ -68,4 +77,7 @@ def campaign_state():
         list(User.objects.order_by("pk").values_list("pk", "email")),
         list(ApiKey.objects.order_by("pk").values_list("pk", "key", "secret_hash", "revoked_at")),
         list(Image.objects.order_by("pk").values_list("pk", "imageset_id")),
+        list(GoldImage.objects.order_by("pk").values_list("pk", "image_id", "source", "date_updated")),
+        list(GoldBox.objects.order_by("pk").values_list("pk", "gold_id", "label", "xmin", "ymin", "xmax", "ymax")),
+        list(GoldScore.objects.order_by("pk").values_list("pk", "gold_id", "submission_id", "latest", "f1")),
     )

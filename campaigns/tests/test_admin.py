@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts.models import ApiKey
 from accounts.services import apikey_issue, secret_matches
 from accounts.tests.factories import UserFactory
-from campaigns.admin.review_boxes import label_colour
+from campaigns.admin.review_boxes import PALETTE
 from campaigns.export.services import campaign_export_run
 from campaigns.models import Campaign, CampaignImage, CampaignJob, Submission
 from campaigns.tests.conftest import campaign_state, image_ids
@@ -99,11 +99,31 @@ def test_the_reopen_action_reopens_only_completed_campaigns(site):
     assert created.status == Status.CREATED
 
 
+def test_the_finish_action_asks_first_and_changes_nothing_until_confirmed(site, django_capture_on_commit_callbacks):
+    completed = CampaignFactory(title="beach-2024", status=Status.COMPLETED)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = run_action(site, "finish", [completed])
+
+    assert callbacks == []
+    page = response.content.decode()
+    assert response.status_code == 200 and "Finish and export: 1 campaign(s)?" in page
+    assert "a finished campaign cannot be reopened" in page and "beach-2024" in page
+    assert 'name="apply" value="Yes, finish and export 1 campaign(s)"' in page
+    assert f'name="_selected_action" value="{completed.pk}"' in page  # the same selection, posted back
+    completed.refresh_from_db()
+    assert completed.status == Status.COMPLETED and not CampaignJob.objects.exists()
+
+
 def test_the_finish_action_finishes_and_queues_the_export(site, django_capture_on_commit_callbacks):
     completed = CampaignFactory(status=Status.COMPLETED)
     active = CampaignFactory(status=Status.ACTIVE)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = run_action(site, "finish", [completed, active])
+        response = site.post(
+            reverse("admin:campaigns_campaign_changelist"),
+            {"action": "finish", "_selected_action": [completed.pk, active.pk], "apply": "yes"},
+            follow=True,
+        )
     assert len(callbacks) == 1
     completed.refresh_from_db()
     active.refresh_from_db()
@@ -465,10 +485,9 @@ def test_review_draws_the_current_objects_of_the_image(site):
     assert drawn(response) == [("Plastic 0.90", "20", "10"), ("Glass", "100", "0")]
     page = response.content.decode()
     assert 'viewBox="0 0 200 100"' in page
-    assert re.search(r'<img id="lh-review-image" src="/api/v1/files/[^"]+"', page)
+    assert f'<img id="lh-review-image" src="{reverse("admin:imagesets_image_display", args=[images["a"].pk])}"' in page
     colours = re.findall(r'<rect [^>]*stroke="(#[0-9a-f]{6})"', page)
-    assert colours == [label_colour("Plastic"), label_colour("Glass")]
-    assert label_colour("Plastic") == label_colour("Plastic") and len({label_colour(x) for x in "abcdefgh"}) > 1
+    assert len(set(colours)) == 2 and set(colours) <= set(PALETTE)  # two labels, two colours of the palette
 
 
 @pytest.mark.parametrize(
@@ -730,3 +749,183 @@ def test_json_that_cannot_be_stored_or_shown_is_a_form_error_on_both_campaign_fo
         assert form.errors[field], form.errors
         assert html.escape(value[:200]) in page.content.decode()  # shown as typed, to be corrected
     assert campaign_state() == before
+
+
+# --- truthful, live pages; errors where they happen; wording ------------------------------------
+
+
+def live(site, campaign):
+    return site.get(reverse("admin:campaigns_campaign_live", args=[campaign.pk])).json()
+
+
+def test_the_export_panel_is_followed_while_the_job_runs_and_shows_the_files_once_it_succeeded(site, local_storage):
+    campaign, _ = make_exportable_campaign()
+    job = CampaignJob.objects.create(campaign=campaign, status=CampaignJob.Status.QUEUED)
+
+    page = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    assert re.search(
+        r'<div class="lh-panels" id="lh-campaign" data-lh-live-url="[^"]+/live/" [^>]*data-lh-live-active', page
+    )
+    queued = live(site, campaign)
+    assert queued["active"] is True and queued["job"]["status"] == "queued"
+    assert 'id="lh-export-status" class="lh-status lh-status-queued">Queued<' in queued["panels"]["lh-export"]
+    assert "not started yet" in queued["panels"]["lh-export"]
+
+    job.delete()
+    campaign_export_run(campaign_id=campaign.pk)
+
+    done = live(site, campaign)
+    assert done["active"] is False and done["job"]["status"] == "succeeded"
+    export = done["panels"]["lh-export"]
+    assert ">Succeeded<" in export and 'id="lh-export-files"' in export and "_labels.csv</a>" in export
+    assert re.search(r"\(took \d+ ms\)|\(took [\d.]+ s\)", export)
+    assert 'id="lh-status"' in done["panels"]["lh-status"]
+    page = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    assert "data-lh-live-active" not in page  # nothing left to follow
+    assert site.post(reverse("admin:campaigns_campaign_live", args=[campaign.pk])).status_code == 405
+
+
+def test_no_field_of_the_campaign_form_repeats_what_the_panels_show(site):
+    campaign = make_campaign(images=1, status=Status.FINISHED)
+    CampaignJob.objects.create(campaign=campaign, status=CampaignJob.Status.RUNNING, done=1, total=7)
+
+    page = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+
+    for field in ("status", "progress", "export", "export_error"):
+        assert f'class="form-row field-{field}' not in page, field
+    assert 'id="lh-export-status" class="lh-status lh-status-running">Running<' in page
+
+
+def test_the_campaign_page_names_its_agency(site):
+    campaign = make_campaign(images=1, labeler=UserFactory(email="vendor@agency.example"))
+
+    page = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+
+    assert '<strong>Agency</strong> <span id="lh-agency">vendor@agency.example</span>' in page
+    listed = site.get(reverse("admin:campaigns_campaign_changelist")).content.decode()
+    assert re.search(r'class="column-labeler_emails">\s*<div class="text"><span>Agency</span>', listed)
+
+
+def test_finishing_from_the_campaign_page_asks_first(site):
+    campaign = make_campaign(images=2, status=Status.COMPLETED, title="beach-2024")
+
+    page = html.unescape(site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode())
+
+    finish = re.search(r'<input type="submit" id="lh-step-finish" value="Finish and export"[^>]*>', page).group(0)
+    assert (
+        'data-lh-confirm="Finish beach-2024 and export its labels (0 of 2 images labeled)? The agency can no longer '
+        'submit, and a finished campaign cannot be reopened."'
+    ) in finish
+    reopen = re.search(r'<input type="submit" id="lh-step-reopen"[^>]*>', page).group(0)
+    assert "data-lh-confirm" not in reopen  # a step that can be undone runs at once
+
+
+def test_every_lot_decision_asks_first(site):
+    campaign = make_campaign(images=4, status=Status.ACTIVE)
+    replace_objects_from_body(campaign_id=campaign.pk, items=objects_body(image_ids(campaign)), user=None)
+    site.post(reverse("admin:campaigns_campaign_sample_start", args=[campaign.pk]), {"size": "1", "seed": "3"})
+    sample = campaign.samples.get()
+    image_id = sample.sample_images.get().campaign_image.image_id
+    site.post(
+        reverse("admin:campaigns_campaign_review_decide", args=[campaign.pk, image_id]) + f"?sample={sample.pk}",
+        {"decision": "accepted"},
+    )
+
+    page = html.unescape(site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode())
+
+    for decision, question in [
+        ("accept", f"Accept the lot of sample {sample.pk}? Those of its 4 images still awaiting review"),
+        ("reject", f"Reject the lot of sample {sample.pk}? Those of its 4 images still awaiting review go back"),
+        ("discard", f"Discard sample {sample.pk}? No image is decided"),
+    ]:
+        button = re.search(rf'<button type="submit" name="decision" value="{decision}"[^>]*>', page).group(0)
+        assert f'data-lh-confirm="{question}' in button, decision
+
+
+def test_a_refused_sample_names_the_field_as_the_page_does(site):
+    campaign = make_campaign(images=2, status=Status.ACTIVE)
+    replace_objects_from_body(campaign_id=campaign.pk, items=objects_body(image_ids(campaign)), user=None)
+
+    answer = site.post(reverse("admin:campaigns_campaign_sample_start", args=[campaign.pk]), {"size": "0"})
+
+    (message,) = [str(m) for m in get_messages(answer.wsgi_request)]
+    assert message.startswith("No sample drawn: The sample size must be between 1 and ")
+    assert "'size'" not in message
+
+
+def test_the_statistics_say_what_is_the_state_now_and_what_was_done_in_the_period(site):
+    campaign = make_campaign(images=2, status=Status.ACTIVE, title="beach")
+    replace_objects_from_body(campaign_id=campaign.pk, items=objects_body(image_ids(campaign)), user=None)
+
+    page = site.get(reverse("admin:campaigns_campaign_stats", args=[campaign.pk])).content.decode()
+
+    start = page.index('<table id="lh-stats">')
+    table = page[start : page.index("</thead>", start)]
+    headers = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<th [^>]*>(.*?)</th>", table)]
+    assert headers[:3] == ["campaign", "now", "in the period"]
+    for label in ("images accepted", "images rejected", "decisions made", "rejections made", "revisions submitted"):
+        assert label in headers, label
+    assert "accepted" not in headers and "rejected" not in headers  # never a bare count of unknown kind
+    summary = site.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    assert "<strong>Images now</strong>" in summary
+    bad = site.get(
+        reverse("admin:campaigns_campaign_stats", args=[campaign.pk]), {"since": "2026-02-01", "until": "2026-01-01"}
+    )
+    assert "“From” must not be later than “Until”." in html.unescape(bad.content.decode())
+
+
+def test_a_submission_and_a_campaign_image_read_as_what_they_are():
+    campaign = make_campaign(images=1)
+    (campaign_image,) = CampaignImage.objects.filter(campaign=campaign)
+    submission = Submission.objects.create(campaign=campaign)
+
+    assert str(submission) == f"submission {submission.pk} (campaign {campaign.pk})"
+    assert str(campaign_image) == f"image {campaign_image.image_id} in campaign {campaign.pk}"
+
+
+def test_the_add_to_campaign_picker_stays_open_with_the_reason_when_the_campaign_refuses(site, monkeypatch):
+    from campaigns.admin import images as image_admin
+    from core.exceptions import Conflict
+
+    campaign = CampaignFactory(title="taking")
+    image = ImageFactory()
+
+    def refuse(**kwargs):
+        raise Conflict("Images can only be added while the campaign is 'created'; it is 'active'")
+
+    monkeypatch.setattr(image_admin, "campaign_add_images", refuse)
+    response = site.post(
+        reverse("admin:imagesets_image_changelist"),
+        {"action": "add_to_campaign", "_selected_action": [image.pk], "campaign": campaign.pk, "apply": "1"},
+    )
+
+    assert response.status_code == 200  # the picker, not the list
+    page = html.unescape(response.content.decode())
+    assert "Please correct the error below." in page
+    assert page.count("Not added: Images can only be added while the campaign is 'created'; it is 'active'") == 1
+    assert f'name="_selected_action" value="{image.pk}"' in page
+    assert messages_of(response) == []
+
+
+def test_a_refused_field_is_named_as_the_form_names_it(site):
+    response = site.post(
+        reverse("admin:campaigns_campaign_add"),
+        {"title": "fresh", "labeler_email": "agency@example.com", "labels": '[{"name": "a", "colour": 7}]'},
+    )
+
+    (error,) = response.context["form"].errors["labels"]
+    assert error.startswith("The label schema item 0: 'colour' must be")  # 'colour' is a key staff typed
+    assert "'labels'" not in error
+
+
+def test_a_failed_export_ends_the_following_and_offers_the_retry(site):
+    campaign = make_campaign(images=1, status=Status.FINISHED)
+    CampaignJob.objects.create(
+        campaign=campaign, status=CampaignJob.Status.FAILED, error="storage is down", done=2, total=8
+    )
+
+    answer = live(site, campaign)
+
+    assert answer["active"] is False and answer["job"]["status"] == "failed"
+    assert 'id="lh-export-error">storage is down<' in answer["panels"]["lh-export"]
+    assert 'id="lh-step-retry_export" value="Retry the export"' in answer["panels"]["lh-status"]

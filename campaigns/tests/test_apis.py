@@ -33,6 +33,7 @@ CAMPAIGN_KEYS = {
     "status",
     "review_required",  # added
     "aql",  # added
+    "gold_min_f1",  # added (staff only)
     "progress",
     "metadata",
     "label_translations",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import jsonschema
 import pytest
 
-from campaigns.inputs import parse_object_items, parse_review_items
+from campaigns.inputs import parse_gold_items, parse_object_delivery, parse_review_items
 from campaigns.models import LABEL_MAX_LENGTH
 from campaigns.predictions import parse_predictions
 from core.exceptions import ApplicationError
@@ -36,13 +36,15 @@ PREDICTIONS = ("put", "/campaigns/{campaign_id}/predictions")
 REVIEWS = ("put", "/campaigns/{campaign_id}/reviews")
 CAMPAIGN_IMAGES = ("post", "/campaigns/{campaign_id}/images")
 IMAGESET_IMAGES = ("post", "/image_sets/{imageset_id}/images")
+GOLD = ("put", "/campaigns/{campaign_id}/gold")
 
 PARSERS = {
-    OBJECTS: parse_object_items,
+    OBJECTS: parse_object_delivery,
     PREDICTIONS: parse_predictions,
     REVIEWS: parse_review_items,
     CAMPAIGN_IMAGES: parse_image_refs,
     IMAGESET_IMAGES: parse_image_refs,
+    GOLD: parse_gold_items,
 }
 
 
@@ -171,6 +173,24 @@ OBJECT_EXAMPLES = [
     ([image(objects=[obj(), obj(), obj()])], COUNT_LIMITS["objects per image"]),
 ]
 
+# The objects' own: an image's annotator (the predictions' items have none: any key there is ignored).
+ANNOTATOR_EXAMPLES = [
+    ([{**image(), "annotator": "w17"}], ACCEPTED),
+    ([{**image(), "annotator": None}], ACCEPTED),
+    ([{**image(), "annotator": "team-b.worker_0042:night"}], ACCEPTED),
+    ([{**image(), "annotator": "x" * 64}], ACCEPTED),
+    ([{**image(1), "annotator": "a"}, {**image(2), "annotator": "b"}, image(3, [])], ACCEPTED),
+    ([{**image(), "annotator": ""}], REFUSED),
+    ([{**image(), "annotator": "x" * 65}], REFUSED),
+    ([{**image(), "annotator": 17}], REFUSED),
+    ([{**image(), "annotator": ["w17"]}], REFUSED),
+    ([{**image(), "annotator": "worker 17"}], REFUSED),
+    ([{**image(), "annotator": "-w17"}], REFUSED),
+    ([{**image(), "annotator": "wörker"}], REFUSED),
+    ([{**image(), "annotator": "jane.doe@example.com"}], REFUSED),
+    ([{**image(), "annotator": "nul\x00"}], REFUSED),
+]
+
 MODEL = {"name": "detector", "version": "2024-06"}
 PREDICTION_EXAMPLES = [
     *(({"model": MODEL, "items": items}, verdict) for items, verdict in OBJECT_EXAMPLES),
@@ -193,6 +213,19 @@ PREDICTION_EXAMPLES = [
     ({"model": MODEL}, REFUSED),
     ({"model": MODEL, "items": None}, REFUSED),
     ({"model": MODEL, "items": {}}, REFUSED),
+]
+
+
+# A gold body holds the objects' items under "items" (an item's annotator, like any other key, is ignored).
+GOLD_EXAMPLES = [
+    *(({"items": items}, verdict) for items, verdict in OBJECT_EXAMPLES),
+    ({"items": [{**image(), "annotator": "w17"}]}, ACCEPTED),
+    ({"items": [], "note": "extra keys are ignored"}, ACCEPTED),
+    ([], REFUSED),
+    ([image()], REFUSED),
+    ({}, REFUSED),
+    ({"items": None}, REFUSED),
+    ({"items": {}}, REFUSED),
 ]
 
 
@@ -254,11 +287,12 @@ IMAGE_REF_EXAMPLES = [
 ]
 
 EXAMPLES = {
-    OBJECTS: OBJECT_EXAMPLES,
+    OBJECTS: OBJECT_EXAMPLES + ANNOTATOR_EXAMPLES,
     PREDICTIONS: PREDICTION_EXAMPLES,
     REVIEWS: REVIEW_EXAMPLES,
     CAMPAIGN_IMAGES: IMAGE_REF_EXAMPLES,
     IMAGESET_IMAGES: IMAGE_REF_EXAMPLES,
+    GOLD: GOLD_EXAMPLES,
 }
 
 

@@ -79,8 +79,30 @@ ENDPOINTS = [
     ),
     ("image predictions and objects", "get", "campaigns/{campaign}/images/{image}/objects", None),
     ("export files", "get", "campaigns/{campaign}/export", None),
+    ("list gold images", "get", "campaigns/{campaign}/gold", None),
+    ("give gold references", "put", "campaigns/{campaign}/gold", lambda w, c, i: {"items": objects_body([i])}),
+    ("remove a gold image", "delete", "campaigns/{campaign}/gold/{image}", None),
+    ("copy gold references", "post", "campaigns/{campaign}/gold/from_campaign", lambda w, c, i: {"campaign_id": 1}),
+    ("campaign quality", "get", "campaigns/{campaign}/quality", None),
+    ("agreement", "get", "campaigns/{campaign}/agreement?with=1", None),
+    ("annotators", "get", "campaigns/{campaign}/annotators", None),
+    ("next lot's inspection", "get", "campaigns/{campaign}/inspection", None),
+    (
+        "allow reduced inspection",
+        "patch",
+        "campaigns/{campaign}/inspection",
+        lambda w, c, i: {"reduced_inspection": False},
+    ),
+    ("resume inspection", "post", "campaigns/{campaign}/inspection/resume", None),
 ]
-LABELER_MAY = {"campaign detail", "list campaign images", "submit objects", "image", "image predictions and objects"}
+LABELER_MAY = {
+    "campaign detail",
+    "list campaign images",
+    "submit objects",
+    "image",
+    "image predictions and objects",
+    "annotators",
+}
 # Paths naming no campaign: the labeler's own campaigns are all it gets, whichever the test meant.
 LABELER_MAY_UNSCOPED = {"list campaigns"}
 
@@ -139,6 +161,9 @@ def test_a_labeler_key_reaches_only_what_the_contract_allows(world, endpoint, wh
     elif name == "image predictions and objects":
         assert response.status_code == 200
         assert response.json()["image_id"] == world.own_images[0]
+    elif name == "annotators":
+        assert response.status_code == 200
+        assert response.json()["campaign_id"] == world.own.pk
     elif name == "image":
         assert response.status_code == 303
         assert response["Location"]

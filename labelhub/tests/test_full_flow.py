@@ -50,6 +50,7 @@ CAMPAIGN_KEYS = {
     "job",
     "review_required",  # added
     "aql",  # added
+    "gold_min_f1",  # added
 }
 IMAGE_KEYS = {
     "image_id",

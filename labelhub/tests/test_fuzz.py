@@ -149,6 +149,10 @@ DOCUMENTED_RULES: dict[str, list[Rule]] = {
         ),
         _IMAGE_TWICE,
     ],
+    "PUT /campaigns/{campaign_id}/gold": [_BOX_ORDER, _BOX_INSIDE, _LABEL_SCHEMA, _IMAGE_TWICE],
+    "GET /campaigns/{campaign_id}/agreement": [
+        Rule(422, r"'with' names campaign \d+ itself", "another campaign than the path's: two parameters"),
+    ],
     "POST /webhooks": [_WEBHOOK_URL, _STAFF_EVENT],
     "PATCH /webhooks/{webhook_id}": [_WEBHOOK_URL, _STAFF_EVENT],
 }

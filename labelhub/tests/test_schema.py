@@ -46,6 +46,16 @@ ADDED = {
     ("post", "/image_sets/{imageset_id}/upload_url"): False,
     ("get", "/campaigns/{campaign_id}/export"): False,
     ("get", "/campaigns/{campaign_id}/stats"): False,
+    ("get", "/campaigns/{campaign_id}/gold"): False,
+    ("put", "/campaigns/{campaign_id}/gold"): True,
+    ("delete", "/campaigns/{campaign_id}/gold/{image_id}"): False,
+    ("post", "/campaigns/{campaign_id}/gold/from_campaign"): True,
+    ("get", "/campaigns/{campaign_id}/quality"): False,
+    ("get", "/campaigns/{campaign_id}/agreement"): False,
+    ("get", "/campaigns/{campaign_id}/annotators"): False,
+    ("get", "/campaigns/{campaign_id}/inspection"): False,
+    ("patch", "/campaigns/{campaign_id}/inspection"): True,
+    ("post", "/campaigns/{campaign_id}/inspection/resume"): False,
 }
 STORAGE_URLS = {("put", "/dropbox/{token}/{filename}"), ("get", "/files/{token}")}
 # Added beside the contract (docs/webhooks.md).
