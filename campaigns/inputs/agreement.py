@@ -20,13 +20,19 @@ class AgreementQuery:
     per_page: int = DISAGREEMENTS_PER_PAGE
 
 
+# A page number or size past this is read as this: the lists are pages of a Python list, so any larger
+# number only means "past the end" (or "all"), as the API's other lists read it; no digit count is refused.
+_WHOLE_NUMBER_CAP = 10**18
+
+
 def _whole_number(params, name: str, default: int) -> int:
     raw = query_value(params, name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) >= 1):
+    if not (raw.isascii() and raw.isdigit() and raw.strip("0")):
         raise BadRequest(f"'{name}' must be a whole number >= 1, got {raw[:40]!r}")
-    return int(raw)
+    digits = raw.lstrip("0")
+    return int(digits) if len(digits) <= 18 else _WHOLE_NUMBER_CAP
 
 
 def parse_agreement_query(params, *, campaign_id: int) -> AgreementQuery:

@@ -318,3 +318,12 @@ def test_a_submission_names_its_annotator_where_the_admin_shows_it(agency_client
     named, unnamed = Submission.objects.order_by("pk")
     assert str(named) == f"submission {named.pk} (campaign {campaign.pk}, annotator w-17)"
     assert str(unnamed) == f"submission {unnamed.pk} (campaign {campaign.pk})"
+
+
+def test_a_page_number_or_size_of_any_length_is_read_as_the_other_lists_read_it(admin_client):
+    campaign = make_campaign(images=1)
+    huge = "643793775672600035328"
+    body = admin_client.get(f"/api/v1/campaigns/{campaign.pk}/annotators?per_page={huge}").json()
+    assert body["pagination"]["per_page"] == 1000
+    body = admin_client.get(f"/api/v1/campaigns/{campaign.pk}/annotators?page={huge}").json()
+    assert body["annotators"] == []

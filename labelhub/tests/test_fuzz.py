@@ -110,6 +110,7 @@ _WEBHOOK_URL = Rule(
     r"'url'",
     "an https URL whose host resolves to public addresses only: known by resolving it, not from the URL's text",
 )
+_SINCE_AFTER_UNTIL = Rule(422, r"'since' must not be after 'until'", "since after until: two parameters")
 _STAFF_EVENT = Rule(
     422, r"'events': '[^']+' is for staff endpoints only", "which events a key may receive depends on its role"
 )
@@ -124,9 +125,7 @@ DOCUMENTED_RULES: dict[str, list[Rule]] = {
             "a lower bound above the upper one: two parameters",
         ),
     ],
-    "GET /campaigns/{campaign_id}/stats": [
-        Rule(422, r"'since' must not be after 'until'", "since after until: two parameters"),
-    ],
+    "GET /campaigns/{campaign_id}/stats": [_SINCE_AFTER_UNTIL],
     "POST /image_sets": [_JSON_NUL],
     "POST /campaigns": [
         _JSON_NUL,
@@ -137,6 +136,16 @@ DOCUMENTED_RULES: dict[str, list[Rule]] = {
         ),
         Rule(
             422, r"'labels' item \d+: .* is listed more than once", "uniqueItems compares whole labels, not their names"
+        ),
+        Rule(
+            400,
+            r"'labels' must not contain NUL characters",
+            "no string of the schema states that it holds no NUL (PostgreSQL stores none in text)",
+        ),
+        Rule(
+            422,
+            r"'labels' item \d+: 'name' must be 1-\d+ characters, not blank",
+            "a name of white space only is blank: its length is checked once it is trimmed",
         ),
     ],
     "PUT /campaigns/{campaign_id}/objects": [_BOX_ORDER, _BOX_INSIDE, _LABEL_SCHEMA, _IMAGE_TWICE],
@@ -152,6 +161,16 @@ DOCUMENTED_RULES: dict[str, list[Rule]] = {
     "PUT /campaigns/{campaign_id}/gold": [_BOX_ORDER, _BOX_INSIDE, _LABEL_SCHEMA, _IMAGE_TWICE],
     "GET /campaigns/{campaign_id}/agreement": [
         Rule(422, r"'with' names campaign \d+ itself", "another campaign than the path's: two parameters"),
+        _SINCE_AFTER_UNTIL,
+    ],
+    "GET /campaigns/{campaign_id}/annotators": [_SINCE_AFTER_UNTIL],
+    "PUT /dropbox/{token}/{filename}": [
+        Rule(
+            400,
+            r"Invalid file name: ",
+            "a file name is checked by the storage's naming rules (no control characters, for one): "
+            "documented as the operation's 400",
+        ),
     ],
     "POST /webhooks": [_WEBHOOK_URL, _STAFF_EVENT],
     "PATCH /webhooks/{webhook_id}": [_WEBHOOK_URL, _STAFF_EVENT],
